@@ -1,0 +1,44 @@
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import { FhirError } from './fhir/outcome.js';
+import { fhirEndpoint, fhirErrorHandler } from './http/fhir-endpoint.js';
+import { healthz, readyz } from './http/health.js';
+import { requestLog } from './http/request-log.js';
+import { sendFhir } from './http/send.js';
+import { FHIR_JSON } from './http/negotiation.js';
+import type { Logger } from './log/logger.js';
+import type { FhirOptions } from './rest/types.js';
+import type { Database } from './store/database.js';
+import { SqlResourceStore } from './store/sql-resource-store.js';
+import { SchemaValidator } from './validation/schema-validator.js';
+
+export interface AppDependencies {
+  db: Database;
+  logger: Logger;
+  schema: SchemaValidator;
+  options: FhirOptions & { baseUrl?: string; bodyLimitBytes: number };
+}
+
+/** The HTTP application: FHIR at /fhir, health probes beside it. No listening here, so tests can drive it. */
+export function createApp({ db, logger, schema, options }: AppDependencies): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+  app.use(helmet());
+  app.use(requestLog(logger));
+
+  app.get('/healthz', healthz);
+  app.get('/readyz', readyz(db));
+
+  const context = { store: new SqlResourceStore(db), schema, options };
+  app.use('/fhir', express.raw({ type: () => true, limit: options.bodyLimitBytes }));
+  app.use('/fhir', fhirEndpoint(context, { baseUrl: options.baseUrl }));
+
+  app.use((req, res) => {
+    const error = new FhirError(404, { code: 'not-found', diagnostics: `Nothing is served at ${req.path}; FHIR is at /fhir` });
+    sendFhir(res, 404, FHIR_JSON, false, error.outcome);
+  });
+  app.use(fhirErrorHandler);
+  return app;
+}

@@ -1,0 +1,51 @@
+import type { CapabilityStatement, CapabilityStatementRestResource } from 'fhir/r4';
+import { RESOURCE_TYPES } from '../fhir/resource-types.js';
+import { SOFTWARE } from '../version.js';
+import type { Declared } from '../rest/routes.js';
+
+export interface CapabilityInput {
+  /** What the route table serves. */
+  declared: Declared[];
+  allowUpdateCreate: boolean;
+  baseUrl: string;
+}
+
+const STARTED = new Date().toISOString();
+
+/** The server's CapabilityStatement, derived from the interactions it routes and the options it runs with. */
+export function capabilityStatement({ declared, allowUpdateCreate, baseUrl }: CapabilityInput): CapabilityStatement {
+  const typeCodes = declared.filter((d) => d.level === 'type').map((d) => d.code);
+  const systemCodes = declared.filter((d) => d.level === 'system').map((d) => d.code);
+  const resource: CapabilityStatementRestResource[] = RESOURCE_TYPES.map((type) => ({
+    type,
+    profile: `http://hl7.org/fhir/StructureDefinition/${type}`,
+    interaction: typeCodes.map((code) => ({ code })),
+    versioning: 'versioned-update',
+    readHistory: typeCodes.includes('vread'),
+    updateCreate: allowUpdateCreate,
+    conditionalCreate: false,
+    conditionalRead: 'not-supported',
+    conditionalUpdate: false,
+    conditionalDelete: 'not-supported',
+  }));
+
+  return {
+    resourceType: 'CapabilityStatement',
+    status: 'active',
+    date: STARTED,
+    publisher: 'CCP Exchange',
+    kind: 'instance',
+    software: { name: 'CCP Exchange', version: SOFTWARE.version },
+    implementation: { description: 'CCP Exchange FHIR R4 server', url: baseUrl },
+    fhirVersion: '4.0.1',
+    format: ['application/fhir+json', 'application/json', 'json'],
+    rest: [
+      {
+        mode: 'server',
+        documentation: 'Every R4 resource type can be stored, read, versioned and deleted. JSON only.',
+        resource,
+        interaction: systemCodes.map((code) => ({ code })),
+      },
+    ],
+  };
+}

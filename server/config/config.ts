@@ -1,0 +1,106 @@
+import path from 'node:path';
+
+/** Everything the server can be told, read once from the environment at start-up. */
+export interface Config {
+  port: number;
+  host: string;
+  /** Folder of the embedded PGlite database; used when `databaseUrl` is not set. */
+  dataDir: string;
+  /** `postgres://…` selects a PostgreSQL server instead of the embedded database. */
+  databaseUrl?: string;
+  /** Public base of the FHIR endpoint (e.g. `https://ccp.example.org/fhir`); when unset, links use the request's host. */
+  baseUrl?: string;
+  /** Largest request body accepted, in bytes (413 past it). */
+  bodyLimitBytes: number;
+  /** Whether PUT to an id that does not exist creates it (update-as-create with a client-chosen id). */
+  allowUpdateCreate: boolean;
+  /** Page size of history when `_count` is not given, and the largest page size a client may ask for. */
+  defaultPageSize: number;
+  maxPageSize: number;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Reads and checks the configuration; every problem is reported at once, naming the variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const read = <T>(name: string, fallback: T, parse: (raw: string) => T | string): T => {
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === '') return fallback;
+    const value = parse(raw.trim());
+    if (typeof value === 'string' && typeof fallback !== 'string') {
+      problems.push(`${name}: ${value} (got "${raw}")`);
+      return fallback;
+    }
+    return value as T;
+  };
+
+  const integer = (min: number, max: number) => (raw: string) => {
+    const n = Number(raw);
+    return Number.isInteger(n) && n >= min && n <= max ? n : `must be an integer from ${min} to ${max}`;
+  };
+  const boolean = (raw: string) =>
+    /^(true|1|yes)$/i.test(raw) ? true : /^(false|0|no)$/i.test(raw) ? false : 'must be true or false';
+
+  const config: Config = {
+    port: read('PORT', 8080, integer(0, 65535)),
+    host: env.HOST?.trim() || '0.0.0.0',
+    dataDir: path.resolve(env.DATA_DIR?.trim() || 'data'),
+    databaseUrl: undefined,
+    baseUrl: undefined,
+    bodyLimitBytes: read('BODY_LIMIT', 16 * 1024 * 1024, parseByteSize),
+    allowUpdateCreate: read('ALLOW_UPDATE_CREATE', true, boolean),
+    defaultPageSize: read('DEFAULT_PAGE_SIZE', 20, integer(1, 10000)),
+    maxPageSize: read('MAX_PAGE_SIZE', 1000, integer(1, 10000)),
+    logLevel: env.LOG_LEVEL?.trim() || 'info',
+  };
+
+  const databaseUrl = env.DATABASE_URL?.trim();
+  if (databaseUrl) {
+    if (/^postgres(ql)?:\/\//.test(databaseUrl)) config.databaseUrl = databaseUrl;
+    else problems.push('DATABASE_URL: must start with postgres:// or postgresql://');
+  }
+
+  const baseUrl = env.BASE_URL?.trim();
+  if (baseUrl) {
+    const normalized = normalizeBaseUrl(baseUrl);
+    if (normalized) config.baseUrl = normalized;
+    else problems.push(`BASE_URL: must be an absolute http(s) URL without query or fragment (got "${baseUrl}")`);
+  }
+
+  if (!LOG_LEVELS.includes(config.logLevel)) problems.push(`LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')}`);
+  if (config.defaultPageSize > config.maxPageSize) problems.push('DEFAULT_PAGE_SIZE: must not exceed MAX_PAGE_SIZE');
+
+  if (problems.length) throw new ConfigError(problems);
+  return config;
+}
+
+function normalizeBaseUrl(raw: string): string | undefined {
+  try {
+    const url = new URL(raw);
+    if (!/^https?:$/.test(url.protocol) || url.search || url.hash) return undefined;
+    return url.toString().replace(/\/+$/, '');
+  } catch {
+    return undefined;
+  }
+}
+
+const UNITS: Record<string, number> = { '': 1, b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+
+/** `16mb`, `512kb`, `1048576`: the forms people write for a size. */
+export function parseByteSize(raw: string): number | string {
+  const match = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i.exec(raw);
+  if (!match) return 'must be a size such as 1048576, 512kb or 16mb';
+  const bytes = Math.floor(Number(match[1]) * UNITS[(match[2] ?? '').toLowerCase()]);
+  return bytes >= 1 ? bytes : 'must be at least 1 byte';
+}

@@ -1,0 +1,66 @@
+import type { Request, RequestHandler, Response } from 'express';
+import { FhirError } from '../fhir/outcome.js';
+import type { Logger } from '../log/logger.js';
+import { handleFhirRequest } from '../rest/router.js';
+import type { FhirContext, FhirRequest } from '../rest/types.js';
+import { parseBody } from './body.js';
+import { toFhirError } from './errors.js';
+import { FHIR_JSON, responseMediaType } from './negotiation.js';
+import { sendFhir } from './send.js';
+
+export interface EndpointOptions {
+  /** Public base URL of the FHIR endpoint; when unset, the request's own scheme and host are used. */
+  baseUrl?: string;
+}
+
+/** The Express side of the FHIR API: turns the HTTP request into a FhirRequest and the result back into HTTP. */
+export function fhirEndpoint(context: FhirContext, options: EndpointOptions): RequestHandler {
+  return async (req, res) => {
+    const query = queryOf(req);
+    const pretty = query._pretty?.[0] === 'true';
+    let mediaType = FHIR_JSON;
+    try {
+      mediaType = responseMediaType(query._format?.[0], req.get('accept'));
+      const request: FhirRequest = {
+        method: req.method === 'HEAD' ? 'GET' : req.method,
+        path: req.path.replace(/^\/+|\/+$/g, ''),
+        query,
+        body: parseBody(req.method, req.get('content-type'), req.body),
+        headers: lowerCased(req),
+        baseUrl: options.baseUrl ?? `${req.protocol}://${req.get('host')}${req.baseUrl}`,
+      };
+      const response = await handleFhirRequest(request, context);
+      sendFhir(res, response.status, mediaType, pretty, response.body, response.headers);
+    } catch (error) {
+      sendError(res, toFhirError(error, logOf(res)), mediaType, pretty);
+    }
+  };
+}
+
+/** Errors raised before the endpoint runs (body too large, unreadable body) get the same OperationOutcome shape. */
+export function fhirErrorHandler(error: unknown, req: Request, res: Response, next: (err?: unknown) => void): void {
+  if (res.headersSent) return next(error);
+  sendError(res, toFhirError(error, logOf(res)), FHIR_JSON, req.query._pretty === 'true');
+}
+
+function sendError(res: Response, error: FhirError, mediaType: string, pretty: boolean): void {
+  sendFhir(res, error.status, mediaType, pretty, error.outcome, error.headers);
+}
+
+/** Query parameters in order, repeated ones kept: FHIR gives repetition a meaning (AND). */
+function queryOf(req: Request): Record<string, string[]> {
+  const query: Record<string, string[]> = {};
+  const search = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '';
+  for (const [name, value] of new URLSearchParams(search)) (query[name] ??= []).push(value);
+  return query;
+}
+
+function lowerCased(req: Request): Record<string, string | undefined> {
+  const headers: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(req.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  return headers;
+}
+
+function logOf(res: Response): Logger {
+  return res.locals.log as Logger;
+}

@@ -1,0 +1,59 @@
+import type { Server } from 'node:http';
+import { createApp } from './app.js';
+import { ConfigError, loadConfig } from './config/config.js';
+import { createLogger } from './log/logger.js';
+import { openDatabase } from './store/open.js';
+import { SchemaValidator } from './validation/schema-validator.js';
+
+/** `npm start`: read the configuration, open and migrate the database, serve until told to stop. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  const database = config.databaseUrl ? 'postgres' : 'pglite';
+  logger.info({ database, dataDir: config.databaseUrl ? undefined : config.dataDir }, 'opening database');
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+
+  const schema = new SchemaValidator();
+  const compiling = Date.now();
+  schema.compileAll();
+  logger.info({ ms: Date.now() - compiling }, 'schema validators compiled');
+
+  const app = createApp({ db, logger, schema, options: config });
+  const server: Server = app.listen(config.port, config.host, () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    logger.info({ port, database }, `FHIR server listening on http://localhost:${port}/fhir`);
+  });
+  server.on('error', (error) => {
+    logger.fatal({ err: error }, 'cannot listen');
+    process.exit(1);
+  });
+
+  const stop = (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    server.close(() => {
+      db.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    });
+    // Keep-alive connections must not hold the process open forever.
+    setTimeout(() => server.closeAllConnections(), 5000).unref();
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  console.error('The server could not start:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,47 @@
+import { capabilityStatement } from '../capability/capability-statement.js';
+import { create } from './interactions/create.js';
+import { deleteResource } from './interactions/delete.js';
+import { history } from './interactions/history.js';
+import { read, vread } from './interactions/read.js';
+import { update } from './interactions/update.js';
+import type { FhirOptions, FhirResponse, Interaction } from './types.js';
+
+/** The CapabilityStatement code of an interaction, at the level it is declared. */
+export type Declared =
+  | { level: 'type'; code: 'read' | 'vread' | 'update' | 'delete' | 'history-instance' | 'history-type' | 'create' }
+  | { level: 'system'; code: 'history-system' };
+
+export interface Route {
+  method: string;
+  /** Path segments below the base; `:type`, `:id` and `:vid` are parameters. */
+  pattern: string[];
+  interaction: Interaction;
+  declared?: Declared;
+}
+
+/**
+ * Every FHIR interaction the server answers. The router dispatches from this table and the
+ * CapabilityStatement is generated from it, so the two cannot disagree.
+ */
+export const ROUTES: Route[] = [
+  { method: 'GET', pattern: ['metadata'], interaction: async (request, _params, { options }) => metadata(request.baseUrl, options) },
+  { method: 'GET', pattern: ['_history'], interaction: history, declared: { level: 'system', code: 'history-system' } },
+  { method: 'GET', pattern: [':type', '_history'], interaction: history, declared: { level: 'type', code: 'history-type' } },
+  { method: 'POST', pattern: [':type'], interaction: create, declared: { level: 'type', code: 'create' } },
+  { method: 'GET', pattern: [':type', ':id'], interaction: read, declared: { level: 'type', code: 'read' } },
+  { method: 'PUT', pattern: [':type', ':id'], interaction: update, declared: { level: 'type', code: 'update' } },
+  { method: 'DELETE', pattern: [':type', ':id'], interaction: deleteResource, declared: { level: 'type', code: 'delete' } },
+  {
+    method: 'GET',
+    pattern: [':type', ':id', '_history'],
+    interaction: history,
+    declared: { level: 'type', code: 'history-instance' },
+  },
+  { method: 'GET', pattern: [':type', ':id', '_history', ':vid'], interaction: vread, declared: { level: 'type', code: 'vread' } },
+];
+
+/** `GET [base]/metadata`: the CapabilityStatement, generated from the table above. */
+function metadata(baseUrl: string, options: FhirOptions): FhirResponse {
+  const declared = ROUTES.flatMap((route) => (route.declared ? [route.declared] : []));
+  return { status: 200, body: capabilityStatement({ declared, allowUpdateCreate: options.allowUpdateCreate, baseUrl }) };
+}

@@ -1,0 +1,40 @@
+import type { Resource } from 'fhir/r4';
+import type { ResourceStore } from '../store/resource-store.js';
+import type { SchemaValidator } from '../validation/schema-validator.js';
+
+/** A FHIR RESTful request, free of any HTTP framework: what an interaction needs and nothing more. */
+export interface FhirRequest {
+  method: string;
+  /** The path below the FHIR base, without leading slash: `Patient/123/_history/2`. */
+  path: string;
+  /** Query (and form) parameters; a repeated parameter keeps every value in order. */
+  query: Record<string, string[]>;
+  body?: unknown;
+  /** Request headers, lower-cased names. */
+  headers: Record<string, string | undefined>;
+  /** The FHIR base URL links in the response are built from, e.g. `http://localhost:8080/fhir`. */
+  baseUrl: string;
+}
+
+export interface FhirResponse {
+  status: number;
+  body?: Resource;
+  headers?: Record<string, string>;
+}
+
+export interface FhirOptions {
+  allowUpdateCreate: boolean;
+  defaultPageSize: number;
+  maxPageSize: number;
+}
+
+/** What interactions work with: storage, validation and the server's options. */
+export interface FhirContext {
+  store: ResourceStore;
+  schema: SchemaValidator;
+  options: FhirOptions;
+}
+
+export type RouteParams = { type?: string; id?: string; vid?: string };
+
+export type Interaction = (request: FhirRequest, params: RouteParams, context: FhirContext) => Promise<FhirResponse>;

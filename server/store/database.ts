@@ -1,0 +1,23 @@
+/**
+ * The one SQL dialect the server speaks (PostgreSQL), reached either through a PostgreSQL server (`pg`) or the
+ * embedded PGlite. Everything above this interface is unaware of which one it talks to.
+ */
+export interface Database {
+  readonly dialect: 'postgres' | 'pglite';
+  query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+  /** Runs `work` in one transaction: committed if it resolves, rolled back if it throws. Nested calls join the outer one. */
+  transaction<T>(work: (tx: Database) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** SQLSTATE codes the store reacts to. */
+export const SQLSTATE = {
+  uniqueViolation: '23505',
+  serializationFailure: '40001',
+} as const;
+
+export function sqlState(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
+}

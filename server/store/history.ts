@@ -1,0 +1,78 @@
+import type { Resource } from 'fhir/r4';
+import type { Database } from './database.js';
+import type { HistoryEntry, HistoryPage, HistoryQuery } from './resource-store.js';
+
+interface VersionRow {
+  resource_type: string;
+  id: string;
+  version_id: number;
+  last_updated: Date;
+  method: HistoryEntry['method'];
+  content: Resource | null;
+  seq: string;
+}
+
+/**
+ * History at system, type or instance level, newest first, paged by insertion sequence (keyset) so that a
+ * page deep in a long history costs the same as the first.
+ */
+export async function queryHistory(db: Database, query: HistoryQuery): Promise<HistoryPage> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const param = (value: unknown) => `$${params.push(value)}`;
+
+  if (query.resourceType) where.push(`v.resource_type = ${param(query.resourceType)}`);
+  if (query.id) where.push(`v.id = ${param(query.id)}`);
+  if (query.since) where.push(`v.last_updated >= ${param(query.since)}`);
+  if (query.at) {
+    // Current at some point in [start, end]: written by the end, and not replaced by a newer version before the start.
+    where.push(`v.last_updated <= ${param(query.at.end)}`);
+    where.push(`NOT EXISTS (SELECT 1 FROM resource_version n
+      WHERE n.resource_type = v.resource_type AND n.id = v.id AND n.version_id = v.version_id + 1
+        AND n.last_updated <= ${param(query.at.start)})`);
+  }
+
+  const cursor = query.cursor;
+  const backwards = cursor?.direction === 'previous';
+  if (cursor) {
+    where.push(`v.seq ${backwards ? '>' : '<'} ${param(cursor.seq)}::bigint`);
+    where.push(`v.seq <= ${param(cursor.ceiling)}::bigint`);
+  }
+
+  const rows = await db.query<VersionRow>(
+    `SELECT v.resource_type, v.id, v.version_id, v.last_updated, v.method, v.content, v.seq::text AS seq
+     FROM resource_version v
+     ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY v.seq ${backwards ? 'ASC' : 'DESC'}
+     LIMIT ${param(query.count + 1)}`,
+    params,
+  );
+
+  const more = rows.length > query.count;
+  const page = rows.slice(0, query.count);
+  if (backwards) page.reverse();
+  if (!page.length) return { entries: [] };
+
+  const ceiling = cursor?.ceiling ?? page[0].seq;
+  const first = page[0].seq;
+  const last = page[page.length - 1].seq;
+  // Going forward, "more" means older entries exist; going back, it means newer ones (up to the ceiling) do.
+  const hasOlder = backwards ? true : more;
+  const hasNewer = backwards ? more : cursor !== undefined;
+  return {
+    entries: page.map(toEntry),
+    next: hasOlder ? { direction: 'next', seq: last, ceiling } : undefined,
+    previous: hasNewer ? { direction: 'previous', seq: first, ceiling } : undefined,
+  };
+}
+
+function toEntry(row: VersionRow): HistoryEntry {
+  return {
+    resourceType: row.resource_type,
+    id: row.id,
+    versionId: String(row.version_id),
+    lastUpdated: row.last_updated.toISOString(),
+    method: row.method,
+    ...(row.content ? { resource: row.content } : {}),
+  };
+}

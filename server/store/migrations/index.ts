@@ -1,0 +1,10 @@
+import * as resources from './001-resources.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  up: string;
+}
+
+/** Applied in order, each once, each in its own transaction. Never edit one that has shipped: add the next. */
+export const MIGRATIONS: Migration[] = [{ version: 1, name: 'resources', up: resources.up }];

@@ -1,0 +1,50 @@
+import pg from 'pg';
+import type { Database } from './database.js';
+
+/** A PostgreSQL server through a `pg` pool. */
+export function openPostgres(connectionString: string, poolSize = 10): Database {
+  const pool = new pg.Pool({ connectionString, max: poolSize });
+  // An idle client losing its connection must not crash the process; the pool replaces it.
+  pool.on('error', () => undefined);
+  return new PostgresDatabase(pool);
+}
+
+type Queryable = pg.Pool | pg.PoolClient;
+
+class PostgresDatabase implements Database {
+  readonly dialect = 'postgres' as const;
+
+  constructor(
+    private readonly target: Queryable,
+    private readonly inTransaction = false,
+  ) {}
+
+  async query<Row>(sql: string, params: unknown[] = []): Promise<Row[]> {
+    const result = await this.target.query(sql, params);
+    return result.rows as Row[];
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.target.query(sql);
+  }
+
+  async transaction<T>(work: (tx: Database) => Promise<T>): Promise<T> {
+    if (this.inTransaction) return work(this);
+    const client = await (this.target as pg.Pool).connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(new PostgresDatabase(client, true));
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (!this.inTransaction) await (this.target as pg.Pool).end();
+  }
+}

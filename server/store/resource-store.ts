@@ -1,0 +1,79 @@
+import type { Resource } from 'fhir/r4';
+
+/** What a read or vread finds: the resource, the tombstone of a deleted one, or nothing. */
+export type ReadResult =
+  | { kind: 'found'; resource: Resource }
+  | { kind: 'deleted'; versionId: string; lastUpdated: string }
+  | { kind: 'missing' };
+
+export type UpdateResult =
+  | { kind: 'updated' | 'created'; resource: Resource }
+  /** `If-Match` named another version than the current one (or the resource does not exist). */
+  | { kind: 'version-conflict'; currentVersionId?: string }
+  /** The resource does not exist and the caller did not allow update-as-create. */
+  | { kind: 'create-not-allowed' };
+
+export type DeleteResult =
+  | { kind: 'deleted'; versionId: string }
+  | { kind: 'already-deleted' }
+  | { kind: 'missing' }
+  | { kind: 'version-conflict'; currentVersionId?: string };
+
+export interface UpdateOptions {
+  /** The version the client last saw (`If-Match`); the write happens only if it is still current. */
+  ifMatch?: string;
+  allowCreate: boolean;
+}
+
+/** One version in a history: a resource version, or the tombstone a delete left. */
+export interface HistoryEntry {
+  resourceType: string;
+  id: string;
+  versionId: string;
+  lastUpdated: string;
+  method: 'create' | 'update' | 'delete';
+  resource?: Resource;
+}
+
+/**
+ * A keyset position in a history, newest first. `before`/`after` bound the page by insertion sequence;
+ * `ceiling` is the newest entry of the first page, so moving back and forth never shows later arrivals.
+ */
+export interface HistoryCursor {
+  direction: 'next' | 'previous';
+  seq: string;
+  ceiling: string;
+}
+
+export interface HistoryQuery {
+  resourceType?: string;
+  id?: string;
+  /** Versions created at or after this instant. */
+  since?: Date;
+  /** Versions that were current at some point in [start, end]. */
+  at?: { start: Date; end: Date };
+  count: number;
+  cursor?: HistoryCursor;
+}
+
+export interface HistoryPage {
+  entries: HistoryEntry[];
+  /** Cursors to the neighbouring pages, when there are any. */
+  next?: HistoryCursor;
+  previous?: HistoryCursor;
+}
+
+/**
+ * Versioned storage of FHIR resources. It assigns ids, version ids and lastUpdated; it knows nothing of HTTP.
+ * Outcomes a caller must handle (conflicts, tombstones) are results, not exceptions.
+ */
+export interface ResourceStore {
+  create(resource: Resource): Promise<Resource>;
+  read(resourceType: string, id: string): Promise<ReadResult>;
+  vread(resourceType: string, id: string, versionId: string): Promise<ReadResult>;
+  update(resource: Resource & { id: string }, options: UpdateOptions): Promise<UpdateResult>;
+  delete(resourceType: string, id: string, options?: { ifMatch?: string }): Promise<DeleteResult>;
+  history(query: HistoryQuery): Promise<HistoryPage>;
+  /** Runs `work` against a store whose writes commit together or not at all. */
+  transaction<T>(work: (store: ResourceStore) => Promise<T>): Promise<T>;
+}

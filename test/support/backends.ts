@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+import type { Database } from '../../server/store/database.js';
+import { openDatabase } from '../../server/store/open.js';
+import { openPostgres } from '../../server/store/postgres.js';
+
+/**
+ * The databases every storage-touching suite runs against: the embedded PGlite always, and PostgreSQL too
+ * when TEST_DATABASE_URL is set (CI sets it). Each opened database is private to its suite: PGlite in memory,
+ * PostgreSQL in a schema of its own that is dropped afterwards.
+ */
+export interface Backend {
+  name: 'pglite' | 'postgres';
+  open(): Promise<TestDatabase>;
+}
+
+export interface TestDatabase {
+  db: Database;
+  /** For PostgreSQL: a connection string that reaches the same private schema (for server processes). */
+  url?: string;
+  close(): Promise<void>;
+}
+
+const pglite: Backend = {
+  name: 'pglite',
+  async open() {
+    const db = await openDatabase({});
+    return { db, close: () => db.close() };
+  },
+};
+
+export function postgresBackend(baseUrl: string): Backend {
+  return {
+    name: 'postgres',
+    async open() {
+      const schema = `test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+      const admin = openPostgres(baseUrl, 1);
+      await admin.exec(`CREATE SCHEMA ${schema}`);
+      const url = withSearchPath(baseUrl, schema);
+      const db = await openDatabase({ databaseUrl: url });
+      return {
+        db,
+        url,
+        async close() {
+          await db.close();
+          await admin.exec(`DROP SCHEMA ${schema} CASCADE`);
+          await admin.close();
+        },
+      };
+    },
+  };
+}
+
+/** A connection string whose sessions use `schema` (libpq's `options` parameter, which `pg` passes on). */
+export function withSearchPath(url: string, schema: string): string {
+  const parsed = new URL(url);
+  parsed.searchParams.set('options', `-c search_path=${schema}`);
+  return parsed.toString();
+}
+
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL?.trim() || undefined;
+
+export const BACKENDS: Backend[] = [pglite, ...(TEST_DATABASE_URL ? [postgresBackend(TEST_DATABASE_URL)] : [])];
+
+/** Said once per suite that depends on it, so a run without PostgreSQL says so instead of passing quietly. */
+export function reportBackends(): void {
+  if (!TEST_DATABASE_URL) {
+    console.warn('TEST_DATABASE_URL is not set: this suite runs on PGlite only, not on PostgreSQL.');
+  }
+}

@@ -1,0 +1,38 @@
+import type { Express } from 'express';
+import { createApp } from '../../server/app.js';
+import { createLogger } from '../../server/log/logger.js';
+import type { FhirContext, FhirOptions } from '../../server/rest/types.js';
+import { SqlResourceStore } from '../../server/store/sql-resource-store.js';
+import { SchemaValidator } from '../../server/validation/schema-validator.js';
+import type { Backend, TestDatabase } from './backends.js';
+
+/** One schema validator for a whole test file: compiling per type is the slow part, and it is stateless. */
+let sharedSchema: SchemaValidator | undefined;
+export function schemaValidator(): SchemaValidator {
+  return (sharedSchema ??= new SchemaValidator());
+}
+
+export const TEST_OPTIONS: FhirOptions & { bodyLimitBytes: number } = {
+  allowUpdateCreate: true,
+  defaultPageSize: 20,
+  maxPageSize: 1000,
+  bodyLimitBytes: 1024 * 1024,
+};
+
+export interface TestServer extends TestDatabase {
+  app: Express;
+  context: FhirContext;
+}
+
+/** The real application over a private database of `backend`; nothing mocked. */
+export async function openTestServer(
+  backend: Backend,
+  options: Partial<typeof TEST_OPTIONS> & { baseUrl?: string } = {},
+): Promise<TestServer> {
+  const database = await backend.open();
+  const merged = { ...TEST_OPTIONS, ...options };
+  const schema = schemaValidator();
+  const app = createApp({ db: database.db, logger: createLogger('silent'), schema, options: merged });
+  const context: FhirContext = { store: new SqlResourceStore(database.db), schema, options: merged };
+  return { ...database, app, context };
+}
