@@ -1,5 +1,7 @@
 # Multi-stage: build the TypeScript in one image, run the compiled server from a slim one as a non-root user.
-FROM node:22-bookworm-slim AS build
+# `lts-slim` follows the current Node LTS; pin it (e.g. --build-arg NODE_IMAGE=node:24-slim) for repeatable builds.
+ARG NODE_IMAGE=node:lts-slim
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -7,7 +9,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY server ./server
 RUN npm run build
 
-FROM node:22-bookworm-slim AS runtime
+FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production PORT=8080 DATA_DIR=/data
 WORKDIR /app
 COPY package.json package-lock.json ./

@@ -55,16 +55,23 @@ export class SchemaValidator {
    * all 146 resource types: useless to a reader. Such a resource is validated again as its own type instead.
    */
   private describe(resource: unknown, errors: ErrorObject[], location: string): Issue[] {
+    // Each failed branch of that oneOf says its resourceType const does not match: that marks a nested resource.
     const nested = new Set<string>();
     for (const error of errors) {
-      if (error.keyword === 'oneOf' && error.schemaPath.includes('ResourceList')) nested.add(error.instancePath);
+      if (error.keyword === 'const' && error.instancePath.endsWith('/resourceType')) {
+        nested.add(error.instancePath.slice(0, -'/resourceType'.length));
+      }
     }
     const insideNested = (pointer: string) => [...nested].some((p) => pointer === p || pointer.startsWith(`${p}/`));
+
+    // A value of the wrong JSON type also fails its datatype's pattern; the type error alone says it.
+    const wrongType = new Set(errors.filter((e) => e.keyword === 'type').map((e) => e.instancePath));
 
     const issues: Issue[] = [];
     const seen = new Set<string>();
     for (const error of errors) {
       if (insideNested(error.instancePath)) continue;
+      if (error.keyword === 'pattern' && wrongType.has(error.instancePath)) continue;
       const issue = toIssue(error, location);
       const key = `${issue.expression?.[0]}|${issue.diagnostics}`;
       if (!seen.has(key)) {

@@ -1,0 +1,139 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Database } from '../../server/store/database.js';
+import { openPostgres } from '../../server/store/postgres.js';
+import { withSearchPath } from './backends.js';
+
+/** The repository root (this file is test/support/server-process.ts). */
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** `npm run build` (incremental tsc into dist/), so that `node dist/server/main.js` runs the current sources. */
+export function buildServer(timeoutMs = 180_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile('npm', ['run', 'build'], { cwd: PROJECT_ROOT, timeout: timeoutMs, env: childEnv({}) }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`npm run build failed: ${error.message}\n${stdout}\n${stderr}`));
+      else resolve();
+    });
+  });
+}
+
+/** A port nobody listens on right now (the OS picks it; it is released again before being returned). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.unref();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => (port ? resolve(port) : reject(new Error('no port assigned'))));
+    });
+  });
+}
+
+/** A schema of its own on a PostgreSQL server, created EMPTY (not migrated): the server processes migrate it. */
+export interface EmptySchema {
+  schema: string;
+  /** Connection string whose sessions use the schema (DATABASE_URL for a server process). */
+  url: string;
+  /** A connection to the schema, for inspecting it from the test. */
+  db: Database;
+  close(): Promise<void>;
+}
+
+export async function createEmptySchema(baseUrl: string): Promise<EmptySchema> {
+  const schema = `test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+  const admin = openPostgres(baseUrl, 1);
+  await admin.exec(`CREATE SCHEMA ${schema}`);
+  const url = withSearchPath(baseUrl, schema);
+  const db = openPostgres(url, 2);
+  return {
+    schema,
+    url,
+    db,
+    async close() {
+      await db.close();
+      await admin.exec(`DROP SCHEMA ${schema} CASCADE`);
+      await admin.close();
+    },
+  };
+}
+
+/** `node dist/server/main.js` in a child process, listening on 127.0.0.1:`port`. */
+export interface ServerProcess {
+  name: string;
+  port: number;
+  /** http://127.0.0.1:port */
+  origin: string;
+  /** http://127.0.0.1:port/fhir */
+  fhir: string;
+  child: ChildProcess;
+  /** Everything the process wrote to stdout and stderr so far (for failure messages). */
+  output(): string;
+  /** Resolves when GET /readyz answers 200; rejects if the process exits first or `timeoutMs` passes. */
+  ready(timeoutMs?: number): Promise<void>;
+  /** SIGTERM, then waits for the exit (SIGKILL after `graceMs`). Resolves with the exit code or signal. */
+  stop(graceMs?: number): Promise<number | NodeJS.Signals | null>;
+}
+
+export function startServerProcess(name: string, port: number, env: Record<string, string>): ServerProcess {
+  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'server', 'main.js')], {
+    cwd: PROJECT_ROOT,
+    env: childEnv({ HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | NodeJS.Signals | null>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode ?? child.signalCode);
+    child.once('exit', (code, signal) => resolve(code ?? signal));
+  });
+  const origin = `http://127.0.0.1:${port}`;
+
+  return {
+    name,
+    port,
+    origin,
+    fhir: `${origin}/fhir`,
+    child,
+    output: () => output,
+    async ready(timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        if (child.exitCode !== null || child.signalCode !== null) {
+          throw new Error(`server ${name} exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${output}`);
+        }
+        try {
+          const response = await fetch(`${origin}/readyz`);
+          await response.arrayBuffer();
+          if (response.status === 200) return;
+        } catch {
+          // not listening yet
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      throw new Error(`server ${name} was not ready within ${timeoutMs} ms:\n${output}`);
+    },
+    async stop(graceMs = 10_000) {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      try {
+        return await exited;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+/** The test's environment minus what only makes sense inside jest (NODE_OPTIONS=--experimental-vm-modules). */
+function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  delete env.NODE_OPTIONS;
+  delete env.JEST_WORKER_ID;
+  return env;
+}
