@@ -243,8 +243,8 @@ if (!TEST_DATABASE_URL) {
     });
   });
 } else {
+  const baseUrl: string = TEST_DATABASE_URL;
   describe(TWO_PROCESSES, () => {
-    const baseUrl = TEST_DATABASE_URL;
     let schema: EmptySchema | undefined;
     let a: ServerProcess | undefined;
     let b: ServerProcess | undefined;

@@ -1,4 +1,3 @@
-/// <reference types="jest" />
 /**
  * End to end with a real FHIR client: the application listens on a real port and `fhir-kit-client` (v2) talks
  * to it over HTTP, exactly as an outside system would. Expected values come from the FHIR R4 RESTful API

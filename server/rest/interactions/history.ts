@@ -32,7 +32,8 @@ export const history: Interaction = async (request, { type, id }, { store, optio
     resourceType: 'Bundle',
     type: 'history',
     link,
-    entry: page.entries.map((entry) => toBundleEntry(request, entry)),
+    // FHIR JSON has no empty arrays: an empty history is a Bundle without entries.
+    ...(page.entries.length ? { entry: page.entries.map((entry) => toBundleEntry(request, entry)) } : {}),
   };
   return { status: 200, body: bundle };
 };
@@ -59,7 +60,7 @@ function toBundleEntry(request: FhirRequest, entry: HistoryEntry): BundleEntry {
       return {
         fullUrl: `${request.baseUrl}/${url}`,
         request: { method: 'DELETE', url },
-        response: { status: '204 No Content', ...common },
+        response: { status: '200 OK', ...common },
       };
   }
 }
