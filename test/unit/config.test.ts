@@ -1,0 +1,66 @@
+import path from 'node:path';
+import { ConfigError, loadConfig, parseByteSize } from '../../server/config/config.js';
+
+describe('configuration from the environment', () => {
+  it('defaults: port 8080, embedded database in ./data, no BASE_URL, 16 MiB bodies', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 8080,
+      dataDir: path.resolve('data'),
+      databaseUrl: undefined,
+      baseUrl: undefined,
+      bodyLimitBytes: 16 * 1024 * 1024,
+      allowUpdateCreate: true,
+      defaultPageSize: 20,
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig({
+      PORT: '9000',
+      DATA_DIR: '/tmp/ccp',
+      DATABASE_URL: 'postgres://u@db:5432/ccp',
+      BASE_URL: 'https://ccp.example.org/fhir/',
+      BODY_LIMIT: '2mb',
+      ALLOW_UPDATE_CREATE: 'false',
+      LOG_LEVEL: 'warn',
+    });
+    expect(config).toMatchObject({
+      port: 9000,
+      dataDir: '/tmp/ccp',
+      databaseUrl: 'postgres://u@db:5432/ccp',
+      baseUrl: 'https://ccp.example.org/fhir',
+      bodyLimitBytes: 2 * 1024 * 1024,
+      allowUpdateCreate: false,
+      logLevel: 'warn',
+    });
+  });
+
+  it('reports every bad value at once, naming each variable', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', BASE_URL: 'not a url', BODY_LIMIT: 'huge', LOG_LEVEL: 'loud', ALLOW_UPDATE_CREATE: 'maybe' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    for (const name of ['PORT', 'DATABASE_URL', 'BASE_URL', 'BODY_LIMIT', 'LOG_LEVEL', 'ALLOW_UPDATE_CREATE']) {
+      expect(problems).toContain(`${name}:`);
+    }
+    expect((error as ConfigError).problems).toHaveLength(6);
+  });
+
+  it('BASE_URL must be absolute http(s) without query', () => {
+    expect(() => loadConfig({ BASE_URL: 'ftp://x/fhir' })).toThrow(ConfigError);
+    expect(() => loadConfig({ BASE_URL: 'https://x/fhir?a=b' })).toThrow(ConfigError);
+  });
+
+  it('sizes: bytes, kb, mb, gb', () => {
+    expect(parseByteSize('1048576')).toBe(1048576);
+    expect(parseByteSize('512kb')).toBe(524288);
+    expect(parseByteSize('1.5MB')).toBe(1572864);
+    expect(typeof parseByteSize('0')).toBe('string');
+    expect(typeof parseByteSize('ten')).toBe('string');
+  });
+});
