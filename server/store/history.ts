@@ -8,6 +8,7 @@ interface VersionRow {
   version_id: number;
   last_updated: Date;
   method: HistoryEntry['method'];
+  created: boolean;
   content: Resource | null;
   seq: string;
 }
@@ -40,7 +41,7 @@ export async function queryHistory(db: Database, query: HistoryQuery): Promise<H
   }
 
   const rows = await db.query<VersionRow>(
-    `SELECT v.resource_type, v.id, v.version_id, v.last_updated, v.method, v.content, v.seq::text AS seq
+    `SELECT v.resource_type, v.id, v.version_id, v.last_updated, v.method, v.created, v.content, v.seq::text AS seq
      FROM resource_version v
      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
      ORDER BY v.seq ${backwards ? 'ASC' : 'DESC'}
@@ -73,6 +74,7 @@ function toEntry(row: VersionRow): HistoryEntry {
     versionId: String(row.version_id),
     lastUpdated: row.last_updated.toISOString(),
     method: row.method,
+    created: row.created,
     ...(row.content ? { resource: row.content } : {}),
   };
 }

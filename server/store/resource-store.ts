@@ -31,7 +31,10 @@ export interface HistoryEntry {
   id: string;
   versionId: string;
   lastUpdated: string;
-  method: 'create' | 'update' | 'delete';
+  /** The HTTP verb of the interaction that wrote this version. */
+  method: 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** This version brought the resource into existence: the first one, or the first after a delete. */
+  created: boolean;
   resource?: Resource;
 }
 

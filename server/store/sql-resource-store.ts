@@ -37,8 +37,8 @@ export class SqlResourceStore implements ResourceStore {
     // One statement writes both tables, so the version and the current row cannot part.
     await this.db.query(
       `WITH version AS (
-         INSERT INTO resource_version (resource_type, id, version_id, last_updated, method, content)
-         VALUES ($1, $2, 1, $3, 'create', $4::jsonb))
+         INSERT INTO resource_version (resource_type, id, version_id, last_updated, method, created, content)
+         VALUES ($1, $2, 1, $3, 'POST', true, $4::jsonb))
        INSERT INTO resource (resource_type, id, version_id, last_updated, content) VALUES ($1, $2, 1, $3, $4::jsonb)`,
       [stored.resourceType, stored.id, stored.meta!.lastUpdated, JSON.stringify(stored)],
     );
@@ -80,7 +80,7 @@ export class SqlResourceStore implements ResourceStore {
           return { kind: 'version-conflict', currentVersionId: String(current.version_id) };
         }
         const stored = stamp(resource, resource.id, current.version_id + 1, after(current.last_updated));
-        await writeVersion(tx, stored, current.deleted ? 'create' : 'update');
+        await writeVersion(tx, stored, current.deleted);
         return { kind: current.deleted ? 'created' : 'updated', resource: stored };
       }
     });
@@ -89,7 +89,8 @@ export class SqlResourceStore implements ResourceStore {
   delete(resourceType: string, id: string, options: { ifMatch?: string } = {}): Promise<DeleteResult> {
     return this.db.transaction(async (tx) => {
       const current = await lockCurrent(tx, resourceType, id);
-      if (!current) return { kind: 'missing' };
+      // If-Match is false when there is no current version at all (RFC 9110 §13.1.1).
+      if (!current) return options.ifMatch !== undefined ? { kind: 'version-conflict' } : { kind: 'missing' };
       if (options.ifMatch !== undefined && options.ifMatch !== String(current.version_id)) {
         return { kind: 'version-conflict', currentVersionId: String(current.version_id) };
       }
@@ -98,8 +99,8 @@ export class SqlResourceStore implements ResourceStore {
       const lastUpdated = after(current.last_updated).toISOString();
       await tx.query(
         `WITH version AS (
-           INSERT INTO resource_version (resource_type, id, version_id, last_updated, method, content)
-           VALUES ($1, $2, $3, $4, 'delete', NULL))
+           INSERT INTO resource_version (resource_type, id, version_id, last_updated, method, created, content)
+           VALUES ($1, $2, $3, $4, 'DELETE', false, NULL))
          UPDATE resource SET version_id = $3, last_updated = $4, deleted = true, content = NULL
          WHERE resource_type = $1 AND id = $2`,
         [resourceType, id, versionId, lastUpdated],
@@ -132,22 +133,23 @@ async function insertFirstVersion(tx: Database, resource: Resource & { id: strin
   );
   if (!inserted.length) return undefined;
   await tx.query(
-    `INSERT INTO resource_version (resource_type, id, version_id, last_updated, method, content)
-     VALUES ($1, $2, 1, $3, 'create', $4::jsonb)`,
+    `INSERT INTO resource_version (resource_type, id, version_id, last_updated, method, created, content)
+     VALUES ($1, $2, 1, $3, 'PUT', true, $4::jsonb)`,
     [stored.resourceType, stored.id, stored.meta!.lastUpdated, JSON.stringify(stored)],
   );
   return stored;
 }
 
-async function writeVersion(tx: Database, stored: Resource, method: 'create' | 'update'): Promise<void> {
+/** Version n+1 by PUT; `created` when it follows a delete. */
+async function writeVersion(tx: Database, stored: Resource, created: boolean): Promise<void> {
   try {
     await tx.query(
       `WITH version AS (
-         INSERT INTO resource_version (resource_type, id, version_id, last_updated, method, content)
-         VALUES ($1, $2, $3, $4, $5, $6::jsonb))
+         INSERT INTO resource_version (resource_type, id, version_id, last_updated, method, created, content)
+         VALUES ($1, $2, $3, $4, 'PUT', $5, $6::jsonb))
        UPDATE resource SET version_id = $3, last_updated = $4, deleted = false, content = $6::jsonb
        WHERE resource_type = $1 AND id = $2`,
-      [stored.resourceType, stored.id, Number(stored.meta!.versionId), stored.meta!.lastUpdated, method, JSON.stringify(stored)],
+      [stored.resourceType, stored.id, Number(stored.meta!.versionId), stored.meta!.lastUpdated, created, JSON.stringify(stored)],
     );
   } catch (error) {
     // The row lock makes this unreachable; the primary key on (type, id, version) is the last guard.

@@ -159,6 +159,28 @@ describe.each(BACKENDS)('FHIR interactions without a server, on $name', (backend
     expect(bundle.entry?.[2].fullUrl).toBe(`${BASE}/Patient/${created.id}`);
   });
 
+  it('history tells how each version was written: PUT for update-as-create and for a re-create after delete', async () => {
+    await call('PUT', 'Patient/history-put-1', { body: { resourceType: 'Patient', id: 'history-put-1' } });
+    await call('DELETE', 'Patient/history-put-1');
+    await call('PUT', 'Patient/history-put-1', { body: { resourceType: 'Patient', id: 'history-put-1', active: true } });
+    await call('PUT', 'Patient/history-put-1', { body: { resourceType: 'Patient', id: 'history-put-1', active: false } });
+    const bundle = (await call('GET', 'Patient/history-put-1/_history')).body as Bundle;
+    expect(bundle.entry?.map((e) => [e.request?.method, e.request?.url, e.response?.status])).toEqual([
+      ['PUT', 'Patient/history-put-1', '200 OK'],
+      ['PUT', 'Patient/history-put-1', '201 Created'],
+      ['DELETE', 'Patient/history-put-1', '200 OK'],
+      ['PUT', 'Patient/history-put-1', '201 Created'],
+    ]);
+  });
+
+  it('If-Match on a resource that does not exist is a 412, for update and delete alike', async () => {
+    const headers = { 'if-match': 'W/"1"' };
+    const update = await failure(call('PUT', 'Patient/no-such-one', { body: { resourceType: 'Patient', id: 'no-such-one' }, headers }));
+    expect(update.status).toBe(412);
+    expect((await failure(call('DELETE', 'Patient/no-such-one', { headers }))).status).toBe(412);
+    await expect(call('GET', 'Patient/no-such-one')).rejects.toMatchObject({ status: 404 });
+  });
+
   it('unknown types are 404, unsupported methods 405 with Allow, invalid ids on write 400', async () => {
     expect((await failure(call('GET', 'Nonsense/1'))).status).toBe(404);
     const notAllowed = await failure(call('POST', 'Patient/123'));

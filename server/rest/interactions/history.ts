@@ -40,29 +40,16 @@ export const history: Interaction = async (request, { type, id }, { store, optio
 
 function toBundleEntry(request: FhirRequest, entry: HistoryEntry): BundleEntry {
   const url = `${entry.resourceType}/${entry.id}`;
-  const common = { etag: etag(entry.versionId), lastModified: entry.lastUpdated };
-  switch (entry.method) {
-    case 'create':
-      return {
-        fullUrl: `${request.baseUrl}/${url}`,
-        resource: inReadingOrder(entry.resource!),
-        request: { method: 'POST', url: entry.resourceType },
-        response: { status: '201 Created', ...common },
-      };
-    case 'update':
-      return {
-        fullUrl: `${request.baseUrl}/${url}`,
-        resource: inReadingOrder(entry.resource!),
-        request: { method: 'PUT', url },
-        response: { status: '200 OK', ...common },
-      };
-    case 'delete':
-      return {
-        fullUrl: `${request.baseUrl}/${url}`,
-        request: { method: 'DELETE', url },
-        response: { status: '200 OK', ...common },
-      };
-  }
+  return {
+    fullUrl: `${request.baseUrl}/${url}`,
+    ...(entry.resource ? { resource: inReadingOrder(entry.resource) } : {}),
+    request: { method: entry.method, url: entry.method === 'POST' ? entry.resourceType : url },
+    response: {
+      status: entry.created ? '201 Created' : '200 OK',
+      etag: etag(entry.versionId),
+      lastModified: entry.lastUpdated,
+    },
+  };
 }
 
 function parseSince(value: string | undefined): Date | undefined {

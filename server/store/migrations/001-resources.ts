@@ -21,13 +21,15 @@ CREATE TABLE resource_version (
   id            text        NOT NULL,
   version_id    integer     NOT NULL,
   last_updated  timestamptz NOT NULL,
-  -- the interaction that made this version: create, update or delete (a tombstone, without content)
-  method        text        NOT NULL CHECK (method IN ('create', 'update', 'delete')),
+  -- the HTTP verb of the interaction that made this version; DELETE leaves a tombstone without content
+  method        text        NOT NULL CHECK (method IN ('POST', 'PUT', 'PATCH', 'DELETE')),
+  -- whether this version brought the resource into existence (first version, or first after a delete)
+  created       boolean     NOT NULL,
   content       jsonb,
   -- insertion order across all resources: the stable order and keyset cursor of history
   seq           bigint      GENERATED ALWAYS AS IDENTITY,
   PRIMARY KEY (resource_type, id, version_id),
-  CHECK (method = 'delete' OR content IS NOT NULL)
+  CHECK (method = 'DELETE' OR content IS NOT NULL)
 );
 
 CREATE UNIQUE INDEX resource_version_seq ON resource_version (seq);
