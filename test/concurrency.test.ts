@@ -18,7 +18,6 @@ import { MIGRATIONS } from '../server/store/migrations/index.js';
 import { BACKENDS, reportBackends, TEST_DATABASE_URL } from './support/backends.js';
 import { openTestServer, type TestServer } from './support/fhir-app.js';
 import {
-  buildServer,
   createEmptySchema,
   type EmptySchema,
   freePort,
@@ -251,8 +250,8 @@ if (!TEST_DATABASE_URL) {
     let servers: ServerProcess[] = [];
 
     beforeAll(async () => {
-      const [, created] = await Promise.all([buildServer(), createEmptySchema(baseUrl)]);
-      schema = created;
+      // dist/ is built by jest's global setup (test/support/build-server.mjs).
+      schema = await createEmptySchema(baseUrl);
       const portA = await freePort();
       let portB = await freePort();
       while (portB === portA) portB = await freePort();

@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import path from 'node:path';
@@ -9,16 +9,6 @@ import { withSearchPath } from './backends.js';
 
 /** The repository root (this file is test/support/server-process.ts). */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-/** `npm run build` (incremental tsc into dist/), so that `node dist/server/main.js` runs the current sources. */
-export function buildServer(timeoutMs = 180_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile('npm', ['run', 'build'], { cwd: PROJECT_ROOT, timeout: timeoutMs, env: childEnv({}) }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`npm run build failed: ${error.message}\n${stdout}\n${stderr}`));
-      else resolve();
-    });
-  });
-}
 
 /** A port nobody listens on right now (the OS picks it; it is released again before being returned). */
 export function freePort(): Promise<number> {

@@ -1,0 +1,59 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { freePort, PROJECT_ROOT, startServerProcess } from './support/server-process.js';
+
+/** The server as `npm start` runs it (`node dist/server/main.js`, built by jest's global setup). */
+describe('the server process on the embedded database', () => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ccp-cli-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('refuses to start on bad configuration, naming each bad variable, with exit code 2', () => {
+    const env = { ...process.env, PORT: 'eighty', BASE_URL: 'nowhere', NODE_OPTIONS: '' };
+    const run = spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'dist/server/main.js')], { env, encoding: 'utf8', timeout: 30_000 });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/Invalid configuration/);
+    expect(run.stderr).toMatch(/PORT: must be an integer/);
+    expect(run.stderr).toMatch(/BASE_URL: must be an absolute http\(s\) URL/);
+    expect(run.stderr).not.toMatch(/\bat .+\.js:\d+/);
+  });
+
+  it('keeps data in DATA_DIR across restarts, stops cleanly on SIGTERM, and logs no resource content', async () => {
+    const port = await freePort();
+    const first = startServerProcess('first', port, { DATA_DIR: dataDir, LOG_LEVEL: 'info' });
+    let id: string;
+    try {
+      await first.ready(60_000);
+      const metadata = await fetch(`${first.fhir}/metadata`);
+      expect(metadata.status).toBe(200);
+      expect(((await metadata.json()) as { fhirVersion: string }).fhirVersion).toBe('4.0.1');
+
+      const created = await fetch(`${first.fhir}/Patient`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/fhir+json' },
+        body: JSON.stringify({ resourceType: 'Patient', name: [{ family: 'Zyxwvutsrq' }], birthDate: '1931-07-04' }),
+      });
+      expect(created.status).toBe(201);
+      id = ((await created.json()) as { id: string }).id;
+      // A query string can carry PHI too: it must not reach the log either.
+      await (await fetch(`${first.fhir}/Patient/${id}?_elements=name&family=Qwertyuiop`)).arrayBuffer();
+    } finally {
+      expect(await first.stop()).toBe(0);
+    }
+    const log = first.output();
+    expect(log).toMatch(/"msg":"request"/);
+    expect(log).toMatch(/"requestId":"[0-9a-f-]{36}"/);
+    expect(log).not.toMatch(/Zyxwvutsrq|1931-07-04|Qwertyuiop/);
+
+    const second = startServerProcess('second', port, { DATA_DIR: dataDir });
+    try {
+      await second.ready(60_000);
+      const read = await fetch(`${second.fhir}/Patient/${id}`);
+      expect(read.status).toBe(200);
+      expect(((await read.json()) as { name: unknown }).name).toEqual([{ family: 'Zyxwvutsrq' }]);
+    } finally {
+      expect(await second.stop()).toBe(0);
+    }
+  });
+});
