@@ -24,10 +24,16 @@ const require = createRequire(import.meta.url);
 const EXAMPLES_DIR = path.dirname(require.resolve('hl7.fhir.r4.examples/package.json'));
 
 /**
- * Measured on 4.0.1: 5306 example files, of which 5262 pass validateResource (the other 44 are listed in the
- * log). The bound is ~95% of that, so a validator that starts rejecting good examples wholesale fails here.
+ * Measured on 4.0.1: 5306 example files, of which 5305 pass validateResource. The bound is ~95% of that, so a
+ * validator that starts rejecting good examples wholesale fails here.
  */
-const MIN_VALID = 5000;
+const MIN_VALID = 5040;
+
+/**
+ * The one official example that is not valid R4, worked out by hand: its id has 68 characters and the `id`
+ * datatype allows at most 64.
+ */
+const KNOWN_INVALID = ['SearchParameter-questionnaireresponse-extensions-QuestionnaireResponse-item-subject.json'];
 const MIN_FILES = 5300;
 
 /** Requests in flight for the ordinary examples; the few multi-megabyte Bundles go one at a time. */
@@ -63,6 +69,7 @@ beforeAll(() => {
   catalogue = classifyExamples();
   const { examples, unusable, millis } = catalogue;
   const rejected = examples.filter((e) => e.rejection);
+  expect(rejected.map((e) => e.file)).toEqual(KNOWN_INVALID);
   console.log(
     `examples classified in ${(millis / 1000).toFixed(1)} s: ${examples.length + unusable.length} files, ` +
       `${examples.length - rejected.length} valid, ${rejected.length} rejected by validateResource, ${unusable.length} not a resource\n` +

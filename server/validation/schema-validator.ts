@@ -25,7 +25,7 @@ export class SchemaValidator {
     this.ajv = new Ajv({ strict: false, allErrors: true });
     this.ajv.addMetaSchema(require('ajv/dist/refs/json-schema-draft-06.json') as object);
     // The top-level oneOf, discriminator and draft-04 style `id` are not needed: we validate per type.
-    this.ajv.addSchema({ definitions: withR4Version(official.definitions) }, SCHEMA_ID);
+    this.ajv.addSchema({ definitions: corrected(official.definitions) }, SCHEMA_ID);
   }
 
   /** Compiles every resource type's validator now (start-up), instead of on first use. */
@@ -129,19 +129,57 @@ function toIssue(error: ErrorObject, location: string): Issue {
   return { code: 'structure', diagnostics: `${expression} ${message}`, expression: [expression] };
 }
 
-/** The 4.0.0 build's FHIR-version enums lack 4.0.1, the version this server speaks. */
-function withR4Version(definitions: Record<string, unknown>): Record<string, unknown> {
+/**
+ * Corrections to the official 4.0.0 schema build, each a place where it disagrees with the R4 specification:
+ * - its FHIR-version enums lack 4.0.1, the version this server speaks;
+ * - its `canonical` elements lack the `_name` companion that carries a primitive's id and extensions
+ *   (`meta._profile`), which every other primitive has;
+ * - its patterns use `\s`/`\S`, which in JavaScript also match Unicode spaces such as U+00A0, where FHIR means
+ *   only space, tab, CR and LF (official examples carry non-breaking spaces in strings and codes).
+ */
+function corrected(definitions: Record<string, unknown>): Record<string, unknown> {
   const patch = (node: unknown): unknown => {
     if (Array.isArray(node)) return node.map(patch);
     if (!node || typeof node !== 'object') return node;
     const out: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(node)) {
-      out[key] =
-        key === 'enum' && Array.isArray(value) && value.includes('4.0.0') && !value.includes('4.0.1')
-          ? [...value, '4.0.1']
-          : patch(value);
+      if (key === 'enum' && Array.isArray(value) && value.includes('4.0.0') && !value.includes('4.0.1')) {
+        out[key] = [...value, '4.0.1'];
+      } else if (key === 'pattern' && typeof value === 'string') {
+        out[key] = PATTERNS[value] ?? value;
+      } else if (key === 'properties' && value && typeof value === 'object') {
+        out[key] = withCanonicalCompanions(patch(value) as Record<string, Schema>);
+      } else {
+        out[key] = patch(value);
+      }
     }
     return out;
   };
   return patch(definitions) as Record<string, unknown>;
+}
+
+const WS = '[ \\t\\n\\r]';
+const NOT_WS = '[^ \\t\\n\\r]';
+const PATTERNS: Record<string, string> = {
+  '^[ \\r\\n\\t\\S]+$': '^[\\s\\S]+$',
+  '^[^\\s]+(\\s[^\\s]+)*$': `^${NOT_WS}+(${WS}${NOT_WS}+)*$`,
+  '^\\S*$': `^${NOT_WS}*$`,
+  '^(\\s*([0-9a-zA-Z\\+/=]){4}\\s*)+$': `^(${WS}*([0-9a-zA-Z\\+/=]){4}${WS}*)+$`,
+};
+
+interface Schema {
+  $ref?: string;
+  items?: Schema;
+  type?: string;
+}
+
+function withCanonicalCompanions(properties: Record<string, Schema>): Record<string, Schema> {
+  const out = { ...properties };
+  for (const [name, schema] of Object.entries(properties)) {
+    if (name.startsWith('_') || out[`_${name}`]) continue;
+    const element = { $ref: '#/definitions/Element' };
+    if (schema.$ref === '#/definitions/canonical') out[`_${name}`] = element;
+    else if (schema.items?.$ref === '#/definitions/canonical') out[`_${name}`] = { type: 'array', items: element };
+  }
+  return out;
 }
