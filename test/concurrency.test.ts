@@ -15,11 +15,9 @@
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { MIGRATIONS } from '../server/store/migrations/index.js';
-import { BACKENDS, reportBackends, TEST_DATABASE_URL } from './support/backends.js';
+import { BACKENDS, createEmptySchema, type EmptySchema, reportBackends, TEST_DATABASE_URL } from './support/backends.js';
 import { openTestServer, type TestServer } from './support/fhir-app.js';
 import {
-  createEmptySchema,
-  type EmptySchema,
   freePort,
   type ServerProcess,
   startServerProcess,

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Database } from '../../server/store/database.js';
+import { migrate } from '../../server/store/migrate.js';
 import { openDatabase } from '../../server/store/open.js';
 import { openPostgres } from '../../server/store/postgres.js';
 
@@ -32,20 +33,34 @@ export function postgresBackend(baseUrl: string): Backend {
   return {
     name: 'postgres',
     async open() {
-      const schema = `test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-      const admin = openPostgres(baseUrl, 1);
-      await admin.exec(`CREATE SCHEMA ${schema}`);
-      const url = withSearchPath(baseUrl, schema);
-      const db = await openDatabase({ databaseUrl: url });
-      return {
-        db,
-        url,
-        async close() {
-          await db.close();
-          await admin.exec(`DROP SCHEMA ${schema} CASCADE`);
-          await admin.close();
-        },
-      };
+      const schema = await createEmptySchema(baseUrl);
+      await migrate(schema.db);
+      return schema;
+    },
+  };
+}
+
+/** A schema of its own on a PostgreSQL server, created empty (not migrated), dropped by `close`. */
+export interface EmptySchema extends TestDatabase {
+  schema: string;
+  /** Connection string whose sessions use the schema (DATABASE_URL for a server process). */
+  url: string;
+}
+
+export async function createEmptySchema(baseUrl: string): Promise<EmptySchema> {
+  const schema = `test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+  const admin = openPostgres(baseUrl, 1);
+  await admin.exec(`CREATE SCHEMA ${schema}`);
+  const url = withSearchPath(baseUrl, schema);
+  const db = openPostgres(url);
+  return {
+    schema,
+    url,
+    db,
+    async close() {
+      await db.close();
+      await admin.exec(`DROP SCHEMA ${schema} CASCADE`);
+      await admin.close();
     },
   };
 }

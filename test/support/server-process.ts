@@ -1,11 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Database } from '../../server/store/database.js';
-import { openPostgres } from '../../server/store/postgres.js';
-import { withSearchPath } from './backends.js';
 
 /** The repository root (this file is test/support/server-process.ts). */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -22,34 +18,6 @@ export function freePort(): Promise<number> {
       probe.close(() => (port ? resolve(port) : reject(new Error('no port assigned'))));
     });
   });
-}
-
-/** A schema of its own on a PostgreSQL server, created EMPTY (not migrated): the server processes migrate it. */
-export interface EmptySchema {
-  schema: string;
-  /** Connection string whose sessions use the schema (DATABASE_URL for a server process). */
-  url: string;
-  /** A connection to the schema, for inspecting it from the test. */
-  db: Database;
-  close(): Promise<void>;
-}
-
-export async function createEmptySchema(baseUrl: string): Promise<EmptySchema> {
-  const schema = `test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-  const admin = openPostgres(baseUrl, 1);
-  await admin.exec(`CREATE SCHEMA ${schema}`);
-  const url = withSearchPath(baseUrl, schema);
-  const db = openPostgres(url, 2);
-  return {
-    schema,
-    url,
-    db,
-    async close() {
-      await db.close();
-      await admin.exec(`DROP SCHEMA ${schema} CASCADE`);
-      await admin.close();
-    },
-  };
 }
 
 /** `node dist/server/main.js` in a child process, listening on 127.0.0.1:`port`. */
