@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { BACKENDS, reportBackends } from '../support/backends.js';
-import { openTestServer, type TestServer } from '../support/fhir-app.js';
+import { openTestServer, schemaValidator, type TestServer } from '../support/fhir-app.js';
 
 reportBackends();
 
@@ -247,6 +247,18 @@ describe.each(BACKENDS)('HTTP API on $name', (backend) => {
       expectOutcome(res, 400);
       const versions = await server.db.query('SELECT version_id FROM resource_version WHERE resource_type = $1 AND id = $2', ['Patient', id]);
       expect(versions).toHaveLength(1);
+    });
+  });
+
+  describe('metadata', () => {
+    it('the CapabilityStatement is itself a valid R4 resource, for the base the request came to', async () => {
+      const res = await request(server.app).get('/fhir/metadata').set('Host', 'fhir.partner.test');
+      expect(res.status).toBe(200);
+      expect(schemaValidator().validate(res.body, 'CapabilityStatement')).toEqual([]);
+      expect(res.body.implementation.url).toBe('http://fhir.partner.test/fhir');
+      const patient = res.body.rest[0].resource.find((r: { type: string }) => r.type === 'Patient');
+      expect(patient.updateCreate).toBe(true);
+      expect(patient.conditionalCreate).toBe(false);
     });
   });
 
