@@ -57,8 +57,11 @@ function summaryOf(node: Json, prefix: string, info: ElementInfo): Json {
       const element = elementPath(prefix, name, info);
       if (!element || !info.summary.includes(element)) return [];
       if (!info.backbone.includes(element)) return [[name, value]];
+      // A backbone element none of whose summary children are present is left out: FHIR JSON has no empty objects.
       const inner = (item: unknown) => summaryOf(item as Json, element, info);
-      return [[name, Array.isArray(value) ? value.map(inner) : inner(value)]];
+      const kept = (Array.isArray(value) ? value.map(inner) : [inner(value)]).filter((item) => Object.keys(item).length);
+      if (!kept.length) return [];
+      return [[name, Array.isArray(value) ? kept : kept[0]]];
     }),
   );
 }

@@ -125,6 +125,36 @@ describe.each(BACKENDS)('HTTP API on $name', (backend) => {
       expect(subsetted(body)).toBe(true);
     });
 
+    it('_summary=true keeps only the summary children of a backbone element, and drops one left empty', async () => {
+      const observation = await post('/fhir/Observation', {
+        resourceType: 'Observation',
+        status: 'final',
+        code: { text: 'blood pressure' },
+        // component.code and component.value[x] are summary elements; component.interpretation is not.
+        component: [{ code: { text: 'systolic' }, valueQuantity: { value: 120 }, interpretation: [{ text: 'normal' }] }],
+        // referenceRange is not a summary element at all.
+        referenceRange: [{ text: 'under 140' }],
+      });
+      const { body } = await request(server.app).get(`/fhir/Observation/${observation.body.id}?_summary=true`);
+      expect(body.component).toEqual([{ code: { text: 'systolic' }, valueQuantity: { value: 120 } }]);
+      expect(body.referenceRange).toBeUndefined();
+
+      // A component without its (1..1) code passes the JSON schema; summarised, nothing of it would be left.
+      const bare = await post('/fhir/Observation', {
+        resourceType: 'Observation',
+        status: 'final',
+        code: { text: 'x' },
+        component: [{ interpretation: [{ text: 'normal' }] }],
+      });
+      expect(bare.status).toBe(201);
+      expect((await request(server.app).get(`/fhir/Observation/${bare.body.id}?_summary=true`)).body.component).toBeUndefined();
+
+      const linked = await newPatient({ link: [{ other: { reference: 'Patient/x' }, type: 'seealso' }] });
+      expect((await request(server.app).get(`/fhir/Patient/${linked.id}?_summary=true`)).body.link).toEqual([
+        { other: { reference: 'Patient/x' }, type: 'seealso' },
+      ]);
+    });
+
     it('_summary=text keeps text, id and meta; _summary=data drops text; _summary=false is the whole', async () => {
       const text = (await get('_summary=text')).body;
       expect(Object.keys(text).sort()).toEqual(['id', 'meta', 'resourceType', 'text']);
