@@ -14,7 +14,8 @@ describe('_summary on a resource as stored', () => {
     const summary = shapeResource(observation, { _summary: ['true'] }) as Observation;
     expect(summary.component).toEqual([{ code: { text: 'kept' } }]);
 
-    const nothingLeft = shapeResource({ ...observation, component: [observation.component![0]] }, { _summary: ['true'] });
+    const bare: Observation = { ...observation, component: [observation.component![0]] };
+    const nothingLeft = shapeResource(bare, { _summary: ['true'] });
     expect((nothingLeft as Observation).component).toBeUndefined();
     expect((nothingLeft as Observation).status).toBe('final');
   });
