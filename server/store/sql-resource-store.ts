@@ -126,16 +126,17 @@ async function lockCurrent(tx: Database, resourceType: string, id: string): Prom
 /** Creates version 1 under a client-chosen id; undefined if another writer got there first. */
 async function insertFirstVersion(tx: Database, resource: Resource & { id: string }): Promise<Resource | undefined> {
   const stored = stamp(resource, resource.id, 1, new Date());
+  const params = [stored.resourceType, stored.id, stored.meta!.lastUpdated, JSON.stringify(stored)];
   const inserted = await tx.query(
     `INSERT INTO resource (resource_type, id, version_id, last_updated, content) VALUES ($1, $2, 1, $3, $4::jsonb)
      ON CONFLICT (resource_type, id) DO NOTHING RETURNING 1`,
-    [stored.resourceType, stored.id, stored.meta!.lastUpdated, JSON.stringify(stored)],
+    params,
   );
   if (!inserted.length) return undefined;
   await tx.query(
     `INSERT INTO resource_version (resource_type, id, version_id, last_updated, method, created, content)
      VALUES ($1, $2, 1, $3, 'PUT', true, $4::jsonb)`,
-    [stored.resourceType, stored.id, stored.meta!.lastUpdated, JSON.stringify(stored)],
+    params,
   );
   return stored;
 }
