@@ -9,7 +9,8 @@ import { FHIR_JSON } from './http/negotiation.js';
 import type { Logger } from './log/logger.js';
 import type { FhirOptions } from './rest/types.js';
 import type { Database } from './store/database.js';
-import { SqlResourceStore } from './store/sql-resource-store.js';
+import { createFhirContext } from './rest/context.js';
+import { emptyIndexRows } from './search/types.js';
 import { SchemaValidator } from './validation/schema-validator.js';
 
 export interface AppDependencies {
@@ -31,7 +32,7 @@ export function createApp({ db, logger, schema, options }: AppDependencies): Exp
   app.get('/healthz', healthz);
   app.get('/readyz', readyz(db));
 
-  const context = { store: new SqlResourceStore(db), schema, options };
+  const context = createFhirContext(db, schema, () => emptyIndexRows(), options);
   app.use('/fhir', express.raw({ type: () => true, limit: options.bodyLimitBytes }));
   app.use('/fhir', fhirEndpoint(context, { baseUrl: options.baseUrl }));
 

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Resource } from 'fhir/r4';
 import { type Database, sqlState, SQLSTATE } from './database.js';
+import type { IndexRows } from '../search/types.js';
 import { queryHistory } from './history.js';
+import { deleteIndexCtes, insertIndexCtes } from './search-index-sql.js';
 import type {
   DeleteResult,
   HistoryPage,
@@ -12,7 +14,11 @@ import type {
   UpdateResult,
 } from './resource-store.js';
 
+/** Search index rows of a resource version: how the store learns what to index, without knowing FHIRPath. */
+export type Indexer = (resource: Resource) => IndexRows;
+
 interface CurrentRow {
+  rid: string;
   version_id: number;
   last_updated: Date;
   deleted: boolean;
@@ -26,21 +32,32 @@ interface ContentRow {
 
 /** The ResourceStore on PostgreSQL (server or PGlite): current versions in `resource`, all versions in `resource_version`. */
 export class SqlResourceStore implements ResourceStore {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly index: Indexer,
+  ) {}
 
   transaction<T>(work: (store: ResourceStore) => Promise<T>): Promise<T> {
-    return this.db.transaction((tx) => work(new SqlResourceStore(tx)));
+    return this.db.transaction((tx) => work(new SqlResourceStore(tx, this.index)));
   }
 
   async create(resource: Resource): Promise<Resource> {
     const stored = stamp(resource, randomUUID(), 1, new Date());
-    // One statement writes both tables, so the version and the current row cannot part.
+    // One statement writes the current row, the version and the search index: they cannot part.
+    const sql = new Statement();
+    const [type, id, at, content] = [stored.resourceType, stored.id, stored.meta!.lastUpdated, JSON.stringify(stored)].map(sql.param);
     await this.db.query(
-      `WITH version AS (
-         INSERT INTO resource_version (resource_type, id, version_id, last_updated, method, created, content)
-         VALUES ($1, $2, 1, $3, 'POST', true, $4::jsonb))
-       INSERT INTO resource (resource_type, id, version_id, last_updated, content) VALUES ($1, $2, 1, $3, $4::jsonb)`,
-      [stored.resourceType, stored.id, stored.meta!.lastUpdated, JSON.stringify(stored)],
+      sql.with(
+        [
+          `inserted AS (INSERT INTO resource (resource_type, id, version_id, last_updated, content)
+             VALUES (${type}, ${id}, 1, ${at}, ${content}::jsonb) RETURNING rid)`,
+          `version AS (INSERT INTO resource_version (resource_type, id, version_id, last_updated, method, created, content)
+             VALUES (${type}, ${id}, 1, ${at}, 'POST', true, ${content}::jsonb))`,
+          ...insertIndexCtes(this.index(stored), { rid: 'inserted.rid', from: 'inserted' }, stored.resourceType, sql.param),
+        ],
+        'SELECT rid FROM inserted',
+      ),
+      sql.params,
     );
     return stored;
   }
@@ -71,7 +88,7 @@ export class SqlResourceStore implements ResourceStore {
         if (!current) {
           if (!options.allowCreate) return { kind: 'create-not-allowed' };
           if (options.ifMatch !== undefined) return { kind: 'version-conflict' };
-          const created = await insertFirstVersion(tx, resource);
+          const created = await insertFirstVersion(tx, resource, this.index);
           // Another writer created it between our look and our insert: take it from the top, now as an update.
           if (created) return { kind: 'created', resource: created };
           continue;
@@ -80,7 +97,7 @@ export class SqlResourceStore implements ResourceStore {
           return { kind: 'version-conflict', currentVersionId: String(current.version_id) };
         }
         const stored = stamp(resource, resource.id, current.version_id + 1, after(current.last_updated));
-        await writeVersion(tx, stored, current.deleted);
+        await writeVersion(tx, current.rid, stored, current.deleted, this.index(stored));
         return { kind: current.deleted ? 'created' : 'updated', resource: stored };
       }
     });
@@ -96,14 +113,19 @@ export class SqlResourceStore implements ResourceStore {
       }
       if (current.deleted) return { kind: 'already-deleted' };
       const versionId = current.version_id + 1;
-      const lastUpdated = after(current.last_updated).toISOString();
+      const sql = new Statement();
+      const [type, rid, version, at] = [resourceType, current.rid, versionId, after(current.last_updated).toISOString()].map(sql.param);
+      const identity = `resource_type = ${type} AND id = ${sql.param(id)}`;
       await tx.query(
-        `WITH version AS (
-           INSERT INTO resource_version (resource_type, id, version_id, last_updated, method, created, content)
-           VALUES ($1, $2, $3, $4, 'DELETE', false, NULL))
-         UPDATE resource SET version_id = $3, last_updated = $4, deleted = true, content = NULL
-         WHERE resource_type = $1 AND id = $2`,
-        [resourceType, id, versionId, lastUpdated],
+        sql.with(
+          [
+            `version AS (INSERT INTO resource_version (resource_type, id, version_id, last_updated, method, created, content)
+               SELECT resource_type, id, ${version}, ${at}, 'DELETE', false, NULL FROM resource WHERE ${identity})`,
+            ...deleteIndexCtes(rid),
+          ],
+          `UPDATE resource SET version_id = ${version}, last_updated = ${at}, deleted = true, content = NULL WHERE ${identity}`,
+        ),
+        sql.params,
       );
       return { kind: 'deleted', versionId: String(versionId) };
     });
@@ -117,45 +139,73 @@ export class SqlResourceStore implements ResourceStore {
 /** The current row, locked until the transaction ends, so concurrent writers to one resource take turns. */
 async function lockCurrent(tx: Database, resourceType: string, id: string): Promise<CurrentRow | undefined> {
   const rows = await tx.query<CurrentRow>(
-    'SELECT version_id, last_updated, deleted FROM resource WHERE resource_type = $1 AND id = $2 FOR UPDATE',
+    'SELECT rid::text AS rid, version_id, last_updated, deleted FROM resource WHERE resource_type = $1 AND id = $2 FOR UPDATE',
     [resourceType, id],
   );
   return rows[0];
 }
 
 /** Creates version 1 under a client-chosen id; undefined if another writer got there first. */
-async function insertFirstVersion(tx: Database, resource: Resource & { id: string }): Promise<Resource | undefined> {
+async function insertFirstVersion(tx: Database, resource: Resource & { id: string }, index: Indexer): Promise<Resource | undefined> {
   const stored = stamp(resource, resource.id, 1, new Date());
-  const params = [stored.resourceType, stored.id, stored.meta!.lastUpdated, JSON.stringify(stored)];
-  const inserted = await tx.query(
-    `INSERT INTO resource (resource_type, id, version_id, last_updated, content) VALUES ($1, $2, 1, $3, $4::jsonb)
-     ON CONFLICT (resource_type, id) DO NOTHING RETURNING 1`,
-    params,
+  const sql = new Statement();
+  const [type, id, at, content] = [stored.resourceType, stored.id, stored.meta!.lastUpdated, JSON.stringify(stored)].map(sql.param);
+  // ON CONFLICT leaves `inserted` empty, and then nothing that depends on it is written either.
+  const rows = await tx.query(
+    sql.with(
+      [
+        `inserted AS (INSERT INTO resource (resource_type, id, version_id, last_updated, content)
+           VALUES (${type}, ${id}, 1, ${at}, ${content}::jsonb) ON CONFLICT (resource_type, id) DO NOTHING RETURNING rid)`,
+        `version AS (INSERT INTO resource_version (resource_type, id, version_id, last_updated, method, created, content)
+           SELECT ${type}, ${id}, 1, ${at}, 'PUT', true, ${content}::jsonb FROM inserted)`,
+        ...insertIndexCtes(index(stored), { rid: 'inserted.rid', from: 'inserted' }, stored.resourceType, sql.param),
+      ],
+      'SELECT rid FROM inserted',
+    ),
+    sql.params,
   );
-  if (!inserted.length) return undefined;
-  await tx.query(
-    `INSERT INTO resource_version (resource_type, id, version_id, last_updated, method, created, content)
-     VALUES ($1, $2, 1, $3, 'PUT', true, $4::jsonb)`,
-    params,
-  );
-  return stored;
+  return rows.length ? stored : undefined;
 }
 
-/** Version n+1 by PUT; `created` when it follows a delete. */
-async function writeVersion(tx: Database, stored: Resource, created: boolean): Promise<void> {
+/** Version n+1 by PUT, its search index replacing the previous one; `created` when it follows a delete. */
+async function writeVersion(tx: Database, rid: string, stored: Resource, created: boolean, rows: IndexRows): Promise<void> {
+  const sql = new Statement();
+  const [type, id, version, at, content] = [
+    stored.resourceType,
+    stored.id,
+    Number(stored.meta!.versionId),
+    stored.meta!.lastUpdated,
+    JSON.stringify(stored),
+  ].map(sql.param);
+  const ridParam = sql.param(rid);
   try {
     await tx.query(
-      `WITH version AS (
-         INSERT INTO resource_version (resource_type, id, version_id, last_updated, method, created, content)
-         VALUES ($1, $2, $3, $4, 'PUT', $5, $6::jsonb))
-       UPDATE resource SET version_id = $3, last_updated = $4, deleted = false, content = $6::jsonb
-       WHERE resource_type = $1 AND id = $2`,
-      [stored.resourceType, stored.id, Number(stored.meta!.versionId), stored.meta!.lastUpdated, created, JSON.stringify(stored)],
+      sql.with(
+        [
+          `version AS (INSERT INTO resource_version (resource_type, id, version_id, last_updated, method, created, content)
+             VALUES (${type}, ${id}, ${version}, ${at}, 'PUT', ${sql.param(created)}, ${content}::jsonb))`,
+          ...deleteIndexCtes(ridParam),
+          ...insertIndexCtes(rows, { rid: `${ridParam}::bigint` }, stored.resourceType, sql.param),
+        ],
+        `UPDATE resource SET version_id = ${version}, last_updated = ${at}, deleted = false, content = ${content}::jsonb
+         WHERE resource_type = ${type} AND id = ${id}`,
+      ),
+      sql.params,
     );
   } catch (error) {
     // The row lock makes this unreachable; the primary key on (type, id, version) is the last guard.
     if (sqlState(error) === SQLSTATE.uniqueViolation) throw new Error('version already written by another writer');
     throw error;
+  }
+}
+
+/** Numbered parameters for one statement, and `WITH … <final>` assembly. */
+class Statement {
+  readonly params: unknown[] = [];
+  readonly param = (value: unknown): string => `$${this.params.push(value)}`;
+
+  with(ctes: string[], final: string): string {
+    return ctes.length ? `WITH ${ctes.join(',\n')}\n${final}` : final;
   }
 }
 

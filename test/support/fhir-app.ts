@@ -2,7 +2,8 @@ import type { Express } from 'express';
 import { createApp } from '../../server/app.js';
 import { createLogger } from '../../server/log/logger.js';
 import type { FhirContext, FhirOptions } from '../../server/rest/types.js';
-import { SqlResourceStore } from '../../server/store/sql-resource-store.js';
+import { createFhirContext } from '../../server/rest/context.js';
+import { emptyIndexRows } from '../../server/search/types.js';
 import { SchemaValidator } from '../../server/validation/schema-validator.js';
 import type { Backend, TestDatabase } from './backends.js';
 
@@ -33,6 +34,6 @@ export async function openTestServer(
   const merged = { ...TEST_OPTIONS, ...options };
   const schema = schemaValidator();
   const app = createApp({ db: database.db, logger: createLogger('silent'), schema, options: merged });
-  const context: FhirContext = { store: new SqlResourceStore(database.db), schema, options: merged };
+  const context: FhirContext = createFhirContext(database.db, schema, () => emptyIndexRows(), merged);
   return { ...database, app, context };
 }

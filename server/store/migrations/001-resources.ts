@@ -6,6 +6,8 @@
  */
 export const up = `
 CREATE TABLE resource (
+  -- a compact surrogate key for the logical resource: what search index rows and keyset cursors refer to
+  rid           bigint      GENERATED ALWAYS AS IDENTITY UNIQUE,
   resource_type text        NOT NULL,
   id            text        NOT NULL,
   version_id    integer     NOT NULL,

@@ -1,4 +1,5 @@
 import * as resources from './001-resources.js';
+import * as searchIndex from './002-search-index.js';
 
 export interface Migration {
   version: number;
@@ -7,4 +8,7 @@ export interface Migration {
 }
 
 /** Applied in order, each once, each in its own transaction. Never edit one that has shipped: add the next. */
-export const MIGRATIONS: Migration[] = [{ version: 1, name: 'resources', up: resources.up }];
+export const MIGRATIONS: Migration[] = [
+  { version: 1, name: 'resources', up: resources.up },
+  { version: 2, name: 'search-index', up: searchIndex.up },
+];
