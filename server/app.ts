@@ -10,7 +10,8 @@ import type { Logger } from './log/logger.js';
 import type { FhirOptions } from './rest/types.js';
 import type { Database } from './store/database.js';
 import { createFhirContext } from './rest/context.js';
-import { emptyIndexRows } from './search/types.js';
+import { extractIndexRows } from './search/index/extract.js';
+import { R4_REGISTRY } from './search/registry.js';
 import { SchemaValidator } from './validation/schema-validator.js';
 
 export interface AppDependencies {
@@ -32,7 +33,8 @@ export function createApp({ db, logger, schema, options }: AppDependencies): Exp
   app.get('/healthz', healthz);
   app.get('/readyz', readyz(db));
 
-  const context = createFhirContext(db, schema, () => emptyIndexRows(), options);
+  const registry = R4_REGISTRY;
+  const context = createFhirContext(db, schema, registry, (resource) => extractIndexRows(resource, registry), options);
   app.use('/fhir', express.raw({ type: () => true, limit: options.bodyLimitBytes }));
   app.use('/fhir', fhirEndpoint(context, { baseUrl: options.baseUrl }));
 

@@ -1,4 +1,5 @@
-import type { CapabilityStatement, CapabilityStatementRestResource } from 'fhir/r4';
+import type { CapabilityStatement, CapabilityStatementRestResource, CapabilityStatementRestResourceSearchParam } from 'fhir/r4';
+import type { SearchParameterRegistry } from '../search/registry.js';
 import { RESOURCE_TYPES } from '../fhir/resource-types.js';
 import { SOFTWARE } from '../version.js';
 import type { Declared } from '../rest/routes.js';
@@ -8,12 +9,16 @@ export interface CapabilityInput {
   declared: Declared[];
   allowUpdateCreate: boolean;
   baseUrl: string;
+  registry: SearchParameterRegistry;
 }
+
+/** Parameter types the search compiler answers; the others are not advertised. */
+const SEARCHABLE = new Set(['string', 'token', 'date', 'number', 'quantity', 'reference', 'uri']);
 
 const STARTED = new Date().toISOString();
 
 /** The server's CapabilityStatement, derived from the interactions it routes and the options it runs with. */
-export function capabilityStatement({ declared, allowUpdateCreate, baseUrl }: CapabilityInput): CapabilityStatement {
+export function capabilityStatement({ declared, allowUpdateCreate, baseUrl, registry }: CapabilityInput): CapabilityStatement {
   const typeCodes = declared.filter((d) => d.level === 'type').map((d) => d.code);
   const systemCodes = declared.filter((d) => d.level === 'system').map((d) => d.code);
   const resource: CapabilityStatementRestResource[] = RESOURCE_TYPES.map((type) => ({
@@ -27,6 +32,7 @@ export function capabilityStatement({ declared, allowUpdateCreate, baseUrl }: Ca
     conditionalRead: 'not-supported',
     conditionalUpdate: false,
     conditionalDelete: 'not-supported',
+    ...(typeCodes.includes('search-type') ? { searchParam: searchParams(registry, type) } : {}),
   }));
 
   return {
@@ -48,4 +54,16 @@ export function capabilityStatement({ declared, allowUpdateCreate, baseUrl }: Ca
       },
     ],
   };
+}
+
+function searchParams(registry: SearchParameterRegistry, type: string): CapabilityStatementRestResourceSearchParam[] {
+  return registry
+    .forType(type)
+    .filter((definition) => SEARCHABLE.has(definition.type))
+    .map((definition) => ({
+      name: definition.code,
+      definition: definition.url,
+      type: definition.type as CapabilityStatementRestResourceSearchParam['type'],
+      ...(definition.description ? { documentation: definition.description } : {}),
+    }));
 }

@@ -33,7 +33,7 @@ export function parseDateRange(value: string): DateRange | undefined {
   if (hour > 23 || minute > 59 || second > 59) return undefined;
   const offset = zone && zone !== 'Z' ? zoneMinutes(zone) : 0;
   const millis = frac ? Number(frac.slice(0, 3).padEnd(3, '0')) : 0;
-  const start = new Date(Date.UTC(year, month, day, hour, minute - offset, second, millis));
+  const start = utc(year, month, day, hour, minute - offset, second, millis);
   // The precision given decides the span: minutes → a minute, seconds → a second, fractions → a millisecond.
   const span = frac ? 1 : s ? 1000 : 60_000;
   return { start, end: new Date(start.getTime() + span - 1) };
@@ -44,12 +44,16 @@ export function isInstant(value: string): boolean {
   return /T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(value) && parseDateRange(value) !== undefined;
 }
 
-function utc(year: number, month: number, day: number): Date {
-  return new Date(Date.UTC(year, month, day));
+/** Date.UTC reads years 0–99 as 1900–1999; FHIR's years 0001–0099 are years like any other. */
+function utc(year: number, month: number, day: number, hour = 0, minute = 0, second = 0, millis = 0): Date {
+  const date = new Date(0);
+  date.setUTCFullYear(year, month, day);
+  date.setUTCHours(hour, minute, second, millis);
+  return date;
 }
 
 function daysIn(year: number, month: number): number {
-  return new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
+  return utc(year, month + 1, 0).getUTCDate();
 }
 
 function zoneMinutes(zone: string): number {

@@ -23,3 +23,21 @@ export function parseBody(method: string, contentType: string | undefined, raw: 
     });
   }
 }
+
+/**
+ * The parameters of `POST …/_search`, sent as an HTML form (R4 search: the body is
+ * application/x-www-form-urlencoded); an empty body is a search without parameters.
+ */
+export function parseSearchForm(contentType: string | undefined, raw: unknown): Record<string, string[]> {
+  const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : '';
+  const params: Record<string, string[]> = {};
+  if (!text.trim()) return params;
+  if (!contentType || contentType.split(';')[0].trim().toLowerCase() !== 'application/x-www-form-urlencoded') {
+    throw new FhirError(415, {
+      code: 'not-supported',
+      diagnostics: `POST _search takes its parameters as application/x-www-form-urlencoded (got ${contentType ?? 'no Content-Type'})`,
+    });
+  }
+  for (const [name, value] of new URLSearchParams(text)) (params[name] ??= []).push(value);
+  return params;
+}

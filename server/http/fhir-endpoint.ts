@@ -3,7 +3,7 @@ import { FhirError } from '../fhir/outcome.js';
 import type { Logger } from '../log/logger.js';
 import { handleFhirRequest } from '../rest/router.js';
 import type { FhirContext, FhirRequest } from '../rest/types.js';
-import { parseBody } from './body.js';
+import { parseBody, parseSearchForm } from './body.js';
 import { toFhirError } from './errors.js';
 import { FHIR_JSON, responseMediaType } from './negotiation.js';
 import { sendFhir } from './send.js';
@@ -21,11 +21,14 @@ export function fhirEndpoint(context: FhirContext, options: EndpointOptions): Re
     let mediaType = FHIR_JSON;
     try {
       mediaType = responseMediaType(query._format?.[0], req.get('accept'));
+      const path = req.path.replace(/^\/+|\/+$/g, '');
+      const searchForm = req.method === 'POST' && /(^|\/)_search$/.test(path);
+      if (searchForm) mergeInto(query, parseSearchForm(req.get('content-type'), req.body));
       const request: FhirRequest = {
         method: req.method === 'HEAD' ? 'GET' : req.method,
-        path: req.path.replace(/^\/+|\/+$/g, ''),
+        path,
         query,
-        body: parseBody(req.method, req.get('content-type'), req.body),
+        body: searchForm ? undefined : parseBody(req.method, req.get('content-type'), req.body),
         headers: lowerCased(req),
         baseUrl: options.baseUrl ?? `${req.protocol}://${req.get('host')}${req.baseUrl}`,
       };
@@ -53,6 +56,11 @@ function queryOf(req: Request): Record<string, string[]> {
   const search = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '';
   for (const [name, value] of new URLSearchParams(search)) (query[name] ??= []).push(value);
   return query;
+}
+
+/** Form parameters join the URL's: both are the search's parameters. */
+function mergeInto(query: Record<string, string[]>, more: Record<string, string[]>): void {
+  for (const [name, values] of Object.entries(more)) (query[name] ??= []).push(...values);
 }
 
 function lowerCased(req: Request): Record<string, string | undefined> {

@@ -1,9 +1,16 @@
+import type { SearchParameterRegistry } from '../search/registry.js';
 import type { Database } from '../store/database.js';
 import { type Indexer, SqlResourceStore } from '../store/sql-resource-store.js';
 import type { SchemaValidator } from '../validation/schema-validator.js';
 import type { FhirContext, FhirOptions } from './types.js';
 
 /** The one place the interactions' context is assembled, for the server and the tests alike. */
-export function createFhirContext(db: Database, schema: SchemaValidator, index: Indexer, options: FhirOptions): FhirContext {
-  return { store: new SqlResourceStore(db, index), schema, options };
+export function createFhirContext(
+  db: Database,
+  schema: SchemaValidator,
+  registry: SearchParameterRegistry,
+  index: Indexer,
+  options: FhirOptions,
+): FhirContext {
+  return { store: new SqlResourceStore(db, index), schema, registry, options };
 }

@@ -3,13 +3,14 @@ import { create } from './interactions/create.js';
 import { deleteResource } from './interactions/delete.js';
 import { history } from './interactions/history.js';
 import { read, vread } from './interactions/read.js';
+import { search } from './interactions/search.js';
 import { update } from './interactions/update.js';
-import type { FhirOptions, FhirResponse, Interaction } from './types.js';
+import type { FhirContext, FhirResponse, Interaction } from './types.js';
 
 /** The CapabilityStatement code of an interaction, at the level it is declared. */
 export type Declared =
-  | { level: 'type'; code: 'read' | 'vread' | 'update' | 'delete' | 'history-instance' | 'history-type' | 'create' }
-  | { level: 'system'; code: 'history-system' };
+  | { level: 'type'; code: 'read' | 'vread' | 'update' | 'delete' | 'history-instance' | 'history-type' | 'create' | 'search-type' }
+  | { level: 'system'; code: 'history-system' | 'search-system' };
 
 export interface Route {
   method: string;
@@ -24,8 +25,12 @@ export interface Route {
  * CapabilityStatement is generated from it, so the two cannot disagree.
  */
 export const ROUTES: Route[] = [
-  { method: 'GET', pattern: ['metadata'], interaction: async (request, _params, { options }) => metadata(request.baseUrl, options) },
+  { method: 'GET', pattern: ['metadata'], interaction: async (request, _params, context) => metadata(request.baseUrl, context) },
+  { method: 'GET', pattern: [], interaction: search, declared: { level: 'system', code: 'search-system' } },
+  { method: 'POST', pattern: ['_search'], interaction: search },
   { method: 'GET', pattern: ['_history'], interaction: history, declared: { level: 'system', code: 'history-system' } },
+  { method: 'GET', pattern: [':type'], interaction: search, declared: { level: 'type', code: 'search-type' } },
+  { method: 'POST', pattern: [':type', '_search'], interaction: search },
   { method: 'GET', pattern: [':type', '_history'], interaction: history, declared: { level: 'type', code: 'history-type' } },
   { method: 'POST', pattern: [':type'], interaction: create, declared: { level: 'type', code: 'create' } },
   { method: 'GET', pattern: [':type', ':id'], interaction: read, declared: { level: 'type', code: 'read' } },
@@ -41,7 +46,7 @@ export const ROUTES: Route[] = [
 ];
 
 /** `GET [base]/metadata`: the CapabilityStatement, generated from the table above. */
-function metadata(baseUrl: string, options: FhirOptions): FhirResponse {
+function metadata(baseUrl: string, { options, registry }: FhirContext): FhirResponse {
   const declared = ROUTES.flatMap((route) => (route.declared ? [route.declared] : []));
-  return { status: 200, body: capabilityStatement({ declared, allowUpdateCreate: options.allowUpdateCreate, baseUrl }) };
+  return { status: 200, body: capabilityStatement({ declared, allowUpdateCreate: options.allowUpdateCreate, baseUrl, registry }) };
 }

@@ -1,4 +1,5 @@
 import type { Resource } from 'fhir/r4';
+import type { SearchParameterRegistry } from '../search/registry.js';
 import type { ResourceStore } from '../store/resource-store.js';
 import type { SchemaValidator } from '../validation/schema-validator.js';
 
@@ -32,6 +33,7 @@ export interface FhirOptions {
 export interface FhirContext {
   store: ResourceStore;
   schema: SchemaValidator;
+  registry: SearchParameterRegistry;
   options: FhirOptions;
 }
 

@@ -1,4 +1,5 @@
 import type { Resource } from 'fhir/r4';
+import type { SearchQuery } from '../search/query/model.js';
 
 /** What a read or vread finds: the resource, the tombstone of a deleted one, or nothing. */
 export type ReadResult =
@@ -66,6 +67,16 @@ export interface HistoryPage {
   previous?: HistoryCursor;
 }
 
+/** One page of search matches, with the total when asked for and keyset cursors to the neighbouring pages. */
+export interface SearchPage {
+  resources: Resource[];
+  /** Brought in by _include / _revinclude for this page. */
+  included: Resource[];
+  total?: number;
+  next?: SearchQuery['cursor'];
+  previous?: SearchQuery['cursor'];
+}
+
 /**
  * Versioned storage of FHIR resources. It assigns ids, version ids and lastUpdated; it knows nothing of HTTP.
  * Outcomes a caller must handle (conflicts, tombstones) are results, not exceptions.
@@ -77,6 +88,8 @@ export interface ResourceStore {
   update(resource: Resource & { id: string }, options: UpdateOptions): Promise<UpdateResult>;
   delete(resourceType: string, id: string, options?: { ifMatch?: string }): Promise<DeleteResult>;
   history(query: HistoryQuery): Promise<HistoryPage>;
+  /** Current resources matching a search, answered from the search index tables. */
+  search(query: SearchQuery): Promise<SearchPage>;
   /** Runs `work` against a store whose writes commit together or not at all. */
   transaction<T>(work: (store: ResourceStore) => Promise<T>): Promise<T>;
 }

@@ -1,3 +1,4 @@
+import { indexKeyOrNull } from '../search/index-key.js';
 import type { IndexRows } from '../search/types.js';
 
 /** The index tables and, for each, the columns an index row fills (after `rid, resource_type, param`). */
@@ -30,6 +31,9 @@ export const INDEX_TABLES: readonly string[] = Object.values(TABLES).map((t) => 
 
 const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
+/** The columns a btree index covers as text: their values are cut to the index's byte budget (search/index-key). */
+const KEYED = new Set(['string.normalized', 'token.system', 'token.code', 'uri.value', 'reference.url', 'reference.identifierValue']);
+
 /** Open date bounds are stored as infinities, so range tests never meet NULL. */
 const DATE_DEFAULTS: Record<string, string> = { low: '-infinity', high: 'infinity' };
 
@@ -54,7 +58,11 @@ export function insertIndexCtes(rows: IndexRows, source: RidSource, resourceType
     const arrays = [
       `${param(list.map((row) => row.param))}::text[]`,
       ...names.map((name) => {
-        const values = list.map((row) => (row[name] ?? (kind === 'date' ? DATE_DEFAULTS[name] : null)) as unknown);
+        const keyed = KEYED.has(`${kind}.${name}`);
+        const values = list.map((row) => {
+          const value = row[name] ?? (kind === 'date' ? DATE_DEFAULTS[name] : null);
+          return keyed ? indexKeyOrNull(value as string | null) : value;
+        });
         return `${param(values)}::${columns[name]}[]`;
       }),
     ];

@@ -3,13 +3,17 @@ import type { Resource } from 'fhir/r4';
 import { type Database, sqlState, SQLSTATE } from './database.js';
 import type { IndexRows } from '../search/types.js';
 import { queryHistory } from './history.js';
+import { querySearch } from './search.js';
+import type { SearchQuery } from '../search/query/model.js';
 import { deleteIndexCtes, insertIndexCtes } from './search-index-sql.js';
+import { Statement } from './statement.js';
 import type {
   DeleteResult,
   HistoryPage,
   HistoryQuery,
   ReadResult,
   ResourceStore,
+  SearchPage,
   UpdateOptions,
   UpdateResult,
 } from './resource-store.js';
@@ -134,6 +138,10 @@ export class SqlResourceStore implements ResourceStore {
   history(query: HistoryQuery): Promise<HistoryPage> {
     return queryHistory(this.db, query);
   }
+
+  search(query: SearchQuery): Promise<SearchPage> {
+    return querySearch(this.db, query);
+  }
 }
 
 /** The current row, locked until the transaction ends, so concurrent writers to one resource take turns. */
@@ -196,16 +204,6 @@ async function writeVersion(tx: Database, rid: string, stored: Resource, created
     // The row lock makes this unreachable; the primary key on (type, id, version) is the last guard.
     if (sqlState(error) === SQLSTATE.uniqueViolation) throw new Error('version already written by another writer');
     throw error;
-  }
-}
-
-/** Numbered parameters for one statement, and `WITH … <final>` assembly. */
-class Statement {
-  readonly params: unknown[] = [];
-  readonly param = (value: unknown): string => `$${this.params.push(value)}`;
-
-  with(ctes: string[], final: string): string {
-    return ctes.length ? `WITH ${ctes.join(',\n')}\n${final}` : final;
   }
 }
 

@@ -3,7 +3,8 @@ import { createApp } from '../../server/app.js';
 import { createLogger } from '../../server/log/logger.js';
 import type { FhirContext, FhirOptions } from '../../server/rest/types.js';
 import { createFhirContext } from '../../server/rest/context.js';
-import { emptyIndexRows } from '../../server/search/types.js';
+import { extractIndexRows } from '../../server/search/index/extract.js';
+import { R4_REGISTRY } from '../../server/search/registry.js';
 import { SchemaValidator } from '../../server/validation/schema-validator.js';
 import type { Backend, TestDatabase } from './backends.js';
 
@@ -34,6 +35,6 @@ export async function openTestServer(
   const merged = { ...TEST_OPTIONS, ...options };
   const schema = schemaValidator();
   const app = createApp({ db: database.db, logger: createLogger('silent'), schema, options: merged });
-  const context: FhirContext = createFhirContext(database.db, schema, () => emptyIndexRows(), merged);
+  const context: FhirContext = createFhirContext(database.db, schema, R4_REGISTRY, (resource) => extractIndexRows(resource, R4_REGISTRY), merged);
   return { ...database, app, context };
 }

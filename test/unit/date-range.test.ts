@@ -18,6 +18,12 @@ describe('FHIR date precision as a span of time', () => {
     expect(range('2024-03-10T10:30:00.25Z')).toEqual(['2024-03-10T10:30:00.250Z', '2024-03-10T10:30:00.250Z']);
   });
 
+  it('years before 100 are those years, not 19xx (and year 4 is a leap year)', () => {
+    expect(range('0050')).toEqual(['0050-01-01T00:00:00.000Z', '0050-12-31T23:59:59.999Z']);
+    expect(range('0004-02')).toEqual(['0004-02-01T00:00:00.000Z', '0004-02-29T23:59:59.999Z']);
+    expect(range('0099-12-31T23:00Z')).toEqual(['0099-12-31T23:00:00.000Z', '0099-12-31T23:00:59.999Z']);
+  });
+
   it('rejects impossible dates and other text', () => {
     for (const bad of ['2023-02-29', '2024-13', '2024-01-01T25:00:00Z', 'today', '2024-1-1', '']) {
       expect(parseDateRange(bad)).toBeUndefined();

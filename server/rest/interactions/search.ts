@@ -1,0 +1,77 @@
+import type { Bundle, BundleEntry, Resource } from 'fhir/r4';
+import { FhirError, operationOutcome } from '../../fhir/outcome.js';
+import { RESOURCE_TYPES } from '../../fhir/resource-types.js';
+import { parseSearch } from '../../search/query/parse.js';
+import { linkTo } from '../paging.js';
+import { inReadingOrder, shapeResource } from '../representation.js';
+import type { FhirRequest, Interaction } from '../types.js';
+
+/**
+ * `GET [base]/[type]?…`, `POST [base]/[type]/_search`, and across types `GET [base]?_type=…` and
+ * `POST [base]/_search`: a `searchset` Bundle of matches, paged by keyset cursors in the links.
+ */
+export const search: Interaction = async (request, { type }, { store, registry, options }) => {
+  const types = type ? [type] : systemTypes(request.query._type);
+  const query = parseSearch(request.query, types, registry, { defaultCount: options.defaultPageSize, maxCount: options.maxPageSize });
+  if (query.ignored.length && /(^|[;,\s])handling\s*=\s*strict/.test(request.headers.prefer ?? '')) {
+    throw new FhirError(
+      400,
+      query.ignored.map(({ name, reason }) => ({ code: 'not-supported' as const, diagnostics: `${name}: ${reason}`, expression: [name] })),
+    );
+  }
+  if (query.summary === 'count') query.count = 0;
+
+  const page = await store.search(query);
+  // Links are GET URLs on the type (or the base), whichever way the search came, without the ignored parameters.
+  const linked: FhirRequest = {
+    ...request,
+    path: type ?? '',
+    query: Object.fromEntries(Object.entries(request.query).filter(([name]) => !query.ignored.some((i) => i.name === name))),
+  };
+  const link: Bundle['link'] = [{ relation: 'self', url: linkTo(linked) }];
+  if (page.previous) link.push({ relation: 'previous', url: linkTo(linked, { _cursor: `p.${page.previous.rid}` }) });
+  if (page.next) link.push({ relation: 'next', url: linkTo(linked, { _cursor: `n.${page.next.rid}` }) });
+
+  const shaping = shapingOf(query);
+  const entryOf = (resource: Resource, mode: 'match' | 'include'): BundleEntry => ({
+    fullUrl: `${request.baseUrl}/${resource.resourceType}/${resource.id}`,
+    resource: inReadingOrder(shapeResource(resource, shaping)),
+    search: { mode },
+  });
+  const entry: BundleEntry[] = [
+    ...page.resources.map((resource) => entryOf(resource, 'match')),
+    ...page.included.map((resource) => entryOf(resource, 'include')),
+  ];
+  if (query.ignored.length) {
+    entry.push({
+      resource: operationOutcome(
+        query.ignored.map(({ name, reason }) => ({ severity: 'warning', code: 'not-supported', diagnostics: `${name} was ignored: ${reason}`, expression: [name] })),
+      ),
+      search: { mode: 'outcome' },
+    });
+  }
+  const bundle: Bundle = {
+    resourceType: 'Bundle',
+    type: 'searchset',
+    ...(page.total !== undefined ? { total: page.total } : {}),
+    link,
+    ...(entry.length ? { entry } : {}),
+  };
+  return { status: 200, body: bundle };
+};
+
+function shapingOf(query: { summary?: string; elements?: string[] }): Record<string, string[]> {
+  const shaping: Record<string, string[]> = {};
+  if (query.elements?.length) shaping._elements = query.elements;
+  else if (query.summary !== undefined && query.summary !== 'count') shaping._summary = [query.summary];
+  return shaping;
+}
+
+/** `_type=Patient,Observation` for a system-level search; every type when absent. */
+function systemTypes(values: string[] | undefined): string[] {
+  if (!values?.length) return [...RESOURCE_TYPES];
+  const types = values.flatMap((v) => v.split(',')).map((t) => t.trim()).filter(Boolean);
+  const unknown = types.filter((t) => !(RESOURCE_TYPES as readonly string[]).includes(t));
+  if (unknown.length) throw new FhirError(400, { code: 'invalid', diagnostics: `_type names unknown resource types: ${unknown.join(', ')}`, expression: ['_type'] });
+  return types;
+}

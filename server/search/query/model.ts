@@ -1,0 +1,77 @@
+import type { DateRange } from '../../fhir/date-range.js';
+import type { SearchParamDefinition } from '../types.js';
+
+/** Comparators of number, date and quantity searches. */
+export type Prefix = 'eq' | 'ne' | 'gt' | 'lt' | 'ge' | 'le' | 'sa' | 'eb' | 'ap';
+
+/** The range a number's precision implies, as decimal strings (`100` → 99.5 to 100.5). */
+export interface DecimalRange {
+  low: string;
+  high: string;
+}
+
+export type TokenValue = { system?: string; code?: string; text?: string; ofType?: { system?: string; code?: string; value: string } };
+
+export type ParsedValue =
+  | { type: 'string'; value: string }
+  | { type: 'token'; value: TokenValue }
+  | { type: 'date'; prefix: Prefix; range: DateRange }
+  | { type: 'number'; prefix: Prefix; value: string; range: DecimalRange }
+  | { type: 'quantity'; prefix: Prefix; value: string; range: DecimalRange; system?: string; code?: string }
+  | { type: 'reference'; targetType?: string; id?: string; version?: string; url?: string; identifier?: { system?: string; value?: string } }
+  | { type: 'uri'; value: string }
+  | { type: 'missing'; missing: boolean };
+
+/**
+ * One search parameter occurrence: `param[:modifier]=v1,v2` — its values are alternatives (OR); occurrences of
+ * the same or other parameters combine with AND.
+ */
+export interface ValueFilter {
+  kind: 'value';
+  definition: SearchParamDefinition;
+  modifier?: string;
+  values: ParsedValue[];
+}
+
+/** `subject:Patient.name=x`: a reference parameter whose target (of one of `targetTypes`) matches `next`. */
+export interface ChainFilter {
+  kind: 'chain';
+  definition: SearchParamDefinition;
+  targetTypes: string[];
+  next: Filter;
+}
+
+/** `_has:Observation:patient:code=x`: some `sourceType` resource refers here through `definition` and matches `next`. */
+export interface HasFilter {
+  kind: 'has';
+  sourceType: string;
+  definition: SearchParamDefinition;
+  next: Filter;
+}
+
+export type Filter = ValueFilter | ChainFilter | HasFilter;
+
+/** `_include=CarePlan:care-team:CareTeam` / `_revinclude=Provenance:target`; no `param` means every reference (`*`). */
+export interface Include {
+  sourceType: string;
+  param?: string;
+  targetType?: string;
+  /** `:iterate`: also applied to the resources that includes brought in. */
+  iterate: boolean;
+}
+
+export interface SearchQuery {
+  /** The types searched: one for a type-level search, several (or all) for a system-level search. */
+  resourceTypes: string[];
+  filters: Filter[];
+  count: number;
+  total: 'none' | 'estimate' | 'accurate';
+  /** _summary / _elements, applied to each match as on read. */
+  summary?: string;
+  elements?: string[];
+  cursor?: { direction: 'next' | 'previous'; rid: string };
+  include: Include[];
+  revinclude: Include[];
+  /** Parameters the server did not use, with why; reported to the client (or a 400 with `handling=strict`). */
+  ignored: { name: string; reason: string }[];
+}

@@ -1,0 +1,53 @@
+import { Statement } from '../../store/statement.js';
+import type { SearchQuery } from '../query/model.js';
+import { filterCondition } from './conditions.js';
+
+export interface CompiledSearch {
+  /** The page: `rid` and `content` of up to count + 1 rows (one more tells whether another page exists). */
+  page: { sql: string; params: unknown[] };
+  /** How many match in all (no cursor, no limit). */
+  count: { sql: string; params: unknown[] };
+}
+
+/**
+ * A search as SQL over `resource` and the index tables. Paging is keyset on `rid` (the resource's stable
+ * surrogate key), so a page deep in a long result costs what the first does, and a resource updated while a
+ * client pages keeps its place.
+ */
+export function compileSearch(query: SearchQuery): CompiledSearch {
+  return { page: pageStatement(query), count: countStatement(query) };
+}
+
+function where(query: SearchQuery, sql: Statement): string[] {
+  const single = query.resourceTypes.length === 1;
+  const typeRef = single ? sql.param(query.resourceTypes[0]) : 'r.resource_type';
+  return [
+    single ? `r.resource_type = ${typeRef}` : `r.resource_type = ANY(${sql.param(query.resourceTypes)}::text[])`,
+    'NOT r.deleted',
+    ...query.filters.map((filter) => filterCondition(filter, sql, { row: 'r', type: typeRef, alias: aliases() })),
+  ];
+}
+
+function pageStatement(query: SearchQuery): { sql: string; params: unknown[] } {
+  const sql = new Statement();
+  const conditions = where(query, sql);
+  const backwards = query.cursor?.direction === 'previous';
+  if (query.cursor) conditions.push(`r.rid ${backwards ? '<' : '>'} ${sql.param(query.cursor.rid)}::bigint`);
+  const text = `SELECT r.rid::text AS rid, r.content FROM resource r
+    WHERE ${conditions.join('\n      AND ')}
+    ORDER BY r.rid ${backwards ? 'DESC' : 'ASC'}
+    LIMIT ${sql.param(query.count + 1)}`;
+  return { sql: text, params: sql.params };
+}
+
+function countStatement(query: SearchQuery): { sql: string; params: unknown[] } {
+  const sql = new Statement();
+  const text = `SELECT count(*)::int AS total FROM resource r WHERE ${where(query, sql).join('\n      AND ')}`;
+  return { sql: text, params: sql.params };
+}
+
+/** Fresh table aliases for nested subqueries: r1, r2, … */
+function aliases(): () => string {
+  let n = 0;
+  return () => `r${++n}`;
+}

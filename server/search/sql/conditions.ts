@@ -1,0 +1,236 @@
+import type { Statement } from '../../store/statement.js';
+import { indexKey } from '../index-key.js';
+import { normalizeText } from '../index/normalize.js';
+import type { ChainFilter, Filter, HasFilter, ParsedValue, Prefix, ValueFilter } from '../query/model.js';
+import type { SearchParamType } from '../types.js';
+import { likeLiteral } from './like.js';
+
+const TABLES: Partial<Record<SearchParamType, string>> = {
+  string: 'search_string',
+  token: 'search_token',
+  date: 'search_date',
+  number: 'search_number',
+  quantity: 'search_quantity',
+  reference: 'search_reference',
+  uri: 'search_uri',
+};
+
+/** Where a condition is evaluated: the alias of the resource row, and an SQL expression for its type. */
+export interface RowScope {
+  row: string;
+  type: string;
+  /** Gives each nested subquery its own aliases. */
+  alias: () => string;
+}
+
+/**
+ * The SQL condition one filter puts on a resource row: a semi-join into the parameter's index table, so the
+ * database answers it from the index. Values of one filter are alternatives (OR). Chains and `_has` nest the
+ * same conditions on the rows a reference leads to, or comes from.
+ */
+export function filterCondition(filter: Filter, sql: Statement, scope: RowScope): string {
+  switch (filter.kind) {
+    case 'chain':
+      return chainCondition(filter, sql, scope);
+    case 'has':
+      return hasCondition(filter, sql, scope);
+    case 'value':
+      return valueFilterCondition(filter, sql, scope);
+  }
+}
+
+function valueFilterCondition(filter: ValueFilter, sql: Statement, { row, type }: RowScope): string {
+  const { definition, modifier } = filter;
+  if (definition.code === '_id') return idCondition(filter, sql, row);
+  if (definition.code === '_lastUpdated') return lastUpdatedCondition(filter, sql, row);
+
+  const table = TABLES[definition.type];
+  if (!table) throw new Error(`no index table for ${definition.type} parameters`);
+  const scope = `i.rid = ${row}.rid AND i.resource_type = ${type} AND i.param = ${sql.param(definition.code)}`;
+  const first = filter.values[0];
+  if (first.type === 'missing') return `${first.missing ? 'NOT ' : ''}EXISTS (SELECT 1 FROM ${table} i WHERE ${scope})`;
+
+  const alternatives = filter.values.map((value) => `(${valueCondition(value, modifier, sql)})`).join(' OR ');
+  // :not is "no value matches", which includes having no value at all (R4 search, token :not).
+  const negate = modifier === 'not';
+  return `${negate ? 'NOT ' : ''}EXISTS (SELECT 1 FROM ${table} i WHERE ${scope} AND (${alternatives}))`;
+}
+
+/** The reference's target row (current, not deleted) must match the rest of the chain. */
+function chainCondition(filter: ChainFilter, sql: Statement, { row, type, alias }: RowScope): string {
+  const ref = alias();
+  const target = alias();
+  const targetType = filter.targetTypes.length === 1 ? sql.param(filter.targetTypes[0]) : `${target}.resource_type`;
+  const next = filterCondition(filter.next, sql, { row: target, type: targetType, alias });
+  return `EXISTS (SELECT 1 FROM search_reference ${ref}
+    JOIN resource ${target} ON ${target}.resource_type = ${ref}.target_type AND ${target}.id = ${ref}.target_id
+    WHERE ${ref}.rid = ${row}.rid AND ${ref}.resource_type = ${type} AND ${ref}.param = ${sql.param(filter.definition.code)}
+      AND ${ref}.target_type = ANY(${sql.param(filter.targetTypes)}::text[]) AND NOT ${target}.deleted AND ${next})`;
+}
+
+/** Some current resource of the source type refers to this row through the parameter, and matches the rest. */
+function hasCondition(filter: HasFilter, sql: Statement, { row, alias }: RowScope): string {
+  const ref = alias();
+  const source = alias();
+  const sourceType = sql.param(filter.sourceType);
+  const next = filterCondition(filter.next, sql, { row: source, type: sourceType, alias });
+  return `EXISTS (SELECT 1 FROM search_reference ${ref}
+    JOIN resource ${source} ON ${source}.rid = ${ref}.rid
+    WHERE ${ref}.target_type = ${row}.resource_type AND ${ref}.target_id = ${row}.id
+      AND ${ref}.resource_type = ${sourceType} AND ${ref}.param = ${sql.param(filter.definition.code)}
+      AND NOT ${source}.deleted AND ${next})`;
+}
+
+function valueCondition(value: ParsedValue, modifier: string | undefined, sql: Statement): string {
+  switch (value.type) {
+    case 'string': {
+      const text = indexKey(normalizeText(value.value));
+      // :exact also states the normalized form, so that the index narrows the rows before the exact test.
+      if (modifier === 'exact') return `i.normalized = ${sql.param(text)} AND i.exact = ${sql.param(value.value)}`;
+      if (modifier === 'contains') return `i.normalized LIKE ${sql.param(`%${likeLiteral(text)}%`)}`;
+      return `i.normalized LIKE ${sql.param(`${likeLiteral(text)}%`)}`;
+    }
+    case 'token': {
+      const { system, code, text, ofType } = value.value;
+      if (text !== undefined) {
+        const words = likeLiteral(normalizeText(text));
+        return `i.text LIKE ${sql.param(`${words}%`)} OR i.text LIKE ${sql.param(`% ${words}%`)}`;
+      }
+      if (ofType) {
+        return `i.of_type = ${sql.param(`${ofType.system ?? ''}|${ofType.code ?? ''}`)} AND i.code = ${sql.param(indexKey(ofType.value))}`;
+      }
+      const parts: string[] = [];
+      if (system === '') parts.push('i.system IS NULL');
+      else if (system !== undefined) parts.push(`i.system = ${sql.param(indexKey(system))}`);
+      if (code !== undefined) parts.push(`i.code = ${sql.param(indexKey(code))}`);
+      return parts.join(' AND ') || 'true';
+    }
+    case 'date':
+      return rangeCondition(value.prefix, 'i.low', 'i.high', value.range, sql);
+    case 'number':
+      return numberCondition(value.prefix, value.value, value.range, sql);
+    case 'quantity': {
+      const parts = [numberCondition(value.prefix, value.value, value.range, sql)];
+      if (value.system !== undefined) parts.push(`i.system = ${sql.param(value.system)}`);
+      if (value.code !== undefined) {
+        const code = sql.param(value.code);
+        // Without a system the code may be the unit as written (R4 search, quantity).
+        parts.push(value.system !== undefined ? `i.code = ${code}` : `(i.code = ${code} OR i.unit = ${code})`);
+      }
+      return parts.join(' AND ');
+    }
+    case 'reference': {
+      if (value.identifier) {
+        const parts = [];
+        if (value.identifier.system !== undefined) parts.push(`i.identifier_system = ${sql.param(value.identifier.system)}`);
+        if (value.identifier.value !== undefined) parts.push(`i.identifier_value = ${sql.param(indexKey(value.identifier.value))}`);
+        return parts.join(' AND ') || 'false';
+      }
+      const local: string[] = [];
+      if (value.id !== undefined) local.push(`i.target_id = ${sql.param(value.id)}`);
+      if (value.targetType !== undefined) local.push(`i.target_type = ${sql.param(value.targetType)}`);
+      if (modifier && /^[A-Z]/.test(modifier)) local.push(`i.target_type = ${sql.param(modifier)}`);
+      if (value.version !== undefined && value.id !== undefined) local.push(`i.target_version = ${sql.param(value.version)}`);
+      const byId = local.length ? local.join(' AND ') : undefined;
+      const byUrl = value.url !== undefined ? `i.url = ${sql.param(indexKey(value.url))}` : undefined;
+      return [byId, byUrl].filter(Boolean).map((c) => `(${c})`).join(' OR ') || 'false';
+    }
+    case 'uri': {
+      const uri = indexKey(value.value);
+      if (modifier === 'below') return `i.value LIKE ${sql.param(`${likeLiteral(uri)}%`)}`;
+      if (modifier === 'above') return `starts_with(${sql.param(uri)}, i.value)`;
+      return `i.value = ${sql.param(uri)}`;
+    }
+    case 'missing':
+      throw new Error(':missing is a filter of its own');
+  }
+}
+
+/**
+ * Range comparisons of R4 search for a target range [low, high] against the search range [start, end]:
+ * eq contains, gt/lt extend beyond, ge/le either, sa/eb lie wholly after/before, ap overlaps a widened range.
+ * Bounds become parameters only when used: PostgreSQL cannot type a parameter the statement never mentions.
+ */
+function rangeCondition(prefix: Prefix, low: string, high: string, range: { start: Date; end: Date }, sql: Statement): string {
+  const start = once(() => sql.param(range.start));
+  const end = once(() => sql.param(range.end));
+  const within = () => `${low} >= ${start()} AND ${high} <= ${end()}`;
+  switch (prefix) {
+    case 'eq':
+      return within();
+    case 'ne':
+      return `NOT (${within()})`;
+    case 'gt':
+      return `${high} > ${end()}`;
+    case 'lt':
+      return `${low} < ${start()}`;
+    case 'ge':
+      return `${high} > ${end()} OR (${within()})`;
+    case 'le':
+      return `${low} < ${start()} OR (${within()})`;
+    case 'sa':
+      return `${low} > ${end()}`;
+    case 'eb':
+      return `${high} < ${start()}`;
+    case 'ap': {
+      // Within 10% of the distance between the value and now, and never less than the value's own span.
+      const margin = Math.abs(Date.now() - range.start.getTime()) * 0.1;
+      const from = sql.param(new Date(range.start.getTime() - margin));
+      const to = sql.param(new Date(range.end.getTime() + margin));
+      return `${low} <= ${to} AND ${high} >= ${from}`;
+    }
+  }
+}
+
+function once(make: () => string): () => string {
+  let made: string | undefined;
+  return () => (made ??= make());
+}
+
+/** Numbers compare the target's value with the search value's precision range (eq) or the value itself. */
+function numberCondition(prefix: Prefix, value: string, range: { low: string; high: string }, sql: Statement): string {
+  // Parameters are added only when used: PostgreSQL cannot type a parameter the statement never mentions.
+  const v = () => `${sql.param(value)}::numeric`;
+  const inRange = () => `i.value >= ${sql.param(range.low)}::numeric AND i.value < ${sql.param(range.high)}::numeric`;
+  switch (prefix) {
+    case 'eq':
+      return inRange();
+    case 'ne':
+      return `NOT (${inRange()})`;
+    case 'gt':
+    case 'sa':
+      return `i.value > ${v()}`;
+    case 'lt':
+    case 'eb':
+      return `i.value < ${v()}`;
+    case 'ge':
+      return `i.value >= ${v()}`;
+    case 'le':
+      return `i.value <= ${v()}`;
+    case 'ap': {
+      // Within 10% of the value (R4 search, approximately).
+      const x = v();
+      return `i.value BETWEEN ${x} - abs(${x}) * 0.1 AND ${x} + abs(${x}) * 0.1`;
+    }
+  }
+}
+
+function idCondition(filter: ValueFilter, sql: Statement, row: string): string {
+  const first = filter.values[0];
+  if (first.type === 'missing') return first.missing ? 'false' : 'true';
+  const ids = filter.values.flatMap((v) => (v.type === 'token' && v.value.code !== undefined ? [v.value.code] : []));
+  const condition = `${row}.id = ANY(${sql.param(ids)}::text[])`;
+  return filter.modifier === 'not' ? `NOT (${condition})` : condition;
+}
+
+function lastUpdatedCondition(filter: ValueFilter, sql: Statement, row: string): string {
+  const first = filter.values[0];
+  if (first.type === 'missing') return first.missing ? 'false' : 'true';
+  return filter.values
+    .map((value) => {
+      if (value.type !== 'date') throw new Error('_lastUpdated takes dates');
+      const at = `${row}.last_updated`;
+      return `(${rangeCondition(value.prefix, at, at, value.range, sql)})`;
+    })
+    .join(' OR ');
+}

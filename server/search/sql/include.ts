@@ -1,0 +1,39 @@
+import { Statement } from '../../store/statement.js';
+import type { Include } from '../query/model.js';
+
+/** A resource already in the Bundle, known by its row and its identity. */
+export interface Row {
+  rid: string;
+  resourceType: string;
+  id: string;
+}
+
+/**
+ * The resources that `include` brings in for `rows`: those their reference parameters point to (`_include`),
+ * or those that point at them (`_revinclude`), current and not deleted. Answered from the reference index.
+ */
+export function includeStatement(include: Include, rows: Row[], reverse: boolean): { sql: string; params: unknown[] } {
+  const sql = new Statement();
+  const conditions = [`i.resource_type = ${sql.param(include.sourceType)}`];
+  if (include.param) conditions.push(`i.param = ${sql.param(include.param)}`);
+  if (include.targetType) conditions.push(`i.target_type = ${sql.param(include.targetType)}`);
+  const select = `SELECT DISTINCT t.rid::text AS rid, t.resource_type, t.id, t.content`;
+  if (!reverse) {
+    const sources = rows.filter((r) => r.resourceType === include.sourceType).map((r) => r.rid);
+    return {
+      sql: `${select} FROM search_reference i
+        JOIN resource t ON t.resource_type = i.target_type AND t.id = i.target_id
+        WHERE i.rid = ANY(${sql.param(sources)}::bigint[]) AND ${conditions.join(' AND ')} AND NOT t.deleted`,
+      params: sql.params,
+    };
+  }
+  const types = sql.param(rows.map((r) => r.resourceType));
+  const ids = sql.param(rows.map((r) => r.id));
+  return {
+    sql: `${select} FROM search_reference i
+      JOIN unnest(${types}::text[], ${ids}::text[]) AS p(type, id) ON i.target_type = p.type AND i.target_id = p.id
+      JOIN resource t ON t.rid = i.rid
+      WHERE ${conditions.join(' AND ')} AND NOT t.deleted`,
+    params: sql.params,
+  };
+}

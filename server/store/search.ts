@@ -1,0 +1,75 @@
+import type { Resource } from 'fhir/r4';
+import type { SearchQuery } from '../search/query/model.js';
+import { compileSearch } from '../search/sql/compile.js';
+import { includeStatement, type Row } from '../search/sql/include.js';
+import type { Database } from './database.js';
+import type { SearchPage } from './resource-store.js';
+
+/** Runs a search: the page (keyset on rid) and, as asked, the total: counted, or the planner's estimate. */
+export async function querySearch(db: Database, query: SearchQuery): Promise<SearchPage> {
+  const compiled = compileSearch(query);
+  const total = await totalOf(db, query, compiled.count);
+  if (query.count === 0) return { resources: [], included: [], total };
+
+  const rows = await db.query<{ rid: string; content: Resource }>(compiled.page.sql, compiled.page.params);
+  const backwards = query.cursor?.direction === 'previous';
+  const more = rows.length > query.count;
+  const page = rows.slice(0, query.count);
+  if (backwards) page.reverse();
+  const first = page[0]?.rid;
+  const last = page[page.length - 1]?.rid;
+  return {
+    resources: page.map((row) => row.content),
+    included: await includedBy(db, query, page.map((row) => ({ rid: row.rid, resourceType: row.content.resourceType, id: row.content.id! }))),
+    total,
+    next: last && (backwards || more) ? { direction: 'next', rid: last } : undefined,
+    previous: first && (backwards ? more : query.cursor !== undefined) ? { direction: 'previous', rid: first } : undefined,
+  };
+}
+
+async function totalOf(db: Database, query: SearchQuery, count: { sql: string; params: unknown[] }): Promise<number | undefined> {
+  if (query.total === 'none') return undefined;
+  if (query.total === 'estimate') {
+    const plan = await db.query<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] | string }>(`EXPLAIN (FORMAT JSON) ${count.sql}`, count.params);
+    const json = plan[0]['QUERY PLAN'];
+    const parsed = typeof json === 'string' ? (JSON.parse(json) as [{ Plan: { Plans?: [{ 'Plan Rows': number }] } }]) : json;
+    // The count's plan is an aggregate over the row source whose estimate we want.
+    const top = parsed[0].Plan as { 'Plan Rows': number; Plans?: { 'Plan Rows': number }[] };
+    return Math.round(top.Plans?.[0]?.['Plan Rows'] ?? top['Plan Rows']);
+  }
+  const [row] = await db.query<{ total: number }>(count.sql, count.params);
+  return row.total;
+}
+
+/** Includes stop after this many rounds of :iterate, so a cycle of references cannot run away. */
+const MAX_ITERATIONS = 5;
+
+/**
+ * `_include` and `_revinclude` for one page: first on the matches, then, for the `:iterate` ones, on what the
+ * previous round brought in, until nothing new comes. Matches and earlier includes are never repeated.
+ */
+async function includedBy(db: Database, query: SearchQuery, matches: Row[]): Promise<Resource[]> {
+  if (!matches.length || (!query.include.length && !query.revinclude.length)) return [];
+  const seen = new Set(matches.map((m) => m.rid));
+  const included: Resource[] = [];
+  let frontier = matches;
+  for (let round = 0; round < MAX_ITERATIONS && frontier.length; round++) {
+    const fresh: Row[] = [];
+    const specs = [
+      ...query.include.filter((i) => round === 0 || i.iterate).map((include) => ({ include, reverse: false })),
+      ...query.revinclude.filter((i) => round === 0 || i.iterate).map((include) => ({ include, reverse: true })),
+    ];
+    for (const { include, reverse } of specs) {
+      const statement = includeStatement(include, frontier, reverse);
+      const rows = await db.query<{ rid: string; resource_type: string; id: string; content: Resource }>(statement.sql, statement.params);
+      for (const row of rows) {
+        if (seen.has(row.rid)) continue;
+        seen.add(row.rid);
+        included.push(row.content);
+        fresh.push({ rid: row.rid, resourceType: row.resource_type, id: row.id });
+      }
+    }
+    frontier = fresh;
+  }
+  return included;
+}

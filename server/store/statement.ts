@@ -1,0 +1,9 @@
+/** Numbered parameters for one statement, and `WITH … <final>` assembly. */
+export class Statement {
+  readonly params: unknown[] = [];
+  readonly param = (value: unknown): string => `$${this.params.push(value)}`;
+
+  with(ctes: string[], final: string): string {
+    return ctes.length ? `WITH ${ctes.join(',\n')}\n${final}` : final;
+  }
+}
