@@ -42,6 +42,7 @@ export const ROUTES: Route[] = [
     interaction: history,
     declared: { level: 'type', code: 'history-instance' },
   },
+  { method: 'GET', pattern: [':type', ':id', ':member'], interaction: search },
   { method: 'GET', pattern: [':type', ':id', '_history', ':vid'], interaction: vread, declared: { level: 'type', code: 'vread' } },
 ];
 

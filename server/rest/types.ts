@@ -37,6 +37,7 @@ export interface FhirContext {
   options: FhirOptions;
 }
 
-export type RouteParams = { type?: string; id?: string; vid?: string };
+/** `member` is the resource type (or `*`) searched within the compartment of `type`/`id`. */
+export type RouteParams = { type?: string; id?: string; vid?: string; member?: string };
 
 export type Interaction = (request: FhirRequest, params: RouteParams, context: FhirContext) => Promise<FhirResponse>;

@@ -1,5 +1,7 @@
 // @ts-expect-error: a plain ESM script without type declarations
 import { extractElements, render } from '../../scripts/extract-r4-elements.mjs';
+// @ts-expect-error: a plain ESM script without type declarations
+import { extractCompartments, render as renderCompartments } from '../../scripts/extract-r4-compartments.mjs';
 import { readFileSync } from 'node:fs';
 import { RESOURCE_TYPES } from '../../server/fhir/resource-types.js';
 
@@ -22,5 +24,20 @@ describe('R4 element facts extracted from the official StructureDefinitions', ()
     // CarePlan.activity is not a summary element; CarePlan.status, intent and subject are mandatory.
     expect(elements.CarePlan.summary).not.toContain('activity');
     expect(elements.CarePlan.mandatory).toEqual(['status', 'intent', 'subject']);
+  });
+});
+
+describe('R4 compartments extracted from the official CompartmentDefinitions', () => {
+  it('the committed file is current (run npm run extract-compartments)', () => {
+    const committed = readFileSync(new URL('../../server/fhir/r4/compartments.generated.ts', import.meta.url), 'utf8');
+    expect(renderCompartments(extractCompartments())).toBe(committed);
+  });
+
+  it('places CarePlan in the Patient compartment by patient and performer, as the R4 Patient compartment page lists', () => {
+    const compartments = extractCompartments();
+    expect(Object.keys(compartments).sort()).toEqual(['Device', 'Encounter', 'Patient', 'Practitioner', 'RelatedPerson']);
+    expect(compartments.Patient.CarePlan).toEqual(['patient', 'performer']);
+    expect(compartments.Patient.Consent).toEqual(['patient']);
+    expect(compartments.Patient.Organization).toBeUndefined();
   });
 });

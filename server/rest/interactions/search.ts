@@ -1,5 +1,7 @@
 import type { Bundle, BundleEntry, Resource } from 'fhir/r4';
-import { FhirError, operationOutcome } from '../../fhir/outcome.js';
+import { FhirError, notFound, operationOutcome } from '../../fhir/outcome.js';
+import { R4_COMPARTMENTS } from '../../fhir/r4/compartments.generated.js';
+import type { SearchQuery } from '../../search/query/model.js';
 import { RESOURCE_TYPES } from '../../fhir/resource-types.js';
 import { parseSearch } from '../../search/query/parse.js';
 import { linkTo } from '../paging.js';
@@ -10,9 +12,11 @@ import type { FhirRequest, Interaction } from '../types.js';
  * `GET [base]/[type]?…`, `POST [base]/[type]/_search`, and across types `GET [base]?_type=…` and
  * `POST [base]/_search`: a `searchset` Bundle of matches, paged by keyset cursors in the links.
  */
-export const search: Interaction = async (request, { type }, { store, registry, options }) => {
-  const types = type ? [type] : systemTypes(request.query._type);
+export const search: Interaction = async (request, { type, id, member }, { store, registry, options }) => {
+  const compartment = member !== undefined ? compartmentOf(type!, id!, member) : undefined;
+  const types = compartment ? Object.keys(compartment.params) : type ? [type] : systemTypes(request.query._type);
   const query = parseSearch(request.query, types, registry, { defaultCount: options.defaultPageSize, maxCount: options.maxPageSize });
+  query.compartment = compartment;
   if (query.ignored.length && /(^|[;,\s])handling\s*=\s*strict/.test(request.headers.prefer ?? '')) {
     throw new FhirError(
       400,
@@ -25,7 +29,7 @@ export const search: Interaction = async (request, { type }, { store, registry, 
   // Links are GET URLs on the type (or the base), whichever way the search came, without the ignored parameters.
   const linked: FhirRequest = {
     ...request,
-    path: type ?? '',
+    path: compartment ? `${type}/${id}/${member}` : (type ?? ''),
     query: Object.fromEntries(Object.entries(request.query).filter(([name]) => !query.ignored.some((i) => i.name === name))),
   };
   const link: Bundle['link'] = [{ relation: 'self', url: linkTo(linked) }];
@@ -65,6 +69,16 @@ function shapingOf(query: { summary?: string; elements?: string[] }): Record<str
   if (query.elements?.length) shaping._elements = query.elements;
   else if (query.summary !== undefined && query.summary !== 'count') shaping._summary = [query.summary];
   return shaping;
+}
+
+/** `Patient/123/CarePlan` or `Patient/123/*`, from the official R4 CompartmentDefinitions. */
+function compartmentOf(type: string, id: string, member: string): NonNullable<SearchQuery['compartment']> {
+  const members = R4_COMPARTMENTS[type];
+  if (!members) throw notFound(`${type} does not define a compartment (compartments: ${Object.keys(R4_COMPARTMENTS).join(', ')})`);
+  if (member === '*') return { type, id, params: members };
+  const params = members[member];
+  if (!params) throw notFound(`${member} resources are not in the ${type} compartment`);
+  return { type, id, params: { [member]: params } };
 }
 
 /** `_type=Patient,Observation` for a system-level search; every type when absent. */

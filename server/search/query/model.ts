@@ -72,6 +72,8 @@ export interface SearchQuery {
   cursor?: { direction: 'next' | 'previous'; rid: string };
   include: Include[];
   revinclude: Include[];
+  /** `GET [base]/Patient/123/CarePlan`: only resources in that compartment, by the parameters that place each type there. */
+  compartment?: { type: string; id: string; params: Record<string, string[]> };
   /** Parameters the server did not use, with why; reported to the client (or a 400 with `handling=strict`). */
   ignored: { name: string; reason: string }[];
 }

@@ -25,7 +25,23 @@ function where(query: SearchQuery, sql: Statement): string[] {
     single ? `r.resource_type = ${typeRef}` : `r.resource_type = ANY(${sql.param(query.resourceTypes)}::text[])`,
     'NOT r.deleted',
     ...query.filters.map((filter) => filterCondition(filter, sql, { row: 'r', type: typeRef, alias: aliases() })),
+    ...(query.compartment ? [compartmentCondition(query.compartment, sql)] : []),
   ];
+}
+
+/**
+ * In the compartment of `type`/`id`: a reference parameter that places the resource's type there points at it
+ * (R4 CompartmentDefinition); the compartment's own resource belongs to it too.
+ */
+function compartmentCondition(compartment: NonNullable<SearchQuery['compartment']>, sql: Statement): string {
+  const byType = Object.entries(compartment.params).map(
+    ([memberType, params]) => `(i.resource_type = ${sql.param(memberType)} AND i.param = ANY(${sql.param(params)}::text[]))`,
+  );
+  const owner = sql.param(compartment.type);
+  const id = sql.param(compartment.id);
+  return `(EXISTS (SELECT 1 FROM search_reference i
+      WHERE i.rid = r.rid AND i.target_type = ${owner} AND i.target_id = ${id} AND (${byType.join(' OR ') || 'false'}))
+    OR (r.resource_type = ${owner} AND r.id = ${id}))`;
 }
 
 function pageStatement(query: SearchQuery): { sql: string; params: unknown[] } {
