@@ -11,19 +11,22 @@ export async function querySearch(db: Database, query: SearchQuery): Promise<Sea
   const total = await totalOf(db, query, compiled.count);
   if (query.count === 0) return { resources: [], included: [], total };
 
-  const rows = await db.query<{ rid: string; content: Resource }>(compiled.page.sql, compiled.page.params);
+  const rows = await db.query<{ rid: string; content: Resource } & Record<string, unknown>>(compiled.page.sql, compiled.page.params);
   const backwards = query.cursor?.direction === 'previous';
   const more = rows.length > query.count;
   const page = rows.slice(0, query.count);
   if (backwards) page.reverse();
-  const first = page[0]?.rid;
-  const last = page[page.length - 1]?.rid;
+  // In a sorted search a cursor carries the row's sort values (columns k0, k1, …) along with its rid.
+  const keysOf = (row: Record<string, unknown>) =>
+    query.sort.length ? query.sort.map((_, i) => (row[`k${i}`] ?? null) as string | null) : undefined;
+  const first = page[0];
+  const last = page[page.length - 1];
   return {
     resources: page.map((row) => row.content),
     included: await includedBy(db, query, page.map((row) => ({ rid: row.rid, resourceType: row.content.resourceType, id: row.content.id! }))),
     total,
-    next: last && (backwards || more) ? { direction: 'next', rid: last } : undefined,
-    previous: first && (backwards ? more : query.cursor !== undefined) ? { direction: 'previous', rid: first } : undefined,
+    next: last && (backwards || more) ? { direction: 'next', rid: last.rid, keys: keysOf(last) } : undefined,
+    previous: first && (backwards ? more : query.cursor !== undefined) ? { direction: 'previous', rid: first.rid, keys: keysOf(first) } : undefined,
   };
 }
 

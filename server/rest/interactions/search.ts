@@ -3,7 +3,7 @@ import { FhirError, notFound, operationOutcome } from '../../fhir/outcome.js';
 import { R4_COMPARTMENTS } from '../../fhir/r4/compartments.generated.js';
 import type { SearchQuery } from '../../search/query/model.js';
 import { RESOURCE_TYPES } from '../../fhir/resource-types.js';
-import { parseSearch } from '../../search/query/parse.js';
+import { formatCursor, parseSearch } from '../../search/query/parse.js';
 import { linkTo } from '../paging.js';
 import { inReadingOrder, shapeResource } from '../representation.js';
 import type { FhirRequest, Interaction } from '../types.js';
@@ -33,8 +33,8 @@ export const search: Interaction = async (request, { type, id, member }, { store
     query: Object.fromEntries(Object.entries(request.query).filter(([name]) => !query.ignored.some((i) => i.name === name))),
   };
   const link: Bundle['link'] = [{ relation: 'self', url: linkTo(linked) }];
-  if (page.previous) link.push({ relation: 'previous', url: linkTo(linked, { _cursor: `p.${page.previous.rid}` }) });
-  if (page.next) link.push({ relation: 'next', url: linkTo(linked, { _cursor: `n.${page.next.rid}` }) });
+  if (page.previous) link.push({ relation: 'previous', url: linkTo(linked, { _cursor: formatCursor(page.previous) }) });
+  if (page.next) link.push({ relation: 'next', url: linkTo(linked, { _cursor: formatCursor(page.next) }) });
 
   const shaping = shapingOf(query);
   const entryOf = (resource: Resource, mode: 'match' | 'include'): BundleEntry => ({

@@ -60,6 +60,22 @@ export interface Include {
   iterate: boolean;
 }
 
+/** `_sort=-date`: a parameter to order by, highest first when descending. */
+export interface SortKey {
+  definition: SearchParamDefinition;
+  descending: boolean;
+}
+
+/**
+ * A keyset position: the last (next) or first (previous) row of the page just served, by rid and, in a sorted
+ * search, by its sort values (text, or null when the row has no value for that key).
+ */
+export interface Cursor {
+  direction: 'next' | 'previous';
+  rid: string;
+  keys?: (string | null)[];
+}
+
 export interface SearchQuery {
   /** The types searched: one for a type-level search, several (or all) for a system-level search. */
   resourceTypes: string[];
@@ -69,7 +85,8 @@ export interface SearchQuery {
   /** _summary / _elements, applied to each match as on read. */
   summary?: string;
   elements?: string[];
-  cursor?: { direction: 'next' | 'previous'; rid: string };
+  cursor?: Cursor;
+  sort: SortKey[];
   include: Include[];
   revinclude: Include[];
   /** `GET [base]/Patient/123/CarePlan`: only resources in that compartment, by the parameters that place each type there. */

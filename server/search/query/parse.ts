@@ -3,14 +3,14 @@ import { isResourceType } from '../../fhir/resource-types.js';
 import type { SearchParameterRegistry } from '../registry.js';
 import type { SearchParamDefinition } from '../types.js';
 import { splitUnescaped } from './escape.js';
-import type { Filter, Include, SearchQuery, ValueFilter } from './model.js';
+import type { Cursor, Filter, Include, SearchQuery, SortKey, ValueFilter } from './model.js';
 import { parseValue } from './values.js';
 
 /** Parameters about the response, not the match; `_format`/`_pretty` belong to the transport. */
-const RESULT_PARAMETERS = new Set(['_count', '_total', '_summary', '_elements', '_cursor', '_format', '_pretty', '_type']);
+const RESULT_PARAMETERS = new Set(['_count', '_total', '_summary', '_elements', '_cursor', '_format', '_pretty', '_type', '_sort']);
 const INCLUDES = new Set(['_include', '_include:iterate', '_include:recurse', '_revinclude', '_revinclude:iterate', '_revinclude:recurse']);
 /** Recognised but not yet implemented: reported as ignored (or refused with handling=strict), never silently. */
-const NOT_YET = new Set(['_sort', '_contained', '_containedType', '_text', '_content', '_list', '_query', '_filter']);
+const NOT_YET = new Set(['_contained', '_containedType', '_text', '_content', '_list', '_query', '_filter']);
 
 const MODIFIERS: Record<string, ReadonlySet<string>> = {
   string: new Set(['exact', 'contains', 'missing']),
@@ -67,6 +67,7 @@ export function parseSearch(
     summary: query._summary?.[0],
     elements: query._elements?.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean),
     cursor: parseCursor(query._cursor?.[0]),
+    sort: parseSort(query._sort, resourceTypes, registry),
     include: includesOf(query, '_include', registry),
     revinclude: includesOf(query, '_revinclude', registry),
     ignored,
@@ -190,9 +191,42 @@ function parseTotal(raw: string | undefined): SearchQuery['total'] {
   throw badRequest(`_total must be none, estimate or accurate (got ${raw})`, ['_total']);
 }
 
-function parseCursor(raw: string | undefined): SearchQuery['cursor'] {
+/** `_sort=status,-date` (R4): keys in order, `-` for descending. */
+function parseSort(values: string[] | undefined, types: string[], registry: SearchParameterRegistry): SortKey[] {
+  const keys = (values ?? []).flatMap((v) => v.split(',')).map((k) => k.trim()).filter(Boolean);
+  return keys.map((key) => {
+    const descending = key.startsWith('-');
+    const code = descending ? key.slice(1) : key;
+    const definition = commonDefinition(registry, types, code);
+    if (!definition) throw badRequest(`_sort: ${code} is not a search parameter of ${describe(types)}`, ['_sort']);
+    if (definition.type === 'composite' || definition.type === 'special') {
+      throw badRequest(`_sort: ${definition.type} parameters cannot be sorted by`, ['_sort']);
+    }
+    return { definition, descending };
+  });
+}
+
+/** Cursors travel in links as `n.<rid>` / `p.<rid>`, plus `.<base64url of the sort values>` in a sorted search. */
+export function formatCursor(cursor: Cursor): string {
+  const head = `${cursor.direction === 'next' ? 'n' : 'p'}.${cursor.rid}`;
+  return cursor.keys ? `${head}.${Buffer.from(JSON.stringify(cursor.keys)).toString('base64url')}` : head;
+}
+
+function parseCursor(raw: string | undefined): Cursor | undefined {
   if (raw === undefined) return undefined;
-  const m = /^([np])\.(\d{1,19})$/.exec(raw);
-  if (!m) throw badRequest('_cursor is not a cursor this server issued: follow the Bundle links', ['_cursor']);
-  return { direction: m[1] === 'n' ? 'next' : 'previous', rid: m[2] };
+  const invalid = () => badRequest('_cursor is not a cursor this server issued: follow the Bundle links', ['_cursor']);
+  const m = /^([np])\.(\d{1,19})(?:\.([A-Za-z0-9_-]+))?$/.exec(raw);
+  if (!m) throw invalid();
+  const cursor: Cursor = { direction: m[1] === 'n' ? 'next' : 'previous', rid: m[2] };
+  if (m[3] !== undefined) {
+    let keys: unknown;
+    try {
+      keys = JSON.parse(Buffer.from(m[3], 'base64url').toString('utf8'));
+    } catch {
+      throw invalid();
+    }
+    if (!Array.isArray(keys) || keys.some((k) => k !== null && typeof k !== 'string')) throw invalid();
+    cursor.keys = keys as (string | null)[];
+  }
+  return cursor;
 }

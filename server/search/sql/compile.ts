@@ -1,6 +1,7 @@
 import { Statement } from '../../store/statement.js';
 import type { SearchQuery } from '../query/model.js';
 import { filterCondition } from './conditions.js';
+import { afterCursor, orderBy, orderKey, reversed } from './sort.js';
 
 export interface CompiledSearch {
   /** The page: `rid` and `content` of up to count + 1 rows (one more tells whether another page exists). */
@@ -18,15 +19,17 @@ export function compileSearch(query: SearchQuery): CompiledSearch {
   return { page: pageStatement(query), count: countStatement(query) };
 }
 
-function where(query: SearchQuery, sql: Statement): string[] {
+/** The conditions every row must meet, and the SQL expression of the row's type for index lookups. */
+function where(query: SearchQuery, sql: Statement): { conditions: string[]; type: string } {
   const single = query.resourceTypes.length === 1;
-  const typeRef = single ? sql.param(query.resourceTypes[0]) : 'r.resource_type';
-  return [
-    single ? `r.resource_type = ${typeRef}` : `r.resource_type = ANY(${sql.param(query.resourceTypes)}::text[])`,
+  const type = single ? sql.param(query.resourceTypes[0]) : 'r.resource_type';
+  const conditions = [
+    single ? `r.resource_type = ${type}` : `r.resource_type = ANY(${sql.param(query.resourceTypes)}::text[])`,
     'NOT r.deleted',
-    ...query.filters.map((filter) => filterCondition(filter, sql, { row: 'r', type: typeRef, alias: aliases() })),
+    ...query.filters.map((filter) => filterCondition(filter, sql, { row: 'r', type, alias: aliases() })),
     ...(query.compartment ? [compartmentCondition(query.compartment, sql)] : []),
   ];
+  return { conditions, type };
 }
 
 /**
@@ -45,8 +48,9 @@ function compartmentCondition(compartment: NonNullable<SearchQuery['compartment'
 }
 
 function pageStatement(query: SearchQuery): { sql: string; params: unknown[] } {
+  if (query.sort.length) return sortedPageStatement(query);
   const sql = new Statement();
-  const conditions = where(query, sql);
+  const { conditions } = where(query, sql);
   const backwards = query.cursor?.direction === 'previous';
   if (query.cursor) conditions.push(`r.rid ${backwards ? '<' : '>'} ${sql.param(query.cursor.rid)}::bigint`);
   const text = `SELECT r.rid::text AS rid, r.content FROM resource r
@@ -56,9 +60,31 @@ function pageStatement(query: SearchQuery): { sql: string; params: unknown[] } {
   return { sql: text, params: sql.params };
 }
 
+/**
+ * A sorted page: the sort values are computed per matching row in a subquery, and the keyset continues from the
+ * cursor's values. The ordering always ends with rid, so it is total and pages never overlap.
+ */
+function sortedPageStatement(query: SearchQuery): { sql: string; params: unknown[] } {
+  const sql = new Statement();
+  const { conditions, type } = where(query, sql);
+  const forward = query.sort.map((key) => orderKey(key, sql, type));
+  const backwards = query.cursor?.direction === 'previous';
+  const keys = backwards ? reversed(forward) : forward;
+  const columns = keys.map((_, i) => `k${i}`);
+  const cursor = query.cursor ? `WHERE ${afterCursor(keys, columns, query.cursor, backwards, sql)}` : '';
+  const text = `SELECT rid::text AS rid, content, ${columns.map((c) => `${c}::text AS ${c}`).join(', ')} FROM (
+      SELECT r.rid, r.content, ${forward.map((k, i) => `${k.expression} AS ${columns[i]}`).join(', ')}
+      FROM resource r WHERE ${conditions.join('\n        AND ')}
+    ) q
+    ${cursor}
+    ORDER BY ${orderBy(keys, columns, backwards)}
+    LIMIT ${sql.param(query.count + 1)}`;
+  return { sql: text, params: sql.params };
+}
+
 function countStatement(query: SearchQuery): { sql: string; params: unknown[] } {
   const sql = new Statement();
-  const text = `SELECT count(*)::int AS total FROM resource r WHERE ${where(query, sql).join('\n      AND ')}`;
+  const text = `SELECT count(*)::int AS total FROM resource r WHERE ${where(query, sql).conditions.join('\n      AND ')}`;
   return { sql: text, params: sql.params };
 }
 
