@@ -13,7 +13,7 @@ export interface CapabilityInput {
 }
 
 /** Parameter types the search compiler answers; the others are not advertised. */
-const SEARCHABLE = new Set(['string', 'token', 'date', 'number', 'quantity', 'reference', 'uri']);
+const SEARCHABLE = new Set(['string', 'token', 'date', 'number', 'quantity', 'reference', 'uri', 'composite']);
 
 const STARTED = new Date().toISOString();
 

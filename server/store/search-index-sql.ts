@@ -1,5 +1,5 @@
 import { indexKeyOrNull } from '../search/index-key.js';
-import type { IndexRows } from '../search/types.js';
+import type { CompositeComponent, CompositeRow, IndexRows } from '../search/types.js';
 
 /** The index tables and, for each, the columns an index row fills (after `rid, resource_type, param`). */
 const TABLES = {
@@ -23,6 +23,24 @@ const TABLES = {
     },
   },
   uri: { table: 'search_uri', columns: { value: 'text' } },
+  composite: {
+    table: 'search_composite',
+    columns: {
+      c1System: 'text',
+      c1Code: 'text',
+      c2System: 'text',
+      c2Code: 'text',
+      c2Value: 'numeric',
+      c2Low: 'numeric',
+      c2High: 'numeric',
+      c2Text: 'text',
+      c2DateLow: 'timestamptz',
+      c2DateHigh: 'timestamptz',
+      c3Value: 'numeric',
+      c3Low: 'numeric',
+      c3High: 'numeric',
+    },
+  },
 } as const;
 
 type IndexedKind = keyof typeof TABLES;
@@ -32,7 +50,16 @@ export const INDEX_TABLES: readonly string[] = Object.values(TABLES).map((t) => 
 const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 /** The columns a btree index covers as text: their values are cut to the index's byte budget (search/index-key). */
-const KEYED = new Set(['string.normalized', 'token.system', 'token.code', 'uri.value', 'reference.url', 'reference.identifierValue']);
+const KEYED = new Set([
+  'string.normalized',
+  'token.system',
+  'token.code',
+  'uri.value',
+  'reference.url',
+  'reference.identifierValue',
+  'composite.c1System',
+  'composite.c1Code',
+]);
 
 /** Open date bounds are stored as infinities, so range tests never meet NULL. */
 const DATE_DEFAULTS: Record<string, string> = { low: '-infinity', high: 'infinity' };
@@ -51,7 +78,7 @@ export interface RidSource {
 export function insertIndexCtes(rows: IndexRows, source: RidSource, resourceType: string, param: (value: unknown) => string): string[] {
   const ctes: string[] = [];
   for (const kind of Object.keys(TABLES) as IndexedKind[]) {
-    const list = rows[kind] as unknown as Record<string, unknown>[];
+    const list = (kind === 'composite' ? rows.composite.map(flattenComposite) : rows[kind]) as unknown as Record<string, unknown>[];
     if (!list.length) continue;
     const { table, columns } = TABLES[kind];
     const names = Object.keys(columns) as (keyof typeof columns)[];
@@ -77,4 +104,42 @@ export function insertIndexCtes(rows: IndexRows, source: RidSource, resourceType
 /** Common table expressions that remove every index row of a resource (before re-indexing, or on delete). */
 export function deleteIndexCtes(rid: string): string[] {
   return INDEX_TABLES.map((table) => `unindex_${table} AS (DELETE FROM ${table} WHERE rid = ${rid})`);
+}
+
+/**
+ * A composite row as columns by component position: the first component (a token, or a reference as
+ * `Type/id`) in c1_*, the second in the c2_* columns of its kind, a third (always a number) in c3_*.
+ */
+export function flattenComposite(row: CompositeRow): Record<string, unknown> {
+  const [first, second, third] = row.components;
+  const flat: Record<string, unknown> = { param: row.param };
+  if (first?.type === 'token') Object.assign(flat, { c1System: first.system, c1Code: first.code });
+  else if (first?.type === 'reference') Object.assign(flat, { c1Code: referenceKey(first) });
+  if (second) Object.assign(flat, secondColumns(second));
+  if (third?.type === 'number' || third?.type === 'quantity') Object.assign(flat, { c3Value: third.value, c3Low: third.low, c3High: third.high });
+  return flat;
+}
+
+function secondColumns(component: CompositeComponent): Record<string, unknown> {
+  switch (component.type) {
+    case 'token':
+      return { c2System: component.system, c2Code: component.code };
+    case 'quantity':
+      return { c2System: component.system, c2Code: component.code ?? component.unit, c2Value: component.value, c2Low: component.low, c2High: component.high };
+    case 'number':
+      return { c2Value: component.value, c2Low: component.low, c2High: component.high };
+    case 'string':
+      return { c2Text: component.normalized };
+    case 'date':
+      return { c2DateLow: component.low ?? '-infinity', c2DateHigh: component.high ?? 'infinity' };
+    case 'reference':
+      return { c2Code: referenceKey(component) };
+    case 'uri':
+      return { c2Code: component.value };
+  }
+}
+
+/** A reference as one comparable text: `Type/id` when it has one, else its URL. */
+export function referenceKey(reference: { targetType: string | null; targetId: string | null; url: string | null }): string | null {
+  return reference.targetType && reference.targetId ? `${reference.targetType}/${reference.targetId}` : reference.url;
 }

@@ -20,6 +20,7 @@ export type ParsedValue =
   | { type: 'quantity'; prefix: Prefix; value: string; range: DecimalRange; system?: string; code?: string }
   | { type: 'reference'; targetType?: string; id?: string; version?: string; url?: string; identifier?: { system?: string; value?: string } }
   | { type: 'uri'; value: string }
+  | { type: 'composite'; parts: ParsedValue[] }
   | { type: 'missing'; missing: boolean };
 
 /**

@@ -20,6 +20,7 @@ const MODIFIERS: Record<string, ReadonlySet<string>> = {
   date: new Set(['missing']),
   number: new Set(['missing']),
   quantity: new Set(['missing']),
+  composite: new Set(['missing']),
 };
 
 export interface ParseOptions {
@@ -106,12 +107,25 @@ function parseParameter(full: string, name: string, value: string, types: string
   const [code, modifier, ...rest] = name.split(':');
   const definition = commonDefinition(registry, types, code);
   if (!definition) return new Ignored(`not a search parameter of ${describe(types)}`);
-  if (definition.type === 'composite' || definition.type === 'special') {
-    return new Ignored(`${definition.type} parameters are not supported yet`);
-  }
+  if (definition.type === 'special') return new Ignored('special parameters are not supported');
   if (rest.length) throw badRequest(`${full}: a parameter takes one modifier`, [full]);
   checkModifier(definition, modifier, full);
+  if (definition.type === 'composite' && modifier !== 'missing') return parseComposite(definition, value, full, registry);
   return parseValues(definition, modifier, value, full);
+}
+
+/** `code-value-quantity=http://loinc.org|8480-6$gt100`: each `$` part read as its component parameter's type. */
+function parseComposite(definition: SearchParamDefinition, value: string, name: string, registry: SearchParameterRegistry): ValueFilter {
+  const components = (definition.component ?? []).map((c) => registry.get(definition.base, c.code));
+  if (!components.length || components.some((c) => !c)) throw badRequest(`${name}: this composite parameter is not usable`, [name]);
+  const values = splitUnescaped(value, ',').map((alternative) => {
+    const parts = splitUnescaped(alternative, '$');
+    if (parts.length !== components.length) {
+      throw badRequest(`${name}=${value}: give ${components.length} values separated by $ (${components.map((c) => c!.code).join('$')})`, [name]);
+    }
+    return { type: 'composite' as const, parts: parts.map((part, i) => parseValue(components[i]!, undefined, part, name)) };
+  });
+  return { kind: 'value', definition, values };
 }
 
 /** `subject:Patient.name`: the reference parameter, then the rest of the name on the target types. */

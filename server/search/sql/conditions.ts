@@ -13,6 +13,7 @@ const TABLES: Partial<Record<SearchParamType, string>> = {
   quantity: 'search_quantity',
   reference: 'search_reference',
   uri: 'search_uri',
+  composite: 'search_composite',
 };
 
 /** Where a condition is evaluated: the alias of the resource row, and an SQL expression for its type. */
@@ -81,69 +82,141 @@ function hasCondition(filter: HasFilter, sql: Statement, { row, alias }: RowScop
       AND NOT ${source}.deleted AND ${next})`;
 }
 
-function valueCondition(value: ParsedValue, modifier: string | undefined, sql: Statement): string {
+/** The index columns a value is compared with: a table's own, or one component's columns in search_composite. */
+interface Columns {
+  system: string;
+  code: string;
+  text: string;
+  ofType: string;
+  value: string;
+  low: string;
+  high: string;
+  unit: string;
+  normalized: string;
+  exact: string;
+  url: string;
+  targetType: string;
+  targetId: string;
+  targetVersion: string;
+  identifierSystem: string;
+  identifierValue: string;
+}
+
+const OWN: Columns = {
+  system: 'i.system',
+  code: 'i.code',
+  text: 'i.text',
+  ofType: 'i.of_type',
+  value: 'i.value',
+  low: 'i.low',
+  high: 'i.high',
+  unit: 'i.unit',
+  normalized: 'i.normalized',
+  exact: 'i.exact',
+  url: 'i.url',
+  targetType: 'i.target_type',
+  targetId: 'i.target_id',
+  targetVersion: 'i.target_version',
+  identifierSystem: 'i.identifier_system',
+  identifierValue: 'i.identifier_value',
+};
+
+function valueCondition(value: ParsedValue, modifier: string | undefined, sql: Statement, c: Columns = OWN): string {
   switch (value.type) {
     case 'string': {
       const text = indexKey(normalizeText(value.value));
       // :exact also states the normalized form, so that the index narrows the rows before the exact test.
-      if (modifier === 'exact') return `i.normalized = ${sql.param(text)} AND i.exact = ${sql.param(value.value)}`;
-      if (modifier === 'contains') return `i.normalized LIKE ${sql.param(`%${likeLiteral(text)}%`)}`;
-      return `i.normalized LIKE ${sql.param(`${likeLiteral(text)}%`)}`;
+      if (modifier === 'exact') return `${c.normalized} = ${sql.param(text)} AND ${c.exact} = ${sql.param(value.value)}`;
+      if (modifier === 'contains') return `${c.normalized} LIKE ${sql.param(`%${likeLiteral(text)}%`)}`;
+      return `${c.normalized} LIKE ${sql.param(`${likeLiteral(text)}%`)}`;
     }
     case 'token': {
       const { system, code, text, ofType } = value.value;
       if (text !== undefined) {
         const words = likeLiteral(normalizeText(text));
-        return `i.text LIKE ${sql.param(`${words}%`)} OR i.text LIKE ${sql.param(`% ${words}%`)}`;
+        return `${c.text} LIKE ${sql.param(`${words}%`)} OR ${c.text} LIKE ${sql.param(`% ${words}%`)}`;
       }
       if (ofType) {
-        return `i.of_type = ${sql.param(`${ofType.system ?? ''}|${ofType.code ?? ''}`)} AND i.code = ${sql.param(indexKey(ofType.value))}`;
+        return `${c.ofType} = ${sql.param(`${ofType.system ?? ''}|${ofType.code ?? ''}`)} AND ${c.code} = ${sql.param(indexKey(ofType.value))}`;
       }
       const parts: string[] = [];
-      if (system === '') parts.push('i.system IS NULL');
-      else if (system !== undefined) parts.push(`i.system = ${sql.param(indexKey(system))}`);
-      if (code !== undefined) parts.push(`i.code = ${sql.param(indexKey(code))}`);
+      if (system === '') parts.push(`${c.system} IS NULL`);
+      else if (system !== undefined) parts.push(`${c.system} = ${sql.param(indexKey(system))}`);
+      if (code !== undefined) parts.push(`${c.code} = ${sql.param(indexKey(code))}`);
       return parts.join(' AND ') || 'true';
     }
     case 'date':
-      return rangeCondition(value.prefix, 'i.low', 'i.high', value.range, sql);
+      return rangeCondition(value.prefix, c.low, c.high, value.range, sql);
     case 'number':
-      return numberCondition(value.prefix, value.value, value.range, sql);
+      return numberCondition(value.prefix, value.value, value.range, sql, c.value);
     case 'quantity': {
-      const parts = [numberCondition(value.prefix, value.value, value.range, sql)];
-      if (value.system !== undefined) parts.push(`i.system = ${sql.param(value.system)}`);
+      const parts = [numberCondition(value.prefix, value.value, value.range, sql, c.value)];
+      if (value.system !== undefined) parts.push(`${c.system} = ${sql.param(value.system)}`);
       if (value.code !== undefined) {
         const code = sql.param(value.code);
         // Without a system the code may be the unit as written (R4 search, quantity).
-        parts.push(value.system !== undefined ? `i.code = ${code}` : `(i.code = ${code} OR i.unit = ${code})`);
+        parts.push(value.system !== undefined ? `${c.code} = ${code}` : `(${c.code} = ${code} OR ${c.unit} = ${code})`);
       }
       return parts.join(' AND ');
     }
     case 'reference': {
       if (value.identifier) {
         const parts = [];
-        if (value.identifier.system !== undefined) parts.push(`i.identifier_system = ${sql.param(value.identifier.system)}`);
-        if (value.identifier.value !== undefined) parts.push(`i.identifier_value = ${sql.param(indexKey(value.identifier.value))}`);
+        if (value.identifier.system !== undefined) parts.push(`${c.identifierSystem} = ${sql.param(value.identifier.system)}`);
+        if (value.identifier.value !== undefined) parts.push(`${c.identifierValue} = ${sql.param(indexKey(value.identifier.value))}`);
         return parts.join(' AND ') || 'false';
       }
       const local: string[] = [];
-      if (value.id !== undefined) local.push(`i.target_id = ${sql.param(value.id)}`);
-      if (value.targetType !== undefined) local.push(`i.target_type = ${sql.param(value.targetType)}`);
-      if (modifier && /^[A-Z]/.test(modifier)) local.push(`i.target_type = ${sql.param(modifier)}`);
-      if (value.version !== undefined && value.id !== undefined) local.push(`i.target_version = ${sql.param(value.version)}`);
+      if (value.id !== undefined) local.push(`${c.targetId} = ${sql.param(value.id)}`);
+      if (value.targetType !== undefined) local.push(`${c.targetType} = ${sql.param(value.targetType)}`);
+      if (modifier && /^[A-Z]/.test(modifier)) local.push(`${c.targetType} = ${sql.param(modifier)}`);
+      if (value.version !== undefined && value.id !== undefined) local.push(`${c.targetVersion} = ${sql.param(value.version)}`);
       const byId = local.length ? local.join(' AND ') : undefined;
-      const byUrl = value.url !== undefined ? `i.url = ${sql.param(indexKey(value.url))}` : undefined;
-      return [byId, byUrl].filter(Boolean).map((c) => `(${c})`).join(' OR ') || 'false';
+      const byUrl = value.url !== undefined ? `${c.url} = ${sql.param(indexKey(value.url))}` : undefined;
+      return [byId, byUrl].filter(Boolean).map((x) => `(${x})`).join(' OR ') || 'false';
     }
     case 'uri': {
       const uri = indexKey(value.value);
-      if (modifier === 'below') return `i.value LIKE ${sql.param(`${likeLiteral(uri)}%`)}`;
-      if (modifier === 'above') return `starts_with(${sql.param(uri)}, i.value)`;
-      return `i.value = ${sql.param(uri)}`;
+      if (modifier === 'below') return `${c.value} LIKE ${sql.param(`${likeLiteral(uri)}%`)}`;
+      if (modifier === 'above') return `starts_with(${sql.param(uri)}, ${c.value})`;
+      return `${c.value} = ${sql.param(uri)}`;
     }
+    case 'composite':
+      return value.parts.map((part, index) => `(${componentCondition(part, index, sql)})`).join(' AND ');
     case 'missing':
       throw new Error(':missing is a filter of its own');
   }
+}
+
+/** One component of a composite value, against the columns of its position (see flattenComposite). */
+function componentCondition(part: ParsedValue, index: number, sql: Statement): string {
+  const none = 'NULL';
+  if (index === 0) {
+    if (part.type === 'reference') {
+      const key = part.targetType && part.id ? `${part.targetType}/${part.id}` : part.url;
+      return key === undefined ? 'false' : `i.c1_code = ${sql.param(indexKey(key))}`;
+    }
+    return valueCondition(part, undefined, sql, { ...OWN, system: 'i.c1_system', code: 'i.c1_code', text: none, ofType: none });
+  }
+  if (index === 1) {
+    if (part.type === 'reference') {
+      const key = part.targetType && part.id ? `${part.targetType}/${part.id}` : part.url;
+      return key === undefined ? 'false' : `i.c2_code = ${sql.param(indexKey(key))}`;
+    }
+    return valueCondition(part, undefined, sql, {
+      ...OWN,
+      system: 'i.c2_system',
+      code: 'i.c2_code',
+      unit: 'i.c2_code',
+      value: 'i.c2_value',
+      low: part.type === 'date' ? 'i.c2_date_low' : 'i.c2_low',
+      high: part.type === 'date' ? 'i.c2_date_high' : 'i.c2_high',
+      normalized: 'i.c2_text',
+      text: none,
+      ofType: none,
+    });
+  }
+  return valueCondition(part, undefined, sql, { ...OWN, value: 'i.c3_value', low: 'i.c3_low', high: 'i.c3_high' });
 }
 
 /**
@@ -188,10 +261,10 @@ function once(make: () => string): () => string {
 }
 
 /** Numbers compare the target's value with the search value's precision range (eq) or the value itself. */
-function numberCondition(prefix: Prefix, value: string, range: { low: string; high: string }, sql: Statement): string {
+function numberCondition(prefix: Prefix, value: string, range: { low: string; high: string }, sql: Statement, column: string): string {
   // Parameters are added only when used: PostgreSQL cannot type a parameter the statement never mentions.
   const v = () => `${sql.param(value)}::numeric`;
-  const inRange = () => `i.value >= ${sql.param(range.low)}::numeric AND i.value < ${sql.param(range.high)}::numeric`;
+  const inRange = () => `${column} >= ${sql.param(range.low)}::numeric AND ${column} < ${sql.param(range.high)}::numeric`;
   switch (prefix) {
     case 'eq':
       return inRange();
@@ -199,18 +272,18 @@ function numberCondition(prefix: Prefix, value: string, range: { low: string; hi
       return `NOT (${inRange()})`;
     case 'gt':
     case 'sa':
-      return `i.value > ${v()}`;
+      return `${column} > ${v()}`;
     case 'lt':
     case 'eb':
-      return `i.value < ${v()}`;
+      return `${column} < ${v()}`;
     case 'ge':
-      return `i.value >= ${v()}`;
+      return `${column} >= ${v()}`;
     case 'le':
-      return `i.value <= ${v()}`;
+      return `${column} <= ${v()}`;
     case 'ap': {
       // Within 10% of the value (R4 search, approximately).
       const x = v();
-      return `i.value BETWEEN ${x} - abs(${x}) * 0.1 AND ${x} + abs(${x}) * 0.1`;
+      return `${column} BETWEEN ${x} - abs(${x}) * 0.1 AND ${x} + abs(${x}) * 0.1`;
     }
   }
 }

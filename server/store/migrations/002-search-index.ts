@@ -87,4 +87,28 @@ CREATE TABLE search_uri (
 );
 CREATE INDEX search_uri_value ON search_uri (resource_type, param, value text_pattern_ops);
 CREATE INDEX search_uri_rid ON search_uri (rid);
+
+-- Composite parameters (R4: token$token, token$quantity, token$number$number, token$string, token$date,
+-- reference$token): each row holds the values of one element, component by component, so that a match on
+-- all components is a match within the same element (e.g. the same Observation.component).
+CREATE TABLE search_composite (
+  rid           bigint NOT NULL,
+  resource_type text   NOT NULL,
+  param         text   NOT NULL,
+  c1_system     text,
+  c1_code       text,
+  c2_system     text,
+  c2_code       text,
+  c2_value      numeric,
+  c2_low        numeric,
+  c2_high       numeric,
+  c2_text       text,
+  c2_date_low   timestamptz,
+  c2_date_high  timestamptz,
+  c3_value      numeric,
+  c3_low        numeric,
+  c3_high       numeric
+);
+CREATE INDEX search_composite_value ON search_composite (resource_type, param, c1_code, c1_system);
+CREATE INDEX search_composite_rid ON search_composite (rid);
 `;
