@@ -1,0 +1,112 @@
+import type { Resource } from 'fhir/r4';
+import { parseSearch } from '../../server/search/query/parse.js';
+import { R4_REGISTRY } from '../../server/search/registry.js';
+import { compileSearch } from '../../server/search/sql/compile.js';
+import { includeStatement } from '../../server/search/sql/include.js';
+import { extractIndexRows } from '../../server/search/index/extract.js';
+import { SqlResourceStore } from '../../server/store/sql-resource-store.js';
+import { postgresBackend, TEST_DATABASE_URL, type TestDatabase } from '../support/backends.js';
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  Plans?: PlanNode[];
+}
+
+function nodes(plan: PlanNode): PlanNode[] {
+  return [plan, ...(plan.Plans ?? []).flatMap(nodes)];
+}
+
+const PATIENTS = 400;
+const OBSERVATIONS_PER_PATIENT = 10;
+
+/**
+ * The key CCP queries are answered from indexes, not by reading the resource table: EXPLAIN on PostgreSQL once
+ * the tables hold enough rows for the planner to care (a few thousand resources, statistics gathered).
+ */
+if (!TEST_DATABASE_URL) {
+  describe('search query plans on PostgreSQL', () => {
+    it('does not run without TEST_DATABASE_URL: query plans are PostgreSQL server plans (CI sets it)', () => {
+      console.warn('TEST_DATABASE_URL is not set: the query plan suite does not run.');
+      expect(TEST_DATABASE_URL).toBeUndefined();
+    });
+  });
+} else {
+  const backend = postgresBackend(TEST_DATABASE_URL);
+  describe('search query plans on PostgreSQL', () => {
+    let database: TestDatabase;
+    beforeAll(async () => {
+      database = await backend.open();
+      const store = new SqlResourceStore(database.db, (resource) => extractIndexRows(resource, R4_REGISTRY));
+      for (let p = 0; p < PATIENTS; p++) {
+        const resources: Resource[] = [
+          { resourceType: 'Patient', id: `p${p}`, identifier: [{ system: 'urn:oid:2.16.840.1.113883.4.59', value: `HCN${p}` }], gender: p % 2 ? 'male' : 'female' },
+          { resourceType: 'CareTeam', id: `ct${p}`, subject: { reference: `Patient/p${p}` } },
+          {
+            resourceType: 'CarePlan',
+            id: `cp${p}`,
+            status: p % 3 ? 'active' : 'completed',
+            intent: 'plan',
+            subject: { reference: `Patient/p${p}` },
+            careTeam: [{ reference: `CareTeam/ct${p}` }],
+          },
+          { resourceType: 'Consent', id: `c${p}`, status: 'active', scope: { text: 'patient-privacy' }, category: [{ text: 'consent' }], patient: { reference: `Patient/p${p}` } },
+          {
+            resourceType: 'AuditEvent',
+            id: `a${p}`,
+            type: { system: 'http://dicom.nema.org/resources/ontology/DCM', code: '110110' },
+            recorded: `2024-0${(p % 9) + 1}-15T10:00:00Z`,
+            agent: [{ who: { reference: `Patient/p${p}` }, requestor: false }],
+            source: { observer: { display: 'ccp' } },
+          },
+          ...Array.from({ length: OBSERVATIONS_PER_PATIENT }, (_, o): Resource => ({
+            resourceType: 'Observation',
+            id: `o${p}-${o}`,
+            status: 'final',
+            code: { coding: [{ system: 'http://loinc.org', code: '8302-2' }] },
+            subject: { reference: `Patient/p${p}` },
+            valueQuantity: { value: 150 + o, system: 'http://unitsofmeasure.org', code: 'cm' },
+          })),
+        ];
+        for (const resource of resources) await store.update({ ...resource, id: resource.id! }, { allowCreate: true });
+      }
+      await database.db.exec('ANALYZE');
+    }, 180_000);
+    afterAll(async () => database?.close());
+
+    const explain = async (sql: string, params: unknown[]): Promise<PlanNode[]> => {
+      const [row] = await database.db.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) ${sql}`, params);
+      return nodes(row['QUERY PLAN'][0].Plan);
+    };
+    const planOf = (type: string, query: Record<string, string[]>) => {
+      const parsed = parseSearch(query, [type], R4_REGISTRY, { defaultCount: 20, maxCount: 1000 });
+      return compileSearch(parsed);
+    };
+    const expectIndexed = (plan: PlanNode[], index: RegExp) => {
+      const seqScans = plan.filter((n) => n['Node Type'] === 'Seq Scan').map((n) => n['Relation Name']);
+      expect(seqScans).toEqual([]);
+      expect(plan.some((n) => index.test(n['Index Name'] ?? ''))).toBe(true);
+    };
+
+    it.each([
+      ['CarePlan', { patient: ['Patient/p7'], status: ['active'] }, /^search_reference_target$/],
+      ['Consent', { patient: ['p7'], status: ['active'] }, /^search_reference_target$/],
+      ['AuditEvent', { patient: ['Patient/p7'], date: ['ge2024-01-01'] }, /^search_reference_target$/],
+      ['Patient', { identifier: ['urn:oid:2.16.840.1.113883.4.59|HCN7'] }, /^search_token_value$/],
+      ['Observation', { subject: ['Patient/p7'], code: ['http://loinc.org|8302-2'] }, /^search_reference_target$/],
+    ])('%s?%j: page and count use indexes, no sequential scan', async (type, query, index) => {
+      const compiled = planOf(type, query);
+      expectIndexed(await explain(compiled.page.sql, compiled.page.params), index);
+      expectIndexed(await explain(compiled.count.sql, compiled.count.params), index);
+    });
+
+    it('CarePlan?subject=…&_include=CarePlan:care-team: the include query uses indexes too', async () => {
+      const compiled = planOf('CarePlan', { subject: ['Patient/p7'] });
+      expectIndexed(await explain(compiled.page.sql, compiled.page.params), /^search_reference_target$/);
+      const [plan] = await database.db.query<{ rid: string }>('SELECT rid::text AS rid FROM resource WHERE resource_type = $1 AND id = $2', ['CarePlan', 'cp7']);
+      const include = includeStatement({ sourceType: 'CarePlan', param: 'care-team', iterate: false }, [{ rid: plan.rid, resourceType: 'CarePlan', id: 'cp7' }], false);
+      expectIndexed(await explain(include.sql, include.params), /^search_reference_rid$|^resource_pkey$/);
+    });
+  });
+}
