@@ -1,6 +1,5 @@
 /**
  * Splits a FHIRPath expression at its top-level `|` (not inside parentheses, brackets or string literals).
- * scripts/extract-r4-search-parameters.mjs has the same function for the generator, which cannot import TypeScript.
  */
 export function splitUnion(expression: string): string[] {
   const parts: string[] = [];
