@@ -1,4 +1,4 @@
-import type { Resource } from 'fhir/r4';
+import type { FhirResource } from 'fhir/r4';
 import { parseSearch } from '../../server/search/query/parse.js';
 import { R4_REGISTRY } from '../../server/search/registry.js';
 import { compileSearch } from '../../server/search/sql/compile.js';
@@ -40,7 +40,7 @@ if (!TEST_DATABASE_URL) {
       database = await backend.open();
       const store = new SqlResourceStore(database.db, (resource) => extractIndexRows(resource, R4_REGISTRY));
       for (let p = 0; p < PATIENTS; p++) {
-        const resources: Resource[] = [
+        const resources: FhirResource[] = [
           { resourceType: 'Patient', id: `p${p}`, identifier: [{ system: 'urn:oid:2.16.840.1.113883.4.59', value: `HCN${p}` }], gender: p % 2 ? 'male' : 'female' },
           { resourceType: 'CareTeam', id: `ct${p}`, subject: { reference: `Patient/p${p}` } },
           {
@@ -60,7 +60,7 @@ if (!TEST_DATABASE_URL) {
             agent: [{ who: { reference: `Patient/p${p}` }, requestor: false }],
             source: { observer: { display: 'ccp' } },
           },
-          ...Array.from({ length: OBSERVATIONS_PER_PATIENT }, (_, o): Resource => ({
+          ...Array.from({ length: OBSERVATIONS_PER_PATIENT }, (_, o): FhirResource => ({
             resourceType: 'Observation',
             id: `o${p}-${o}`,
             status: 'final',

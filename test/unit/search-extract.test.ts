@@ -167,13 +167,15 @@ describe('index rows of other official examples', () => {
     ]);
   });
 
-  it('CarePlan-example: open-ended Period, contained and display-only references skipped, text-only concept', () => {
+  it('CarePlan-example: open-ended Period, contained references as written, display-only references skipped, text-only concept', () => {
     const rows = extract('CarePlan-example.json');
     expectRows(rows, 'date', 'date', [{ low: null, high: '2017-06-01T23:59:59.999Z' }]);
     // scheduledTiming has only a repeat rule: no dates.
     expectRows(rows, 'date', 'activity-date', []);
-    // addresses → "#p1" (contained); basedOn, replaces, partOf carry only a display.
-    for (const param of ['condition', 'based-on', 'replaces', 'part-of']) expectRows(rows, 'reference', param, []);
+    // addresses → "#p1" (contained): indexed as written, so `condition:missing` is false; no type or id.
+    expectRows(rows, 'reference', 'condition', [{ targetType: null, targetId: null, url: '#p1' }]);
+    // basedOn, replaces, partOf carry only a display.
+    for (const param of ['based-on', 'replaces', 'part-of']) expectRows(rows, 'reference', param, []);
     const patient = { targetType: 'Patient', targetId: 'example', url: null };
     expectRows(rows, 'reference', 'patient', [patient]);
     expectRows(rows, 'reference', 'subject', [patient]);
@@ -225,17 +227,14 @@ describe('index rows of other official examples', () => {
     expectRows(rows, 'token', 'subtype', [{ system: 'http://hl7.org/fhir/restful-interaction', code: 'vread', text: 'vread' }]);
   });
 
-  it('OrganizationAffiliation-orgrole1: absolute references keep the URL, and type and id when the type is R4', () => {
+  it('OrganizationAffiliation-orgrole1: absolute references keep only the URL (their tail names another server\'s resource)', () => {
     const rows = extract('OrganizationAffiliation-orgrole1.json');
     const vhdir = 'http://hl7.org/fhir/ig/vhdir';
-    expectRows(rows, 'reference', 'primary-organization', [
-      { targetType: 'Organization', targetId: 'foundingfathers', url: `${vhdir}/Organization/foundingfathers` },
-    ]);
-    // `Network` is not an R4 resource type: the URL alone.
+    expectRows(rows, 'reference', 'primary-organization', [{ targetType: null, targetId: null, url: `${vhdir}/Organization/foundingfathers` }]);
     expectRows(rows, 'reference', 'network', [{ targetType: null, targetId: null, url: `${vhdir}/Network/patriotppo` }]);
     expectRows(rows, 'reference', 'service', [
-      { targetType: 'HealthcareService', targetId: 'independencerehab1', url: `${vhdir}/HealthcareService/independencerehab1` },
-      { targetType: 'HealthcareService', targetId: 'independencerehab2', url: `${vhdir}/HealthcareService/independencerehab2` },
+      { targetType: null, targetId: null, url: `${vhdir}/HealthcareService/independencerehab1` },
+      { targetType: null, targetId: null, url: `${vhdir}/HealthcareService/independencerehab2` },
     ]);
     expectRows(rows, 'date', 'date', [{ low: '2018-02-09T00:00:00.000Z', high: '2022-02-01T23:59:59.999Z' }]);
     expectRows(rows, 'token', 'role', [

@@ -15,7 +15,11 @@ import type { FhirRequest, Interaction } from '../types.js';
 export const search: Interaction = async (request, { type, id, member }, { store, registry, options }) => {
   const compartment = member !== undefined ? compartmentOf(type!, id!, member) : undefined;
   const types = compartment ? Object.keys(compartment.params) : type ? [type] : systemTypes(request.query._type);
-  const query = parseSearch(request.query, types, registry, { defaultCount: options.defaultPageSize, maxCount: options.maxPageSize });
+  const query = parseSearch(request.query, types, registry, {
+    defaultCount: options.defaultPageSize,
+    maxCount: options.maxPageSize,
+    baseUrl: request.baseUrl,
+  });
   query.compartment = compartment;
   if (query.ignored.length && /(^|[;,\s])handling\s*=\s*strict/.test(request.headers.prefer ?? '')) {
     throw new FhirError(

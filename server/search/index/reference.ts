@@ -14,10 +14,10 @@ interface Literal {
 }
 
 /**
- * A literal reference in this server's terms. `Patient/1` names a local resource; an absolute URL is matched as
- * written, and also by type and id when it ends in `/Patient/1` (so `patient=1` finds references a client wrote
- * with this server's base URL); `urn:uuid:` and other URIs keep only the URL. Anything that is not a known type
- * and id is kept as a URL too, so nothing written is unsearchable.
+ * A literal reference read for its target: `Patient/1` names a local resource; an absolute URL ending in
+ * `/Patient/1` names a Patient (which `where(resolve() is Patient)` needs), though index rows keep such a URL as
+ * written only (see fromReference); `urn:uuid:` and other URIs keep only the URL. Anything that is not a known
+ * type and id is kept as a URL too, so nothing written is unsearchable.
  */
 export function parseLiteral(reference: string): Literal | undefined {
   if (reference.startsWith('#')) return undefined;
@@ -60,9 +60,12 @@ function fromReference(data: unknown): ReferenceValue[] {
   if (!isRecord(data)) return [];
   const reference = data as Reference;
   const text = nonEmptyString(reference.reference);
-  // A contained reference (`#id`) has no identity outside this resource; it cannot be searched by reference.
-  const literal = text ? parseLiteral(text) : undefined;
-  if (text && !literal) return [];
+  // A contained reference (`#id`) has no identity outside this resource: it is indexed as written, so the
+  // element is not `:missing`, but no search by type and id finds it.
+  const parsed = text ? parseLiteral(text) : undefined;
+  // An absolute URL is matched as written only: its tail names a resource of whatever server it points to, and
+  // a search for `Patient/1` (or this server's own absolute URL for it) matches it by URL.
+  const literal: Literal | undefined = text && !parsed ? { targetType: null, targetId: null, url: text } : parsed?.url ? { targetType: null, targetId: null, url: parsed.url } : parsed;
   const system = nonEmptyString(reference.identifier?.system);
   const identifierValue = nonEmptyString(reference.identifier?.value);
   if (!literal && !system && !identifierValue) return [];

@@ -26,6 +26,14 @@ const MODIFIERS: Record<string, ReadonlySet<string>> = {
 export interface ParseOptions {
   defaultCount: number;
   maxCount: number;
+  /** This server's FHIR base URL, so that its own absolute references count as local ones. */
+  baseUrl?: string;
+}
+
+/** What reading one parameter needs besides the parameter itself. */
+interface Context {
+  registry: SearchParameterRegistry;
+  baseUrl?: string;
 }
 
 /** A parameter the server knows it cannot use: ignored and reported, unlike a malformed one (a 400). */
@@ -45,6 +53,7 @@ export function parseSearch(
 ): SearchQuery {
   const filters: Filter[] = [];
   const ignored: SearchQuery['ignored'] = [];
+  const context: Context = { registry, baseUrl: options.baseUrl };
   for (const [name, values] of Object.entries(query)) {
     if (RESULT_PARAMETERS.has(name) || INCLUDES.has(name)) continue;
     if (NOT_YET.has(name.split(':')[0])) {
@@ -52,7 +61,7 @@ export function parseSearch(
       continue;
     }
     for (const value of values) {
-      const filter = parseParameter(name, name, value, resourceTypes, registry);
+      const filter = parseParameter(name, name, value, resourceTypes, context);
       if (filter instanceof Ignored) {
         ignored.push({ name, reason: filter.reason });
         break;
@@ -99,10 +108,11 @@ function includesOf(query: Record<string, string[]>, name: '_include' | '_revinc
 }
 
 /** `name` is what remains to read of the full parameter name `full` (chains and `_has` nest). */
-function parseParameter(full: string, name: string, value: string, types: string[], registry: SearchParameterRegistry): Filter | Ignored {
-  if (name.startsWith('_has:')) return parseHas(full, name, value, types, registry);
+function parseParameter(full: string, name: string, value: string, types: string[], context: Context): Filter | Ignored {
+  const { registry } = context;
+  if (name.startsWith('_has:')) return parseHas(full, name, value, types, context);
   const dot = name.indexOf('.');
-  if (dot > 0) return parseChain(full, name.slice(0, dot), name.slice(dot + 1), value, types, registry);
+  if (dot > 0) return parseChain(full, name.slice(0, dot), name.slice(dot + 1), value, types, context);
 
   const [code, modifier, ...rest] = name.split(':');
   const definition = commonDefinition(registry, types, code);
@@ -110,12 +120,12 @@ function parseParameter(full: string, name: string, value: string, types: string
   if (definition.type === 'special') return new Ignored('special parameters are not supported');
   if (rest.length) throw badRequest(`${full}: a parameter takes one modifier`, [full]);
   checkModifier(definition, modifier, full);
-  if (definition.type === 'composite' && modifier !== 'missing') return parseComposite(definition, value, full, registry);
-  return parseValues(definition, modifier, value, full);
+  if (definition.type === 'composite' && modifier !== 'missing') return parseComposite(definition, value, full, context);
+  return parseValues(definition, modifier, value, full, context.baseUrl);
 }
 
 /** `code-value-quantity=http://loinc.org|8480-6$gt100`: each `$` part read as its component parameter's type. */
-function parseComposite(definition: SearchParamDefinition, value: string, name: string, registry: SearchParameterRegistry): ValueFilter {
+function parseComposite(definition: SearchParamDefinition, value: string, name: string, { registry, baseUrl }: Context): ValueFilter {
   const components = (definition.component ?? []).map((c) => registry.get(definition.base, c.code));
   if (!components.length || components.some((c) => !c)) throw badRequest(`${name}: this composite parameter is not usable`, [name]);
   const values = splitUnescaped(value, ',').map((alternative) => {
@@ -123,13 +133,14 @@ function parseComposite(definition: SearchParamDefinition, value: string, name: 
     if (parts.length !== components.length) {
       throw badRequest(`${name}=${value}: give ${components.length} values separated by $ (${components.map((c) => c!.code).join('$')})`, [name]);
     }
-    return { type: 'composite' as const, parts: parts.map((part, i) => parseValue(components[i]!, undefined, part, name)) };
+    return { type: 'composite' as const, parts: parts.map((part, i) => parseValue(components[i]!, undefined, part, name, baseUrl)) };
   });
   return { kind: 'value', definition, values };
 }
 
 /** `subject:Patient.name`: the reference parameter, then the rest of the name on the target types. */
-function parseChain(full: string, head: string, tail: string, value: string, types: string[], registry: SearchParameterRegistry): Filter | Ignored {
+function parseChain(full: string, head: string, tail: string, value: string, types: string[], context: Context): Filter | Ignored {
+  const { registry } = context;
   const [code, typeModifier, ...rest] = head.split(':');
   const definition = commonDefinition(registry, types, code);
   if (!definition) return new Ignored(`${code} is not a search parameter of ${describe(types)}`);
@@ -142,13 +153,14 @@ function parseChain(full: string, head: string, tail: string, value: string, typ
   const nextCode = tail.split(/[.:]/)[0];
   const targetTypes = candidates.filter((t) => registry.get(t, nextCode));
   if (!targetTypes.length) return new Ignored(`${nextCode} is not a search parameter of the targets of ${code}`);
-  const next = parseParameter(full, tail, value, targetTypes, registry);
+  const next = parseParameter(full, tail, value, targetTypes, context);
   if (next instanceof Ignored) return next;
   return { kind: 'chain', definition, targetTypes, next };
 }
 
 /** `_has:Observation:patient:code=x` (R4 reverse chaining); the rest may itself be `_has:…` or a chain. */
-function parseHas(full: string, name: string, value: string, types: string[], registry: SearchParameterRegistry): Filter | Ignored {
+function parseHas(full: string, name: string, value: string, types: string[], context: Context): Filter | Ignored {
+  const { registry } = context;
   const [, sourceType, code, ...restParts] = name.split(':');
   const rest = restParts.join(':');
   if (!sourceType || !code || !rest) throw badRequest(`${full}: _has takes the form _has:Type:reference:parameter`, [full]);
@@ -158,19 +170,19 @@ function parseHas(full: string, name: string, value: string, types: string[], re
   if (definition.target && !types.some((t) => definition.target!.includes(t))) {
     throw badRequest(`${full}: ${sourceType}.${code} cannot refer to ${describe(types)}`, [full]);
   }
-  const next = parseParameter(full, rest, value, [sourceType], registry);
+  const next = parseParameter(full, rest, value, [sourceType], context);
   if (next instanceof Ignored) return next;
   return { kind: 'has', sourceType, definition, next };
 }
 
-function parseValues(definition: SearchParamDefinition, modifier: string | undefined, value: string, name: string): ValueFilter {
+function parseValues(definition: SearchParamDefinition, modifier: string | undefined, value: string, name: string, baseUrl?: string): ValueFilter {
   if (modifier === 'missing') {
     if (value !== 'true' && value !== 'false') throw badRequest(`${name} takes true or false (got ${value})`, [name]);
     return { kind: 'value', definition, modifier, values: [{ type: 'missing', missing: value === 'true' }] };
   }
   const alternatives = splitUnescaped(value, ',');
   if (alternatives.some((v) => v === '')) throw badRequest(`${name}=${value}: empty value`, [name]);
-  return { kind: 'value', definition, modifier, values: alternatives.map((v) => parseValue(definition, modifier, v, name)) };
+  return { kind: 'value', definition, modifier, values: alternatives.map((v) => parseValue(definition, modifier, v, name, baseUrl)) };
 }
 
 function checkModifier(definition: SearchParamDefinition, modifier: string | undefined, name: string): void {

@@ -8,8 +8,11 @@ import type { ParsedValue, Prefix, TokenValue } from './model.js';
 
 const PREFIXES = new Set<Prefix>(['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ap']);
 
-/** Parses one value (one alternative of a comma list) of `definition` as its type and modifier read it. */
-export function parseValue(definition: SearchParamDefinition, modifier: string | undefined, raw: string, name: string): ParsedValue {
+/**
+ * Parses one value (one alternative of a comma list) of `definition` as its type and modifier read it.
+ * `baseUrl` (this server's FHIR base) tells local absolute references from other servers' ones.
+ */
+export function parseValue(definition: SearchParamDefinition, modifier: string | undefined, raw: string, name: string, baseUrl?: string): ParsedValue {
   const invalid = (why: string) => badRequest(`${name}=${raw}: ${why}`, [name]);
   switch (definition.type) {
     case 'string':
@@ -46,7 +49,7 @@ export function parseValue(definition: SearchParamDefinition, modifier: string |
       };
     }
     case 'reference':
-      return parseReference(definition, modifier, unescape(raw), invalid);
+      return parseReference(definition, modifier, unescape(raw), invalid, baseUrl);
     default:
       throw invalid(`parameters of type ${definition.type} are not supported`);
   }
@@ -75,25 +78,24 @@ function parseReference(
   modifier: string | undefined,
   value: string,
   invalid: (why: string) => Error,
+  baseUrl: string | undefined,
 ): ParsedValue {
   if (modifier === 'identifier') {
     const [system, code] = splitUnescaped(value, '|');
-    return code === undefined ? { type: 'reference', identifier: { value: system } } : { type: 'reference', identifier: { system: system || undefined, value: code || undefined } };
+    // `|value` means an identifier without a system, as for tokens.
+    return code === undefined ? { type: 'reference', identifier: { value: system } } : { type: 'reference', identifier: { system, value: code || undefined } };
   }
-  if (/^[a-z][a-z0-9+.-]*:/i.test(value)) {
-    // Absolute: a URL of a resource (maybe on this server: the compiler compares the base) or a canonical.
-    const [url, version] = value.split('|');
-    const local = /\/([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/([^/]+))?$/.exec(url);
-    if (local && isResourceType(local[1])) return { type: 'reference', url: value, targetType: local[1], id: local[2], version: local[3] ?? version };
-    return { type: 'reference', url: value };
-  }
+  // This server's own absolute URL for a resource is the same as the relative reference.
+  if (baseUrl && value.startsWith(`${baseUrl}/`)) value = value.slice(baseUrl.length + 1);
+  if (/^[a-z][a-z0-9+.-]*:/i.test(value)) return { type: 'reference', url: value };
   const typed = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/([^/]+))?$/.exec(value);
   if (typed) {
     if (!isResourceType(typed[1])) throw invalid(`${typed[1]} is not a resource type`);
-    return { type: 'reference', targetType: typed[1], id: typed[2], version: typed[3] };
+    // Stored references written with this server's absolute URL are found too.
+    return { type: 'reference', targetType: typed[1], id: typed[2], version: typed[3], url: baseUrl ? `${baseUrl}/${typed[1]}/${typed[2]}` : undefined };
   }
   if (!/^[A-Za-z0-9\-.]{1,64}$/.test(value)) throw invalid('not a reference: use Type/id, an id, or an absolute URL');
   // A bare id: of the type the modifier names, or of any of the parameter's targets.
   const targetType = modifier && isResourceType(modifier) ? modifier : definition.target?.length === 1 ? definition.target[0] : undefined;
-  return { type: 'reference', targetType, id: value };
+  return { type: 'reference', targetType, id: value, url: baseUrl && targetType ? `${baseUrl}/${targetType}/${value}` : undefined };
 }

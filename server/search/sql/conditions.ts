@@ -162,7 +162,8 @@ function valueCondition(value: ParsedValue, modifier: string | undefined, sql: S
     case 'reference': {
       if (value.identifier) {
         const parts = [];
-        if (value.identifier.system !== undefined) parts.push(`${c.identifierSystem} = ${sql.param(value.identifier.system)}`);
+        if (value.identifier.system === '') parts.push(`${c.identifierSystem} IS NULL`);
+        else if (value.identifier.system !== undefined) parts.push(`${c.identifierSystem} = ${sql.param(value.identifier.system)}`);
         if (value.identifier.value !== undefined) parts.push(`${c.identifierValue} = ${sql.param(indexKey(value.identifier.value))}`);
         return parts.join(' AND ') || 'false';
       }
