@@ -11,18 +11,20 @@ import type { FhirOptions } from './rest/types.js';
 import type { Database } from './store/database.js';
 import { createFhirContext } from './rest/context.js';
 import { extractIndexRows } from './search/index/extract.js';
-import { R4_REGISTRY } from './search/registry.js';
+import { R4_REGISTRY, type SearchParameterRegistry } from './search/registry.js';
 import { SchemaValidator } from './validation/schema-validator.js';
 
 export interface AppDependencies {
   db: Database;
   logger: Logger;
   schema: SchemaValidator;
+  /** The search parameters (official R4, plus custom ones); the official ones when not given. */
+  registry?: SearchParameterRegistry;
   options: FhirOptions & { baseUrl?: string; bodyLimitBytes: number };
 }
 
 /** The HTTP application: FHIR at /fhir, health probes beside it. No listening here, so tests can drive it. */
-export function createApp({ db, logger, schema, options }: AppDependencies): Express {
+export function createApp({ db, logger, schema, registry = R4_REGISTRY, options }: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -33,7 +35,6 @@ export function createApp({ db, logger, schema, options }: AppDependencies): Exp
   app.get('/healthz', healthz);
   app.get('/readyz', readyz(db));
 
-  const registry = R4_REGISTRY;
   const context = createFhirContext(db, schema, registry, (resource) => extractIndexRows(resource, registry), options);
   app.use('/fhir', express.raw({ type: () => true, limit: options.bodyLimitBytes }));
   app.use('/fhir', fhirEndpoint(context, { baseUrl: options.baseUrl }));

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config/config.js';
 import { createLogger } from './log/logger.js';
+import { loadRegistry } from './search/custom-parameters.js';
 import { openDatabase } from './store/open.js';
 import { SchemaValidator } from './validation/schema-validator.js';
 
@@ -27,7 +28,10 @@ async function main(): Promise<void> {
   schema.compileAll();
   logger.info({ ms: Date.now() - compiling }, 'schema validators compiled');
 
-  const app = createApp({ db, logger, schema, options: config });
+  const { registry, custom } = loadRegistry(config.searchParametersDir, schema);
+  if (custom.length) logger.info({ custom: custom.length }, 'custom search parameters loaded');
+
+  const app = createApp({ db, logger, schema, registry, options: config });
   const server: Server = app.listen(config.port, config.host, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;

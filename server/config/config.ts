@@ -18,6 +18,8 @@ export interface Config {
   defaultPageSize: number;
   maxPageSize: number;
   logLevel: string;
+  /** Folder of custom SearchParameters (JSON), added to the official R4 ones; absent folder = none. */
+  searchParametersDir: string;
 }
 
 export class ConfigError extends Error {
@@ -63,6 +65,7 @@ export function loadConfig(env: Env = process.env): Config {
     defaultPageSize: read('DEFAULT_PAGE_SIZE', 20, integer(1, 10000)),
     maxPageSize: read('MAX_PAGE_SIZE', 1000, integer(1, 10000)),
     logLevel: env.LOG_LEVEL?.trim() || 'info',
+    searchParametersDir: path.resolve(env.SEARCH_PARAMETERS_DIR?.trim() || 'conformance/search-parameters'),
   };
 
   const databaseUrl = env.DATABASE_URL?.trim();

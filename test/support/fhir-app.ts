@@ -4,7 +4,7 @@ import { createLogger } from '../../server/log/logger.js';
 import type { FhirContext, FhirOptions } from '../../server/rest/types.js';
 import { createFhirContext } from '../../server/rest/context.js';
 import { extractIndexRows } from '../../server/search/index/extract.js';
-import { R4_REGISTRY } from '../../server/search/registry.js';
+import { R4_REGISTRY, type SearchParameterRegistry } from '../../server/search/registry.js';
 import { SchemaValidator } from '../../server/validation/schema-validator.js';
 import type { Backend, TestDatabase } from './backends.js';
 
@@ -29,12 +29,14 @@ export interface TestServer extends TestDatabase {
 /** The real application over a private database of `backend`; nothing mocked. */
 export async function openTestServer(
   backend: Backend,
-  options: Partial<typeof TEST_OPTIONS> & { baseUrl?: string } = {},
+  options: Partial<typeof TEST_OPTIONS> & { baseUrl?: string; registry?: SearchParameterRegistry } = {},
+  database?: TestDatabase,
 ): Promise<TestServer> {
-  const database = await backend.open();
-  const merged = { ...TEST_OPTIONS, ...options };
+  const opened = database ?? (await backend.open());
+  const { registry = R4_REGISTRY, ...rest } = options;
+  const merged = { ...TEST_OPTIONS, ...rest };
   const schema = schemaValidator();
-  const app = createApp({ db: database.db, logger: createLogger('silent'), schema, options: merged });
-  const context: FhirContext = createFhirContext(database.db, schema, R4_REGISTRY, (resource) => extractIndexRows(resource, R4_REGISTRY), merged);
-  return { ...database, app, context };
+  const app = createApp({ db: opened.db, logger: createLogger('silent'), schema, registry, options: merged });
+  const context: FhirContext = createFhirContext(opened.db, schema, registry, (resource) => extractIndexRows(resource, registry), merged);
+  return { ...opened, app, context };
 }
