@@ -12,6 +12,7 @@ const FHIR_JSON = 'application/fhir+json';
  *   org1 "Sunnybrook Health" ← pat1 (Müller, female)        org2 "Lakeridge" ← pat2 (Smith, male)
  *   ct1 (subject pat1) ← plan1 (active, pat1, careTeam ct1, goal g1)     plan2 (completed, pat2)
  *   obs1 (pat1, LOINC 8302-2, 180 cm)   obs2 (pat2, LOINC 8302-2, 160 cm)   prov1 (target plan1)
+ *   list1 (entries pat2, plan1)
  */
 const WORLD = [
   { resourceType: 'Organization', id: 'org1', name: 'Sunnybrook Health' },
@@ -41,6 +42,7 @@ const WORLD = [
     subject: { reference: `Patient/${patient}` },
     valueQuantity: { value: cm, system: 'http://unitsofmeasure.org', code: 'cm' },
   })),
+  { resourceType: 'List', id: 'list1', status: 'current', mode: 'working', entry: [{ item: { reference: 'Patient/pat2' } }, { item: { reference: 'CarePlan/plan1' } }] },
   { resourceType: 'Provenance', id: 'prov1', target: [{ reference: 'CarePlan/plan1' }], recorded: '2024-01-01T00:00:00Z', agent: [{ who: { reference: 'Organization/org1' } }] },
 ];
 
@@ -112,6 +114,13 @@ describe.each(BACKENDS)('chains, _has, includes and compartments on $name', (bac
     const res = await request(server.app).get('/fhir/CarePlan?_include=CarePlan:status');
     expect(res.status).toBe(400);
     expect(res.body.issue[0].expression).toEqual(['_include']);
+  });
+
+  it('_list keeps the resources a List names in its entries', async () => {
+    expect(ids(await search('Patient?_list=list1'))).toEqual(['Patient/pat2']);
+    expect(ids(await search('CarePlan?_list=list1&status=active'))).toEqual(['CarePlan/plan1']);
+    expect(ids(await search('Observation?_list=list1'))).toEqual([]);
+    expect((await request(server.app).get('/fhir/Patient?_list=$current-allergies')).status).toBe(400);
   });
 
   it('compartment search: Patient/pat1/CarePlan and Patient/pat1/* by the Patient CompartmentDefinition', async () => {

@@ -28,7 +28,10 @@ describe.each(BACKENDS)('walking a 5,000-result search during writes on $name', 
     // Through the store (the interaction functions), not HTTP: the load is not what is tested.
     for (let i = 0; i < MATCHES; i++) initial.push((await server.context.store.create(observation(i))).id!);
     // Noise that must never appear: same type, other code.
-    for (let i = 0; i < 200; i++) await server.context.store.create({ ...observation(i), code: { text: 'other' } });
+    for (let i = 0; i < 200; i++) {
+      const other: Observation = { ...observation(i), code: { text: 'other' } };
+      await server.context.store.create(other);
+    }
   }, 300_000);
   afterAll(async () => server?.close());
 

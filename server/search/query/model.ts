@@ -50,7 +50,13 @@ export interface HasFilter {
   next: Filter;
 }
 
-export type Filter = ValueFilter | ChainFilter | HasFilter;
+/** `_list=42`: resources that List/42 (current, not deleted) names in its entries. */
+export interface ListFilter {
+  kind: 'list';
+  listIds: string[];
+}
+
+export type Filter = ValueFilter | ChainFilter | HasFilter | ListFilter;
 
 /** `_include=CarePlan:care-team:CareTeam` / `_revinclude=Provenance:target`; no `param` means every reference (`*`). */
 export interface Include {

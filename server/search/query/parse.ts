@@ -10,7 +10,7 @@ import { parseValue } from './values.js';
 const RESULT_PARAMETERS = new Set(['_count', '_total', '_summary', '_elements', '_cursor', '_format', '_pretty', '_type', '_sort']);
 const INCLUDES = new Set(['_include', '_include:iterate', '_include:recurse', '_revinclude', '_revinclude:iterate', '_revinclude:recurse']);
 /** Recognised but not yet implemented: reported as ignored (or refused with handling=strict), never silently. */
-const NOT_YET = new Set(['_contained', '_containedType', '_text', '_content', '_list', '_query', '_filter']);
+const NOT_YET = new Set(['_contained', '_containedType', '_text', '_content', '_query', '_filter']);
 
 const MODIFIERS: Record<string, ReadonlySet<string>> = {
   string: new Set(['exact', 'contains', 'missing']),
@@ -60,6 +60,10 @@ export function parseSearch(
       ignored.push({ name, reason: 'not supported yet' });
       continue;
     }
+    if (name === '_list') {
+      for (const value of values) filters.push(parseList(value));
+      continue;
+    }
     for (const value of values) {
       const filter = parseParameter(name, name, value, resourceTypes, context);
       if (filter instanceof Ignored) {
@@ -105,6 +109,14 @@ function includesOf(query: Record<string, string[]>, name: '_include' | '_revinc
     }
   }
   return includes;
+}
+
+/** `_list=a,b`: List ids (functional lists such as `$current-allergies` are not supported). */
+function parseList(value: string): Filter {
+  const listIds = splitUnescaped(value, ',');
+  const bad = listIds.find((id) => !/^[A-Za-z0-9\-.]{1,64}$/.test(id));
+  if (bad !== undefined) throw badRequest(`_list=${value}: ${bad} is not a List id (functional lists are not supported)`, ['_list']);
+  return { kind: 'list', listIds };
 }
 
 /** `name` is what remains to read of the full parameter name `full` (chains and `_has` nest). */

@@ -1,7 +1,7 @@
 import type { Statement } from '../../store/statement.js';
 import { indexKey } from '../index-key.js';
 import { normalizeText } from '../index/normalize.js';
-import type { ChainFilter, Filter, HasFilter, ParsedValue, Prefix, ValueFilter } from '../query/model.js';
+import type { ChainFilter, Filter, HasFilter, ListFilter, ParsedValue, Prefix, ValueFilter } from '../query/model.js';
 import type { SearchParamType } from '../types.js';
 import { likeLiteral } from './like.js';
 
@@ -37,7 +37,20 @@ export function filterCondition(filter: Filter, sql: Statement, scope: RowScope)
       return hasCondition(filter, sql, scope);
     case 'value':
       return valueFilterCondition(filter, sql, scope);
+    case 'list':
+      return listCondition(filter, sql, scope);
   }
+}
+
+/** Named by an entry of one of the Lists (List.entry.item, the List `item` parameter). */
+function listCondition(filter: ListFilter, sql: Statement, { row, alias }: RowScope): string {
+  const ref = alias();
+  const list = alias();
+  return `EXISTS (SELECT 1 FROM search_reference ${ref}
+    JOIN resource ${list} ON ${list}.rid = ${ref}.rid
+    WHERE ${ref}.target_type = ${row}.resource_type AND ${ref}.target_id = ${row}.id
+      AND ${ref}.resource_type = 'List' AND ${ref}.param = 'item'
+      AND ${list}.resource_type = 'List' AND ${list}.id = ANY(${sql.param(filter.listIds)}::text[]) AND NOT ${list}.deleted)`;
 }
 
 function valueFilterCondition(filter: ValueFilter, sql: Statement, { row, type }: RowScope): string {
