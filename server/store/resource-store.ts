@@ -90,6 +90,11 @@ export interface ResourceStore {
   history(query: HistoryQuery): Promise<HistoryPage>;
   /** Current resources matching a search, answered from the search index tables. */
   search(query: SearchQuery): Promise<SearchPage>;
+  /**
+   * Inside a transaction: waits until no other transaction holds `key`, then holds it until this one ends. Writers
+   * that decide on the same condition (a conditional create's criteria) take turns, in every server process.
+   */
+  lock(key: string): Promise<void>;
   /** Runs `work` against a store whose writes commit together or not at all. */
   transaction<T>(work: (store: ResourceStore) => Promise<T>): Promise<T>;
 }

@@ -41,6 +41,10 @@ export class SqlResourceStore implements ResourceStore {
     private readonly index: Indexer,
   ) {}
 
+  async lock(key: string): Promise<void> {
+    await this.db.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [key]);
+  }
+
   transaction<T>(work: (store: ResourceStore) => Promise<T>): Promise<T> {
     return this.db.transaction((tx) => work(new SqlResourceStore(tx, this.index)));
   }
