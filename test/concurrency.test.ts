@@ -267,10 +267,16 @@ if (!TEST_DATABASE_URL) {
       expect(exits).toEqual([0, 0]);
     }, 30_000);
 
-    async function call(server: ServerProcess, method: string, path: string, init: { body?: unknown; ifMatch?: string; sent?: string } = {}): Promise<Reply> {
+    async function call(
+      server: ServerProcess,
+      method: string,
+      path: string,
+      init: { body?: unknown; ifMatch?: string; ifNoneExist?: string; sent?: string } = {},
+    ): Promise<Reply> {
       const headers: Record<string, string> = { Accept: FHIR_JSON };
       if (init.body !== undefined) headers['Content-Type'] = FHIR_JSON;
       if (init.ifMatch !== undefined) headers['If-Match'] = init.ifMatch;
+      if (init.ifNoneExist !== undefined) headers['If-None-Exist'] = init.ifNoneExist;
       const response = await fetch(`${server.fhir}/${path}`, {
         method,
         headers,
@@ -398,6 +404,19 @@ if (!TEST_DATABASE_URL) {
       ).toEqual(versionsFrom(2, 2 * HALF));
       const last = replies.find((reply) => reply.body.meta?.versionId === String(2 * HALF))!;
       await expectConsistent(id, String(2 * HALF), last.sent!);
+    });
+
+    it(`${2 * HALF} conditional creates with one If-None-Exist across both processes: exactly one resource`, async () => {
+      const family = uniqueId('Conditional');
+      const criteria = `family:exact=${family}`;
+      const body = { resourceType: 'Patient', name: [{ family }] };
+      const replies = await Promise.all(range(2 * HALF).map((i) => call(i % 2 ? b! : a!, 'POST', 'Patient', { body, ifNoneExist: criteria })));
+      expect(statusCounts(replies)).toEqual({ 200: 2 * HALF - 1, 201: 1 });
+      expect(new Set(replies.map((reply) => reply.body.id)).size).toBe(1);
+      for (const server of [a!, b!]) {
+        const found = await call(server, 'GET', `Patient?${criteria}`);
+        expect(found.body.total).toBe(1);
+      }
     });
   });
 }
