@@ -8,6 +8,7 @@ export interface CapabilityInput {
   /** What the route table serves. */
   declared: Declared[];
   allowUpdateCreate: boolean;
+  allowMultipleDelete: boolean;
   baseUrl: string;
   registry: SearchParameterRegistry;
 }
@@ -18,7 +19,7 @@ const SEARCHABLE = new Set(['string', 'token', 'date', 'number', 'quantity', 're
 const STARTED = new Date().toISOString();
 
 /** The server's CapabilityStatement, derived from the interactions it routes and the options it runs with. */
-export function capabilityStatement({ declared, allowUpdateCreate, baseUrl, registry }: CapabilityInput): CapabilityStatement {
+export function capabilityStatement({ declared, allowUpdateCreate, allowMultipleDelete, baseUrl, registry }: CapabilityInput): CapabilityStatement {
   const typeCodes = declared.filter((d) => d.level === 'type').map((d) => d.code);
   const systemCodes = declared.filter((d) => d.level === 'system').map((d) => d.code);
   const resource: CapabilityStatementRestResource[] = RESOURCE_TYPES.map((type) => ({
@@ -28,10 +29,10 @@ export function capabilityStatement({ declared, allowUpdateCreate, baseUrl, regi
     versioning: 'versioned-update',
     readHistory: typeCodes.includes('vread'),
     updateCreate: allowUpdateCreate,
-    conditionalCreate: false,
-    conditionalRead: 'not-supported',
-    conditionalUpdate: false,
-    conditionalDelete: 'not-supported',
+    conditionalCreate: true,
+    conditionalRead: 'full-support',
+    conditionalUpdate: true,
+    conditionalDelete: allowMultipleDelete ? 'multiple' : 'single',
     ...(typeCodes.includes('search-type') ? { searchParam: searchParams(registry, type) } : {}),
   }));
 

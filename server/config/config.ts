@@ -14,6 +14,8 @@ export interface Config {
   bodyLimitBytes: number;
   /** Whether PUT to an id that does not exist creates it (update-as-create with a client-chosen id). */
   allowUpdateCreate: boolean;
+  /** Whether `DELETE [type]?criteria` may delete several matching resources. */
+  allowMultipleDelete: boolean;
   /** Page size of history when `_count` is not given, and the largest page size a client may ask for. */
   defaultPageSize: number;
   maxPageSize: number;
@@ -62,6 +64,7 @@ export function loadConfig(env: Env = process.env): Config {
     baseUrl: undefined,
     bodyLimitBytes: read('BODY_LIMIT', 16 * 1024 * 1024, parseByteSize),
     allowUpdateCreate: read('ALLOW_UPDATE_CREATE', true, boolean),
+    allowMultipleDelete: read('CONDITIONAL_DELETE_MULTIPLE', false, boolean),
     defaultPageSize: read('DEFAULT_PAGE_SIZE', 20, integer(1, 10000)),
     maxPageSize: read('MAX_PAGE_SIZE', 1000, integer(1, 10000)),
     logLevel: env.LOG_LEVEL?.trim() || 'info',

@@ -1,4 +1,5 @@
 import { capabilityStatement } from '../capability/capability-statement.js';
+import { conditionalDelete, conditionalUpdate } from './interactions/conditional-write.js';
 import { create } from './interactions/create.js';
 import { deleteResource } from './interactions/delete.js';
 import { history } from './interactions/history.js';
@@ -33,6 +34,8 @@ export const ROUTES: Route[] = [
   { method: 'POST', pattern: [':type', '_search'], interaction: search },
   { method: 'GET', pattern: [':type', '_history'], interaction: history, declared: { level: 'type', code: 'history-type' } },
   { method: 'POST', pattern: [':type'], interaction: create, declared: { level: 'type', code: 'create' } },
+  { method: 'PUT', pattern: [':type'], interaction: conditionalUpdate },
+  { method: 'DELETE', pattern: [':type'], interaction: conditionalDelete },
   { method: 'GET', pattern: [':type', ':id'], interaction: read, declared: { level: 'type', code: 'read' } },
   { method: 'PUT', pattern: [':type', ':id'], interaction: update, declared: { level: 'type', code: 'update' } },
   { method: 'DELETE', pattern: [':type', ':id'], interaction: deleteResource, declared: { level: 'type', code: 'delete' } },
@@ -49,5 +52,5 @@ export const ROUTES: Route[] = [
 /** `GET [base]/metadata`: the CapabilityStatement, generated from the table above. */
 function metadata(baseUrl: string, { options, registry }: FhirContext): FhirResponse {
   const declared = ROUTES.flatMap((route) => (route.declared ? [route.declared] : []));
-  return { status: 200, body: capabilityStatement({ declared, allowUpdateCreate: options.allowUpdateCreate, baseUrl, registry }) };
+  return { status: 200, body: capabilityStatement({ declared, allowUpdateCreate: options.allowUpdateCreate, allowMultipleDelete: options.allowMultipleDelete, baseUrl, registry }) };
 }

@@ -25,6 +25,8 @@ export interface FhirResponse {
 
 export interface FhirOptions {
   allowUpdateCreate: boolean;
+  /** Whether a conditional delete may remove several matches (otherwise several are a 412). */
+  allowMultipleDelete: boolean;
   defaultPageSize: number;
   maxPageSize: number;
 }

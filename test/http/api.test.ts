@@ -278,7 +278,8 @@ describe.each(BACKENDS)('HTTP API on $name', (backend) => {
       expect(res.body.implementation.url).toBe('http://fhir.partner.test/fhir');
       const patient = res.body.rest[0].resource.find((r: { type: string }) => r.type === 'Patient');
       expect(patient.updateCreate).toBe(true);
-      expect(patient.conditionalCreate).toBe(false);
+      expect(patient.conditionalCreate).toBe(true);
+      expect(patient.conditionalDelete).toBe('single');
     });
   });
 

@@ -1,0 +1,56 @@
+import { FhirError, informational } from '../../fhir/outcome.js';
+import { validateResource } from '../../validation/validate-resource.js';
+import { criteriaOf, lockKey, matching } from '../conditional.js';
+import { etag } from '../headers.js';
+import type { Interaction } from '../types.js';
+import { update } from './update.js';
+
+/** Conditional deletes with `CONDITIONAL_DELETE_MULTIPLE=true` remove at most this many resources per request. */
+const MAX_MULTIPLE_DELETE = 1000;
+
+/**
+ * `PUT [base]/[type]?criteria`: one match → that resource is updated; none → created (with the body's id when
+ * it has one and update-as-create is allowed, else a server id); several → 412. Serialized per criteria.
+ */
+export const conditionalUpdate: Interaction = async (request, { type }, context) => {
+  const resource = validateResource(context.schema, request.body, type!);
+  const criteria = criteriaOf(request.query);
+  return context.store.transaction(async (tx) => {
+    await tx.lock(lockKey(type!, criteria));
+    const found = await matching(tx, context.registry, type!, criteria, request.baseUrl, 2);
+    if (found.length > 1) throw new FhirError(412, { code: 'multiple-matches', diagnostics: `The criteria match several ${type} resources` });
+    const txContext = { ...context, store: tx };
+    if (found.length === 1) {
+      const id = found[0].id!;
+      if (resource.id !== undefined && resource.id !== id) {
+        throw new FhirError(400, { code: 'invalid', diagnostics: `The body's id (${resource.id}) is not the id of the matching resource (${id})`, expression: [`${type}.id`] });
+      }
+      return update({ ...request, path: `${type}/${id}`, body: { ...resource, id } }, { type, id }, txContext);
+    }
+    if (resource.id !== undefined) return update({ ...request, path: `${type}/${resource.id}` }, { type, id: resource.id }, txContext);
+    const created = await tx.create(resource);
+    const location = `${request.baseUrl}/${type}/${created.id}/_history/1`;
+    return { status: 201, body: created, headers: { ETag: etag('1'), Location: location, 'Last-Modified': new Date(created.meta!.lastUpdated!).toUTCString() } };
+  });
+};
+
+/**
+ * `DELETE [base]/[type]?criteria`: deletes the one match; several are a 412 unless the server allows multiple
+ * conditional deletes (then all of them, up to a bound); none is a success with nothing to do.
+ */
+export const conditionalDelete: Interaction = async (request, { type }, { store, registry, options }) => {
+  const criteria = criteriaOf(request.query);
+  return store.transaction(async (tx) => {
+    await tx.lock(lockKey(type!, criteria));
+    const limit = options.allowMultipleDelete ? MAX_MULTIPLE_DELETE + 1 : 2;
+    const found = await matching(tx, registry, type!, criteria, request.baseUrl, limit);
+    if (found.length > 1 && !options.allowMultipleDelete) {
+      throw new FhirError(412, { code: 'multiple-matches', diagnostics: `The criteria match several ${type} resources, and this server deletes one at a time` });
+    }
+    if (found.length > MAX_MULTIPLE_DELETE) {
+      throw new FhirError(412, { code: 'too-costly', diagnostics: `The criteria match more than ${MAX_MULTIPLE_DELETE} ${type} resources` });
+    }
+    for (const resource of found) await tx.delete(type!, resource.id!);
+    return { status: 200, body: informational(found.length ? `Deleted ${found.length} ${type}` : `No ${type} matches: nothing deleted`) };
+  });
+};
