@@ -16,7 +16,7 @@ describe.each(BACKENDS)('conditional update and delete on $name', (backend) => {
   afterAll(async () => server?.close());
 
   const patient = (value: string, extra: Record<string, unknown> = {}) => ({ resourceType: 'Patient', identifier: [{ system: HCN, value }], ...extra });
-  const put = (criteria: string, body: unknown) => request(server.app).put(`/fhir/Patient?${criteria}`).set('Content-Type', FHIR_JSON).send(body);
+  const put = (criteria: string, body: object) => request(server.app).put(`/fhir/Patient?${criteria}`).set('Content-Type', FHIR_JSON).send(body);
   const count = async (criteria: string) => (await request(server.app).get(`/fhir/Patient?${criteria}&_summary=count`)).body.total as number;
 
   it('PUT [type]?criteria: none → created, one → that resource updated, several → 412', async () => {
