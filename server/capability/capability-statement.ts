@@ -33,6 +33,7 @@ export function capabilityStatement({ declared, allowUpdateCreate, allowMultiple
     conditionalRead: 'full-support',
     conditionalUpdate: true,
     conditionalDelete: allowMultipleDelete ? 'multiple' : 'single',
+    operation: [{ name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' }],
     ...(typeCodes.includes('search-type') ? { searchParam: searchParams(registry, type) } : {}),
   }));
 

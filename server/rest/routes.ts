@@ -6,6 +6,7 @@ import { history } from './interactions/history.js';
 import { read, vread } from './interactions/read.js';
 import { search } from './interactions/search.js';
 import { update } from './interactions/update.js';
+import { validate } from './interactions/validate.js';
 import type { FhirContext, FhirResponse, Interaction } from './types.js';
 
 /** The CapabilityStatement code of an interaction, at the level it is declared. */
@@ -35,6 +36,8 @@ export const ROUTES: Route[] = [
   { method: 'GET', pattern: [':type', '_history'], interaction: history, declared: { level: 'type', code: 'history-type' } },
   { method: 'POST', pattern: [':type'], interaction: create, declared: { level: 'type', code: 'create' } },
   { method: 'PUT', pattern: [':type'], interaction: conditionalUpdate },
+  { method: 'POST', pattern: [':type', '$validate'], interaction: validate },
+  { method: 'POST', pattern: [':type', ':id', '$validate'], interaction: validate },
   { method: 'DELETE', pattern: [':type'], interaction: conditionalDelete },
   { method: 'GET', pattern: [':type', ':id'], interaction: read, declared: { level: 'type', code: 'read' } },
   { method: 'PUT', pattern: [':type', ':id'], interaction: update, declared: { level: 'type', code: 'update' } },

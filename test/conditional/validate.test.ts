@@ -1,0 +1,64 @@
+import request from 'supertest';
+import { BACKENDS, reportBackends } from '../support/backends.js';
+import { openTestServer, type TestServer } from '../support/fhir-app.js';
+
+reportBackends();
+
+const FHIR_JSON = 'application/fhir+json';
+
+describe.each(BACKENDS)('$validate on $name', (backend) => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await openTestServer(backend);
+  });
+  afterAll(async () => server?.close());
+
+  const post = (path: string, body: object) => request(server.app).post(`/fhir/${path}`).set('Content-Type', FHIR_JSON).send(body);
+  const codes = (res: request.Response) => res.body.issue.map((i: { severity: string }) => i.severity);
+  const resources = async () => (await server.db.query<{ n: number }>('SELECT count(*)::int AS n FROM resource'))[0].n;
+
+  it('a valid resource: 200 with an informational outcome, and nothing is written', async () => {
+    const before = await resources();
+    const res = await post('Patient/$validate', { resourceType: 'Patient', gender: 'female' });
+    expect(res.status).toBe(200);
+    expect(res.body.resourceType).toBe('OperationOutcome');
+    expect(codes(res)).toEqual(['information']);
+    expect(await resources()).toBe(before);
+  });
+
+  it('an invalid resource: 200 with the same errors a create would give, naming the elements', async () => {
+    const res = await post('Patient/$validate', { resourceType: 'Patient', birthDate: 'soon', colour: 'blue' });
+    expect(res.status).toBe(200);
+    expect(res.body.issue.flatMap((i: { expression?: string[] }) => i.expression ?? []).sort()).toEqual(['Patient.birthDate', 'Patient.colour']);
+    expect(codes(res).every((s: string) => s === 'error')).toBe(true);
+  });
+
+  it('Parameters with resource, mode and profile; mode=update needs a matching id; mode=delete checks existence', async () => {
+    const parameters = (resource: object, mode: string, profile?: string) => ({
+      resourceType: 'Parameters',
+      parameter: [
+        { name: 'resource', resource },
+        { name: 'mode', valueCode: mode },
+        ...(profile ? [{ name: 'profile', valueUri: profile }] : []),
+      ],
+    });
+    const okUpdate = await post('Patient/p1/$validate', parameters({ resourceType: 'Patient', id: 'p1' }, 'update'));
+    expect(codes(okUpdate)).toEqual(['information']);
+    const badUpdate = await post('Patient/p1/$validate', parameters({ resourceType: 'Patient', id: 'p2' }, 'update'));
+    expect(badUpdate.body.issue[0].expression).toEqual(['Patient.id']);
+
+    const missing = await post('Patient/nobody/$validate', parameters({ resourceType: 'Patient' }, 'delete'));
+    expect(missing.body.issue[0].code).toBe('not-found');
+    const created = await post('Patient', { resourceType: 'Patient' });
+    const present = await post(`Patient/${created.body.id}/$validate?mode=delete`, { resourceType: 'Patient' });
+    expect(codes(present)).toEqual(['information']);
+
+    const profiled = await post('Patient/$validate', parameters({ resourceType: 'Patient' }, 'create', 'http://example.org/StructureDefinition/other'));
+    expect(codes(profiled)).toEqual(['warning']);
+  });
+
+  it('a bad mode, or no resource, is a 400', async () => {
+    expect((await post('Patient/$validate?mode=destroy', { resourceType: 'Patient' })).status).toBe(400);
+    expect((await post('Patient/$validate', { resourceType: 'Parameters', parameter: [{ name: 'mode', valueCode: 'create' }] })).status).toBe(400);
+  });
+});
