@@ -16,6 +16,8 @@ export interface Config {
   allowUpdateCreate: boolean;
   /** Whether `DELETE [type]?criteria` may delete several matching resources. */
   allowMultipleDelete: boolean;
+  /** The most entries a transaction or batch Bundle may hold. */
+  maxBundleEntries: number;
   /** Page size of history when `_count` is not given, and the largest page size a client may ask for. */
   defaultPageSize: number;
   maxPageSize: number;
@@ -65,6 +67,7 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimitBytes: read('BODY_LIMIT', 16 * 1024 * 1024, parseByteSize),
     allowUpdateCreate: read('ALLOW_UPDATE_CREATE', true, boolean),
     allowMultipleDelete: read('CONDITIONAL_DELETE_MULTIPLE', false, boolean),
+    maxBundleEntries: read('BUNDLE_MAX_ENTRIES', 10000, integer(1, 1000000)),
     defaultPageSize: read('DEFAULT_PAGE_SIZE', 20, integer(1, 10000)),
     maxPageSize: read('MAX_PAGE_SIZE', 1000, integer(1, 10000)),
     logLevel: env.LOG_LEVEL?.trim() || 'info',

@@ -1,4 +1,5 @@
 import { capabilityStatement } from '../capability/capability-statement.js';
+import { bundle } from './interactions/bundle.js';
 import { conditionalDelete, conditionalUpdate } from './interactions/conditional-write.js';
 import { create } from './interactions/create.js';
 import { deleteResource } from './interactions/delete.js';
@@ -12,14 +13,14 @@ import type { FhirContext, FhirResponse, Interaction } from './types.js';
 /** The CapabilityStatement code of an interaction, at the level it is declared. */
 export type Declared =
   | { level: 'type'; code: 'read' | 'vread' | 'update' | 'delete' | 'history-instance' | 'history-type' | 'create' | 'search-type' }
-  | { level: 'system'; code: 'history-system' | 'search-system' };
+  | { level: 'system'; code: 'history-system' | 'search-system' | 'transaction' | 'batch' };
 
 export interface Route {
   method: string;
   /** Path segments below the base; `:type`, `:id` and `:vid` are parameters. */
   pattern: string[];
   interaction: Interaction;
-  declared?: Declared;
+  declared?: Declared | Declared[];
 }
 
 /**
@@ -30,6 +31,15 @@ export const ROUTES: Route[] = [
   { method: 'GET', pattern: ['metadata'], interaction: async (request, _params, context) => metadata(request.baseUrl, context) },
   { method: 'GET', pattern: [], interaction: search, declared: { level: 'system', code: 'search-system' } },
   { method: 'POST', pattern: ['_search'], interaction: search },
+  {
+    method: 'POST',
+    pattern: [],
+    interaction: bundle,
+    declared: [
+      { level: 'system', code: 'transaction' },
+      { level: 'system', code: 'batch' },
+    ],
+  },
   { method: 'GET', pattern: ['_history'], interaction: history, declared: { level: 'system', code: 'history-system' } },
   { method: 'GET', pattern: [':type'], interaction: search, declared: { level: 'type', code: 'search-type' } },
   { method: 'POST', pattern: [':type', '_search'], interaction: search },
@@ -54,6 +64,6 @@ export const ROUTES: Route[] = [
 
 /** `GET [base]/metadata`: the CapabilityStatement, generated from the table above. */
 function metadata(baseUrl: string, { options, registry }: FhirContext): FhirResponse {
-  const declared = ROUTES.flatMap((route) => (route.declared ? [route.declared] : []));
+  const declared = ROUTES.flatMap((route) => (route.declared ? [route.declared].flat() : []));
   return { status: 200, body: capabilityStatement({ declared, allowUpdateCreate: options.allowUpdateCreate, allowMultipleDelete: options.allowMultipleDelete, baseUrl, registry }) };
 }

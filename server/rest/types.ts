@@ -15,6 +15,8 @@ export interface FhirRequest {
   headers: Record<string, string | undefined>;
   /** The FHIR base URL links in the response are built from, e.g. `http://localhost:8080/fhir`. */
   baseUrl: string;
+  /** The server id a create must use: a transaction assigns ids before it writes, to resolve references. */
+  assignedId?: string;
 }
 
 export interface FhirResponse {
@@ -27,6 +29,8 @@ export interface FhirOptions {
   allowUpdateCreate: boolean;
   /** Whether a conditional delete may remove several matches (otherwise several are a 412). */
   allowMultipleDelete: boolean;
+  /** The most entries a transaction or batch Bundle may hold (413 past it). */
+  maxBundleEntries: number;
   defaultPageSize: number;
   maxPageSize: number;
 }

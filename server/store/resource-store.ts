@@ -82,7 +82,8 @@ export interface SearchPage {
  * Outcomes a caller must handle (conflicts, tombstones) are results, not exceptions.
  */
 export interface ResourceStore {
-  create(resource: Resource): Promise<Resource>;
+  /** A new resource under a new server id (`id` when the caller assigned one already, as a transaction does). */
+  create(resource: Resource, id?: string): Promise<Resource>;
   read(resourceType: string, id: string): Promise<ReadResult>;
   vread(resourceType: string, id: string, versionId: string): Promise<ReadResult>;
   update(resource: Resource & { id: string }, options: UpdateOptions): Promise<UpdateResult>;

@@ -49,8 +49,8 @@ export class SqlResourceStore implements ResourceStore {
     return this.db.transaction((tx) => work(new SqlResourceStore(tx, this.index)));
   }
 
-  async create(resource: Resource): Promise<Resource> {
-    const stored = stamp(resource, randomUUID(), 1, new Date());
+  async create(resource: Resource, assignedId: string = randomUUID()): Promise<Resource> {
+    const stored = stamp(resource, assignedId, 1, new Date());
     // One statement writes the current row, the version and the search index: they cannot part.
     const sql = new Statement();
     const [type, id, at, content] = [stored.resourceType, stored.id, stored.meta!.lastUpdated, JSON.stringify(stored)].map(sql.param);

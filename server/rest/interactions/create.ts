@@ -21,9 +21,9 @@ export const create: Interaction = async (request, { type }, { store, schema, re
         if (found.length > 1) {
           throw new FhirError(412, { code: 'duplicate', diagnostics: `If-None-Exist matches several ${type} resources: make the criteria more selective` });
         }
-        return found.length ? { created: false, resource: found[0] } : { created: true, resource: await tx.create(resource) };
+        return found.length ? { created: false, resource: found[0] } : { created: true, resource: await tx.create(resource, request.assignedId) };
       })
-    : { created: true, resource: await store.create(resource) };
+    : { created: true, resource: await store.create(resource, request.assignedId) };
 
   const stored = outcome.resource;
   const headers = versionHeaders(stored, versionUrl(request.baseUrl, stored));

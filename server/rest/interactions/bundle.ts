@@ -1,0 +1,171 @@
+import { randomUUID } from 'node:crypto';
+import type { Bundle, BundleEntry, OperationOutcome, Resource } from 'fhir/r4';
+import { FhirError } from '../../fhir/outcome.js';
+import { isResourceType } from '../../fhir/resource-types.js';
+import { entryError, planEntries, processingOrder, type PlannedEntry } from '../bundle/entries.js';
+import { rewriteReferences } from '../bundle/references.js';
+import { criteriaOf, lockKey, matching } from '../conditional.js';
+import { handleFhirRequest } from '../router.js';
+import type { FhirContext, FhirRequest, FhirResponse, Interaction } from '../types.js';
+
+const STATUS_TEXT: Record<number, string> = { 200: 'OK', 201: 'Created', 204: 'No Content', 304: 'Not Modified', 400: 'Bad Request', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict', 410: 'Gone', 412: 'Precondition Failed', 413: 'Payload Too Large', 422: 'Unprocessable Entity', 500: 'Internal Server Error' };
+
+/** `POST [base]` with a `transaction` (all or nothing) or `batch` (each entry on its own) Bundle. */
+export const bundle: Interaction = async (request, _params, context) => {
+  const body = request.body as Bundle | undefined;
+  if (body?.resourceType !== 'Bundle') throw new FhirError(400, { code: 'invalid', diagnostics: 'POST to the base takes a Bundle of type transaction or batch' });
+  if (body.type !== 'transaction' && body.type !== 'batch') {
+    throw new FhirError(400, { code: 'invalid', diagnostics: `Bundle.type must be transaction or batch (got ${body.type ?? 'none'})`, expression: ['Bundle.type'] });
+  }
+  const entries = planEntries(body, request.baseUrl, context.options.maxBundleEntries);
+  const responses = body.type === 'transaction' ? await transaction(entries, request, context) : await batch(entries, request, context);
+  const result: Bundle = {
+    resourceType: 'Bundle',
+    type: body.type === 'transaction' ? 'transaction-response' : 'batch-response',
+    ...(responses.length ? { entry: responses } : {}),
+  };
+  return { status: 200, body: result };
+};
+
+/**
+ * One database transaction: ids are assigned first, so that every `urn:uuid:`/`urn:oid:` fullUrl and every
+ * conditional reference can be rewritten to `Type/id` before anything is written; then the entries run in the
+ * specification's order. Any failure rolls back everything and names the entry.
+ */
+async function transaction(entries: PlannedEntry[], request: FhirRequest, context: FhirContext): Promise<BundleEntry[]> {
+  return context.store.transaction(async (tx) => {
+    const txContext: FhirContext = { ...context, store: tx };
+    const identities = new Map<string, string>();
+    const existing = new Map<number, Resource>();
+    const assigned = new Map<number, string>();
+
+    for (const entry of entries) {
+      const type = entry.path.split('/')[0];
+      if (entry.method === 'POST') {
+        if (entry.ifNoneExist) {
+          const criteria = criteriaOf(entry.ifNoneExist);
+          await tx.lock(lockKey(type, criteria));
+          const found = await matching(tx, context.registry, type, criteria, request.baseUrl, 2).catch(rethrowFor(entry));
+          if (found.length > 1) throw entryError(entry.index, 412, `ifNoneExist matches several ${type} resources`);
+          if (found.length === 1) existing.set(entry.index, found[0]);
+        }
+        const id = existing.get(entry.index)?.id ?? randomUUID();
+        assigned.set(entry.index, id);
+        if (entry.fullUrl) identities.set(entry.fullUrl, `${type}/${id}`);
+      } else if (entry.method === 'PUT' && entry.path === type && Object.keys(entry.query).length) {
+        const found = await matching(tx, context.registry, type, criteriaOf(entry.query), request.baseUrl, 2).catch(rethrowFor(entry));
+        if (found.length > 1) throw entryError(entry.index, 412, `the conditional update matches several ${type} resources`);
+        const id = found[0]?.id ?? (entry.resource?.id as string | undefined) ?? randomUUID();
+        entry.path = `${type}/${id}`;
+        entry.query = {};
+        if (entry.fullUrl) identities.set(entry.fullUrl, `${type}/${id}`);
+      } else if (entry.fullUrl && (entry.method === 'PUT' || entry.method === 'PATCH')) {
+        identities.set(entry.fullUrl, entry.path);
+      }
+    }
+
+    // References: to entries of this Bundle by fullUrl, or conditional (`Type?criteria`) to exactly one match.
+    for (const entry of entries) {
+      if (!entry.resource) continue;
+      const pending: { reference: string; resolved?: string }[] = [];
+      rewriteReferences(entry.resource, (reference) => {
+        const local = identities.get(reference);
+        if (local) return local;
+        if (/^urn:(uuid|oid):/.test(reference)) throw entryError(entry.index, 400, `reference ${reference} names no entry of this Bundle`);
+        if (/^[A-Z][A-Za-z]+\?/.test(reference)) pending.push({ reference });
+        return undefined;
+      });
+      for (const item of pending) {
+        const [type, search] = item.reference.split('?');
+        if (!isResourceType(type)) throw entryError(entry.index, 400, `conditional reference ${item.reference}: unknown type`);
+        const found = await matching(tx, context.registry, type, criteriaOf(search), request.baseUrl, 2).catch(rethrowFor(entry));
+        if (found.length !== 1) {
+          throw entryError(entry.index, found.length ? 412 : 404, `conditional reference ${item.reference} matches ${found.length} resources, not exactly one`);
+        }
+        item.resolved = `${type}/${found[0].id}`;
+      }
+      if (pending.length) rewriteReferences(entry.resource, (reference) => pending.find((p) => p.reference === reference)?.resolved);
+    }
+
+    const responses = new Map<number, BundleEntry>();
+    for (const entry of processingOrder(entries)) {
+      const known = existing.get(entry.index);
+      if (known) {
+        responses.set(entry.index, { fullUrl: `${request.baseUrl}/${known.resourceType}/${known.id}`, resource: known, response: { status: '200 OK', location: `${known.resourceType}/${known.id}/_history/${known.meta?.versionId}`, etag: `W/"${known.meta?.versionId}"` } });
+        continue;
+      }
+      const entryRequest = requestOf(entry, request, assigned.get(entry.index));
+      let response: FhirResponse;
+      try {
+        response = await handleFhirRequest(entryRequest, txContext);
+      } catch (error) {
+        throw rethrowFor(entry)(error);
+      }
+      responses.set(entry.index, responseEntry(response, request.baseUrl));
+    }
+    return entries.map((entry) => responses.get(entry.index)!);
+  });
+}
+
+/** Each entry on its own, in order: a failure is that entry's response, the others go on. */
+async function batch(entries: PlannedEntry[], request: FhirRequest, context: FhirContext): Promise<BundleEntry[]> {
+  const responses: BundleEntry[] = [];
+  for (const entry of entries) {
+    try {
+      responses.push(responseEntry(await handleFhirRequest(requestOf(entry, request), context), request.baseUrl));
+    } catch (error) {
+      if (!(error instanceof FhirError)) throw error;
+      responses.push({ response: { status: statusLine(error.status), outcome: error.outcome } });
+    }
+  }
+  return responses;
+}
+
+function requestOf(entry: PlannedEntry, request: FhirRequest, assignedId?: string): FhirRequest {
+  const headers: Record<string, string | undefined> = { prefer: 'return=representation' };
+  if (entry.ifMatch) headers['if-match'] = entry.ifMatch;
+  if (entry.ifNoneMatch) headers['if-none-match'] = entry.ifNoneMatch;
+  if (entry.ifNoneExist && entry.method === 'POST' && !assignedId) headers['if-none-exist'] = entry.ifNoneExist;
+  return {
+    method: entry.method === 'HEAD' ? 'GET' : entry.method,
+    path: entry.path,
+    query: entry.query,
+    body: entry.resource,
+    headers,
+    baseUrl: request.baseUrl,
+    assignedId,
+  };
+}
+
+function responseEntry(response: FhirResponse, baseUrl: string): BundleEntry {
+  const body = response.body as Resource | undefined;
+  const location = response.headers?.Location;
+  const entry: BundleEntry = {
+    response: {
+      status: statusLine(response.status),
+      ...(location ? { location: location.startsWith(`${baseUrl}/`) ? location.slice(baseUrl.length + 1) : location } : {}),
+      ...(response.headers?.ETag ? { etag: response.headers.ETag } : {}),
+      ...(body?.meta?.lastUpdated ? { lastModified: body.meta.lastUpdated } : {}),
+    },
+  };
+  if (body?.resourceType === 'OperationOutcome') entry.response!.outcome = body as OperationOutcome;
+  else if (body) {
+    entry.resource = body;
+    if (body.id && body.resourceType !== 'Bundle') entry.fullUrl = `${baseUrl}/${body.resourceType}/${body.id}`;
+  }
+  return entry;
+}
+
+function statusLine(status: number): string {
+  return `${status} ${STATUS_TEXT[status] ?? ''}`.trim();
+}
+
+/** A failure inside a transaction names the entry it came from. */
+function rethrowFor(entry: PlannedEntry): (error: unknown) => never {
+  return (error: unknown) => {
+    if (error instanceof FhirError) {
+      throw new FhirError(error.status, error.issues.map((issue) => ({ ...issue, diagnostics: `Bundle.entry[${entry.index}] (${entry.method} ${entry.url}): ${issue.diagnostics}` })));
+    }
+    throw error;
+  };
+}
