@@ -17,6 +17,7 @@ export function schemaValidator(): SchemaValidator {
 export const TEST_OPTIONS: FhirOptions & { bodyLimitBytes: number } = {
   allowUpdateCreate: true,
   allowMultipleDelete: false,
+  maxBundleEntries: 10000,
   defaultPageSize: 20,
   maxPageSize: 1000,
   bodyLimitBytes: 1024 * 1024,
