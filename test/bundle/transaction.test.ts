@@ -117,6 +117,17 @@ describe.each(BACKENDS)('transactions and batches on $name', (backend) => {
     expect(wrong.body.issue[0].expression).toEqual(['Bundle.type']);
   });
 
+  it('a conditional update entry with no match creates, even where update-as-create is off', async () => {
+    const strict = await openTestServer(backend, { allowUpdateCreate: false }, server);
+    const criteria = `Patient?identifier=${encodeURIComponent(`${HCN}|9600`)}`;
+    const entry = { resource: { resourceType: 'Patient', identifier: [{ system: HCN, value: '9600' }] }, request: { method: 'PUT', url: criteria } };
+    const first = await request(strict.app).post('/fhir').set('Content-Type', FHIR_JSON).send({ resourceType: 'Bundle', type: 'transaction', entry: [entry] });
+    expect(first.body.entry[0].response.status).toBe('201 Created');
+    const second = await request(strict.app).post('/fhir').set('Content-Type', FHIR_JSON).send({ resourceType: 'Bundle', type: 'transaction', entry: [entry] });
+    expect(second.body.entry[0].response.status).toBe('200 OK');
+    expect(second.body.entry[0].resource.id).toBe(first.body.entry[0].resource.id);
+  });
+
   it('a batch answers each entry on its own: the good ones are written, the bad one gets its outcome', async () => {
     const res = await post({
       resourceType: 'Bundle',

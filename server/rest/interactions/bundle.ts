@@ -55,10 +55,21 @@ async function transaction(entries: PlannedEntry[], request: FhirRequest, contex
       } else if (entry.method === 'PUT' && entry.path === type && Object.keys(entry.query).length) {
         const found = await matching(tx, context.registry, type, criteriaOf(entry.query), request.baseUrl, 2).catch(rethrowFor(entry));
         if (found.length > 1) throw entryError(entry.index, 412, `the conditional update matches several ${type} resources`);
-        const id = found[0]?.id ?? (entry.resource?.id as string | undefined) ?? randomUUID();
-        entry.path = `${type}/${id}`;
         entry.query = {};
-        if (entry.fullUrl) identities.set(entry.fullUrl, `${type}/${id}`);
+        const bodyId = entry.resource?.id;
+        if (found[0] && bodyId !== undefined && bodyId !== found[0].id) {
+          throw entryError(entry.index, 400, `the resource's id (${bodyId}) is not the id of the matching resource (${found[0].id})`);
+        }
+        const id = found[0]?.id ?? bodyId;
+        if (id && entry.resource) entry.resource = { ...entry.resource, id };
+        if (id) {
+          entry.path = `${type}/${id}`;
+        } else {
+          // No match and no id: a create with a server id, whatever the update-as-create setting.
+          entry.method = 'POST';
+          assigned.set(entry.index, randomUUID());
+        }
+        if (entry.fullUrl) identities.set(entry.fullUrl, `${type}/${id ?? assigned.get(entry.index)}`);
       } else if (entry.fullUrl && (entry.method === 'PUT' || entry.method === 'PATCH')) {
         identities.set(entry.fullUrl, entry.path);
       }
