@@ -48,3 +48,24 @@ export async function matching(
   query.count = limit;
   return (await store.search(query)).resources;
 }
+
+/**
+ * The id a conditional update writes to: the single match's (a body id must agree with it), else the body's
+ * own id, else none (the caller creates with a server id). Several matches are a 412.
+ */
+export async function conditionalTarget(
+  store: ResourceStore,
+  registry: SearchParameterRegistry,
+  type: string,
+  criteria: Record<string, string[]>,
+  bodyId: string | undefined,
+  baseUrl: string,
+): Promise<string | undefined> {
+  const found = await matching(store, registry, type, criteria, baseUrl, 2);
+  if (found.length > 1) throw new FhirError(412, { code: 'multiple-matches', diagnostics: `The criteria match several ${type} resources` });
+  const match = found[0]?.id;
+  if (match !== undefined && bodyId !== undefined && bodyId !== match) {
+    throw new FhirError(400, { code: 'invalid', diagnostics: `The body's id (${bodyId}) is not the id of the matching resource (${match})`, expression: [`${type}.id`] });
+  }
+  return match ?? bodyId;
+}

@@ -4,7 +4,7 @@ import { FhirError } from '../../fhir/outcome.js';
 import { isResourceType } from '../../fhir/resource-types.js';
 import { entryError, planEntries, processingOrder, type PlannedEntry } from '../bundle/entries.js';
 import { rewriteReferences } from '../bundle/references.js';
-import { criteriaOf, lockKey, matching } from '../conditional.js';
+import { conditionalTarget, criteriaOf, lockKey, matching } from '../conditional.js';
 import { handleFhirRequest } from '../router.js';
 import type { FhirContext, FhirRequest, FhirResponse, Interaction } from '../types.js';
 
@@ -53,17 +53,13 @@ async function transaction(entries: PlannedEntry[], request: FhirRequest, contex
         assigned.set(entry.index, id);
         if (entry.fullUrl) identities.set(entry.fullUrl, `${type}/${id}`);
       } else if (entry.method === 'PUT' && entry.path === type && Object.keys(entry.query).length) {
-        const found = await matching(tx, context.registry, type, criteriaOf(entry.query), request.baseUrl, 2).catch(rethrowFor(entry));
-        if (found.length > 1) throw entryError(entry.index, 412, `the conditional update matches several ${type} resources`);
+        const criteria = criteriaOf(entry.query);
+        await tx.lock(lockKey(type, criteria));
+        const id = await conditionalTarget(tx, context.registry, type, criteria, entry.resource?.id, request.baseUrl).catch(rethrowFor(entry));
         entry.query = {};
-        const bodyId = entry.resource?.id;
-        if (found[0] && bodyId !== undefined && bodyId !== found[0].id) {
-          throw entryError(entry.index, 400, `the resource's id (${bodyId}) is not the id of the matching resource (${found[0].id})`);
-        }
-        const id = found[0]?.id ?? bodyId;
-        if (id && entry.resource) entry.resource = { ...entry.resource, id };
-        if (id) {
+        if (id !== undefined) {
           entry.path = `${type}/${id}`;
+          entry.resource = { ...entry.resource!, id };
         } else {
           // No match and no id: a create with a server id, whatever the update-as-create setting.
           entry.method = 'POST';

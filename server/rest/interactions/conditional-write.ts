@@ -1,6 +1,6 @@
 import { FhirError, informational } from '../../fhir/outcome.js';
 import { validateResource } from '../../validation/validate-resource.js';
-import { criteriaOf, lockKey, matching } from '../conditional.js';
+import { conditionalTarget, criteriaOf, lockKey, matching } from '../conditional.js';
 import { etag } from '../headers.js';
 import type { Interaction } from '../types.js';
 import { update } from './update.js';
@@ -17,17 +17,10 @@ export const conditionalUpdate: Interaction = async (request, { type }, context)
   const criteria = criteriaOf(request.query);
   return context.store.transaction(async (tx) => {
     await tx.lock(lockKey(type!, criteria));
-    const found = await matching(tx, context.registry, type!, criteria, request.baseUrl, 2);
-    if (found.length > 1) throw new FhirError(412, { code: 'multiple-matches', diagnostics: `The criteria match several ${type} resources` });
-    const txContext = { ...context, store: tx };
-    if (found.length === 1) {
-      const id = found[0].id!;
-      if (resource.id !== undefined && resource.id !== id) {
-        throw new FhirError(400, { code: 'invalid', diagnostics: `The body's id (${resource.id}) is not the id of the matching resource (${id})`, expression: [`${type}.id`] });
-      }
-      return update({ ...request, path: `${type}/${id}`, body: { ...resource, id } }, { type, id }, txContext);
+    const id = await conditionalTarget(tx, context.registry, type!, criteria, resource.id, request.baseUrl);
+    if (id !== undefined) {
+      return update({ ...request, path: `${type}/${id}`, body: { ...resource, id } }, { type, id }, { ...context, store: tx });
     }
-    if (resource.id !== undefined) return update({ ...request, path: `${type}/${resource.id}` }, { type, id: resource.id }, txContext);
     const created = await tx.create(resource);
     const location = `${request.baseUrl}/${type}/${created.id}/_history/1`;
     return { status: 201, body: created, headers: { ETag: etag('1'), Location: location, 'Last-Modified': new Date(created.meta!.lastUpdated!).toUTCString() } };
