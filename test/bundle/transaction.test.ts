@@ -128,6 +128,15 @@ describe.each(BACKENDS)('transactions and batches on $name', (backend) => {
     expect(second.body.entry[0].resource.id).toBe(first.body.entry[0].resource.id);
   });
 
+  it('a Bundle with more entries than BUNDLE_MAX_ENTRIES is a 413, and nothing is written', async () => {
+    const small = await openTestServer(backend, { maxBundleEntries: 2 }, server);
+    const before = await state();
+    const res = await request(small.app).post('/fhir').set('Content-Type', FHIR_JSON).send(ccpTransaction('9700'));
+    expect(res.status).toBe(413);
+    expect(res.body.issue[0].diagnostics).toMatch(/3 entries; this server takes at most 2/);
+    expect(await state()).toEqual(before);
+  });
+
   it('a batch answers each entry on its own: the good ones are written, the bad one gets its outcome', async () => {
     const res = await post({
       resourceType: 'Bundle',
