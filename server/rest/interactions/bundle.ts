@@ -5,6 +5,7 @@ import { isResourceType } from '../../fhir/resource-types.js';
 import { entryError, planEntries, processingOrder, type PlannedEntry } from '../bundle/entries.js';
 import { rewriteReferences } from '../bundle/references.js';
 import { conditionalTarget, criteriaOf, lockKey, matching } from '../conditional.js';
+import { versionHeaders, versionUrl } from '../headers.js';
 import { handleFhirRequest } from '../router.js';
 import type { FhirContext, FhirRequest, FhirResponse, Interaction } from '../types.js';
 
@@ -98,7 +99,8 @@ async function transaction(entries: PlannedEntry[], request: FhirRequest, contex
     for (const entry of processingOrder(entries)) {
       const known = existing.get(entry.index);
       if (known) {
-        responses.set(entry.index, { fullUrl: `${request.baseUrl}/${known.resourceType}/${known.id}`, resource: known, response: { status: '200 OK', location: `${known.resourceType}/${known.id}/_history/${known.meta?.versionId}`, etag: `W/"${known.meta?.versionId}"` } });
+        const headers = versionHeaders(known, versionUrl(request.baseUrl, known));
+        responses.set(entry.index, responseEntry({ status: 200, body: known, headers }, request.baseUrl));
         continue;
       }
       const entryRequest = requestOf(entry, request, assigned.get(entry.index));

@@ -1,7 +1,8 @@
 import { FhirError, informational } from '../../fhir/outcome.js';
 import { validateResource } from '../../validation/validate-resource.js';
 import { conditionalTarget, criteriaOf, lockKey, matching } from '../conditional.js';
-import { etag } from '../headers.js';
+import { versionHeaders, versionUrl } from '../headers.js';
+import { withReturnPreference } from '../prefer.js';
 import type { Interaction } from '../types.js';
 import { update } from './update.js';
 
@@ -22,8 +23,8 @@ export const conditionalUpdate: Interaction = async (request, { type }, context)
       return update({ ...request, path: `${type}/${id}`, body: { ...resource, id } }, { type, id }, { ...context, store: tx });
     }
     const created = await tx.create(resource);
-    const location = `${request.baseUrl}/${type}/${created.id}/_history/1`;
-    return { status: 201, body: created, headers: { ETag: etag('1'), Location: location, 'Last-Modified': new Date(created.meta!.lastUpdated!).toUTCString() } };
+    const headers = versionHeaders(created, versionUrl(request.baseUrl, created));
+    return withReturnPreference(request.headers.prefer, 201, created, headers, `Created ${type}/${created.id}`);
   });
 };
 
