@@ -1,5 +1,6 @@
 import type { Resource } from 'fhir/r4';
 import type { Database } from './database.js';
+import { keysetPage } from './keyset-page.js';
 import type { HistoryEntry, HistoryPage, HistoryQuery } from './resource-store.js';
 
 interface VersionRow {
@@ -49,21 +50,13 @@ export async function queryHistory(db: Database, query: HistoryQuery): Promise<H
     params,
   );
 
-  const more = rows.length > query.count;
-  const page = rows.slice(0, query.count);
-  if (backwards) page.reverse();
+  const { page, hasNext, hasPrevious } = keysetPage(rows, query.count, cursor?.direction);
   if (!page.length) return { entries: [] };
-
   const ceiling = cursor?.ceiling ?? page[0].seq;
-  const first = page[0].seq;
-  const last = page[page.length - 1].seq;
-  // Going forward, "more" means older entries exist; going back, it means newer ones (up to the ceiling) do.
-  const hasOlder = backwards ? true : more;
-  const hasNewer = backwards ? more : cursor !== undefined;
   return {
     entries: page.map(toEntry),
-    next: hasOlder ? { direction: 'next', seq: last, ceiling } : undefined,
-    previous: hasNewer ? { direction: 'previous', seq: first, ceiling } : undefined,
+    next: hasNext ? { direction: 'next', seq: page[page.length - 1].seq, ceiling } : undefined,
+    previous: hasPrevious ? { direction: 'previous', seq: page[0].seq, ceiling } : undefined,
   };
 }
 

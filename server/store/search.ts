@@ -3,6 +3,7 @@ import type { SearchQuery } from '../search/query/model.js';
 import { compileSearch } from '../search/sql/compile.js';
 import { includeStatement, type Row } from '../search/sql/include.js';
 import type { Database } from './database.js';
+import { keysetPage } from './keyset-page.js';
 import type { SearchPage } from './resource-store.js';
 
 /** Runs a search: the page (keyset on rid) and, as asked, the total: counted, or the planner's estimate. */
@@ -12,10 +13,7 @@ export async function querySearch(db: Database, query: SearchQuery): Promise<Sea
   if (query.count === 0) return { resources: [], included: [], total };
 
   const rows = await db.query<{ rid: string; content: Resource } & Record<string, unknown>>(compiled.page.sql, compiled.page.params);
-  const backwards = query.cursor?.direction === 'previous';
-  const more = rows.length > query.count;
-  const page = rows.slice(0, query.count);
-  if (backwards) page.reverse();
+  const { page, hasNext, hasPrevious } = keysetPage(rows, query.count, query.cursor?.direction);
   // In a sorted search a cursor carries the row's sort values (columns k0, k1, …) along with its rid.
   const keysOf = (row: Record<string, unknown>) =>
     query.sort.length ? query.sort.map((_, i) => (row[`k${i}`] ?? null) as string | null) : undefined;
@@ -25,8 +23,8 @@ export async function querySearch(db: Database, query: SearchQuery): Promise<Sea
     resources: page.map((row) => row.content),
     included: await includedBy(db, query, page.map((row) => ({ rid: row.rid, resourceType: row.content.resourceType, id: row.content.id! }))),
     total,
-    next: last && (backwards || more) ? { direction: 'next', rid: last.rid, keys: keysOf(last) } : undefined,
-    previous: first && (backwards ? more : query.cursor !== undefined) ? { direction: 'previous', rid: first.rid, keys: keysOf(first) } : undefined,
+    next: hasNext ? { direction: 'next', rid: last.rid, keys: keysOf(last) } : undefined,
+    previous: hasPrevious ? { direction: 'previous', rid: first.rid, keys: keysOf(first) } : undefined,
   };
 }
 
