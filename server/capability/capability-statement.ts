@@ -47,6 +47,8 @@ export function capabilityStatement({ declared, allowUpdateCreate, allowMultiple
     implementation: { description: 'CCP Exchange FHIR R4 server', url: baseUrl },
     fhirVersion: '4.0.1',
     format: ['application/fhir+json', 'application/json', 'json'],
+    // JSON Patch, and FHIRPath Patch (a Parameters resource) sent as FHIR JSON.
+    patchFormat: ['application/json-patch+json', 'application/fhir+json'],
     rest: [
       {
         mode: 'server',

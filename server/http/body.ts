@@ -1,5 +1,6 @@
 import { FhirError } from '../fhir/outcome.js';
-import { checkRequestMediaType } from './negotiation.js';
+import { JSON_PATCH } from '../patch/apply-patch.js';
+import { checkRequestMediaType, mediaTypeOf } from './negotiation.js';
 
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 
@@ -13,7 +14,8 @@ export function parseBody(method: string, contentType: string | undefined, raw: 
   if (!text.trim()) {
     throw new FhirError(400, { code: 'required', diagnostics: `${method} needs a FHIR resource in the body` });
   }
-  checkRequestMediaType(contentType);
+  // A JSON Patch document is JSON but not FHIR: PATCH takes it under its own media type.
+  if (!(method === 'PATCH' && contentType && mediaTypeOf(contentType) === JSON_PATCH)) checkRequestMediaType(contentType);
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {

@@ -13,7 +13,7 @@ const FORMAT_ALIASES = new Set(['json', ...JSON_TYPES]);
  */
 export function responseMediaType(format: string | undefined, accept: string | undefined): string {
   if (format !== undefined) {
-    const wanted = mediaType(format);
+    const wanted = mediaTypeOf(format);
     if (!FORMAT_ALIASES.has(wanted)) throw notAcceptable(`_format=${format}`);
     return wanted === 'application/json' ? 'application/json' : FHIR_JSON;
   }
@@ -37,7 +37,7 @@ export function checkRequestMediaType(contentType: string | undefined): void {
   if (!contentType) {
     throw new FhirError(415, { code: 'not-supported', diagnostics: `Content-Type is required: send ${FHIR_JSON}` });
   }
-  if (!JSON_TYPES.has(mediaType(contentType))) {
+  if (!JSON_TYPES.has(mediaTypeOf(contentType))) {
     throw new FhirError(415, {
       code: 'not-supported',
       diagnostics: `Content-Type ${contentType} is not supported: send ${FHIR_JSON}`,
@@ -49,7 +49,7 @@ export function checkRequestMediaType(contentType: string | undefined): void {
   }
 }
 
-function mediaType(value: string): string {
+export function mediaTypeOf(value: string): string {
   return value.split(';')[0].trim().toLowerCase();
 }
 

@@ -1,9 +1,10 @@
 import { capabilityStatement } from '../capability/capability-statement.js';
 import { bundle } from './interactions/bundle.js';
-import { conditionalDelete, conditionalUpdate } from './interactions/conditional-write.js';
+import { conditionalDelete, conditionalPatch, conditionalUpdate } from './interactions/conditional-write.js';
 import { create } from './interactions/create.js';
 import { deleteResource } from './interactions/delete.js';
 import { history } from './interactions/history.js';
+import { patch } from './interactions/patch.js';
 import { read, vread } from './interactions/read.js';
 import { search } from './interactions/search.js';
 import { update } from './interactions/update.js';
@@ -12,7 +13,7 @@ import type { FhirContext, FhirResponse, Interaction } from './types.js';
 
 /** The CapabilityStatement code of an interaction, at the level it is declared. */
 export type Declared =
-  | { level: 'type'; code: 'read' | 'vread' | 'update' | 'delete' | 'history-instance' | 'history-type' | 'create' | 'search-type' }
+  | { level: 'type'; code: 'read' | 'vread' | 'update' | 'patch' | 'delete' | 'history-instance' | 'history-type' | 'create' | 'search-type' }
   | { level: 'system'; code: 'history-system' | 'search-system' | 'transaction' | 'batch' };
 
 export interface Route {
@@ -49,8 +50,10 @@ export const ROUTES: Route[] = [
   { method: 'POST', pattern: [':type', '$validate'], interaction: validate },
   { method: 'POST', pattern: [':type', ':id', '$validate'], interaction: validate },
   { method: 'DELETE', pattern: [':type'], interaction: conditionalDelete },
+  { method: 'PATCH', pattern: [':type'], interaction: conditionalPatch },
   { method: 'GET', pattern: [':type', ':id'], interaction: read, declared: { level: 'type', code: 'read' } },
   { method: 'PUT', pattern: [':type', ':id'], interaction: update, declared: { level: 'type', code: 'update' } },
+  { method: 'PATCH', pattern: [':type', ':id'], interaction: patch, declared: { level: 'type', code: 'patch' } },
   { method: 'DELETE', pattern: [':type', ':id'], interaction: deleteResource, declared: { level: 'type', code: 'delete' } },
   {
     method: 'GET',

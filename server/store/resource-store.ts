@@ -24,6 +24,8 @@ export interface UpdateOptions {
   /** The version the client last saw (`If-Match`); the write happens only if it is still current. */
   ifMatch?: string;
   allowCreate: boolean;
+  /** The interaction recorded in the history: a whole new version (PUT, the default) or a PATCH. */
+  method?: 'PUT' | 'PATCH';
 }
 
 /** One version in a history: a resource version, or the tombstone a delete left. */

@@ -105,7 +105,7 @@ export class SqlResourceStore implements ResourceStore {
           return { kind: 'version-conflict', currentVersionId: String(current.version_id) };
         }
         const stored = stamp(resource, resource.id, current.version_id + 1, after(current.last_updated));
-        await writeVersion(tx, current.rid, stored, current.deleted, this.index(stored));
+        await writeVersion(tx, current.rid, stored, current.deleted, this.index(stored), options.method ?? 'PUT');
         return { kind: current.deleted ? 'created' : 'updated', resource: stored };
       }
     });
@@ -179,8 +179,8 @@ async function insertFirstVersion(tx: Database, resource: Resource & { id: strin
   return rows.length ? stored : undefined;
 }
 
-/** Version n+1 by PUT, its search index replacing the previous one; `created` when it follows a delete. */
-async function writeVersion(tx: Database, rid: string, stored: Resource, created: boolean, rows: IndexRows): Promise<void> {
+/** Version n+1 by PUT or PATCH, its search index replacing the previous one; `created` when it follows a delete. */
+async function writeVersion(tx: Database, rid: string, stored: Resource, created: boolean, rows: IndexRows, method: 'PUT' | 'PATCH'): Promise<void> {
   const sql = new Statement();
   const [type, id, version, at, content] = [
     stored.resourceType,
@@ -195,7 +195,7 @@ async function writeVersion(tx: Database, rid: string, stored: Resource, created
       sql.with(
         [
           `version AS (INSERT INTO resource_version (resource_type, id, version_id, last_updated, method, created, content)
-             VALUES (${type}, ${id}, ${version}, ${at}, 'PUT', ${sql.param(created)}, ${content}::jsonb))`,
+             VALUES (${type}, ${id}, ${version}, ${at}, ${sql.param(method)}, ${sql.param(created)}, ${content}::jsonb))`,
           ...deleteIndexCtes(ridParam),
           ...insertIndexCtes(rows, { rid: `${ridParam}::bigint` }, stored.resourceType, sql.param),
         ],

@@ -39,7 +39,7 @@ export function planEntries(bundle: Bundle, baseUrl: string, maxEntries: number)
       if (seen.has(entry.fullUrl)) throw entryError(index, 400, `fullUrl ${entry.fullUrl} appears more than once`, `Bundle.entry[${index}].fullUrl`);
       seen.add(entry.fullUrl);
     }
-    if ((method === 'POST' || method === 'PUT') && !entry.resource) throw entryError(index, 400, `${method} needs a resource`);
+    if ((method === 'POST' || method === 'PUT' || method === 'PATCH') && !entry.resource) throw entryError(index, 400, `${method} needs a resource`);
     const url = request.url.startsWith(`${baseUrl}/`) ? request.url.slice(baseUrl.length + 1) : request.url.replace(/^\/+/, '');
     const [path, search = ''] = url.split('?');
     const query: Record<string, string[]> = {};

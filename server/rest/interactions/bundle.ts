@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Bundle, BundleEntry, OperationOutcome, Resource } from 'fhir/r4';
+import type { Binary, Bundle, BundleEntry, OperationOutcome, Resource } from 'fhir/r4';
 import { FhirError } from '../../fhir/outcome.js';
+import { JSON_PATCH } from '../../patch/apply-patch.js';
 import { isResourceType } from '../../fhir/resource-types.js';
 import { entryError, planEntries, processingOrder, type PlannedEntry } from '../bundle/entries.js';
 import { rewriteReferences } from '../bundle/references.js';
@@ -135,15 +136,39 @@ function requestOf(entry: PlannedEntry, request: FhirRequest, assignedId?: strin
   if (entry.ifMatch) headers['if-match'] = entry.ifMatch;
   if (entry.ifNoneMatch) headers['if-none-match'] = entry.ifNoneMatch;
   if (entry.ifNoneExist && entry.method === 'POST' && !assignedId) headers['if-none-exist'] = entry.ifNoneExist;
+  let body: unknown = entry.resource;
+  if (entry.method === 'PATCH') {
+    const patch = patchBody(entry);
+    body = patch.body;
+    headers['content-type'] = patch.contentType;
+  }
   return {
     method: entry.method === 'HEAD' ? 'GET' : entry.method,
     path: entry.path,
     query: entry.query,
-    body: entry.resource,
+    body,
     headers,
     baseUrl: request.baseUrl,
     assignedId,
   };
+}
+
+/**
+ * A PATCH entry carries a FHIRPath Patch as a Parameters resource, or a JSON Patch as a Binary holding the
+ * patch document (contentType application/json-patch+json, base64 data).
+ */
+function patchBody(entry: PlannedEntry): { body: unknown; contentType: string } {
+  const resource = entry.resource;
+  if (resource?.resourceType === 'Parameters') return { body: resource, contentType: 'application/fhir+json' };
+  const binary = resource?.resourceType === 'Binary' ? (resource as Binary) : undefined;
+  if (binary?.contentType.split(';')[0].trim() === JSON_PATCH && binary.data) {
+    try {
+      return { body: JSON.parse(Buffer.from(binary.data, 'base64').toString('utf8')) as unknown, contentType: JSON_PATCH };
+    } catch {
+      throw entryError(entry.index, 400, 'the Binary\'s data is not a base64-encoded JSON Patch document', `Bundle.entry[${entry.index}].resource.data`);
+    }
+  }
+  throw entryError(entry.index, 400, `PATCH takes a Parameters resource (FHIRPath Patch) or a Binary of ${JSON_PATCH}`, `Bundle.entry[${entry.index}].resource`);
 }
 
 function responseEntry(response: FhirResponse, baseUrl: string): BundleEntry {

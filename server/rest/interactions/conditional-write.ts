@@ -1,9 +1,10 @@
-import { FhirError, informational } from '../../fhir/outcome.js';
+import { FhirError, informational, notFound } from '../../fhir/outcome.js';
 import { validateResource } from '../../validation/validate-resource.js';
 import { conditionalTarget, criteriaOf, lockKey, matching } from '../conditional.js';
 import { versionHeaders, versionUrl } from '../headers.js';
 import { withReturnPreference } from '../prefer.js';
 import type { Interaction } from '../types.js';
+import { patch } from './patch.js';
 import { update } from './update.js';
 
 /** Conditional deletes with `CONDITIONAL_DELETE_MULTIPLE=true` remove at most this many resources per request. */
@@ -46,5 +47,18 @@ export const conditionalDelete: Interaction = async (request, { type }, { store,
     }
     for (const resource of found) await tx.delete(type!, resource.id!);
     return { status: 200, body: informational(found.length ? `Deleted ${found.length} ${type}` : `No ${type} matches: nothing deleted`) };
+  });
+};
+
+/** `PATCH [base]/[type]?criteria`: patches the one match; none is a 404 and several a 412. Serialized per criteria. */
+export const conditionalPatch: Interaction = async (request, { type }, context) => {
+  const criteria = criteriaOf(request.query);
+  return context.store.transaction(async (tx) => {
+    await tx.lock(lockKey(type!, criteria));
+    const found = await matching(tx, context.registry, type!, criteria, request.baseUrl, 2);
+    if (!found.length) throw notFound(`No ${type} matches the criteria: nothing to patch`);
+    if (found.length > 1) throw new FhirError(412, { code: 'multiple-matches', diagnostics: `The criteria match several ${type} resources; a conditional patch needs exactly one` });
+    const id = found[0].id!;
+    return patch({ ...request, path: `${type}/${id}` }, { type, id }, { ...context, store: tx });
   });
 };
