@@ -123,7 +123,9 @@ function apply(resource: JsonObject, operation: Operation): void {
         const list = container.data[key];
         container.data[key] = Array.isArray(list) ? [...list, value] : [value];
       } else {
-        if (container.data[key] !== undefined) throw new PatchFailure(`${operation.name} already has a value: use replace`);
+        const target = container.data;
+        const present = facts.choiceTypes ? facts.choiceTypes.some((suffix) => Object.hasOwn(target, `${operation.name}${suffix}`)) : Object.hasOwn(target, key);
+        if (present) throw new PatchFailure(`${operation.name} already has a value: use replace`);
         container.data[key] = value;
       }
       return;
@@ -132,6 +134,8 @@ function apply(resource: JsonObject, operation: Operation): void {
       const list = collection(resource, operation.path);
       if (operation.index! > list.items.length) throw new PatchFailure(`index ${operation.index} is past the end of the list (${list.items.length} items)`);
       list.items.splice(operation.index!, 0, build(operation.value!, list.itemPath));
+      // Extensions of primitive items (`_given`) stay with their items.
+      list.companion?.splice(operation.index!, 0, null);
       list.store();
       return;
     }
@@ -175,6 +179,10 @@ function apply(resource: JsonObject, operation: Operation): void {
       }
       const [item] = list.items.splice(source, 1);
       list.items.splice(destination, 0, item);
+      if (list.companion) {
+        const [extensions] = list.companion.splice(source, 1);
+        list.companion.splice(destination, 0, extensions ?? null);
+      }
       list.store();
       return;
     }
@@ -215,7 +223,7 @@ function location(node: Node): { parent: JsonObject; key: string; index: number 
  * The list a path names, for insert and move. When the list is empty the path selects nothing, so its last
  * step (`Patient.identifier` → `identifier`) is looked up on the element before it.
  */
-function collection(resource: JsonObject, path: string): { items: unknown[]; itemPath?: string; store: () => void } {
+function collection(resource: JsonObject, path: string): { items: unknown[]; companion?: unknown[]; itemPath?: string; store: () => void } {
   const nodes = select(resource, path);
   if (nodes.length) {
     const first = location(nodes[0]);
@@ -223,8 +231,10 @@ function collection(resource: JsonObject, path: string): { items: unknown[]; ite
       const { parent, key } = location(node);
       if (parent !== first.parent || key !== first.key) throw new PatchFailure('the path must select the items of one list');
     }
-    const items = Array.isArray(first.parent[first.key]) ? (first.parent[first.key] as unknown[]) : [first.parent[first.key]];
-    return { items, itemPath: nodes[0].path ?? undefined, store: () => (first.parent[first.key] = items) };
+    const items = first.parent[first.key];
+    if (!Array.isArray(items)) throw new PatchFailure(`${first.name} is not a list`);
+    const companion = first.parent[`_${first.key}`];
+    return { items, companion: Array.isArray(companion) ? companion : undefined, itemPath: nodes[0].path ?? undefined, store: () => {} };
   }
   const step = /^(.+)\.([A-Za-z][A-Za-z0-9]*)$/.exec(path);
   if (!step) throw new PatchFailure('the path selects no list');

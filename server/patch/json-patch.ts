@@ -1,4 +1,3 @@
-import { isDeepStrictEqual } from 'node:util';
 import { FhirError } from '../fhir/outcome.js';
 
 /** One operation of an RFC 6902 JSON Patch document. */
@@ -76,7 +75,7 @@ function apply(document: unknown, operation: Operation): unknown {
     case 'copy':
       return add(document, path, structuredClone(valueAt(document, parsePointer(operation.from!))));
     case 'test':
-      if (!isDeepStrictEqual(valueAt(document, path), operation.value)) throw new PatchFailure('the value is not the one the test expects');
+      if (!jsonEqual(valueAt(document, path), operation.value)) throw new PatchFailure('the value is not the one the test expects');
       return document;
   }
 }
@@ -89,7 +88,8 @@ function add(document: unknown, path: string[], value: unknown): unknown {
     const index = token === '-' ? parent.length : arrayIndex(token, parent.length + 1);
     parent.splice(index, 0, value);
   } else {
-    parent[token] = value;
+    // A member named `__proto__` is an ordinary member in JSON; plain assignment would change the prototype.
+    Object.defineProperty(parent, token, { value, writable: true, enumerable: true, configurable: true });
   }
   return document;
 }
@@ -147,6 +147,17 @@ function parsePointer(pointer: string, malformed?: (why: string) => Error): stri
     .slice(1)
     .split('/')
     .map((token) => token.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+/** RFC 6902 §4.6 equality: numbers by value (0 equals -0), objects regardless of member order. */
+function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((item, i) => jsonEqual(item, b[i]));
+  }
+  if (!isObject(a) || !isObject(b)) return false;
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((key) => Object.hasOwn(b, key) && jsonEqual(a[key], b[key]));
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
