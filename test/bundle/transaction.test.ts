@@ -137,6 +137,84 @@ describe.each(BACKENDS)('transactions and batches on $name', (backend) => {
     expect(await state()).toEqual(before);
   });
 
+  it('transactions with the same conditions in opposite orders all succeed (locks are taken in one order)', async () => {
+    const conditional = (hcn: string) => ({
+      resource: { resourceType: 'Patient', identifier: [{ system: HCN, value: hcn }] },
+      request: { method: 'POST', url: 'Patient', ifNoneExist: `identifier=${HCN}|${hcn}` },
+    });
+    const rounds = Array.from({ length: 8 }, (_, i) => [`LOCK-A-${i}`, `LOCK-B-${i}`]);
+    const results = await Promise.all(
+      rounds.flatMap(([a, b]) => [
+        post({ resourceType: 'Bundle', type: 'transaction', entry: [conditional(a), conditional(b)] }),
+        post({ resourceType: 'Bundle', type: 'transaction', entry: [conditional(b), conditional(a)] }),
+      ]),
+    );
+    expect(results.map((r) => r.status)).toEqual(Array(results.length).fill(200));
+    for (const [a] of rounds) {
+      const found = await request(server.app).get(`/fhir/Patient?identifier=${encodeURIComponent(`${HCN}|${a}`)}&_summary=count`);
+      expect(found.body.total).toBe(1);
+    }
+  });
+
+  it('transactions deleting the same criteria in opposite orders all succeed', async () => {
+    const rounds = Array.from({ length: 6 }, (_, i) => [`DEL-A-${i}`, `DEL-B-${i}`]);
+    for (const hcn of rounds.flat()) {
+      const created = await request(server.app).post('/fhir/Patient').set('Content-Type', FHIR_JSON).send({ resourceType: 'Patient', identifier: [{ system: HCN, value: hcn }] });
+      expect(created.status).toBe(201);
+    }
+    const deletion = (hcn: string) => ({ request: { method: 'DELETE', url: `Patient?identifier=${encodeURIComponent(`${HCN}|${hcn}`)}` } });
+    const results = await Promise.all(
+      rounds.flatMap(([a, b]) => [
+        post({ resourceType: 'Bundle', type: 'transaction', entry: [deletion(a), deletion(b)] }),
+        post({ resourceType: 'Bundle', type: 'transaction', entry: [deletion(b), deletion(a)] }),
+      ]),
+    );
+    expect(results.map((r) => r.status)).toEqual(Array(results.length).fill(200));
+    for (const hcn of rounds.flat()) {
+      const found = await request(server.app).get(`/fhir/Patient?identifier=${encodeURIComponent(`${HCN}|${hcn}`)}&_summary=count`);
+      expect(found.body.total).toBe(0);
+    }
+  });
+
+  it('a bad ifNoneExist is a 400 naming the entry', async () => {
+    const bundle = ccpTransaction('9800');
+    bundle.entry![1].request!.ifNoneExist = 'birthdate=not-a-date';
+    const res = await post(bundle);
+    expect(res.status).toBe(400);
+    expect(res.body.issue[0].diagnostics).toMatch(/^Bundle\.entry\[1\]/);
+  });
+
+  it('Prefer: return=minimal answers each entry with status, location and etag only', async () => {
+    const res = await post(ccpTransaction('9900')).set('Prefer', 'return=minimal');
+    expect(res.status).toBe(200);
+    for (const entry of res.body.entry) {
+      expect(entry).not.toHaveProperty('resource');
+      expect(entry.response.location).toMatch(/^(CarePlan|Patient|Goal)\/[^/]+\/_history\/1$/);
+      expect(entry.response.etag).toBe('W/"1"');
+    }
+  });
+
+  it('a Bundle just under the body limit is taken; one just over it is a 413 and writes nothing', async () => {
+    const limit = 256 * 1024;
+    const small = await openTestServer(backend, { bodyLimitBytes: limit }, server);
+    const sized = (bytes: number) => {
+      const bundle = ccpTransaction(`SIZE-${bytes}`);
+      const text = JSON.stringify(bundle);
+      // Pad the Goal's description to the exact size wanted.
+      (bundle.entry![2].resource as { description: { text: string } }).description.text += 'x'.repeat(bytes - Buffer.byteLength(text));
+      return JSON.stringify(bundle);
+    };
+    const under = sized(limit - 1);
+    expect(Buffer.byteLength(under)).toBe(limit - 1);
+    const before = await state();
+    const over = await request(small.app).post('/fhir').set('Content-Type', FHIR_JSON).send(sized(limit + 1));
+    expect(over.status).toBe(413);
+    expect(over.body.resourceType).toBe('OperationOutcome');
+    expect(await state()).toEqual(before);
+    const ok = await request(small.app).post('/fhir').set('Content-Type', FHIR_JSON).send(under);
+    expect(ok.status).toBe(200);
+  });
+
   it('a batch answers each entry on its own: the good ones are written, the bad one gets its outcome', async () => {
     const res = await post({
       resourceType: 'Bundle',

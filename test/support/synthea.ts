@@ -10,8 +10,8 @@ import type { Bundle, Identifier, Resource } from 'fhir/r4';
  * The Synthea R4 sample data (/work/shared/data/synthea-r4): 100 patient transaction Bundles, a hospital and a
  * practitioner information Bundle (Organizations, Practitioners) and one Group (a bare resource, not a Bundle).
  *
- * Transactions are not implemented yet, so the data is loaded one resource at a time with
- * `PUT /fhir/{type}/{id}` (update-as-create), after rewriting each `urn:uuid:X` reference to `Type/X` and each
+ * The search suites load it one resource at a time with `PUT /fhir/{type}/{id}` (update-as-create), so ids are
+ * known in advance, after rewriting each `urn:uuid:X` reference to `Type/X` and each
  * conditional reference (`Organization?identifier=system|value`) to the one resource it names. The prepared
  * resources are also what the search suites' oracles read: exactly what was written, nothing from the server.
  */

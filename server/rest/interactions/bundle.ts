@@ -21,6 +21,13 @@ export const bundle: Interaction = async (request, _params, context) => {
   }
   const entries = planEntries(body, request.baseUrl, context.options.maxBundleEntries);
   const responses = body.type === 'transaction' ? await transaction(entries, request, context) : await batch(entries, request, context);
+  // `Prefer: return=minimal` on the Bundle: each entry's status, location and etag without the resource.
+  if (/return\s*=\s*"?minimal/.test(request.headers.prefer ?? '')) {
+    for (const entry of responses) {
+      delete entry.resource;
+      delete entry.fullUrl;
+    }
+  }
   const result: Bundle = {
     resourceType: 'Bundle',
     type: body.type === 'transaction' ? 'transaction-response' : 'batch-response',
@@ -41,12 +48,15 @@ async function transaction(entries: PlannedEntry[], request: FhirRequest, contex
     const existing = new Map<number, Resource>();
     const assigned = new Map<number, string>();
 
+    // Every lock up front and in one order: two transactions with the same conditions cannot wait on each other.
+    const keys = new Set(entries.flatMap((entry) => conditionalLockKeys(entry)));
+    for (const key of [...keys].sort()) await tx.lock(key);
+
     for (const entry of entries) {
       const type = entry.path.split('/')[0];
       if (entry.method === 'POST') {
         if (entry.ifNoneExist) {
           const criteria = criteriaOf(entry.ifNoneExist);
-          await tx.lock(lockKey(type, criteria));
           const found = await matching(tx, context.registry, type, criteria, request.baseUrl, 2).catch(rethrowFor(entry));
           if (found.length > 1) throw entryError(entry.index, 412, `ifNoneExist matches several ${type} resources`);
           if (found.length === 1) existing.set(entry.index, found[0]);
@@ -56,7 +66,6 @@ async function transaction(entries: PlannedEntry[], request: FhirRequest, contex
         if (entry.fullUrl) identities.set(entry.fullUrl, `${type}/${id}`);
       } else if (entry.method === 'PUT' && entry.path === type && Object.keys(entry.query).length) {
         const criteria = criteriaOf(entry.query);
-        await tx.lock(lockKey(type, criteria));
         const id = await conditionalTarget(tx, context.registry, type, criteria, entry.resource?.id, request.baseUrl).catch(rethrowFor(entry));
         entry.query = {};
         if (id !== undefined) {
@@ -115,6 +124,23 @@ async function transaction(entries: PlannedEntry[], request: FhirRequest, contex
     }
     return entries.map((entry) => responses.get(entry.index)!);
   });
+}
+
+/**
+ * The criteria lock a conditional entry takes (see conditional.ts): create, update, delete or patch. Delete
+ * and patch take it again when they run; advisory locks are re-entrant within one transaction.
+ */
+function conditionalLockKeys(entry: PlannedEntry): string[] {
+  const type = entry.path.split('/')[0];
+  try {
+    if (entry.method === 'POST' && entry.ifNoneExist) return [lockKey(type, criteriaOf(entry.ifNoneExist))];
+    if (entry.method !== 'POST' && entry.method !== 'GET' && entry.path === type && Object.keys(entry.query).length) {
+      return [lockKey(type, criteriaOf(entry.query))];
+    }
+    return [];
+  } catch (error) {
+    throw rethrowFor(entry)(error);
+  }
 }
 
 /** Each entry on its own, in order: a failure is that entry's response, the others go on. */

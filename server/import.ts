@@ -1,0 +1,52 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from './config/config.js';
+import { createContext } from './import/context.js';
+import { importFiles, type SendTransaction } from './import/importer.js';
+import { formatSummary, progressReporter } from './import/progress.js';
+import { sendInProcess, sendOverHttp } from './import/send.js';
+import { expandPaths } from './import/sources.js';
+
+const USAGE = `usage: npm run import -- [--url FHIR_BASE] FILE_OR_FOLDER...
+  Loads transaction Bundles (.json, .json.gz) and resources (.ndjson, .ndjson.gz, one per line).
+  Without --url the data goes straight into the configured database (DATABASE_URL, or the embedded
+  database in DATA_DIR: stop the server first, the embedded database takes one process at a time).
+  With --url it is POSTed to a running server, e.g. --url http://localhost:8080/fhir.`;
+
+/** `npm run import -- FILE…`: one transaction per Bundle, a progress bar on a terminal, a summary at the end. */
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({ options: { url: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
+  if (values.help || !positionals.length) {
+    console.error(USAGE);
+    return values.help ? 0 : 2;
+  }
+  const files = expandPaths(positionals);
+  if (!files.length) {
+    console.error(`no .json, .json.gz, .ndjson or .ndjson.gz files in ${positionals.join(', ')}`);
+    return 2;
+  }
+  let send: SendTransaction;
+  let close = async () => {};
+  if (values.url) {
+    send = sendOverHttp(values.url);
+  } else {
+    const config = loadConfig();
+    const opened = await createContext(config);
+    send = sendInProcess(opened.context, config.baseUrl ?? `http://localhost:${config.port}/fhir`);
+    close = opened.close;
+  }
+  try {
+    const summary = await importFiles(files, send, progressReporter(process.stderr));
+    console.log(formatSummary(summary));
+    return summary.failed.length ? 1 : 0;
+  } finally {
+    await close();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof ConfigError ? error.message : `import failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);

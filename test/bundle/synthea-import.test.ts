@@ -1,0 +1,92 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import type { Bundle, Resource } from 'fhir/r4';
+import { importFiles } from '../../server/import/importer.js';
+import { sendOverHttp } from '../../server/import/send.js';
+import { expandPaths } from '../../server/import/sources.js';
+import { BACKENDS, reportBackends } from '../support/backends.js';
+import { openTestServer, type TestServer } from '../support/fhir-app.js';
+import { syntheaDir } from '../support/synthea.js';
+
+reportBackends();
+
+/**
+ * What the 103 Synthea files hold, read straight from them (the oracle): resources per type, and how many
+ * `reference` strings there are in all. 100 patient Bundles, hospitals, practitioners, and one bare Group.
+ */
+function contentsOfFiles(): { perType: Record<string, number>; references: number; files: number } {
+  const dir = syntheaDir();
+  const files = readdirSync(dir).filter((f) => f.endsWith('.json.gz'));
+  const perType: Record<string, number> = {};
+  let references = 0;
+  for (const file of files) {
+    const item = JSON.parse(gunzipSync(readFileSync(join(dir, file))).toString('utf8')) as Resource;
+    const resources = item.resourceType === 'Bundle' ? (item as Bundle).entry!.map((e) => e.resource!) : [item];
+    for (const resource of resources) {
+      perType[resource.resourceType] = (perType[resource.resourceType] ?? 0) + 1;
+      references += JSON.stringify(resource).match(/"reference":/g)?.length ?? 0;
+    }
+  }
+  return { perType, references, files: files.length };
+}
+
+describe.each(BACKENDS)('all Synthea bundles imported through the API on $name', (backend) => {
+  let server: TestServer;
+  let http: Server;
+  let base: string;
+  beforeAll(async () => {
+    // The server's default body limit (16 MB): the largest patient Bundles are over 1 MB.
+    server = await openTestServer(backend, { bodyLimitBytes: 16 * 1024 * 1024 });
+    http = server.app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => http.once('listening', resolve));
+    base = `http://127.0.0.1:${(http.address() as AddressInfo).port}/fhir`;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => http?.close(resolve));
+    await server?.close();
+  });
+
+  it('103 files as transactions: per-type counts match the files and every reference resolves to a stored resource', async () => {
+    const expected = contentsOfFiles();
+    expect(expected.files).toBe(103);
+    expect(expected.perType.CarePlan).toBe(278);
+
+    const summary = await importFiles(expandPaths([syntheaDir()]), sendOverHttp(base));
+    expect(summary.failed).toEqual([]);
+    expect(summary.files).toBe(103);
+    expect(summary.byType).toEqual(expected.perType);
+
+    const stored = await server.db.query<{ resource_type: string; n: number }>(
+      'SELECT resource_type, count(*)::int AS n FROM resource WHERE NOT deleted GROUP BY resource_type',
+    );
+    expect(Object.fromEntries(stored.map((row) => [row.resource_type, row.n]))).toEqual(expected.perType);
+
+    // Every Reference.reference in every stored resource, at any depth: `Type/id` names a stored resource,
+    // `#id` (Synthea's claims point at their contained Coverage and ServiceRequest) a contained one.
+    const references = await server.db.query<{ reference: string; found: boolean }>(
+      `WITH refs AS (
+         SELECT r.content AS owner, ref #>> '{}' AS reference
+         FROM resource r, jsonb_path_query(r.content, 'strict $.**.reference') AS ref WHERE NOT r.deleted)
+       SELECT reference,
+              CASE WHEN reference LIKE '#%'
+                THEN EXISTS (SELECT 1 FROM jsonb_array_elements(owner->'contained') c WHERE '#' || (c->>'id') = reference)
+                ELSE EXISTS (SELECT 1 FROM resource t WHERE NOT t.deleted
+                        AND t.resource_type = split_part(reference, '/', 1) AND t.id = split_part(reference, '/', 2)
+                        AND reference = t.resource_type || '/' || t.id)
+              END AS found
+       FROM refs`,
+    );
+    expect(references.length).toBe(expected.references);
+    expect(references.filter((r) => !r.found).slice(0, 5)).toEqual([]);
+
+    // The Group's members were urn:uuid references to patients of other files: they name the imported Patients.
+    const members = await server.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM resource g, jsonb_array_elements(g.content->'member') m
+       WHERE g.resource_type = 'Group' AND (m #>> '{entity,reference}') LIKE 'Patient/%'`,
+    );
+    expect(members[0].n).toBe(100);
+  }, 600_000);
+});
