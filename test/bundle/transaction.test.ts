@@ -45,8 +45,14 @@ describe.each(BACKENDS)('transactions and batches on $name', (backend) => {
   afterAll(async () => server?.close());
 
   const post = (bundle: object) => request(server.app).post('/fhir').set('Content-Type', FHIR_JSON).send(bundle);
+  /** Counts, and every resource's current version and content, as one comparable value. */
   const state = async () =>
-    (await server.db.query<{ n: number; v: number }>('SELECT (SELECT count(*)::int FROM resource) AS n, (SELECT count(*)::int FROM resource_version) AS v'))[0];
+    (
+      await server.db.query<{ n: number; v: number; current: string }>(
+        `SELECT (SELECT count(*)::int FROM resource) AS n, (SELECT count(*)::int FROM resource_version) AS v,
+                (SELECT md5(string_agg(resource_type || '/' || id || '/' || version_id || '/' || deleted || '/' || coalesce(content::text, ''), ',' ORDER BY resource_type, id)) FROM resource) AS current`,
+      )
+    )[0];
 
   it('writes every entry, resolving urn:uuid references to the ids it assigned, and answers each entry', async () => {
     const res = await post(ccpTransaction('9000'));
