@@ -3,6 +3,9 @@ import helmet from 'helmet';
 import { FhirError } from './fhir/outcome.js';
 import { fhirEndpoint, fhirErrorHandler } from './http/fhir-endpoint.js';
 import { healthz, readyz } from './http/health.js';
+import { bearer } from './http/bearer.js';
+import { oauthRoutes } from './http/oauth.js';
+import type { AuthServer } from './auth/auth-server.js';
 import { requestLog } from './http/request-log.js';
 import { sendFhir } from './http/send.js';
 import { FHIR_JSON } from './http/negotiation.js';
@@ -21,10 +24,12 @@ export interface AppDependencies {
   /** The search parameters (official R4, plus custom ones); the official ones when not given. */
   registry?: SearchParameterRegistry;
   options: FhirOptions & { baseUrl?: string; bodyLimitBytes: number };
+  /** The authorization server; absent only when the API runs without tokens (AUTH_DISABLED). */
+  auth?: AuthServer;
 }
 
 /** The HTTP application: FHIR at /fhir, health probes beside it. No listening here, so tests can drive it. */
-export function createApp({ db, logger, schema, registry = R4_REGISTRY, options }: AppDependencies): Express {
+export function createApp({ db, logger, schema, registry = R4_REGISTRY, options, auth }: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -36,6 +41,8 @@ export function createApp({ db, logger, schema, registry = R4_REGISTRY, options 
   app.get('/readyz', readyz(db));
 
   const context = createFhirContext(db, schema, registry, (resource) => extractIndexRows(resource, registry), options);
+  if (auth) app.use(oauthRoutes(auth, { baseUrl: options.baseUrl }, logger));
+  app.use('/fhir', bearer(auth));
   app.use('/fhir', express.raw({ type: () => true, limit: options.bodyLimitBytes }));
   app.use('/fhir', fhirEndpoint(context, { baseUrl: options.baseUrl }));
 

@@ -1,5 +1,9 @@
 import type { Server } from 'node:http';
 import { createApp } from './app.js';
+import { type AuthServer, createAuthServer } from './auth/auth-server.js';
+import { bootstrap, bootstrapMessage } from './auth/bootstrap.js';
+import { extractIndexRows } from './search/index/extract.js';
+import { SqlResourceStore } from './store/sql-resource-store.js';
 import { ConfigError, loadConfig } from './config/config.js';
 import { createLogger } from './log/logger.js';
 import { loadRegistry } from './search/custom-parameters.js';
@@ -31,7 +35,16 @@ async function main(): Promise<void> {
   const { registry, custom } = loadRegistry(config.searchParametersDir, schema);
   if (custom.length) logger.info({ custom: custom.length }, 'custom search parameters loaded');
 
-  const app = createApp({ db, logger, schema, registry, options: config });
+  let auth: AuthServer | undefined;
+  if (config.authDisabled) {
+    logger.warn('AUTH_DISABLED=true: THE FHIR API ACCEPTS REQUESTS WITHOUT ANY ACCESS TOKEN. For local experiments only, never with real data.');
+  } else {
+    auth = createAuthServer(db);
+    const credentials = await bootstrap(auth, new SqlResourceStore(db, (resource) => extractIndexRows(resource, registry)));
+    if (credentials) console.log(bootstrapMessage(credentials, (config.baseUrl ?? `http://localhost:${config.port}/fhir`).replace(/\/fhir$/, '')));
+  }
+
+  const app = createApp({ db, logger, schema, registry, options: config, auth });
   const server: Server = app.listen(config.port, config.host, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;

@@ -24,6 +24,8 @@ export interface Config {
   logLevel: string;
   /** Folder of custom SearchParameters (JSON), added to the official R4 ones; absent folder = none. */
   searchParametersDir: string;
+  /** The FHIR API without access tokens: local experiments only, refused when NODE_ENV=production. */
+  authDisabled: boolean;
 }
 
 export class ConfigError extends Error {
@@ -72,7 +74,11 @@ export function loadConfig(env: Env = process.env): Config {
     maxPageSize: read('MAX_PAGE_SIZE', 1000, integer(1, 10000)),
     logLevel: env.LOG_LEVEL?.trim() || 'info',
     searchParametersDir: path.resolve(env.SEARCH_PARAMETERS_DIR?.trim() || 'conformance/search-parameters'),
+    authDisabled: read('AUTH_DISABLED', false, boolean),
   };
+  if (config.authDisabled && env.NODE_ENV?.trim() === 'production') {
+    problems.push('AUTH_DISABLED: may not be true when NODE_ENV=production (the API would be open to anyone)');
+  }
 
   const databaseUrl = env.DATABASE_URL?.trim();
   if (databaseUrl) {

@@ -6,6 +6,7 @@ import type { FhirContext, FhirRequest } from '../rest/types.js';
 import { parseBody, parseSearchForm } from './body.js';
 import { toFhirError } from './errors.js';
 import { FHIR_JSON, responseMediaType } from './negotiation.js';
+import { callerOf } from './bearer.js';
 import { sendFhir } from './send.js';
 
 export interface EndpointOptions {
@@ -31,6 +32,7 @@ export function fhirEndpoint(context: FhirContext, options: EndpointOptions): Re
         body: searchForm ? undefined : parseBody(req.method, req.get('content-type'), req.body),
         headers: lowerCased(req),
         baseUrl: options.baseUrl ?? `${req.protocol}://${req.get('host')}${req.baseUrl}`,
+        caller: callerOf(res),
       };
       const response = await handleFhirRequest(request, context);
       sendFhir(res, response.status, mediaType, pretty, response.body, response.headers);

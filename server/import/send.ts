@@ -1,4 +1,5 @@
 import type { Bundle, OperationOutcome } from 'fhir/r4';
+import { UNRESTRICTED } from '../access/caller.js';
 import { FhirError } from '../fhir/outcome.js';
 import { handleFhirRequest } from '../rest/router.js';
 import type { FhirContext } from '../rest/types.js';
@@ -35,7 +36,8 @@ export function sendInProcess(context: FhirContext, baseUrl: string): SendTransa
   return async (bundle) => {
     try {
       const response = await handleFhirRequest(
-        { method: 'POST', path: '', query: {}, body: bundle, headers: { 'content-type': FHIR_JSON, prefer: 'return=minimal' }, baseUrl },
+        // The import command is the server's operator loading data: no token, no restriction.
+        { method: 'POST', path: '', query: {}, body: bundle, headers: { 'content-type': FHIR_JSON, prefer: 'return=minimal' }, baseUrl, caller: UNRESTRICTED },
         context,
       );
       return { ok: true, response: response.body as Bundle };

@@ -1,5 +1,6 @@
 import { FhirError, notFound } from '../fhir/outcome.js';
 import { isResourceType, isValidId } from '../fhir/resource-types.js';
+import { authorize } from './authorize.js';
 import { ROUTES, type Route } from './routes.js';
 import type { FhirContext, FhirRequest, FhirResponse, RouteParams } from './types.js';
 
@@ -21,6 +22,7 @@ export async function handleFhirRequest(request: FhirRequest, context: FhirConte
     );
   }
   checkParams(chosen.params!, request.method);
+  await authorize(chosen.route, chosen.params!, request, context);
   return chosen.route.interaction(request, chosen.params!, context);
 }
 

@@ -9,6 +9,7 @@ import { read, vread } from './interactions/read.js';
 import { search } from './interactions/search.js';
 import { update } from './interactions/update.js';
 import { validate } from './interactions/validate.js';
+import type { Permission } from '../access/scopes.js';
 import type { FhirContext, FhirResponse, Interaction } from './types.js';
 
 /** The CapabilityStatement code of an interaction, at the level it is declared. */
@@ -16,11 +17,19 @@ export type Declared =
   | { level: 'type'; code: 'read' | 'vread' | 'update' | 'patch' | 'delete' | 'history-instance' | 'history-type' | 'create' | 'search-type' }
   | { level: 'system'; code: 'history-system' | 'search-system' | 'transaction' | 'batch' };
 
+/**
+ * What a route needs from the caller (server/access), checked by the router before the interaction runs:
+ * `public` nothing; SMART permissions on the route's type (all of them, or `anyOf`); `interaction` when the interaction
+ * decides (searches, whose types and rows depend on the query; Bundles, whose entries are checked one by one).
+ */
+export type RouteAccess = 'public' | 'interaction' | Permission[] | { anyOf: Permission[] };
+
 export interface Route {
   method: string;
   /** Path segments below the base; `:type`, `:id` and `:vid` are parameters. */
   pattern: string[];
   interaction: Interaction;
+  access: RouteAccess;
   declared?: Declared | Declared[];
 }
 
@@ -29,40 +38,43 @@ export interface Route {
  * CapabilityStatement is generated from it, so the two cannot disagree.
  */
 export const ROUTES: Route[] = [
-  { method: 'GET', pattern: ['metadata'], interaction: async (request, _params, context) => metadata(request.baseUrl, context) },
-  { method: 'GET', pattern: [], interaction: search, declared: { level: 'system', code: 'search-system' } },
-  { method: 'POST', pattern: ['_search'], interaction: search },
+  { method: 'GET', pattern: ['metadata'], access: 'public', interaction: async (request, _params, context) => metadata(request.baseUrl, context) },
+  { method: 'GET', pattern: [], access: 'interaction', interaction: search, declared: { level: 'system', code: 'search-system' } },
+  { method: 'POST', pattern: ['_search'], access: 'interaction', interaction: search },
   {
     method: 'POST',
     pattern: [],
+    access: 'interaction',
     interaction: bundle,
     declared: [
       { level: 'system', code: 'transaction' },
       { level: 'system', code: 'batch' },
     ],
   },
-  { method: 'GET', pattern: ['_history'], interaction: history, declared: { level: 'system', code: 'history-system' } },
-  { method: 'GET', pattern: [':type'], interaction: search, declared: { level: 'type', code: 'search-type' } },
-  { method: 'POST', pattern: [':type', '_search'], interaction: search },
-  { method: 'GET', pattern: [':type', '_history'], interaction: history, declared: { level: 'type', code: 'history-type' } },
-  { method: 'POST', pattern: [':type'], interaction: create, declared: { level: 'type', code: 'create' } },
-  { method: 'PUT', pattern: [':type'], interaction: conditionalUpdate },
-  { method: 'POST', pattern: [':type', '$validate'], interaction: validate },
-  { method: 'POST', pattern: [':type', ':id', '$validate'], interaction: validate },
-  { method: 'DELETE', pattern: [':type'], interaction: conditionalDelete },
-  { method: 'PATCH', pattern: [':type'], interaction: conditionalPatch },
-  { method: 'GET', pattern: [':type', ':id'], interaction: read, declared: { level: 'type', code: 'read' } },
-  { method: 'PUT', pattern: [':type', ':id'], interaction: update, declared: { level: 'type', code: 'update' } },
-  { method: 'PATCH', pattern: [':type', ':id'], interaction: patch, declared: { level: 'type', code: 'patch' } },
-  { method: 'DELETE', pattern: [':type', ':id'], interaction: deleteResource, declared: { level: 'type', code: 'delete' } },
+  { method: 'GET', pattern: ['_history'], access: ['s'], interaction: history, declared: { level: 'system', code: 'history-system' } },
+  { method: 'GET', pattern: [':type'], access: 'interaction', interaction: search, declared: { level: 'type', code: 'search-type' } },
+  { method: 'POST', pattern: [':type', '_search'], access: 'interaction', interaction: search },
+  { method: 'GET', pattern: [':type', '_history'], access: ['s'], interaction: history, declared: { level: 'type', code: 'history-type' } },
+  { method: 'POST', pattern: [':type'], access: ['c'], interaction: create, declared: { level: 'type', code: 'create' } },
+  // Conditional writes search before they write: they need search too.
+  { method: 'PUT', pattern: [':type'], access: ['c', 'u', 's'], interaction: conditionalUpdate },
+  { method: 'POST', pattern: [':type', '$validate'], access: { anyOf: ['c', 'u'] }, interaction: validate },
+  { method: 'POST', pattern: [':type', ':id', '$validate'], access: { anyOf: ['u', 'd'] }, interaction: validate },
+  { method: 'DELETE', pattern: [':type'], access: ['d', 's'], interaction: conditionalDelete },
+  { method: 'PATCH', pattern: [':type'], access: ['u', 's'], interaction: conditionalPatch },
+  { method: 'GET', pattern: [':type', ':id'], access: ['r'], interaction: read, declared: { level: 'type', code: 'read' } },
+  { method: 'PUT', pattern: [':type', ':id'], access: ['u'], interaction: update, declared: { level: 'type', code: 'update' } },
+  { method: 'PATCH', pattern: [':type', ':id'], access: ['u'], interaction: patch, declared: { level: 'type', code: 'patch' } },
+  { method: 'DELETE', pattern: [':type', ':id'], access: ['d'], interaction: deleteResource, declared: { level: 'type', code: 'delete' } },
   {
     method: 'GET',
     pattern: [':type', ':id', '_history'],
+    access: ['r'],
     interaction: history,
     declared: { level: 'type', code: 'history-instance' },
   },
-  { method: 'GET', pattern: [':type', ':id', ':member'], interaction: search },
-  { method: 'GET', pattern: [':type', ':id', '_history', ':vid'], interaction: vread, declared: { level: 'type', code: 'vread' } },
+  { method: 'GET', pattern: [':type', ':id', ':member'], access: 'interaction', interaction: search },
+  { method: 'GET', pattern: [':type', ':id', '_history', ':vid'], access: ['r'], interaction: vread, declared: { level: 'type', code: 'vread' } },
 ];
 
 /** `GET [base]/metadata`: the CapabilityStatement, generated from the table above. */

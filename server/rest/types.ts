@@ -1,4 +1,5 @@
 import type { Resource } from 'fhir/r4';
+import type { Caller } from '../access/caller.js';
 import type { SearchParameterRegistry } from '../search/registry.js';
 import type { ResourceStore } from '../store/resource-store.js';
 import type { SchemaValidator } from '../validation/schema-validator.js';
@@ -17,6 +18,8 @@ export interface FhirRequest {
   baseUrl: string;
   /** The server id a create must use: a transaction assigns ids before it writes, to resolve references. */
   assignedId?: string;
+  /** Who asks, and what their token and role allow (server/access). */
+  caller: Caller;
 }
 
 export interface FhirResponse {

@@ -1,3 +1,4 @@
+import { UNRESTRICTED } from '../../server/access/caller.js';
 import type { Bundle, OperationOutcome, Patient } from 'fhir/r4';
 import { FhirError } from '../../server/fhir/outcome.js';
 import { handleFhirRequest } from '../../server/rest/router.js';
@@ -18,7 +19,7 @@ describe.each(BACKENDS)('FHIR interactions without a server, on $name', (backend
   afterAll(async () => server?.close());
 
   const call = (method: string, path: string, init: Partial<FhirRequest> = {}): Promise<FhirResponse> =>
-    handleFhirRequest({ method, path, query: {}, headers: {}, baseUrl: BASE, ...init }, server.context);
+    handleFhirRequest({ method, path, query: {}, headers: {}, baseUrl: BASE, caller: UNRESTRICTED, ...init }, server.context);
 
   const failure = async (promise: Promise<unknown>): Promise<FhirError> => {
     try {
@@ -98,7 +99,7 @@ describe.each(BACKENDS)('FHIR interactions without a server, on $name', (backend
     const strict = { ...server.context, options: { ...server.context.options, allowUpdateCreate: false } };
     const error = await failure(
       handleFhirRequest(
-        { method: 'PUT', path: 'Patient/client-chosen-2', query: {}, headers: {}, baseUrl: BASE, body: { resourceType: 'Patient', id: 'client-chosen-2' } },
+        { method: 'PUT', path: 'Patient/client-chosen-2', query: {}, headers: {}, baseUrl: BASE, caller: UNRESTRICTED, body: { resourceType: 'Patient', id: 'client-chosen-2' } },
         strict,
       ),
     );

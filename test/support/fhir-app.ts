@@ -1,5 +1,6 @@
 import type { Express } from 'express';
 import { createApp } from '../../server/app.js';
+import { type AuthServer, createAuthServer } from '../../server/auth/auth-server.js';
 import { createLogger } from '../../server/log/logger.js';
 import type { FhirContext, FhirOptions } from '../../server/rest/types.js';
 import { createFhirContext } from '../../server/rest/context.js';
@@ -26,19 +27,22 @@ export const TEST_OPTIONS: FhirOptions & { bodyLimitBytes: number } = {
 export interface TestServer extends TestDatabase {
   app: Express;
   context: FhirContext;
+  /** The authorization server, when the suite asked for one (`auth: true`); otherwise the API takes no tokens. */
+  auth?: AuthServer;
 }
 
 /** The real application over a private database of `backend`; nothing mocked. */
 export async function openTestServer(
   backend: Backend,
-  options: Partial<typeof TEST_OPTIONS> & { baseUrl?: string; registry?: SearchParameterRegistry } = {},
+  options: Partial<typeof TEST_OPTIONS> & { baseUrl?: string; registry?: SearchParameterRegistry; auth?: boolean } = {},
   database?: TestDatabase,
 ): Promise<TestServer> {
   const opened = database ?? (await backend.open());
-  const { registry = R4_REGISTRY, ...rest } = options;
+  const { registry = R4_REGISTRY, auth: withAuth, ...rest } = options;
   const merged = { ...TEST_OPTIONS, ...rest };
   const schema = schemaValidator();
-  const app = createApp({ db: opened.db, logger: createLogger('silent'), schema, registry, options: merged });
+  const auth = withAuth ? createAuthServer(opened.db) : undefined;
+  const app = createApp({ db: opened.db, logger: createLogger('silent'), schema, registry, options: merged, auth });
   const context: FhirContext = createFhirContext(opened.db, schema, registry, (resource) => extractIndexRows(resource, registry), merged);
-  return { ...opened, app, context };
+  return { ...opened, app, context, auth };
 }

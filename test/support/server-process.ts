@@ -40,7 +40,8 @@ export interface ServerProcess {
 export function startServerProcess(name: string, port: number, env: Record<string, string>): ServerProcess {
   const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'server', 'main.js')], {
     cwd: PROJECT_ROOT,
-    env: childEnv({ HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env }),
+    // Plain FHIR behaviour is tested without tokens; suites about authorization pass AUTH_DISABLED: 'false'.
+    env: childEnv({ HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', AUTH_DISABLED: 'true', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

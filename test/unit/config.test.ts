@@ -36,6 +36,13 @@ describe('configuration from the environment', () => {
     });
   });
 
+  it('requires access tokens unless AUTH_DISABLED=true, which production refuses', () => {
+    expect(loadConfig({}).authDisabled).toBe(false);
+    expect(loadConfig({ AUTH_DISABLED: 'true' }).authDisabled).toBe(true);
+    expect(() => loadConfig({ AUTH_DISABLED: 'true', NODE_ENV: 'production' })).toThrow(/AUTH_DISABLED: may not be true when NODE_ENV=production/);
+    expect(loadConfig({ AUTH_DISABLED: 'false', NODE_ENV: 'production' }).authDisabled).toBe(false);
+  });
+
   it('reports every bad value at once, naming each variable', () => {
     let error: unknown;
     try {

@@ -176,6 +176,7 @@ function requestOf(entry: PlannedEntry, request: FhirRequest, assignedId?: strin
     headers,
     baseUrl: request.baseUrl,
     assignedId,
+    caller: request.caller,
   };
 }
 

@@ -5,6 +5,9 @@ import type { SearchQuery } from '../../search/query/model.js';
 import { RESOURCE_TYPES } from '../../fhir/resource-types.js';
 import { formatCursor, parseSearch } from '../../search/query/parse.js';
 import { linkTo } from '../paging.js';
+import type { Caller } from '../../access/caller.js';
+import { rowAccess } from '../../access/search-access.js';
+import type { SearchParameterRegistry } from '../../search/registry.js';
 import { inReadingOrder, shapeResource } from '../representation.js';
 import type { FhirRequest, Interaction } from '../types.js';
 
@@ -14,13 +17,18 @@ import type { FhirRequest, Interaction } from '../types.js';
  */
 export const search: Interaction = async (request, { type, id, member }, { store, registry, options }) => {
   const compartment = member !== undefined ? compartmentOf(type!, id!, member) : undefined;
-  const types = compartment ? Object.keys(compartment.params) : type ? [type] : systemTypes(request.query._type);
-  const query = parseSearch(request.query, types, registry, {
+  const candidates = compartment ? Object.keys(compartment.params) : type ? [type] : systemTypes(request.query._type);
+  // Types the request names must all be allowed; a search of every type (or `Patient/1/*`) keeps the allowed ones.
+  const named = (member !== undefined && member !== '*') || (member === undefined && (type !== undefined || request.query._type !== undefined));
+  const reach = rowAccess(request.caller, candidates, 's', registry, named);
+  const query = parseSearch(request.query, reach.types, registry, {
     defaultCount: options.defaultPageSize,
     maxCount: options.maxPageSize,
     baseUrl: request.baseUrl,
   });
-  query.compartment = compartment;
+  query.compartment = compartment && { ...compartment, params: Object.fromEntries(reach.types.map((t) => [t, compartment.params[t]])) };
+  query.access = reach.access;
+  if (query.include.length || query.revinclude.length) query.includeAccess = includeReach(request.caller, registry);
   if (query.ignored.length && /(^|[;,\s])handling\s*=\s*strict/.test(request.headers.prefer ?? '')) {
     throw new FhirError(
       400,
@@ -67,6 +75,16 @@ export const search: Interaction = async (request, { type, id, member }, { store
   };
   return { status: 200, body: bundle };
 };
+
+/** What includes may bring in: the types the caller may read, with their restrictions. */
+function includeReach(caller: Caller, registry: SearchParameterRegistry): SearchQuery['includeAccess'] {
+  if (caller.kind === 'unrestricted') return undefined;
+  try {
+    return rowAccess(caller, RESOURCE_TYPES, 'r', registry, false);
+  } catch {
+    return { types: [] };
+  }
+}
 
 function shapingOf(query: { summary?: string; elements?: string[] }): Record<string, string[]> {
   const shaping: Record<string, string[]> = {};

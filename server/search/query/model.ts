@@ -100,4 +100,17 @@ export interface SearchQuery {
   compartment?: { type: string; id: string; params: Record<string, string[]> };
   /** Parameters the server did not use, with why; reported to the client (or a 400 with `handling=strict`). */
   ignored: { name: string; reason: string }[];
+  /**
+   * What the caller may see, per resource type (server/access): a row of a type listed here must meet one of
+   * its alternatives; types not listed are not restricted. Part of the SQL, so totals and pages hide the rest.
+   */
+  access?: Record<string, AccessAlternative[]>;
+  /** What `_include`/`_revinclude` may bring in: only these types, restricted like `access`. Absent: anything. */
+  includeAccess?: { types: string[]; access?: Record<string, AccessAlternative[]> };
+}
+
+/** One way of seeing rows of a type: every filter holds, and the row is in the patient's compartment if given. */
+export interface AccessAlternative {
+  filters: Filter[];
+  patientCompartment?: { id: string; params: Record<string, string[]> };
 }

@@ -1,5 +1,6 @@
 import { Statement } from '../../store/statement.js';
 import type { SearchQuery } from '../query/model.js';
+import { accessConditions, compartmentCondition } from './access.js';
 import { filterCondition } from './conditions.js';
 import { afterCursor, orderBy, orderKey, reversed } from './sort.js';
 
@@ -27,24 +28,10 @@ function where(query: SearchQuery, sql: Statement): { conditions: string[]; type
     single ? `r.resource_type = ${type}` : `r.resource_type = ANY(${sql.param(query.resourceTypes)}::text[])`,
     'NOT r.deleted',
     ...query.filters.map((filter) => filterCondition(filter, sql, { row: 'r', type, alias: aliases() })),
-    ...(query.compartment ? [compartmentCondition(query.compartment, sql)] : []),
+    ...(query.compartment ? [compartmentCondition(query.compartment, sql, 'r')] : []),
+    ...accessConditions(query.access, sql, 'r'),
   ];
   return { conditions, type };
-}
-
-/**
- * In the compartment of `type`/`id`: a reference parameter that places the resource's type there points at it
- * (R4 CompartmentDefinition); the compartment's own resource belongs to it too.
- */
-function compartmentCondition(compartment: NonNullable<SearchQuery['compartment']>, sql: Statement): string {
-  const byType = Object.entries(compartment.params).map(
-    ([memberType, params]) => `(i.resource_type = ${sql.param(memberType)} AND i.param = ANY(${sql.param(params)}::text[]))`,
-  );
-  const owner = sql.param(compartment.type);
-  const id = sql.param(compartment.id);
-  return `(EXISTS (SELECT 1 FROM search_reference i
-      WHERE i.rid = r.rid AND i.target_type = ${owner} AND i.target_id = ${id} AND (${byType.join(' OR ') || 'false'}))
-    OR (r.resource_type = ${owner} AND r.id = ${id}))`;
 }
 
 function pageStatement(query: SearchQuery): { sql: string; params: unknown[] } {

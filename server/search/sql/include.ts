@@ -1,5 +1,6 @@
 import { Statement } from '../../store/statement.js';
-import type { Include } from '../query/model.js';
+import type { Include, SearchQuery } from '../query/model.js';
+import { accessConditions } from './access.js';
 
 /** A resource already in the Bundle, known by its row and its identity. */
 export interface Row {
@@ -12,11 +13,18 @@ export interface Row {
  * The resources that `include` brings in for `rows`: those their reference parameters point to (`_include`),
  * or those that point at them (`_revinclude`), current and not deleted. Answered from the reference index.
  */
-export function includeStatement(include: Include, rows: Row[], reverse: boolean): { sql: string; params: unknown[] } {
+export function includeStatement(
+  include: Include,
+  rows: Row[],
+  reverse: boolean,
+  reach?: SearchQuery['includeAccess'],
+): { sql: string; params: unknown[] } {
   const sql = new Statement();
   const conditions = [`i.resource_type = ${sql.param(include.sourceType)}`];
   if (include.param) conditions.push(`i.param = ${sql.param(include.param)}`);
   if (include.targetType) conditions.push(`i.target_type = ${sql.param(include.targetType)}`);
+  // What the caller may not see is not brought in (the included row is `t`).
+  if (reach) conditions.push(`t.resource_type = ANY(${sql.param(reach.types)}::text[])`, ...accessConditions(reach.access, sql, 't'));
   const select = `SELECT DISTINCT t.rid::text AS rid, t.resource_type, t.id, t.content`;
   if (!reverse) {
     const sources = rows.filter((r) => r.resourceType === include.sourceType).map((r) => r.rid);

@@ -1,5 +1,6 @@
 import * as resources from './001-resources.js';
 import * as searchIndex from './002-search-index.js';
+import * as auth from './003-auth.js';
 
 export interface Migration {
   version: number;
@@ -11,4 +12,5 @@ export interface Migration {
 export const MIGRATIONS: Migration[] = [
   { version: 1, name: 'resources', up: resources.up },
   { version: 2, name: 'search-index', up: searchIndex.up },
+  { version: 3, name: 'auth', up: auth.up },
 ];

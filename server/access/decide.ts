@@ -1,0 +1,56 @@
+import { FhirError } from '../fhir/outcome.js';
+import type { Caller } from './caller.js';
+import type { Permission, ResourceScope } from './scopes.js';
+
+const WORDS: Record<Permission, string> = { c: 'create', r: 'read', u: 'update', d: 'delete', s: 'search' };
+
+/**
+ * The ways `caller` may exercise `permission` on `resourceType`: `all` without restriction, or the scopes that
+ * allow it, each with its own restriction (patient compartment, search query). None → a 403.
+ */
+export type Grant = 'all' | ResourceScope[];
+
+export function grantFor(caller: Caller, resourceType: string, permission: Permission): Grant {
+  if (caller.kind === 'unrestricted') return 'all';
+  if (caller.kind === 'anonymous') throw unauthenticated();
+  if (caller.role && !caller.role.permits(resourceType, permission)) {
+    throw forbidden(`your role (${caller.role.roles.join(', ') || 'none'}) does not allow you to ${WORDS[permission]} ${resourceType}`);
+  }
+  const scopes = caller.scopes.filter(
+    (scope) => (scope.resourceType === '*' || scope.resourceType === resourceType) && scope.permissions.includes(permission) && usable(caller, scope),
+  );
+  if (!scopes.length) throw forbidden(`the access token has no scope to ${WORDS[permission]} ${resourceType}`);
+  // An unrestricted scope makes the others moot.
+  if (scopes.some((scope) => scope.context !== 'patient' && !scope.query)) return 'all';
+  return scopes;
+}
+
+/** Whether `caller` may do this at all, in some way: for checks that have no rows to restrict (a type's $validate). */
+export function requirePermission(caller: Caller, resourceType: string, permissions: Permission[]): void {
+  let last: unknown;
+  for (const permission of permissions) {
+    try {
+      grantFor(caller, resourceType, permission);
+      return;
+    } catch (error) {
+      last = error;
+    }
+  }
+  throw last;
+}
+
+/** A `patient/` scope works only with a patient in context; `system/` scopes only for backend clients. */
+function usable(caller: Caller, scope: ResourceScope): boolean {
+  if (scope.context === 'patient') return caller.patient !== undefined;
+  if (scope.context === 'system') return caller.kind === 'system';
+  return caller.kind === 'user';
+}
+
+/** RFC 6750 §3: no token → 401 with a Bearer challenge (no error code: the client simply did not authenticate). */
+export function unauthenticated(): FhirError {
+  return new FhirError(401, { code: 'login', diagnostics: 'an access token is required (Authorization: Bearer …); see /.well-known/smart-configuration' }, { 'WWW-Authenticate': 'Bearer' });
+}
+
+export function forbidden(diagnostics: string): FhirError {
+  return new FhirError(403, { code: 'forbidden', diagnostics });
+}

@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import type { Practitioner, PractitionerRole } from 'fhir/r4';
+import { ROLE_SYSTEM } from '../access/roles.js';
+import type { ResourceStore } from '../store/resource-store.js';
+import type { AuthServer } from './auth-server.js';
+import { hashPassword, randomSecret } from './secrets.js';
+
+export interface BootstrapCredentials {
+  username: string;
+  password: string;
+  clientId: string;
+  clientSecret: string;
+}
+
+/** Any constant works; every process sharing the database uses the same one. */
+const BOOTSTRAP_LOCK = 7_041_905_823;
+
+/**
+ * The first start on an empty database: an administrator account and a backend client for local use, so a
+ * server that requires tokens can be used at all. Returns their credentials (the only copy: only hashes are
+ * stored) the one time they are made; undefined on every later start, or when accounts or clients exist.
+ */
+export async function bootstrap(auth: AuthServer, store: ResourceStore): Promise<BootstrapCredentials | undefined> {
+  const isEmpty = async (db: AuthServer['db']) => !(await db.query('SELECT 1 FROM auth_user UNION ALL SELECT 1 FROM auth_client LIMIT 1')).length;
+  if (!(await isEmpty(auth.db))) return undefined;
+
+  const admin: Practitioner = { resourceType: 'Practitioner', active: true, name: [{ text: 'Administrator' }] };
+  const practitioner = await store.create(admin);
+  const administrator: PractitionerRole = {
+    resourceType: 'PractitionerRole',
+    active: true,
+    practitioner: { reference: `Practitioner/${practitioner.id}` },
+    code: [{ coding: [{ system: ROLE_SYSTEM, code: 'administrator', display: 'Administrator' }] }],
+  };
+  const role = await store.create(administrator);
+  const credentials: BootstrapCredentials = { username: 'admin', password: randomSecret().slice(0, 20), clientId: 'local-admin', clientSecret: randomSecret() };
+  const passwordHash = await hashPassword(credentials.password);
+  const secretHash = await hashPassword(credentials.clientSecret);
+
+  const made = await auth.db.transaction(async (tx) => {
+    // Two processes starting at once on an empty database: the first one here makes the accounts.
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [BOOTSTRAP_LOCK]);
+    if (!(await isEmpty(tx))) return false;
+    await tx.query('INSERT INTO auth_user (id, username, password_hash, practitioner_role_id) VALUES ($1, $2, $3, $4)', [
+      randomUUID(),
+      credentials.username,
+      passwordHash,
+      role.id,
+    ]);
+    await tx.query(
+      `INSERT INTO auth_client (client_id, name, kind, auth_method, secret_hash, scope, source)
+       VALUES ($1, 'Local administration (bootstrap)', 'backend', 'client_secret_basic', $2, 'system/*.cruds', 'api')`,
+      [credentials.clientId, secretHash],
+    );
+    return true;
+  });
+  if (made) return credentials;
+  await store.delete('PractitionerRole', role.id!);
+  await store.delete('Practitioner', practitioner.id!);
+  return undefined;
+}
+
+/** What the operator is told once: how to sign in, and how to get and use a token. */
+export function bootstrapMessage(credentials: BootstrapCredentials, root: string): string {
+  return [
+    '',
+    '=== First start: an administrator account and a local backend client were created. ===',
+    'These secrets are shown once and stored only as hashes: keep them now.',
+    `  administrator:  username ${credentials.username}   password ${credentials.password}`,
+    `  backend client: client_id ${credentials.clientId}   client_secret ${credentials.clientSecret}`,
+    'Get an access token and use it:',
+    `  TOKEN=$(curl -s -u '${credentials.clientId}:${credentials.clientSecret}' -d grant_type=client_credentials \\`,
+    `          -d scope='system/*.cruds' ${root}/auth/token | sed 's/.*"access_token":"\\([^"]*\\)".*/\\1/')`,
+    `  curl -H "Authorization: Bearer $TOKEN" ${root}/fhir/Patient`,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,11 @@
+import type { LaunchContext } from '../tokens.js';
+
+/** RFC 6749 §5.1 with SMART's launch context and OpenID Connect's id_token. */
+export interface TokenResponse extends LaunchContext {
+  access_token: string;
+  token_type: 'bearer';
+  expires_in: number;
+  scope: string;
+  refresh_token?: string;
+  id_token?: string;
+}

@@ -1,0 +1,45 @@
+import type { RequestHandler, Response } from 'express';
+import { ANONYMOUS, type Caller, UNRESTRICTED } from '../access/caller.js';
+import type { AuthServer } from '../auth/auth-server.js';
+import { callerOfToken } from '../auth/caller-of-token.js';
+import { FhirError } from '../fhir/outcome.js';
+
+/**
+ * RFC 6750 bearer tokens on the FHIR API: the caller of the request, put where the FHIR endpoint finds it. No
+ * token is an anonymous caller (public routes only); a token that does not work is a 401 at once. Without an
+ * authorization server (AUTH_DISABLED) every request is unrestricted.
+ */
+export function bearer(auth: AuthServer | undefined): RequestHandler {
+  return async (req, res, next) => {
+    if (!auth) {
+      res.locals.caller = UNRESTRICTED;
+      return next();
+    }
+    const header = req.get('authorization');
+    if (header === undefined) {
+      res.locals.caller = ANONYMOUS;
+      return next();
+    }
+    const token = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i.exec(header)?.[1];
+    if (!token) return next(challenge('invalid_request', 'the Authorization header must be "Bearer <token>"', 400));
+    try {
+      const caller = await callerOfToken(auth, token);
+      if (!caller) return next(challenge('invalid_token', 'the access token is unknown, expired or revoked'));
+      res.locals.caller = caller;
+      next();
+    } catch (error) {
+      next(error);
+    }
+  };
+}
+
+function challenge(error: string, description: string, status = 401): FhirError {
+  return new FhirError(status, { code: status === 401 ? 'login' : 'invalid', diagnostics: description }, {
+    'WWW-Authenticate': `Bearer error="${error}", error_description="${description}"`,
+  });
+}
+
+/** The caller `bearer` found; deny by default if it did not run. */
+export function callerOf(res: Response): Caller {
+  return (res.locals.caller as Caller | undefined) ?? ANONYMOUS;
+}

@@ -1,0 +1,63 @@
+import express, { type Request, type Response, Router } from 'express';
+import type { AuthServer } from '../auth/auth-server.js';
+import { endpoints, openidConfiguration, smartConfiguration } from '../auth/discovery.js';
+import { OAuthError } from '../auth/oauth-error.js';
+import { tokenEndpoint } from '../auth/token/token-endpoint.js';
+import type { Logger } from '../log/logger.js';
+
+/**
+ * The Express side of the authorization server: discovery documents, JWKS and the token endpoint. Each handler
+ * turns the HTTP request into plain values for server/auth and its answer (or OAuthError) back into JSON.
+ */
+export function oauthRoutes(auth: AuthServer, options: { baseUrl?: string }, logger: Logger): Router {
+  const router = Router();
+  const rootOf = (req: Request) => (options.baseUrl ? options.baseUrl.replace(/\/fhir\/?$/, '') : `${req.protocol}://${req.get('host')}`);
+
+  router.get('/fhir/.well-known/smart-configuration', (req, res) => sendJson(res, 200, smartConfiguration(rootOf(req))));
+  router.get('/.well-known/openid-configuration', (req, res) => sendJson(res, 200, openidConfiguration(rootOf(req))));
+  router.get('/auth/jwks', async (_req, res, next) => {
+    try {
+      sendJson(res, 200, await auth.keys.jwks());
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  router.post('/auth/token', express.urlencoded({ extended: false, limit: '64kb', type: () => true }), async (req, res) => {
+    try {
+      const form = formOf(req);
+      const response = await tokenEndpoint(auth, { form, authorization: req.get('authorization'), tokenEndpoint: endpoints(rootOf(req)).token });
+      sendJson(res, 200, response);
+    } catch (error) {
+      sendOAuthError(res, error, logger);
+    }
+  });
+  router.all('/auth/token', (_req, res) => sendOAuthError(res, new OAuthError('invalid_request', 'the token endpoint takes POST with a form body'), logger));
+  return router;
+}
+
+/** Form fields as strings; a repeated field is a malformed request (RFC 6749 §3.2: parameters MUST NOT repeat). */
+function formOf(req: Request): Record<string, string> {
+  if (!req.is('application/x-www-form-urlencoded')) throw new OAuthError('invalid_request', 'the body must be application/x-www-form-urlencoded');
+  const form: Record<string, string> = {};
+  for (const [name, value] of Object.entries((req.body ?? {}) as Record<string, unknown>)) {
+    if (typeof value !== 'string') throw new OAuthError('invalid_request', `${name} is given more than once`);
+    form[name] = value;
+  }
+  return form;
+}
+
+function sendJson(res: Response, status: number, body: unknown): void {
+  // Token responses and errors must not be cached (RFC 6749 §5.1).
+  res.status(status).set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' }).type('application/json').send(JSON.stringify(body));
+}
+
+export function sendOAuthError(res: Response, error: unknown, logger: Logger): void {
+  if (error instanceof OAuthError) {
+    if (error.status === 401) res.set('WWW-Authenticate', 'Basic realm="token", Bearer');
+    sendJson(res, error.status, error.body());
+    return;
+  }
+  logger.error({ err: error }, 'authorization server failure');
+  sendJson(res, 500, { error: 'server_error', error_description: 'the authorization server failed; the request can be retried' });
+}
