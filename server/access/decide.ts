@@ -1,8 +1,6 @@
 import { FhirError } from '../fhir/outcome.js';
 import type { Caller } from './caller.js';
-import type { Permission, ResourceScope } from './scopes.js';
-
-const WORDS: Record<Permission, string> = { c: 'create', r: 'read', u: 'update', d: 'delete', s: 'search' };
+import { type Permission, PERMISSION_VERBS, type ResourceScope } from './scopes.js';
 
 /**
  * The ways `caller` may exercise `permission` on `resourceType`: `all` without restriction, or the scopes that
@@ -14,12 +12,12 @@ export function grantFor(caller: Caller, resourceType: string, permission: Permi
   if (caller.kind === 'unrestricted') return 'all';
   if (caller.kind === 'anonymous') throw unauthenticated();
   if (caller.role && !caller.role.permits(resourceType, permission)) {
-    throw forbidden(`your role (${caller.role.roles.join(', ') || 'none'}) does not allow you to ${WORDS[permission]} ${resourceType}`);
+    throw forbidden(`your role (${caller.role.roles.join(', ') || 'none'}) does not allow you to ${PERMISSION_VERBS[permission]} ${resourceType}`);
   }
   const scopes = caller.scopes.filter(
     (scope) => (scope.resourceType === '*' || scope.resourceType === resourceType) && scope.permissions.includes(permission) && usable(caller, scope),
   );
-  if (!scopes.length) throw forbidden(`the access token has no scope to ${WORDS[permission]} ${resourceType}`);
+  if (!scopes.length) throw forbidden(`the access token has no scope to ${PERMISSION_VERBS[permission]} ${resourceType}`);
   // An unrestricted scope makes the others moot.
   if (scopes.some((scope) => scope.context !== 'patient' && !scope.query)) return 'all';
   return scopes;

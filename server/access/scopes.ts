@@ -3,6 +3,8 @@ import { isResourceType } from '../fhir/resource-types.js';
 /** SMART v2 permissions, in the order the specification writes them: create, read, update, delete, search. */
 export type Permission = 'c' | 'r' | 'u' | 'd' | 's';
 export const PERMISSIONS: readonly Permission[] = ['c', 'r', 'u', 'd', 's'];
+/** Each permission as a verb, for messages. */
+export const PERMISSION_VERBS: Record<Permission, string> = { c: 'create', r: 'read', u: 'update', d: 'delete', s: 'search' };
 
 /** Whose data a scope reaches: the patient in context, what the user may see, or anything (a backend system). */
 export type ScopeContext = 'patient' | 'user' | 'system';

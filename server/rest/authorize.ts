@@ -1,12 +1,10 @@
 import { forbidden, grantFor, requirePermission } from '../access/decide.js';
 import { rowAccess } from '../access/search-access.js';
-import type { Permission } from '../access/scopes.js';
+import { PERMISSION_VERBS } from '../access/scopes.js';
 import { notFound } from '../fhir/outcome.js';
 import { parseSearch } from '../search/query/parse.js';
 import type { Route } from './routes.js';
 import type { FhirContext, FhirRequest, RouteParams } from './types.js';
-
-const WORDS: Record<Permission, string> = { c: 'create', r: 'read', u: 'update', d: 'delete', s: 'search' };
 
 /**
  * The route's access rule for this caller, before the interaction runs. A restricted grant (a `patient/` scope,
@@ -28,7 +26,7 @@ export async function authorize(route: Route, params: RouteParams, request: Fhir
       await assertReachable(type, params.id, request, context);
       continue;
     }
-    throw forbidden(`your access to ${type} is restricted (a patient/ scope or a scope with a query): ${WORDS[permission]} is not allowed that way`);
+    throw forbidden(`your access to ${type} is restricted (a patient/ scope or a scope with a query): ${PERMISSION_VERBS[permission]} is not allowed that way`);
   }
 }
 

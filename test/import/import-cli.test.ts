@@ -7,7 +7,7 @@ import type { Bundle, Group } from 'fhir/r4';
 import type { Database } from '../../server/store/database.js';
 import { openDatabase } from '../../server/store/open.js';
 import { BACKENDS, reportBackends, type TestDatabase } from '../support/backends.js';
-import { freePort, PROJECT_ROOT, startServerProcess } from '../support/server-process.js';
+import { childEnv, freePort, PROJECT_ROOT, startServerProcess } from '../support/server-process.js';
 import { syntheaDir } from '../support/synthea.js';
 
 reportBackends();
@@ -23,10 +23,8 @@ interface Run {
 
 /** `node dist/server/import.js ARGS` as `npm run import -- ARGS` runs it (dist is built by jest's global setup). */
 function runImport(args: string[], env: Record<string, string>): Promise<Run> {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn', ...env };
-  delete childEnv.NODE_OPTIONS;
   return new Promise((resolve) => {
-    execFile(process.execPath, [path.join(PROJECT_ROOT, 'dist/server/import.js'), ...args], { env: childEnv, timeout: 120_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [path.join(PROJECT_ROOT, 'dist/server/import.js'), ...args], { env: childEnv({ LOG_LEVEL: 'warn', ...env }), timeout: 120_000 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
       resolve({ code, stdout, stderr });
     });

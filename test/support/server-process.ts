@@ -90,7 +90,7 @@ export function startServerProcess(name: string, port: number, env: Record<strin
 }
 
 /** The test's environment minus what only makes sense inside jest (NODE_OPTIONS=--experimental-vm-modules). */
-function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
   delete env.NODE_OPTIONS;
   delete env.JEST_WORKER_ID;

@@ -1,7 +1,8 @@
 import type { CarePlan, Observation, Parameters, ParametersParameter, Patient, Resource } from 'fhir/r4';
-import { FhirError } from '../../server/fhir/outcome.js';
+import type { FhirError } from '../../server/fhir/outcome.js';
 import { applyPatch } from '../../server/patch/apply-patch.js';
 import { applyFhirPathPatch } from '../../server/patch/fhirpath-patch.js';
+import { thrown } from '../support/thrown.js';
 
 // ---- building patches -------------------------------------------------------------------------------------------
 
@@ -30,17 +31,6 @@ function patched<T extends Resource>(resource: T, ...operations: Part[]): T {
   const result = applyFhirPathPatch(resource, patch(...operations)) as T;
   expect(resource).toEqual(before);
   return result;
-}
-
-/** The FhirError `fn` throws (fails the test if it throws nothing or something else). */
-function thrown(fn: () => unknown): FhirError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(FhirError);
-    return error as FhirError;
-  }
-  throw new Error('expected a FhirError, but nothing was thrown');
 }
 
 /** The error a patch fails with; the resource must be untouched by the failed attempt too. */

@@ -1,16 +1,5 @@
-import { FhirError } from '../../server/fhir/outcome.js';
 import { applyJsonPatch } from '../../server/patch/json-patch.js';
-
-/** The FhirError `fn` throws (fails the test if it throws nothing or something else). */
-function thrown(fn: () => unknown): FhirError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(FhirError);
-    return error as FhirError;
-  }
-  throw new Error('expected a FhirError, but nothing was thrown');
-}
+import { thrown } from '../support/thrown.js';
 
 /** Applies `patch` and checks on the way that `document` itself was left alone. */
 function patched(document: unknown, patch: unknown): unknown {

@@ -1,0 +1,12 @@
+import { FhirError } from '../../server/fhir/outcome.js';
+
+/** The FhirError `fn` throws (fails the test if it throws nothing or something else). */
+export function thrown(fn: () => unknown): FhirError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(FhirError);
+    return error as FhirError;
+  }
+  throw new Error('expected a FhirError, but nothing was thrown');
+}
