@@ -5,6 +5,9 @@ import { fhirEndpoint, fhirErrorHandler } from './http/fhir-endpoint.js';
 import { healthz, readyz } from './http/health.js';
 import { bearer } from './http/bearer.js';
 import { oauthRoutes } from './http/oauth.js';
+import { adminRoutes } from './http/admin.js';
+import { authorizationRoutes } from './http/authorization.js';
+import { corsFor } from './http/cors.js';
 import type { AuthServer } from './auth/auth-server.js';
 import { requestLog } from './http/request-log.js';
 import { sendFhir } from './http/send.js';
@@ -23,7 +26,7 @@ export interface AppDependencies {
   schema: SchemaValidator;
   /** The search parameters (official R4, plus custom ones); the official ones when not given. */
   registry?: SearchParameterRegistry;
-  options: FhirOptions & { baseUrl?: string; bodyLimitBytes: number };
+  options: FhirOptions & { baseUrl?: string; bodyLimitBytes: number; corsOrigins?: string[] };
   /** The authorization server; absent only when the API runs without tokens (AUTH_DISABLED). */
   auth?: AuthServer;
 }
@@ -40,8 +43,15 @@ export function createApp({ db, logger, schema, registry = R4_REGISTRY, options,
   app.get('/healthz', healthz);
   app.get('/readyz', readyz(db));
 
-  const context = createFhirContext(db, schema, registry, (resource) => extractIndexRows(resource, registry), options);
-  if (auth) app.use(oauthRoutes(auth, { baseUrl: options.baseUrl }, logger));
+  const context = createFhirContext(db, schema, registry, (resource) => extractIndexRows(resource, registry), { ...options, secured: Boolean(auth) });
+  const cors = corsFor(options.corsOrigins ?? ['*']);
+  app.use(['/fhir', '/.well-known', '/auth/token', '/auth/revoke', '/auth/introspect', '/auth/jwks'], cors);
+  if (auth) {
+    app.use(oauthRoutes(auth, { baseUrl: options.baseUrl }, logger));
+    app.use(authorizationRoutes(auth, context, { baseUrl: options.baseUrl }, logger));
+    app.use('/auth/admin', bearer(auth));
+    app.use(adminRoutes(auth, logger));
+  }
   app.use('/fhir', bearer(auth));
   app.use('/fhir', express.raw({ type: () => true, limit: options.bodyLimitBytes }));
   app.use('/fhir', fhirEndpoint(context, { baseUrl: options.baseUrl }));

@@ -2,6 +2,9 @@ import type { Server } from 'node:http';
 import { createApp } from './app.js';
 import { type AuthServer, createAuthServer } from './auth/auth-server.js';
 import { bootstrap, bootstrapMessage } from './auth/bootstrap.js';
+import { applyClientsFile, loadIdentityProviders } from './auth/static-config.js';
+import { publishTerms } from './auth/terms.js';
+import { readFileSync } from 'node:fs';
 import { extractIndexRows } from './search/index/extract.js';
 import { SqlResourceStore } from './store/sql-resource-store.js';
 import { ConfigError, loadConfig } from './config/config.js';
@@ -39,7 +42,10 @@ async function main(): Promise<void> {
   if (config.authDisabled) {
     logger.warn('AUTH_DISABLED=true: THE FHIR API ACCEPTS REQUESTS WITHOUT ANY ACCESS TOKEN. For local experiments only, never with real data.');
   } else {
-    auth = createAuthServer(db);
+    auth = createAuthServer(db, { identityProviders: config.identityProvidersFile ? loadIdentityProviders(config.identityProvidersFile) : [] });
+    const terms = await publishTerms(db, readFileSync(config.termsFile, 'utf8'));
+    logger.info({ version: terms.version }, 'Terms of Use in force');
+    if (config.clientsFile) logger.info({ clients: await applyClientsFile(auth, config.clientsFile) }, 'clients from CLIENTS_FILE registered');
     const credentials = await bootstrap(auth, new SqlResourceStore(db, (resource) => extractIndexRows(resource, registry)));
     if (credentials) console.log(bootstrapMessage(credentials, (config.baseUrl ?? `http://localhost:${config.port}/fhir`).replace(/\/fhir$/, '')));
   }

@@ -20,6 +20,8 @@ export interface Caller {
   userId?: string;
   /** The token's resource scopes. */
   scopes: ResourceScope[];
+  /** The token's other scopes (`openid`, `admin`, …), as written. */
+  otherScopes?: string[];
   /** A user's role rights; absent for backend systems, whose registration bounds their scopes. */
   role?: RoleRights;
   /** The patient in context (SMART launch), which `patient/` scopes are confined to. */

@@ -24,8 +24,17 @@ export interface ResourceScope {
   text: string;
 }
 
+/** The non-resource scopes of SMART App Launch the server understands. */
+export const SMART_SCOPES = ['openid', 'fhirUser', 'profile', 'launch', 'launch/patient', 'launch/encounter', 'offline_access', 'online_access'] as const;
+
+/**
+ * Our own scopes, for the authorization server's admin API: `admin` manages clients, accounts and the Terms of
+ * Use; `ehr-launch` lets an EHR record launch contexts. Backend clients and administrators only.
+ */
+export const SERVICE_SCOPES = ['admin', 'ehr-launch'] as const;
+
 /** The non-resource scopes the server understands. */
-export const NON_RESOURCE_SCOPES = ['openid', 'fhirUser', 'profile', 'launch', 'launch/patient', 'launch/encounter', 'offline_access', 'online_access'] as const;
+export const NON_RESOURCE_SCOPES = [...SMART_SCOPES, ...SERVICE_SCOPES] as const;
 
 /** SMART v1 actions and the v2 permissions each stands for. */
 const V1_ACTIONS: Record<string, Permission[]> = { read: ['r', 's'], write: ['c', 'u', 'd'], '*': ['c', 'r', 'u', 'd', 's'] };

@@ -49,7 +49,7 @@ export async function bootstrap(auth: AuthServer, store: ResourceStore): Promise
     ]);
     await tx.query(
       `INSERT INTO auth_client (client_id, name, kind, auth_method, secret_hash, scope, source)
-       VALUES ($1, 'Local administration (bootstrap)', 'backend', 'client_secret_basic', $2, 'system/*.cruds', 'api')`,
+       VALUES ($1, 'Local administration (bootstrap)', 'backend', 'client_secret_basic', $2, 'system/*.cruds admin ehr-launch', 'api')`,
       [credentials.clientId, secretHash],
     );
     return true;

@@ -2,6 +2,7 @@ import type { PractitionerRole } from 'fhir/r4';
 import type { Caller } from '../access/caller.js';
 import { ROLE_SYSTEM, roleRights } from '../access/roles.js';
 import { parseResourceScope, splitScopes } from '../access/scopes.js';
+import type { Database } from '../store/database.js';
 import type { AuthServer } from './auth-server.js';
 import { findAccessToken } from './tokens.js';
 
@@ -12,21 +13,38 @@ import { findAccessToken } from './tokens.js';
 export async function callerOfToken(auth: AuthServer, token: string): Promise<Caller | undefined> {
   const record = await findAccessToken(auth.db, token);
   if (!record || !record.clientActive || !record.userActive) return undefined;
-  const scopes = splitScopes(record.scope).flatMap((text) => parseResourceScope(text) ?? []);
-  if (!record.userId) return { kind: 'system', clientId: record.clientId, scopes };
+  if (!record.userId) return { kind: 'system', clientId: record.clientId, scopes: scopesOf(record.scope), otherScopes: otherScopesOf(record.scope) };
+  return userCaller(auth.db, { ...record, userId: record.userId });
+}
+
+/** A signed-in user acting through `clientId` with `scope`: rights are the scopes within the user's roles. */
+export async function userCaller(
+  db: Database,
+  user: { clientId: string; userId: string; scope: string; practitionerRoleId?: string; context?: { patient?: string } },
+): Promise<Caller> {
   return {
     kind: 'user',
-    clientId: record.clientId,
-    userId: record.userId,
-    scopes,
-    role: roleRights(await rolesOf(auth, record.practitionerRoleId)),
-    patient: record.context.patient,
+    clientId: user.clientId,
+    userId: user.userId,
+    scopes: scopesOf(user.scope),
+    otherScopes: otherScopesOf(user.scope),
+    role: roleRights(await rolesOf(db, user.practitionerRoleId)),
+    patient: user.context?.patient,
   };
 }
 
-async function rolesOf(auth: AuthServer, practitionerRoleId: string | undefined): Promise<string[]> {
+function scopesOf(scope: string) {
+  return splitScopes(scope).flatMap((text) => parseResourceScope(text) ?? []);
+}
+
+function otherScopesOf(scope: string): string[] {
+  return splitScopes(scope).filter((text) => !parseResourceScope(text));
+}
+
+/** The role codes of a PractitionerRole (ours only: other code systems grant nothing). */
+async function rolesOf(db: Database, practitionerRoleId: string | undefined): Promise<string[]> {
   if (!practitionerRoleId) return [];
-  const rows = await auth.db.query<{ content: PractitionerRole }>(
+  const rows = await db.query<{ content: PractitionerRole }>(
     `SELECT content FROM resource WHERE resource_type = 'PractitionerRole' AND id = $1 AND NOT deleted`,
     [practitionerRoleId],
   );

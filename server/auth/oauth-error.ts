@@ -16,7 +16,9 @@ export class OAuthError extends Error {
       | 'server_error'
       | 'invalid_token'
       | 'insufficient_scope'
-      | 'login_required',
+      | 'login_required'
+      | 'interaction_required'
+      | 'consent_required',
     readonly description: string,
     readonly status = error === 'invalid_client' || error === 'invalid_token' ? 401 : error === 'insufficient_scope' ? 403 : 400,
   ) {

@@ -1,4 +1,5 @@
-import type { CapabilityStatement, CapabilityStatementRestResource, CapabilityStatementRestResourceSearchParam } from 'fhir/r4';
+import type { CapabilityStatement, CapabilityStatementRestResource, CapabilityStatementRestResourceSearchParam, CapabilityStatementRestSecurity } from 'fhir/r4';
+import { endpoints } from '../auth/discovery.js';
 import type { SearchParameterRegistry } from '../search/registry.js';
 import { RESOURCE_TYPES } from '../fhir/resource-types.js';
 import { SOFTWARE } from '../version.js';
@@ -11,6 +12,8 @@ export interface CapabilityInput {
   allowMultipleDelete: boolean;
   baseUrl: string;
   registry: SearchParameterRegistry;
+  /** Whether the API requires SMART access tokens (false only with AUTH_DISABLED). */
+  secured: boolean;
 }
 
 /** Parameter types the search compiler answers; the others are not advertised. */
@@ -19,7 +22,7 @@ const SEARCHABLE = new Set(['string', 'token', 'date', 'number', 'quantity', 're
 const STARTED = new Date().toISOString();
 
 /** The server's CapabilityStatement, derived from the interactions it routes and the options it runs with. */
-export function capabilityStatement({ declared, allowUpdateCreate, allowMultipleDelete, baseUrl, registry }: CapabilityInput): CapabilityStatement {
+export function capabilityStatement({ declared, allowUpdateCreate, allowMultipleDelete, baseUrl, registry, secured }: CapabilityInput): CapabilityStatement {
   const typeCodes = declared.filter((d) => d.level === 'type').map((d) => d.code);
   const systemCodes = declared.filter((d) => d.level === 'system').map((d) => d.code);
   const resource: CapabilityStatementRestResource[] = RESOURCE_TYPES.map((type) => ({
@@ -53,8 +56,31 @@ export function capabilityStatement({ declared, allowUpdateCreate, allowMultiple
       {
         mode: 'server',
         documentation: 'Every R4 resource type can be stored, read, versioned and deleted. JSON only.',
+        security: security(baseUrl, secured),
         resource,
         interaction: systemCodes.map((code) => ({ code })),
+      },
+    ],
+  };
+}
+
+/** SMART App Launch 2 §2.5: the service is SMART-on-FHIR and the OAuth endpoints are named in an extension. */
+function security(baseUrl: string, secured: boolean): CapabilityStatementRestSecurity {
+  if (!secured) return { cors: true, description: 'AUTH_DISABLED: this server accepts requests without access tokens (local experiments only).' };
+  const at = endpoints(baseUrl.replace(/\/fhir$/, ''));
+  return {
+    cors: true,
+    service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }], text: 'OAuth2 using SMART-on-FHIR profile' }],
+    description: 'SMART App Launch 2 and Backend Services; discovery at .well-known/smart-configuration. Every interaction needs a bearer token.',
+    extension: [
+      {
+        url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
+        extension: [
+          { url: 'authorize', valueUri: at.authorize },
+          { url: 'token', valueUri: at.token },
+          { url: 'revoke', valueUri: at.revoke },
+          { url: 'introspect', valueUri: at.introspect },
+        ],
       },
     ],
   };

@@ -26,6 +26,14 @@ export interface Config {
   searchParametersDir: string;
   /** The FHIR API without access tokens: local experiments only, refused when NODE_ENV=production. */
   authDisabled: boolean;
+  /** Browser origins allowed to call the FHIR API and the token endpoints (CORS); `['*']` for any. */
+  corsOrigins: string[];
+  /** JSON file of external OpenID Connect identity providers; absent = local accounts only. */
+  identityProvidersFile?: string;
+  /** JSON file of OAuth clients registered by configuration; absent = admin API only. */
+  clientsFile?: string;
+  /** The Terms of Use every user must accept; a changed text is a new version. */
+  termsFile: string;
 }
 
 export class ConfigError extends Error {
@@ -75,6 +83,10 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: env.LOG_LEVEL?.trim() || 'info',
     searchParametersDir: path.resolve(env.SEARCH_PARAMETERS_DIR?.trim() || 'conformance/search-parameters'),
     authDisabled: read('AUTH_DISABLED', false, boolean),
+    corsOrigins: read('CORS_ORIGINS', ['*'], parseOrigins),
+    identityProvidersFile: env.IDENTITY_PROVIDERS_FILE?.trim() ? path.resolve(env.IDENTITY_PROVIDERS_FILE.trim()) : undefined,
+    clientsFile: env.CLIENTS_FILE?.trim() ? path.resolve(env.CLIENTS_FILE.trim()) : undefined,
+    termsFile: path.resolve(env.TERMS_FILE?.trim() || 'config/terms-of-use.txt'),
   };
   if (config.authDisabled && env.NODE_ENV?.trim() === 'production') {
     problems.push('AUTH_DISABLED: may not be true when NODE_ENV=production (the API would be open to anyone)');
@@ -98,6 +110,20 @@ export function loadConfig(env: Env = process.env): Config {
 
   if (problems.length) throw new ConfigError(problems);
   return config;
+}
+
+/** `*`, or a comma-separated list of origins such as `https://app.example.org`. */
+function parseOrigins(raw: string): string[] | string {
+  if (raw === '*') return ['*'];
+  const origins = raw.split(',').map((origin) => origin.trim()).filter(Boolean);
+  for (const origin of origins) {
+    try {
+      if (new URL(origin).origin !== origin) return `${origin} is not an origin (scheme://host[:port], no path)`;
+    } catch {
+      return `${origin} is not an origin (scheme://host[:port], no path)`;
+    }
+  }
+  return origins;
 }
 
 function normalizeBaseUrl(raw: string): string | undefined {

@@ -1,20 +1,25 @@
 import express, { type Request, type Response, Router } from 'express';
 import type { AuthServer } from '../auth/auth-server.js';
 import { endpoints, openidConfiguration, smartConfiguration } from '../auth/discovery.js';
+import { introspectionEndpoint } from '../auth/introspection.js';
 import { OAuthError } from '../auth/oauth-error.js';
+import { revocationEndpoint } from '../auth/revocation.js';
 import { tokenEndpoint } from '../auth/token/token-endpoint.js';
 import type { Logger } from '../log/logger.js';
+import { rootOf } from './root.js';
 
 /**
- * The Express side of the authorization server: discovery documents, JWKS and the token endpoint. Each handler
- * turns the HTTP request into plain values for server/auth and its answer (or OAuthError) back into JSON.
+ * The Express side of the authorization server's machine-to-machine endpoints: discovery documents, JWKS, token,
+ * revocation and introspection. Each handler turns the HTTP request into plain values for server/auth and its
+ * answer (or OAuthError) back into JSON.
  */
 export function oauthRoutes(auth: AuthServer, options: { baseUrl?: string }, logger: Logger): Router {
   const router = Router();
-  const rootOf = (req: Request) => (options.baseUrl ? options.baseUrl.replace(/\/fhir\/?$/, '') : `${req.protocol}://${req.get('host')}`);
+  const root = (req: Request) => rootOf(req, options.baseUrl);
+  const form = express.urlencoded({ extended: false, limit: '64kb', type: () => true });
 
-  router.get('/fhir/.well-known/smart-configuration', (req, res) => sendJson(res, 200, smartConfiguration(rootOf(req))));
-  router.get('/.well-known/openid-configuration', (req, res) => sendJson(res, 200, openidConfiguration(rootOf(req))));
+  router.get('/fhir/.well-known/smart-configuration', (req, res) => sendJson(res, 200, smartConfiguration(root(req))));
+  router.get('/.well-known/openid-configuration', (req, res) => sendJson(res, 200, openidConfiguration(root(req))));
   router.get('/auth/jwks', async (_req, res, next) => {
     try {
       sendJson(res, 200, await auth.keys.jwks());
@@ -23,16 +28,25 @@ export function oauthRoutes(auth: AuthServer, options: { baseUrl?: string }, log
     }
   });
 
-  router.post('/auth/token', express.urlencoded({ extended: false, limit: '64kb', type: () => true }), async (req, res) => {
-    try {
-      const form = formOf(req);
-      const response = await tokenEndpoint(auth, { form, authorization: req.get('authorization'), tokenEndpoint: endpoints(rootOf(req)).token });
-      sendJson(res, 200, response);
-    } catch (error) {
-      sendOAuthError(res, error, logger);
-    }
+  /** A form-posting endpoint: the request as plain values, the answer as JSON, errors as RFC 6749 §5.2 bodies. */
+  const endpoint = (path: string, answer: (request: Parameters<typeof tokenEndpoint>[1]) => Promise<unknown>) => {
+    router.post(path, form, async (req, res) => {
+      try {
+        const at = endpoints(root(req));
+        sendJson(res, 200, await answer({ form: formOf(req), authorization: req.get('authorization'), tokenEndpoint: at.token, root: root(req) }));
+      } catch (error) {
+        sendOAuthError(res, error, logger);
+      }
+    });
+    router.all(path, (_req, res) => sendOAuthError(res, new OAuthError('invalid_request', `${path} takes POST with a form body`), logger));
+  };
+  endpoint('/auth/token', (request) => tokenEndpoint(auth, request));
+  // RFC 7009 §2.2: 200 with an empty body whether or not the token existed.
+  endpoint('/auth/revoke', async (request) => {
+    await revocationEndpoint(auth, request);
+    return {};
   });
-  router.all('/auth/token', (_req, res) => sendOAuthError(res, new OAuthError('invalid_request', 'the token endpoint takes POST with a form body'), logger));
+  endpoint('/auth/introspect', (request) => introspectionEndpoint(auth, request));
   return router;
 }
 

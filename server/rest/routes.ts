@@ -80,5 +80,5 @@ export const ROUTES: Route[] = [
 /** `GET [base]/metadata`: the CapabilityStatement, generated from the table above. */
 function metadata(baseUrl: string, { options, registry }: FhirContext): FhirResponse {
   const declared = ROUTES.flatMap((route) => (route.declared ? [route.declared].flat() : []));
-  return { status: 200, body: capabilityStatement({ declared, allowUpdateCreate: options.allowUpdateCreate, allowMultipleDelete: options.allowMultipleDelete, baseUrl, registry }) };
+  return { status: 200, body: capabilityStatement({ declared, allowUpdateCreate: options.allowUpdateCreate, allowMultipleDelete: options.allowMultipleDelete, baseUrl, registry, secured: options.secured ?? false }) };
 }

@@ -36,6 +36,8 @@ export interface FhirOptions {
   maxBundleEntries: number;
   defaultPageSize: number;
   maxPageSize: number;
+  /** Whether the API requires SMART access tokens: only the CapabilityStatement needs to know. */
+  secured?: boolean;
 }
 
 /** What interactions work with: storage, validation and the server's options. */

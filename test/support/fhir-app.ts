@@ -1,6 +1,7 @@
 import type { Express } from 'express';
 import { createApp } from '../../server/app.js';
 import { type AuthServer, createAuthServer } from '../../server/auth/auth-server.js';
+import type { IdentityProviderConfig } from '../../server/auth/federation/identity-providers.js';
 import { createLogger } from '../../server/log/logger.js';
 import type { FhirContext, FhirOptions } from '../../server/rest/types.js';
 import { createFhirContext } from '../../server/rest/context.js';
@@ -34,14 +35,20 @@ export interface TestServer extends TestDatabase {
 /** The real application over a private database of `backend`; nothing mocked. */
 export async function openTestServer(
   backend: Backend,
-  options: Partial<typeof TEST_OPTIONS> & { baseUrl?: string; registry?: SearchParameterRegistry; auth?: boolean } = {},
+  options: Partial<typeof TEST_OPTIONS> & {
+    baseUrl?: string;
+    registry?: SearchParameterRegistry;
+    /** An authorization server in front of the API; with identity providers to sign in with, if given. */
+    auth?: boolean | { identityProviders?: IdentityProviderConfig[] };
+    corsOrigins?: string[];
+  } = {},
   database?: TestDatabase,
 ): Promise<TestServer> {
   const opened = database ?? (await backend.open());
   const { registry = R4_REGISTRY, auth: withAuth, ...rest } = options;
   const merged = { ...TEST_OPTIONS, ...rest };
   const schema = schemaValidator();
-  const auth = withAuth ? createAuthServer(opened.db) : undefined;
+  const auth = withAuth ? createAuthServer(opened.db, withAuth === true ? {} : withAuth) : undefined;
   const app = createApp({ db: opened.db, logger: createLogger('silent'), schema, registry, options: merged, auth });
   const context: FhirContext = createFhirContext(opened.db, schema, registry, (resource) => extractIndexRows(resource, registry), merged);
   return { ...opened, app, context, auth };

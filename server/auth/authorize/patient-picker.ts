@@ -1,0 +1,53 @@
+import type { Bundle, HumanName, Patient } from 'fhir/r4';
+import type { Caller } from '../../access/caller.js';
+import { FhirError } from '../../fhir/outcome.js';
+import { handleFhirRequest } from '../../rest/router.js';
+import type { FhirContext } from '../../rest/types.js';
+
+export interface PatientChoice {
+  id: string;
+  name: string;
+  birthDate?: string;
+  gender?: string;
+}
+
+/** How many patients the picker lists at once; a name narrows it. */
+const PAGE = 20;
+
+/**
+ * Standalone launch's patient picker: patients the user may see, found by name through the FHIR search itself,
+ * so the same access rules (role, and later consent) decide what the picker can list.
+ */
+export async function findPatients(fhir: FhirContext, caller: Caller, name: string, baseUrl: string): Promise<PatientChoice[]> {
+  const query: Record<string, string[]> = { _count: [String(PAGE)] };
+  if (name.trim()) query.name = [name.trim()];
+  const response = await refusedAsUndefined(handleFhirRequest({ method: 'GET', path: 'Patient', query, headers: {}, baseUrl, caller }, fhir));
+  return ((response?.body as Bundle | undefined)?.entry ?? []).flatMap((entry) => {
+    const patient = entry.resource as Patient | undefined;
+    if (patient?.resourceType !== 'Patient' || !patient.id) return [];
+    return [{ id: patient.id, name: displayName(patient.name), birthDate: patient.birthDate, gender: patient.gender }];
+  });
+}
+
+/** Whether the user may read this patient: a chosen id is checked again, not trusted from the form. */
+export async function patientVisible(fhir: FhirContext, caller: Caller, id: string, baseUrl: string): Promise<boolean> {
+  if (!/^[A-Za-z0-9\-.]{1,64}$/.test(id)) return false;
+  const response = await refusedAsUndefined(handleFhirRequest({ method: 'GET', path: `Patient/${id}`, query: {}, headers: {}, baseUrl, caller }, fhir));
+  return response?.status === 200;
+}
+
+/** A refusal (403, 404) means nothing to list; anything else is a failure to report. */
+async function refusedAsUndefined<T>(work: Promise<T>): Promise<T | undefined> {
+  try {
+    return await work;
+  } catch (error) {
+    if (error instanceof FhirError && error.status < 500) return undefined;
+    throw error;
+  }
+}
+
+function displayName(names: HumanName[] | undefined): string {
+  const name = names?.find((candidate) => candidate.use === 'official') ?? names?.[0];
+  if (!name) return '(no name)';
+  return name.text ?? [...(name.given ?? []), name.family].filter(Boolean).join(' ');
+}

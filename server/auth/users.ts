@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import type { Database } from '../store/database.js';
+import { hashPassword } from './secrets.js';
+import { roleActive } from './tokens.js';
+
+/** A person who signs in: a local account (username and password) and/or accounts at external identity providers. */
+export interface User {
+  id: string;
+  username?: string;
+  /** The PractitionerRole that gives the user an organization and roles. */
+  practitionerRoleId?: string;
+  active: boolean;
+  identities: { issuer: string; subject: string }[];
+}
+
+export interface NewUser {
+  username?: string;
+  password?: string;
+  practitionerRoleId: string;
+  identities?: { issuer: string; subject: string }[];
+}
+
+interface UserRow {
+  id: string;
+  username: string | null;
+  practitioner_role_id: string | null;
+  active: boolean;
+  identities: { issuer: string; subject: string }[];
+}
+
+const SELECT = `SELECT u.id, u.username, u.practitioner_role_id, u.active,
+  coalesce((SELECT json_agg(json_build_object('issuer', i.issuer, 'subject', i.subject) ORDER BY i.issuer, i.subject)
+            FROM auth_identity i WHERE i.user_id = u.id), '[]') AS identities
+  FROM auth_user u`;
+
+function fromRow(row: UserRow): User {
+  return {
+    id: row.id,
+    username: row.username ?? undefined,
+    practitionerRoleId: row.practitioner_role_id ?? undefined,
+    active: row.active,
+    identities: row.identities,
+  };
+}
+
+/** User accounts. Who a user is in FHIR terms (Practitioner, organization, roles) lives in their PractitionerRole. */
+export class UserStore {
+  constructor(private readonly db: Database) {}
+
+  async find(id: string): Promise<User | undefined> {
+    const rows = await this.db.query<UserRow>(`${SELECT} WHERE u.id = $1`, [id]);
+    return rows.length ? fromRow(rows[0]) : undefined;
+  }
+
+  async list(): Promise<User[]> {
+    return (await this.db.query<UserRow>(`${SELECT} ORDER BY u.username NULLS LAST, u.id`)).map(fromRow);
+  }
+
+  /** The user an external identity provider's account is linked to. */
+  async findByIdentity(issuer: string, subject: string): Promise<User | undefined> {
+    const rows = await this.db.query<UserRow>(`${SELECT} JOIN auth_identity k ON k.user_id = u.id WHERE k.issuer = $1 AND k.subject = $2`, [issuer, subject]);
+    return rows.length ? fromRow(rows[0]) : undefined;
+  }
+
+  async create(user: NewUser): Promise<User> {
+    const id = randomUUID();
+    const passwordHash = user.password === undefined ? null : await hashPassword(user.password);
+    await this.db.transaction(async (tx) => {
+      await tx.query('INSERT INTO auth_user (id, username, password_hash, practitioner_role_id) VALUES ($1, $2, $3, $4)', [
+        id,
+        user.username ?? null,
+        passwordHash,
+        user.practitionerRoleId,
+      ]);
+      for (const identity of user.identities ?? []) {
+        await tx.query('INSERT INTO auth_identity (issuer, subject, user_id) VALUES ($1, $2, $3)', [identity.issuer, identity.subject, id]);
+      }
+    });
+    return (await this.find(id))!;
+  }
+
+  /** Changes what is given; deactivating ends the user's sessions, which stops their tokens at once. */
+  async update(id: string, change: { active?: boolean; password?: string; practitionerRoleId?: string }): Promise<User | undefined> {
+    const passwordHash = change.password === undefined ? undefined : await hashPassword(change.password);
+    const updated = await this.db.transaction(async (tx) => {
+      const rows = await tx.query(
+        `UPDATE auth_user SET active = coalesce($2, active), password_hash = coalesce($3, password_hash),
+           practitioner_role_id = coalesce($4, practitioner_role_id),
+           failed_attempts = CASE WHEN $3::text IS NULL THEN failed_attempts ELSE 0 END,
+           locked_until = CASE WHEN $3::text IS NULL THEN locked_until END
+         WHERE id = $1 RETURNING id`,
+        [id, change.active ?? null, passwordHash ?? null, change.practitionerRoleId ?? null],
+      );
+      if (rows.length && change.active === false) {
+        await tx.query('UPDATE auth_session SET ended_at = now() WHERE user_id = $1 AND ended_at IS NULL', [id]);
+      }
+      return rows.length > 0;
+    });
+    return updated ? this.find(id) : undefined;
+  }
+}
+
+/** SQL: the auth_user row aliased `alias` may act: active, with an active PractitionerRole of an active organization. */
+export function userUsable(alias: string): string {
+  return `(${alias}.active AND ${roleActive(`${alias}.practitioner_role_id`)})`;
+}
+
+/** Whether the user may act now (see userUsable). */
+export async function isUsable(db: Database, userId: string): Promise<boolean> {
+  return (await db.query(`SELECT 1 FROM auth_user u WHERE u.id = $1 AND ${userUsable('u')}`, [userId])).length > 0;
+}
