@@ -1,6 +1,6 @@
 import { FhirError, notFound } from '../fhir/outcome.js';
 import { isResourceType, isValidId } from '../fhir/resource-types.js';
-import { authorize } from './authorize.js';
+import { authorize, checkWritten } from './authorize.js';
 import { ROUTES, type Route } from './routes.js';
 import type { FhirContext, FhirRequest, FhirResponse, RouteParams } from './types.js';
 
@@ -22,8 +22,17 @@ export async function handleFhirRequest(request: FhirRequest, context: FhirConte
     );
   }
   checkParams(chosen.params!, request.method);
-  await authorize(chosen.route, chosen.params!, request, context);
-  return chosen.route.interaction(request, chosen.params!, context);
+  const route = chosen.route;
+  const params = chosen.params!;
+  const checkAfterWrite = await authorize(route, params, request, context);
+  if (!checkAfterWrite.length) return route.interaction(request, params, context);
+  // A write under a restricted grant: written and checked in one transaction, so a refused write leaves nothing.
+  return context.store.transaction(async (store) => {
+    const inner = { ...context, store };
+    const response = await route.interaction(request, params, inner);
+    await checkWritten(params.type!, response, checkAfterWrite, request, inner);
+    return response;
+  });
 }
 
 function match(route: Route, segments: string[]): RouteParams | undefined {

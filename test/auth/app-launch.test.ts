@@ -17,6 +17,7 @@ describe.each(BACKENDS)('SMART App Launch on $name', (backend) => {
   let patient: Patient;
   let other: Patient;
   let plan: CarePlan;
+  let othersPlan: CarePlan;
   let ehrToken: string;
 
   beforeAll(async () => {
@@ -27,7 +28,7 @@ describe.each(BACKENDS)('SMART App Launch on $name', (backend) => {
     plan = await server.context.store.create({
       resourceType: 'CarePlan', status: 'active', intent: 'plan', subject: { reference: `Patient/${patient.id}` },
     } as CarePlan) as CarePlan;
-    await server.context.store.create({ resourceType: 'CarePlan', status: 'active', intent: 'plan', subject: { reference: `Patient/${other.id}` } } as CarePlan);
+    othersPlan = await server.context.store.create({ resourceType: 'CarePlan', status: 'active', intent: 'plan', subject: { reference: `Patient/${other.id}` } } as CarePlan) as CarePlan;
     await registerApp(server, { clientId: 'ehr-app' });
     await server.auth!.clients.save({
       clientId: 'ehr', name: 'EHR', kind: 'backend', authMethod: 'client_secret_basic', redirectUris: [], scope: 'ehr-launch', active: true, source: 'api',
@@ -115,6 +116,39 @@ describe.each(BACKENDS)('SMART App Launch on $name', (backend) => {
     expect(refreshed.body.patient).toBe(patient.id);
     const plans = await request(server.app).get('/fhir/CarePlan').set('Authorization', `Bearer ${refreshed.body.access_token}`);
     expect((plans.body as Bundle).entry!.map((entry) => entry.resource!.id)).toEqual([plan.id]);
+  });
+
+  it('writes under a patient/ scope: only inside the launch patient\'s compartment; a refused write leaves nothing', async () => {
+    const launch = await request(server.app).post('/auth/admin/launch').set('Authorization', `Bearer ${ehrToken}`).send({ patient: patient.id });
+    const { verifier, challenge } = pkce();
+    const redirect = await authorizeThrough(new Browser(server), {
+      client_id: 'ehr-app', scope: 'launch patient/CarePlan.cruds', aud: BASE, state: 's', launch: launch.body.launch, code_challenge: challenge,
+    }, clinician);
+    const token = await exchangeCode(server, { code: redirect.searchParams.get('code')!, code_verifier: verifier, client_id: 'ehr-app' });
+    const auth = { Authorization: `Bearer ${token.body.access_token}`, 'Content-Type': 'application/fhir+json' };
+    const planFor = (who: Patient, extra: Partial<CarePlan> = {}): CarePlan => ({ resourceType: 'CarePlan', status: 'draft', intent: 'plan', subject: { reference: `Patient/${who.id}` }, ...extra });
+    const count = async () => (await server.db.query("SELECT count(*)::int AS n FROM resource WHERE resource_type = 'CarePlan'"))[0] as { n: number };
+
+    const created = await request(server.app).post('/fhir/CarePlan').set(auth).send(planFor(patient));
+    expect(created.status).toBe(201);
+    const before = (await count()).n;
+    const elsewhere = await request(server.app).post('/fhir/CarePlan').set(auth).send(planFor(other));
+    expect(elsewhere.status).toBe(403);
+    expect((await count()).n).toBe(before);
+
+    const updated = await request(server.app).put(`/fhir/CarePlan/${created.body.id}`).set(auth).send({ ...planFor(patient), id: created.body.id, status: 'active' });
+    expect(updated.status).toBe(200);
+    // Moving the plan to another patient would take it out of reach: refused, and the stored version is unchanged.
+    const moved = await request(server.app).put(`/fhir/CarePlan/${created.body.id}`).set(auth).send({ ...planFor(other), id: created.body.id });
+    expect(moved.status).toBe(403);
+    const stored = await server.context.store.read('CarePlan', created.body.id);
+    expect(stored.kind === 'found' && (stored.resource as CarePlan).subject.reference).toBe(`Patient/${patient.id}`);
+    expect(stored.kind === 'found' && stored.resource.meta?.versionId).toBe('2');
+    // Another patient's plan is not found, for writes as for reads.
+    const hidden = await request(server.app).put(`/fhir/CarePlan/${othersPlan.id}`).set(auth).send({ ...planFor(other), id: othersPlan.id, status: 'revoked' });
+    expect(hidden.status).toBe(404);
+    // Conditional writes search first: refused under a restricted grant.
+    expect((await request(server.app).post('/fhir/CarePlan').set({ ...auth, 'If-None-Exist': `subject=Patient/${patient.id}` }).send(planFor(patient))).status).toBe(403);
   });
 
   it('Terms of Use: a published version is shown and acceptance recorded; a new version asks again', async () => {
