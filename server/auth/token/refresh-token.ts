@@ -1,5 +1,6 @@
 import { grantable, splitScopes } from '../../access/scopes.js';
 import type { AuthServer } from '../auth-server.js';
+import type { Database } from '../../store/database.js';
 import type { Client } from '../clients.js';
 import { OAuthError } from '../oauth-error.js';
 import { secretHash } from '../secrets.js';
@@ -79,4 +80,10 @@ export async function refreshToken(auth: AuthServer, client: Client, form: Recor
     },
     { root, refreshSeconds: token.seconds_left, refreshScope: token.scope, withIdToken: false },
   );
+}
+
+/** The client a refresh token was issued to, if the token exists. */
+export async function clientOfRefreshToken(db: Database, token: string): Promise<string | undefined> {
+  const rows = await db.query<{ client_id: string }>("SELECT client_id FROM auth_token WHERE token_hash = $1 AND kind = 'refresh'", [secretHash(token)]);
+  return rows[0]?.client_id;
 }
