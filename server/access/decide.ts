@@ -17,7 +17,7 @@ export function grantFor(caller: Caller, resourceType: string, permission: Permi
   const scopes = caller.scopes.filter(
     (scope) => (scope.resourceType === '*' || scope.resourceType === resourceType) && scope.permissions.includes(permission) && usable(caller, scope),
   );
-  if (!scopes.length) throw forbidden(`the access token has no scope to ${PERMISSION_VERBS[permission]} ${resourceType}`);
+  if (!scopes.length) throw insufficientScope(`the access token has no scope to ${PERMISSION_VERBS[permission]} ${resourceType}`);
   // An unrestricted scope makes the others moot.
   if (scopes.some((scope) => scope.context !== 'patient' && !scope.query)) return 'all';
   return scopes;
@@ -47,6 +47,11 @@ function usable(caller: Caller, scope: ResourceScope): boolean {
 /** RFC 6750 §3: no token → 401 with a Bearer challenge (no error code: the client simply did not authenticate). */
 export function unauthenticated(): FhirError {
   return new FhirError(401, { code: 'login', diagnostics: 'an access token is required (Authorization: Bearer …); see /.well-known/smart-configuration' }, { 'WWW-Authenticate': 'Bearer' });
+}
+
+/** RFC 6750 §3.1: a token without the scope a request needs is a 403 with an `insufficient_scope` challenge. */
+export function insufficientScope(diagnostics: string): FhirError {
+  return new FhirError(403, { code: 'forbidden', diagnostics }, { 'WWW-Authenticate': `Bearer error="insufficient_scope", error_description="${diagnostics}"` });
 }
 
 export function forbidden(diagnostics: string): FhirError {

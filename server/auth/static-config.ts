@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config/config.js';
 import { checkRegistration } from './admin/client-registration.js';
 import type { AuthServer } from './auth-server.js';
+import { type Client, ClientStore } from './clients.js';
 import { type IdentityProviderConfig, identityProviderProblems } from './federation/identity-providers.js';
 import { hashPassword } from './secrets.js';
 
@@ -50,7 +51,7 @@ export function loadIdentityProviders(file: string, env: Env = process.env): Ide
  */
 export async function applyClientsFile(auth: AuthServer, file: string, env: Env = process.env): Promise<number> {
   const problems: string[] = [];
-  const clients = [];
+  const clients: Client[] = [];
   for (const [index, entry] of readJsonList(file, 'CLIENTS_FILE').entries()) {
     const where = `client [${index}]`;
     const { client, problems: found } = checkRegistration(entry, 'config');
@@ -58,14 +59,16 @@ export async function applyClientsFile(auth: AuthServer, file: string, env: Env 
     if (!client) continue;
     const secret = secretFrom(entry as Record<string, unknown>, env, where, problems);
     if (client.authMethod.startsWith('client_secret') && !secret) problems.push(`${where}: ${client.authMethod} needs clientSecretEnv`);
+    const existing = await auth.clients.find(client.clientId);
+    if (existing && existing.source !== 'config') problems.push(`${where}: ${client.clientId} is already registered through the admin API`);
     clients.push({ ...client, secretHash: secret ? await hashPassword(secret) : undefined });
   }
   if (problems.length) throw new ConfigError(problems.map((problem) => `CLIENTS_FILE: ${problem}`));
-  for (const client of clients) {
-    const existing = await auth.clients.find(client.clientId);
-    if (existing && existing.source !== 'config') throw new ConfigError([`CLIENTS_FILE: ${client.clientId} is already registered through the admin API`]);
-    await auth.clients.save(client);
-  }
-  await auth.db.query(`UPDATE auth_client SET active = false WHERE source = 'config' AND NOT (client_id = ANY($1))`, [clients.map((client) => client.clientId)]);
+  // All or nothing: a file that cannot be applied whole changes nothing.
+  await auth.db.transaction(async (tx) => {
+    const store = new ClientStore(tx);
+    for (const client of clients) await store.save(client);
+    await tx.query(`UPDATE auth_client SET active = false WHERE source = 'config' AND NOT (client_id = ANY($1))`, [clients.map((client) => client.clientId)]);
+  });
   return clients.length;
 }

@@ -22,7 +22,11 @@ export function adminRoutes(auth: AuthServer, logger: Logger): Router {
   const guarded = (scope: 'admin' | 'ehr-launch', handler: Handler) => async (req: Request, res: Response) => {
     const refusal = adminRefusal(callerOf(res), scope);
     if (refusal === 401) return send(res, 401, { error: 'invalid_token', error_description: 'a bearer token is required' }, { 'WWW-Authenticate': 'Bearer' });
-    if (refusal === 403) return send(res, 403, { error: 'insufficient_scope', error_description: `the token needs the ${scope} scope (and a user the administrator role)` });
+    if (refusal === 403) {
+      return send(res, 403, { error: 'insufficient_scope', error_description: `the token needs the ${scope} scope (and a user the administrator role)` }, {
+        'WWW-Authenticate': `Bearer error="insufficient_scope", scope="${scope}"`,
+      });
+    }
     try {
       await handler(req, res);
     } catch (error) {
