@@ -1,9 +1,9 @@
-import type { PractitionerRole } from 'fhir/r4';
 import type { Caller } from '../access/caller.js';
 import { ROLE_SYSTEM, roleRights } from '../access/roles.js';
 import { parseResourceScope, splitScopes } from '../access/scopes.js';
 import type { Database } from '../store/database.js';
 import type { AuthServer } from './auth-server.js';
+import { readPractitionerRole } from './practitioner-role.js';
 import { findAccessToken } from './tokens.js';
 
 /**
@@ -43,10 +43,6 @@ function otherScopesOf(scope: string): string[] {
 
 /** The role codes of a PractitionerRole (ours only: other code systems grant nothing). */
 async function rolesOf(db: Database, practitionerRoleId: string | undefined): Promise<string[]> {
-  if (!practitionerRoleId) return [];
-  const rows = await db.query<{ content: PractitionerRole }>(
-    `SELECT content FROM resource WHERE resource_type = 'PractitionerRole' AND id = $1 AND NOT deleted`,
-    [practitionerRoleId],
-  );
-  return (rows[0]?.content.code ?? []).flatMap((concept) => concept.coding ?? []).filter((coding) => coding.system === ROLE_SYSTEM && coding.code).map((coding) => coding.code!);
+  const role = await readPractitionerRole(db, practitionerRoleId);
+  return (role?.code ?? []).flatMap((concept) => concept.coding ?? []).filter((coding) => coding.system === ROLE_SYSTEM && coding.code).map((coding) => coding.code!);
 }

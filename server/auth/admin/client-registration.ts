@@ -1,6 +1,7 @@
 import type { JWK } from 'jose';
 import { isKnownScope, parseResourceScope, splitScopes } from '../../access/scopes.js';
 import type { Client, ClientAuthMethod, ClientKind } from '../clients.js';
+import { isLoopback } from '../loopback.js';
 
 /** A client as an administrator or the configuration file describes it (JSON names as in RFC 7591 where they exist). */
 export interface ClientRegistration {
@@ -22,8 +23,6 @@ const METHODS: Record<ClientKind, ClientAuthMethod[]> = {
   confidential: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
   backend: ['private_key_jwt', 'client_secret_basic', 'client_secret_post'],
 };
-
-const LOOPBACK = ['localhost', '127.0.0.1', '[::1]'];
 
 /**
  * Checks a registration and turns it into a Client (without a secret: the caller adds its hash). Every problem is
@@ -114,7 +113,7 @@ function redirectUriProblem(uri: string, allowCustomScheme = true): string | und
   }
   if (url.hash || uri.includes('#')) return 'must not have a fragment';
   if (url.protocol === 'https:') return undefined;
-  if (url.protocol === 'http:') return LOOPBACK.includes(url.hostname) ? undefined : 'must be https (http only on the loopback interface)';
+  if (url.protocol === 'http:') return isLoopback(url) ? undefined : 'must be https (http only on the loopback interface)';
   if (allowCustomScheme && /^[a-z][a-z0-9+.-]*\.[a-z0-9+.-]+:$/.test(url.protocol)) return undefined;
   return allowCustomScheme ? 'must be https, loopback http, or a reverse-domain private scheme' : 'must be https';
 }

@@ -1,4 +1,5 @@
 import * as oidc from 'openid-client';
+import { isLoopback } from '../loopback.js';
 
 /** An external OpenID Connect provider users may sign in with (an organization's own identity provider). */
 export interface IdentityProviderConfig {
@@ -11,11 +12,6 @@ export interface IdentityProviderConfig {
   clientSecret: string;
   /** Scopes asked of the provider; `openid` at least. */
   scope?: string;
-}
-
-/** Plain http is accepted only on the machine itself (a provider for development or tests). */
-function isLoopback(url: URL): boolean {
-  return ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
 }
 
 /**

@@ -1,6 +1,6 @@
-import type { PractitionerRole } from 'fhir/r4';
 import { SignJWT } from 'jose';
 import type { AuthServer } from '../auth-server.js';
+import { readPractitionerRole } from '../practitioner-role.js';
 
 /** An id_token is read at once by the app that asked for it. */
 const ID_TOKEN_SECONDS = 3600;
@@ -31,11 +31,6 @@ export async function idToken(
 
 /** `Practitioner/123`, from the user's PractitionerRole. */
 async function practitionerOf(auth: AuthServer, practitionerRoleId: string | undefined): Promise<string | undefined> {
-  if (!practitionerRoleId) return undefined;
-  const rows = await auth.db.query<{ content: PractitionerRole }>(
-    `SELECT content FROM resource WHERE resource_type = 'PractitionerRole' AND id = $1 AND NOT deleted`,
-    [practitionerRoleId],
-  );
-  const reference = rows[0]?.content.practitioner?.reference;
+  const reference = (await readPractitionerRole(auth.db, practitionerRoleId))?.practitioner?.reference;
   return reference && /^Practitioner\/[A-Za-z0-9\-.]{1,64}$/.test(reference) ? reference : undefined;
 }
