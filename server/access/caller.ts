@@ -26,6 +26,13 @@ export interface Caller {
   role?: RoleRights;
   /** The patient in context (SMART launch), which `patient/` scopes are confined to. */
   patient?: string;
+  /**
+   * The Organization (id) the caller acts for: a user's PractitionerRole.organization, a backend client's
+   * registered organization. Consent and registrations are decided per organization (server/consent).
+   */
+  organization?: string;
+  /** A user's Practitioner (id), whom consent directives and overrides can name. */
+  practitioner?: string;
 }
 
 export const UNRESTRICTED: Caller = { kind: 'unrestricted', scopes: [] };

@@ -1,3 +1,4 @@
+import type { PractitionerRole } from 'fhir/r4';
 import type { Caller } from '../access/caller.js';
 import { ROLE_SYSTEM, roleRights } from '../access/roles.js';
 import { parseResourceScope, splitScopes } from '../access/scopes.js';
@@ -13,7 +14,9 @@ import { findAccessToken } from './tokens.js';
 export async function callerOfToken(auth: AuthServer, token: string): Promise<Caller | undefined> {
   const record = await findAccessToken(auth.db, token);
   if (!record || !record.clientActive || !record.userActive) return undefined;
-  if (!record.userId) return { kind: 'system', clientId: record.clientId, scopes: scopesOf(record.scope), otherScopes: otherScopesOf(record.scope) };
+  if (!record.userId) {
+    return { kind: 'system', clientId: record.clientId, scopes: scopesOf(record.scope), otherScopes: otherScopesOf(record.scope), organization: record.clientOrganizationId };
+  }
   return userCaller(auth.db, { ...record, userId: record.userId });
 }
 
@@ -22,15 +25,24 @@ export async function userCaller(
   db: Database,
   user: { clientId: string; userId: string; scope: string; practitionerRoleId?: string; context?: { patient?: string } },
 ): Promise<Caller> {
+  const role = await readPractitionerRole(db, user.practitionerRoleId);
   return {
     kind: 'user',
     clientId: user.clientId,
     userId: user.userId,
     scopes: scopesOf(user.scope),
     otherScopes: otherScopesOf(user.scope),
-    role: roleRights(await rolesOf(db, user.practitionerRoleId)),
+    role: roleRights(rolesOf(role)),
     patient: user.context?.patient,
+    organization: idOf(role?.organization?.reference, 'Organization'),
+    practitioner: idOf(role?.practitioner?.reference, 'Practitioner'),
   };
+}
+
+/** The id of a relative reference to `type` (`Organization/12` → `12`); undefined for anything else. */
+function idOf(reference: string | undefined, type: string): string | undefined {
+  const match = /^([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec(reference ?? '');
+  return match && match[1] === type ? match[2] : undefined;
 }
 
 function scopesOf(scope: string) {
@@ -42,7 +54,6 @@ function otherScopesOf(scope: string): string[] {
 }
 
 /** The role codes of a PractitionerRole (ours only: other code systems grant nothing). */
-async function rolesOf(db: Database, practitionerRoleId: string | undefined): Promise<string[]> {
-  const role = await readPractitionerRole(db, practitionerRoleId);
+function rolesOf(role: PractitionerRole | undefined): string[] {
   return (role?.code ?? []).flatMap((concept) => concept.coding ?? []).filter((coding) => coding.system === ROLE_SYSTEM && coding.code).map((coding) => coding.code!);
 }

@@ -27,6 +27,8 @@ export interface AccessTokenRecord extends TokenGrant {
   /** For a user's token: the account is active and so are its PractitionerRole and organization. */
   userActive: boolean;
   practitionerRoleId?: string;
+  /** A backend client's registered organization. */
+  clientOrganizationId?: string;
 }
 
 export const ACCESS_TOKEN_SECONDS = { user: 3600, backend: 300 };
@@ -59,11 +61,12 @@ export async function findAccessToken(db: Database, token: string): Promise<Acce
     client_active: boolean;
     user_active: boolean;
     practitioner_role_id: string | null;
+    organization_id: string | null;
   }>(
     `SELECT t.grant_id, t.client_id, t.user_id, t.session_hash, t.scope, t.context, t.auth_time, t.expires_at,
             coalesce(c.active, false) AND ${organizationActive('c.organization_id')} AS client_active,
             t.user_id IS NULL OR (coalesce(u.active, false) AND ${roleActive('u.practitioner_role_id')}) AS user_active,
-            u.practitioner_role_id
+            u.practitioner_role_id, c.organization_id
      FROM auth_token t
      LEFT JOIN auth_client c ON c.client_id = t.client_id
      LEFT JOIN auth_user u ON u.id = t.user_id
@@ -86,6 +89,7 @@ export async function findAccessToken(db: Database, token: string): Promise<Acce
     clientActive: row.client_active,
     userActive: row.user_active,
     practitionerRoleId: row.practitioner_role_id ?? undefined,
+    clientOrganizationId: row.organization_id ?? undefined,
   };
 }
 

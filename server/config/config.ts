@@ -34,6 +34,12 @@ export interface Config {
   clientsFile?: string;
   /** The Terms of Use every user must accept; a changed text is a new version. */
   termsFile: string;
+  /** The Organization (id) hosting the CCP service: its staff review registrations and are not held by them. */
+  hostingOrganization?: string;
+  /** How long an approved registration lasts, in days. */
+  registrationDays: number;
+  /** How long a break-the-glass override lasts, in hours (default 4). */
+  overrideHours: number;
 }
 
 export class ConfigError extends Error {
@@ -87,7 +93,15 @@ export function loadConfig(env: Env = process.env): Config {
     identityProvidersFile: env.IDENTITY_PROVIDERS_FILE?.trim() ? path.resolve(env.IDENTITY_PROVIDERS_FILE.trim()) : undefined,
     clientsFile: env.CLIENTS_FILE?.trim() ? path.resolve(env.CLIENTS_FILE.trim()) : undefined,
     termsFile: path.resolve(env.TERMS_FILE?.trim() || 'config/terms-of-use.txt'),
+    hostingOrganization: undefined,
+    registrationDays: read('REGISTRATION_DAYS', 365, integer(1, 36500)),
+    overrideHours: read('OVERRIDE_HOURS', 4, integer(1, 72)),
   };
+  const hosting = env.HOSTING_ORGANIZATION?.trim();
+  if (hosting) {
+    if (/^[A-Za-z0-9\-.]{1,64}$/.test(hosting)) config.hostingOrganization = hosting;
+    else problems.push('HOSTING_ORGANIZATION: must be the id of an Organization (1-64 of A-Z a-z 0-9 - .)');
+  }
   if (config.authDisabled && env.NODE_ENV?.trim() === 'production') {
     problems.push('AUTH_DISABLED: may not be true when NODE_ENV=production (the API would be open to anyone)');
   }

@@ -38,6 +38,11 @@ export interface FhirOptions {
   maxPageSize: number;
   /** Whether the API requires SMART access tokens: only the CapabilityStatement needs to know. */
   secured?: boolean;
+  /** The Organization (id) hosting the CCP service (server/consent: its staff are not held by registrations). */
+  hostingOrganization?: string;
+  /** Days an approved registration lasts; hours a break-the-glass override lasts. */
+  registrationDays?: number;
+  overrideHours?: number;
 }
 
 /** What interactions work with: storage, validation and the server's options. */
