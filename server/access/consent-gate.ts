@@ -1,0 +1,28 @@
+import type { AccessLevel } from '../consent/vocabulary.js';
+import type { Caller } from './caller.js';
+import type { Permission } from './scopes.js';
+
+/** What the hosting organization's configuration says about consent (FhirOptions.hostingOrganization). */
+export interface ConsentSettings {
+  hostingOrganization?: string;
+}
+
+/**
+ * Whether registrations and consent directives hold `caller` back from a patient's plan. Partners are held: a
+ * user or backend client acting for an organization other than the hosting one. Not held: the server itself
+ * (import, AUTH_DISABLED), the hosting organization's staff and services, backend clients registered without an
+ * organization (the operator registers those for the hosting organization), and administrators without an
+ * organization (the account made at first start). A user with no organization and no administrator role is held
+ * with no organization at all, so they see no plan (deny by default) unless an override lets them.
+ */
+export function isConsentHeld(caller: Caller, settings: ConsentSettings): boolean {
+  if (caller.kind === 'unrestricted' || caller.kind === 'anonymous') return false;
+  if (caller.organization !== undefined) return caller.organization !== settings.hostingOrganization;
+  if (caller.kind === 'system') return false;
+  return !caller.role?.roles.includes('administrator');
+}
+
+/** The level of access a permission needs: reading and searching need view; writing needs modify. */
+export function levelFor(permission: Permission): AccessLevel {
+  return permission === 'r' || permission === 's' ? 'view' : 'modify';
+}
