@@ -1,4 +1,5 @@
 import type { AccessLevel } from '../consent/vocabulary.js';
+import type { ConsentGate } from '../search/query/model.js';
 import type { Caller } from './caller.js';
 import type { Permission } from './scopes.js';
 
@@ -25,4 +26,13 @@ export function isConsentHeld(caller: Caller, settings: ConsentSettings): boolea
 /** The level of access a permission needs: reading and searching need view; writing needs modify. */
 export function levelFor(permission: Permission): AccessLevel {
   return permission === 'r' || permission === 's' ? 'view' : 'modify';
+}
+
+/**
+ * The consent condition the search SQL applies for `caller` exercising `permission` (server/search/sql/consent.ts),
+ * or undefined when the caller is not held by consent.
+ */
+export function consentGateFor(caller: Caller, permission: Permission, settings: ConsentSettings): ConsentGate | undefined {
+  if (!isConsentHeld(caller, settings)) return undefined;
+  return { organization: caller.organization, practitioner: caller.practitioner, level: levelFor(permission) };
 }

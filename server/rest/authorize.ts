@@ -1,4 +1,7 @@
+import { auditorRestriction } from '../access/auditor-access.js';
+import { consentGateFor, isConsentHeld } from '../access/consent-gate.js';
 import { forbidden, grantFor, requirePermission } from '../access/decide.js';
+import { isGatedType } from '../consent/vocabulary.js';
 import { rowAccess } from '../access/search-access.js';
 import { type Permission, PERMISSION_VERBS } from '../access/scopes.js';
 import { notFound } from '../fhir/outcome.js';
@@ -24,15 +27,20 @@ export async function authorize(route: Route, params: RouteParams, request: Fhir
     requirePermission(request.caller, type, access.anyOf);
     return [];
   }
+  // A partner's reach into a patient's plan depends on registrations and directives, row by row (server/consent).
+  const held = (type === '*' || isGatedType(type)) && isConsentHeld(request.caller, context.options);
   const afterWrite: Permission[] = [];
   for (const permission of access) {
     const grant = grantFor(request.caller, type, permission);
-    if (grant === 'all') continue;
+    if (grant === 'all' && !held && auditorRestriction(request.caller, type) === undefined) continue;
     if (params.id !== undefined && (permission === 'r' || permission === 'u' || permission === 'd')) {
-      // Update may create a resource that does not exist (or was deleted); one that exists must be reachable.
-      const reachable = await isReachable(type, params.id, permission, request, context);
-      if (!reachable && !(permission === 'u' && (await context.store.read(type, params.id)).kind !== 'found')) {
-        throw notFound(`${type}/${params.id} is not known`);
+      if (!(await isReachable(type, params.id, permission, request, context))) {
+        // Update may create a resource that does not exist (or was deleted); one that exists must be reachable.
+        const exists = (await context.store.read(type, params.id)).kind === 'found';
+        if (exists && permission !== 'r' && held && (await isReachable(type, params.id, 'r', request, context))) {
+          throw forbidden(`your organization's access to this patient's plan is view only: ${PERMISSION_VERBS[permission]} needs a registration at the modify level`);
+        }
+        if (exists || permission !== 'u') throw notFound(`${type}/${params.id} is not known`);
       }
       if (permission === 'u') afterWrite.push('u');
       continue;
@@ -41,7 +49,11 @@ export async function authorize(route: Route, params: RouteParams, request: Fhir
       afterWrite.push('c');
       continue;
     }
-    throw forbidden(`your access to ${type} is restricted (a patient/ scope or a scope with a query): ${PERMISSION_VERBS[permission]} is not allowed that way`);
+    throw forbidden(
+      held
+        ? `your access to ${type === '*' ? 'patients\' plans' : type} depends on patient consent and registrations, resource by resource: ${PERMISSION_VERBS[permission]} by criteria or across a type's history is not available to you; use search`
+        : `your access to ${type} is restricted (a patient/ scope or a scope with a query): ${PERMISSION_VERBS[permission]} is not allowed that way`,
+    );
   }
   return afterWrite;
 }
@@ -54,7 +66,7 @@ export async function checkWritten(type: string, response: FhirResponse, permiss
   const id = response.body?.id ?? /\/([A-Za-z0-9\-.]{1,64})\/_history\//.exec(response.headers?.Location ?? '')?.[1];
   for (const permission of permissions) {
     if (!id || !(await isReachable(type, id, permission, request, context))) {
-      throw forbidden(`your access to ${type} is restricted (a patient/ scope or a scope with a query), and the resource as written would be outside it`);
+      throw forbidden(`the resource as written would be outside your access to ${type} (a restricted scope, or a patient's plan your organization may not modify)`);
     }
   }
 }
@@ -64,6 +76,7 @@ async function isReachable(type: string, id: string, permission: Permission, req
   const reach = rowAccess(request.caller, [type], permission, context.registry, true);
   const query = parseSearch({ _id: [id] }, [type], context.registry, { defaultCount: 1, maxCount: 1 });
   query.access = reach.access;
+  query.consent = consentGateFor(request.caller, permission, context.options);
   query.total = 'none';
   const page = await context.store.search(query);
   return page.resources.length > 0;

@@ -24,6 +24,7 @@ export async function queryHistory(db: Database, query: HistoryQuery): Promise<H
   const param = (value: unknown) => `$${params.push(value)}`;
 
   if (query.resourceType) where.push(`v.resource_type = ${param(query.resourceType)}`);
+  else if (query.excludeTypes?.length) where.push(`v.resource_type <> ALL(${param(query.excludeTypes)}::text[])`);
   if (query.id) where.push(`v.id = ${param(query.id)}`);
   if (query.since) where.push(`v.last_updated >= ${param(query.since)}`);
   if (query.at) {

@@ -53,6 +53,8 @@ export interface HistoryCursor {
 
 export interface HistoryQuery {
   resourceType?: string;
+  /** For a history of every type: types left out (the audit trail). */
+  excludeTypes?: string[];
   id?: string;
   /** Versions created at or after this instant. */
   since?: Date;

@@ -61,7 +61,7 @@ async function includedBy(db: Database, query: SearchQuery, matches: Row[]): Pro
       ...query.revinclude.filter((i) => round === 0 || i.iterate).map((include) => ({ include, reverse: true })),
     ];
     for (const { include, reverse } of specs) {
-      const statement = includeStatement(include, frontier, reverse, query.includeAccess);
+      const statement = includeStatement(include, frontier, reverse, query.includeAccess, query.consent);
       const rows = await db.query<{ rid: string; resource_type: string; id: string; content: Resource }>(statement.sql, statement.params);
       for (const row of rows) {
         if (seen.has(row.rid)) continue;

@@ -16,6 +16,8 @@ const CURSOR_PARAM = '_cursor';
 export const history: Interaction = async (request, { type, id }, { store, options }) => {
   const query: HistoryQuery = {
     resourceType: type,
+    // The whole system's history leaves the audit trail out, as a search of every type does.
+    excludeTypes: type ? undefined : ['AuditEvent'],
     id,
     count: pageSize(request.query, options),
     since: parseSince(request.query._since?.[0]),

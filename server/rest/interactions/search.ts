@@ -6,6 +6,7 @@ import { RESOURCE_TYPES } from '../../fhir/resource-types.js';
 import { formatCursor, parseSearch } from '../../search/query/parse.js';
 import { linkTo } from '../paging.js';
 import type { Caller } from '../../access/caller.js';
+import { consentGateFor } from '../../access/consent-gate.js';
 import { rowAccess } from '../../access/search-access.js';
 import type { SearchParameterRegistry } from '../../search/registry.js';
 import { inReadingOrder, shapeResource } from '../representation.js';
@@ -28,6 +29,7 @@ export const search: Interaction = async (request, { type, id, member }, { store
   });
   query.compartment = compartment && { ...compartment, params: Object.fromEntries(reach.types.map((t) => [t, compartment.params[t]])) };
   query.access = reach.access;
+  query.consent = consentGateFor(request.caller, 's', options);
   if (query.include.length || query.revinclude.length) query.includeAccess = includeReach(request.caller, registry);
   if (query.ignored.length && /(^|[;,\s])handling\s*=\s*strict/.test(request.headers.prefer ?? '')) {
     throw new FhirError(
@@ -97,15 +99,25 @@ function shapingOf(query: { summary?: string; elements?: string[] }): Record<str
 function compartmentOf(type: string, id: string, member: string): NonNullable<SearchQuery['compartment']> {
   const members = R4_COMPARTMENTS[type];
   if (!members) throw notFound(`${type} does not define a compartment (compartments: ${Object.keys(R4_COMPARTMENTS).join(', ')})`);
-  if (member === '*') return { type, id, params: members };
+  if (member === '*') return { type, id, params: withoutAuditTrail(members) };
   const params = members[member];
   if (!params) throw notFound(`${member} resources are not in the ${type} compartment`);
   return { type, id, params: { [member]: params } };
 }
 
-/** `_type=Patient,Observation` for a system-level search; every type when absent. */
+/**
+ * The audit trail is the record of searches, not their subject: a search of every type leaves AuditEvents out
+ * (otherwise each search would find the records of the searches before it); `_type=AuditEvent` finds them.
+ */
+const NOT_IN_WIDE_SEARCHES = 'AuditEvent';
+
+function withoutAuditTrail<T>(members: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(members).filter(([type]) => type !== NOT_IN_WIDE_SEARCHES));
+}
+
+/** `_type=Patient,Observation` for a system-level search; every type but AuditEvent when absent. */
 function systemTypes(values: string[] | undefined): string[] {
-  if (!values?.length) return [...RESOURCE_TYPES];
+  if (!values?.length) return RESOURCE_TYPES.filter((type) => type !== NOT_IN_WIDE_SEARCHES);
   const types = values.flatMap((v) => v.split(',')).map((t) => t.trim()).filter(Boolean);
   const unknown = types.filter((t) => !(RESOURCE_TYPES as readonly string[]).includes(t));
   if (unknown.length) throw new FhirError(400, { code: 'invalid', diagnostics: `_type names unknown resource types: ${unknown.join(', ')}`, expression: ['_type'] });

@@ -1,4 +1,5 @@
 import type { Resource } from 'fhir/r4';
+import { accessRows } from '../../consent/access-rows.js';
 import type { SearchParameterRegistry } from '../registry.js';
 import { emptyIndexRows, type IndexRows, type SearchParamDefinition } from '../types.js';
 import { compositeCombinations, type CompositeContext } from './composite.js';
@@ -74,5 +75,7 @@ export function extractIndexRows(
         break;
     }
   }
+  // Who may see a patient's plan, as an active Consent states it: indexed with it, read by the access decision.
+  rows.composite.push(...accessRows(resource));
   return rows;
 }

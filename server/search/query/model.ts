@@ -107,6 +107,18 @@ export interface SearchQuery {
   access?: Record<string, AccessAlternative[]>;
   /** What `_include`/`_revinclude` may bring in: only these types, restricted like `access`. Absent: anything. */
   includeAccess?: { types: string[]; access?: Record<string, AccessAlternative[]> };
+  /**
+   * Registrations and consent directives holding a partner back (server/access/consent-gate.ts): rows of the
+   * gated types, matched, included, or reached by chains and `_has`, must be ones the partner may see.
+   */
+  consent?: ConsentGate;
+}
+
+/** A partner caller as the consent rules see it, and the level of access the request needs. */
+export interface ConsentGate {
+  organization?: string;
+  practitioner?: string;
+  level: 'view' | 'modify';
 }
 
 /** One way of seeing rows of a type: every filter holds, and the row is in the patient's compartment if given. */

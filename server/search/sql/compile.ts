@@ -2,6 +2,7 @@ import { Statement } from '../../store/statement.js';
 import type { SearchQuery } from '../query/model.js';
 import { accessConditions, compartmentCondition } from './access.js';
 import { filterCondition } from './conditions.js';
+import { consentCondition } from './consent.js';
 import { afterCursor, orderBy, orderKey, reversed } from './sort.js';
 
 export interface CompiledSearch {
@@ -27,9 +28,10 @@ function where(query: SearchQuery, sql: Statement): { conditions: string[]; type
   const conditions = [
     single ? `r.resource_type = ${type}` : `r.resource_type = ANY(${sql.param(query.resourceTypes)}::text[])`,
     'NOT r.deleted',
-    ...query.filters.map((filter) => filterCondition(filter, sql, { row: 'r', type, alias: aliases() })),
+    ...query.filters.map((filter) => filterCondition(filter, sql, { row: 'r', type, alias: aliases(), gate: query.consent })),
     ...(query.compartment ? [compartmentCondition(query.compartment, sql, 'r')] : []),
     ...accessConditions(query.access, sql, 'r'),
+    ...(query.consent ? [consentCondition(query.consent, sql, 'r')] : []),
   ];
   return { conditions, type };
 }

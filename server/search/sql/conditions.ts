@@ -1,7 +1,8 @@
 import type { Statement } from '../../store/statement.js';
 import { indexKey } from '../index-key.js';
 import { normalizeText } from '../index/normalize.js';
-import type { ChainFilter, Filter, HasFilter, ListFilter, ParsedValue, Prefix, ValueFilter } from '../query/model.js';
+import { consentCondition } from './consent.js';
+import type { ChainFilter, ConsentGate, Filter, HasFilter, ListFilter, ParsedValue, Prefix, ValueFilter } from '../query/model.js';
 import type { SearchParamType } from '../types.js';
 import { likeLiteral } from './like.js';
 
@@ -22,6 +23,8 @@ export interface RowScope {
   type: string;
   /** Gives each nested subquery its own aliases. */
   alias: () => string;
+  /** The consent rule rows reached by chains and `_has` must meet too, so a hidden row cannot be probed. */
+  gate?: ConsentGate;
 }
 
 /**
@@ -71,11 +74,11 @@ function valueFilterCondition(filter: ValueFilter, sql: Statement, { row, type }
 }
 
 /** The reference's target row (current, not deleted) must match the rest of the chain. */
-function chainCondition(filter: ChainFilter, sql: Statement, { row, type, alias }: RowScope): string {
+function chainCondition(filter: ChainFilter, sql: Statement, { row, type, alias, gate }: RowScope): string {
   const ref = alias();
   const target = alias();
   const targetType = filter.targetTypes.length === 1 ? sql.param(filter.targetTypes[0]) : `${target}.resource_type`;
-  const next = filterCondition(filter.next, sql, { row: target, type: targetType, alias });
+  const next = filterCondition(filter.next, sql, { row: target, type: targetType, alias, gate }) + gated(gate, sql, target);
   return `EXISTS (SELECT 1 FROM search_reference ${ref}
     JOIN resource ${target} ON ${target}.resource_type = ${ref}.target_type AND ${target}.id = ${ref}.target_id
     WHERE ${ref}.rid = ${row}.rid AND ${ref}.resource_type = ${type} AND ${ref}.param = ${sql.param(filter.definition.code)}
@@ -83,16 +86,20 @@ function chainCondition(filter: ChainFilter, sql: Statement, { row, type, alias 
 }
 
 /** Some current resource of the source type refers to this row through the parameter, and matches the rest. */
-function hasCondition(filter: HasFilter, sql: Statement, { row, alias }: RowScope): string {
+function hasCondition(filter: HasFilter, sql: Statement, { row, alias, gate }: RowScope): string {
   const ref = alias();
   const source = alias();
   const sourceType = sql.param(filter.sourceType);
-  const next = filterCondition(filter.next, sql, { row: source, type: sourceType, alias });
+  const next = filterCondition(filter.next, sql, { row: source, type: sourceType, alias, gate }) + gated(gate, sql, source);
   return `EXISTS (SELECT 1 FROM search_reference ${ref}
     JOIN resource ${source} ON ${source}.rid = ${ref}.rid
     WHERE ${ref}.target_type = ${row}.resource_type AND ${ref}.target_id = ${row}.id
       AND ${ref}.resource_type = ${sourceType} AND ${ref}.param = ${sql.param(filter.definition.code)}
       AND NOT ${source}.deleted AND ${next})`;
+}
+
+function gated(gate: ConsentGate | undefined, sql: Statement, row: string): string {
+  return gate ? ` AND ${consentCondition(gate, sql, row)}` : '';
 }
 
 /** The index columns a value is compared with: a table's own, or one component's columns in search_composite. */

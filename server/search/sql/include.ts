@@ -1,6 +1,7 @@
 import { Statement } from '../../store/statement.js';
 import type { Include, SearchQuery } from '../query/model.js';
 import { accessConditions } from './access.js';
+import { consentCondition } from './consent.js';
 
 /** A resource already in the Bundle, known by its row and its identity. */
 export interface Row {
@@ -18,6 +19,7 @@ export function includeStatement(
   rows: Row[],
   reverse: boolean,
   reach?: SearchQuery['includeAccess'],
+  consent?: SearchQuery['consent'],
 ): { sql: string; params: unknown[] } {
   const sql = new Statement();
   const conditions = [`i.resource_type = ${sql.param(include.sourceType)}`];
@@ -25,6 +27,7 @@ export function includeStatement(
   if (include.targetType) conditions.push(`i.target_type = ${sql.param(include.targetType)}`);
   // What the caller may not see is not brought in (the included row is `t`).
   if (reach) conditions.push(`t.resource_type = ANY(${sql.param(reach.types)}::text[])`, ...accessConditions(reach.access, sql, 't'));
+  if (consent) conditions.push(consentCondition(consent, sql, 't'));
   const select = `SELECT DISTINCT t.rid::text AS rid, t.resource_type, t.id, t.content`;
   if (!reverse) {
     const sources = rows.filter((r) => r.resourceType === include.sourceType).map((r) => r.rid);
