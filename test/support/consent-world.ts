@@ -1,0 +1,611 @@
+import fc from 'fast-check';
+import type {
+  Bundle,
+  CarePlan,
+  CareTeam,
+  CodeableConcept,
+  Coding,
+  Condition,
+  Consent,
+  ConsentProvision,
+  DocumentReference,
+  FhirResource,
+  Goal,
+  Observation,
+  Period,
+  Provenance,
+  Reference,
+  Resource,
+  Task,
+} from 'fhir/r4';
+import type { Caller } from '../../server/access/caller.js';
+import { roleRights } from '../../server/access/roles.js';
+import { parseResourceScope, type ResourceScope } from '../../server/access/scopes.js';
+import {
+  ACT_CODE,
+  CONSENT_ACTION,
+  CONSENT_CATEGORY,
+  CONSENT_SCOPE,
+  DIRECTIVE_CODE,
+  GATED_TYPES,
+  MODIFY_ACTION,
+  OVERRIDE_CODE,
+  OVERRIDE_REASON,
+  PARTICIPATION_TYPE,
+  PRIVACY_SCOPE,
+  RECIPIENT_ROLE,
+  REGISTRATION_CODE,
+  VIEW_ACTION,
+} from '../../server/consent/vocabulary.js';
+
+/*
+ * Random worlds of organizations, practitioners, patients, their plans and their Consents, for the property-based
+ * test of the consent access decision (test/consent/access-property.test.ts), and an independent model of who
+ * may see what in them. The model is written from the rules in the issue and server/consent/vocabulary.ts, not
+ * from the server's code: it reads the generated resources themselves, as JSON, with the FHIRPath of each
+ * search parameter that names a row's patients worked out by hand.
+ */
+
+// ---------------------------------------------------------------------------------------------------------
+// The abstract world fast-check generates. Indexes into organizations, practitioners and patients are taken
+// modulo their counts when the world is built, so every generated value is meaningful and shrinks freely.
+
+export type PeriodKind = 'open' | 'current' | 'expired' | 'future' | 'until-later' | 'from-earlier' | 'ended';
+export type ConsentStatus = Consent['status'];
+export type ActorSpec = { org: number } | { practitioner: number };
+
+export type ConsentSpec =
+  | { kind: 'registration'; patient: number; status: ConsentStatus; org: number; actions: string[]; period: PeriodKind }
+  | {
+      kind: 'deny';
+      patient: number;
+      status: ConsentStatus;
+      /** Empty: the directive withholds the plan from everyone. */
+      actors: ActorSpec[];
+      /** Nested permit provisions: those actors stay allowed. */
+      exceptions: ActorSpec[];
+      period: PeriodKind;
+      /** Only patient-privacy Consents are directives; a treatment-scope deny is a distractor. */
+      scope: 'patient-privacy' | 'treatment';
+    }
+  | { kind: 'permit-with-denies'; patient: number; status: ConsentStatus; denies: { actors: ActorSpec[]; period: PeriodKind }[] }
+  | { kind: 'override'; patient: number; status: ConsentStatus; practitioner: number; period: PeriodKind };
+
+export interface PatientSpec {
+  gender: 'female' | 'male';
+  /** performer: another patient named as an activity's performer; goalOf: whose first Goal the plan names. */
+  carePlans: { status: 'active' | 'completed' | 'draft'; performer: number | null; goalOf: number | null }[];
+  goals: number;
+  conditions: { asserter: number | null }[];
+  careTeams: { participant: number | null }[];
+  tasks: number;
+  /** Targets: the patient's first CarePlan (when there is one) and/or the Patient itself. */
+  provenance: { plan: boolean; patient: boolean }[];
+  documents: { author: number | null }[];
+  observations: number;
+}
+
+export type NoPatientType = 'Task' | 'Provenance' | 'DocumentReference' | 'CareTeam' | 'Goal';
+
+export type CallerSpec =
+  | { kind: 'practitioner'; practitioner: number }
+  | { kind: 'org-user'; org: number }
+  | { kind: 'bare-user' }
+  | { kind: 'hosting-user' }
+  | { kind: 'administrator' }
+  | { kind: 'system'; org: number };
+
+export interface WorldSpec {
+  /** Organization 0 hosts the service. */
+  organizations: number;
+  /** Each practitioner's PractitionerRole organization, or null for none. */
+  practitioners: (number | null)[];
+  patients: PatientSpec[];
+  noPatientRows: NoPatientType[];
+  consents: ConsentSpec[];
+  callers: CallerSpec[];
+}
+
+const index = fc.nat({ max: 4 });
+const otherPatient = fc.option(index, { nil: null, freq: 2 });
+const weighted = <T>(...items: [number, T][]): fc.Arbitrary<T> =>
+  fc.oneof(...items.map(([weight, value]) => ({ weight, arbitrary: fc.constant(value) })));
+
+const status = weighted<ConsentStatus>([6, 'active'], [1, 'proposed'], [1, 'inactive'], [1, 'rejected'], [1, 'entered-in-error']);
+const period = weighted<PeriodKind>([5, 'current'], [2, 'open'], [1, 'expired'], [1, 'future'], [1, 'until-later'], [1, 'from-earlier'], [1, 'ended']);
+const actor: fc.Arbitrary<ActorSpec> = fc.oneof(fc.record({ org: index }), fc.record({ practitioner: index }));
+
+const consentSpec: fc.Arbitrary<ConsentSpec> = fc.oneof(
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      kind: fc.constant('registration' as const),
+      patient: index,
+      status,
+      org: index,
+      actions: weighted([4, [VIEW_ACTION]], [3, [VIEW_ACTION, MODIFY_ACTION]], [1, [MODIFY_ACTION]], [1, [] as string[]]),
+      period,
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('deny' as const),
+      patient: index,
+      status,
+      actors: fc.array(actor, { maxLength: 2 }),
+      exceptions: fc.array(actor, { maxLength: 2 }),
+      period,
+      scope: weighted<'patient-privacy' | 'treatment'>([5, 'patient-privacy'], [1, 'treatment']),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('permit-with-denies' as const),
+      patient: index,
+      status,
+      denies: fc.array(fc.record({ actors: fc.array(actor, { minLength: 1, maxLength: 2 }), period }), { minLength: 1, maxLength: 2 }),
+    }),
+  },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('override' as const), patient: index, status, practitioner: index, period }) },
+);
+
+const patientSpec: fc.Arbitrary<PatientSpec> = fc.record({
+  gender: fc.constantFrom('female' as const, 'male' as const),
+  carePlans: fc.array(
+    fc.record({ status: fc.constantFrom('active' as const, 'completed' as const, 'draft' as const), performer: otherPatient, goalOf: fc.option(index, { nil: null }) }),
+    { maxLength: 2 },
+  ),
+  goals: fc.nat({ max: 2 }),
+  conditions: fc.array(fc.record({ asserter: otherPatient }), { maxLength: 1 }),
+  careTeams: fc.array(fc.record({ participant: otherPatient }), { maxLength: 1 }),
+  tasks: fc.nat({ max: 1 }),
+  provenance: fc.array(fc.record({ plan: fc.boolean(), patient: fc.boolean() }), { maxLength: 1 }),
+  documents: fc.array(fc.record({ author: otherPatient }), { maxLength: 1 }),
+  observations: fc.nat({ max: 1 }),
+});
+
+const callerSpec: fc.Arbitrary<CallerSpec> = fc.oneof(
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('practitioner' as const), practitioner: index }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('org-user' as const), org: index }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('bare-user' as const) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('hosting-user' as const) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('administrator' as const) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('system' as const), org: index }) },
+);
+
+export const worldSpec: fc.Arbitrary<WorldSpec> = fc.record({
+  organizations: fc.integer({ min: 2, max: 4 }),
+  practitioners: fc.array(fc.option(index, { nil: null, freq: 4 }), { minLength: 3, maxLength: 5 }),
+  patients: fc.array(patientSpec, { minLength: 2, maxLength: 4 }),
+  noPatientRows: fc.array(fc.constantFrom<NoPatientType>('Task', 'Provenance', 'DocumentReference', 'CareTeam', 'Goal'), { minLength: 1, maxLength: 3 }),
+  consents: fc.array(consentSpec, { minLength: 4, maxLength: 14 }),
+  callers: fc.array(callerSpec, { minLength: 2, maxLength: 3 }),
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// The world as resources.
+
+export const WORLD_TAG_SYSTEM = 'http://ccp-exchange.org/test/consent-world';
+const DAY = 24 * 3600 * 1000;
+
+export interface World {
+  /** Every id starts with it, and every resource carries it as a meta.tag code (WORLD_TAG_SYSTEM). */
+  prefix: string;
+  now: number;
+  hostingOrganization: string;
+  organizations: string[];
+  /** Practitioner id → the organization of their PractitionerRole, if any. */
+  practitioners: { id: string; organization?: string }[];
+  patients: string[];
+  /** Everything written, in writing order. */
+  resources: Resource[];
+  consents: Consent[];
+  /** Named callers to check, the unrestricted one (the server itself) among them. */
+  callers: { label: string; caller: Caller }[];
+}
+
+const ref = (type: string, id: string): Reference => ({ reference: `${type}/${id}` });
+const concept = (system: string, code: string): CodeableConcept => ({ coding: [{ system, code }] });
+
+function periodOf(kind: PeriodKind, now: number): Period | undefined {
+  const at = (days: number) => new Date(now + days * DAY).toISOString();
+  switch (kind) {
+    case 'open':
+      return undefined;
+    case 'current':
+      return { start: at(-10), end: at(10) };
+    case 'expired':
+      return { start: at(-20), end: at(-10) };
+    case 'future':
+      return { start: at(10), end: at(20) };
+    case 'until-later':
+      return { end: at(10) };
+    case 'from-earlier':
+      return { start: at(-10) };
+    case 'ended':
+      return { end: at(-1) };
+  }
+}
+
+const USER_SCOPES: ResourceScope[] = [parseResourceScope('user/*.cruds')!];
+const SYSTEM_SCOPES: ResourceScope[] = [parseResourceScope('system/*.cruds')!];
+
+/** The resources and callers of `spec`, with ids under `prefix` and periods around `now`. */
+export function buildWorld(spec: WorldSpec, prefix: string, now: number): World {
+  const tag = { tag: [{ system: WORLD_TAG_SYSTEM, code: prefix }] };
+  const resources: Resource[] = [];
+  const add = <T extends Resource>(resource: T): T => {
+    resources.push({ ...resource, meta: tag });
+    return resource;
+  };
+  const organizations = Array.from({ length: spec.organizations }, (_, i) => `${prefix}-org${i}`);
+  const org = (i: number) => organizations[i % organizations.length];
+  for (const [i, id] of organizations.entries()) add({ resourceType: 'Organization', id, name: `Organization ${i}` });
+
+  const practitioners = spec.practitioners.map((roleOrg, i) => ({ id: `${prefix}-pr${i}`, organization: roleOrg === null ? undefined : org(roleOrg) }));
+  const practitioner = (i: number) => practitioners[i % practitioners.length].id;
+  for (const p of practitioners) {
+    add({ resourceType: 'Practitioner', id: p.id });
+    if (p.organization) add({ resourceType: 'PractitionerRole', id: `${p.id}-role`, practitioner: ref('Practitioner', p.id), organization: ref('Organization', p.organization) });
+  }
+
+  const patients = spec.patients.map((_, i) => `${prefix}-pat${i}`);
+  const patient = (i: number) => patients[i % patients.length];
+  for (const [i, p] of spec.patients.entries()) add({ resourceType: 'Patient', id: patients[i], gender: p.gender });
+
+  // Goals first: plans name them.
+  const goalsOf = spec.patients.map((p, i) =>
+    Array.from({ length: p.goals }, (_, g) =>
+      add<Goal>({ resourceType: 'Goal', id: `${patients[i]}-goal${g}`, lifecycleStatus: 'active', description: { text: 'walk daily' }, subject: ref('Patient', patients[i]) }),
+    ),
+  );
+  for (const [i, p] of spec.patients.entries()) {
+    const pid = patients[i];
+    const plans = p.carePlans.map((plan, c) => {
+      const goal = plan.goalOf === null ? undefined : goalsOf[plan.goalOf % patients.length][0];
+      return add<CarePlan>({
+        resourceType: 'CarePlan',
+        id: `${pid}-plan${c}`,
+        status: plan.status,
+        intent: 'plan',
+        subject: ref('Patient', pid),
+        ...(goal ? { goal: [ref('Goal', goal.id!)] } : {}),
+        ...(plan.performer !== null ? { activity: [{ detail: { status: 'in-progress', performer: [ref('Patient', patient(plan.performer))] } }] } : {}),
+      });
+    });
+    p.conditions.forEach((c, n) =>
+      add<Condition>({
+        resourceType: 'Condition',
+        id: `${pid}-cond${n}`,
+        subject: ref('Patient', pid),
+        code: { text: 'diabetes' },
+        ...(c.asserter !== null ? { asserter: ref('Patient', patient(c.asserter)) } : {}),
+      }),
+    );
+    p.careTeams.forEach((t, n) =>
+      add<CareTeam>({
+        resourceType: 'CareTeam',
+        id: `${pid}-team${n}`,
+        subject: ref('Patient', pid),
+        participant: [{ member: ref('Practitioner', practitioner(n)) }, ...(t.participant !== null ? [{ member: ref('Patient', patient(t.participant)) }] : [])],
+      }),
+    );
+    for (let n = 0; n < p.tasks; n++) {
+      add<Task>({ resourceType: 'Task', id: `${pid}-task${n}`, status: 'requested', intent: 'order', for: ref('Patient', pid) });
+    }
+    p.provenance.forEach((v, n) => {
+      const plan = v.plan && plans.length ? [ref('CarePlan', plans[0].id!)] : [];
+      // Targeting the plan alone names no patient (Provenance.patient is target.where(resolve() is Patient)).
+      const target = [...plan, ...(v.patient || !plan.length ? [ref('Patient', pid)] : [])];
+      add<Provenance>({ resourceType: 'Provenance', id: `${pid}-prov${n}`, target, recorded: new Date(now).toISOString(), agent: [{ who: ref('Organization', org(0)) }] });
+    });
+    p.documents.forEach((d, n) =>
+      add<DocumentReference>({
+        resourceType: 'DocumentReference',
+        id: `${pid}-doc${n}`,
+        status: 'current',
+        subject: ref('Patient', pid),
+        content: [{ attachment: { contentType: 'text/plain', data: 'bm90ZQ==' } }],
+        ...(d.author !== null ? { author: [ref('Patient', patient(d.author))] } : {}),
+      }),
+    );
+    for (let n = 0; n < p.observations; n++) {
+      add<Observation>({ resourceType: 'Observation', id: `${pid}-obs${n}`, status: 'final', code: { text: 'weight' }, subject: ref('Patient', pid) });
+    }
+  }
+
+  // Rows of gated types that name no patient: a held caller never sees them.
+  spec.noPatientRows.forEach((type, n) => {
+    const id = `${prefix}-nopat${n}`;
+    switch (type) {
+      case 'Task':
+        add<Task>({ resourceType: 'Task', id, status: 'requested', intent: 'order', focus: ref('Organization', org(1)) });
+        break;
+      case 'Provenance':
+        add<Provenance>({ resourceType: 'Provenance', id, target: [ref('Organization', org(1))], recorded: new Date(now).toISOString(), agent: [{ who: ref('Organization', org(0)) }] });
+        break;
+      case 'DocumentReference':
+        add<DocumentReference>({ resourceType: 'DocumentReference', id, status: 'current', content: [{ attachment: { contentType: 'text/plain', data: 'bm90ZQ==' } }] });
+        break;
+      case 'CareTeam':
+        add<CareTeam>({ resourceType: 'CareTeam', id, participant: [{ member: ref('Practitioner', practitioner(0)) }] });
+        break;
+      case 'Goal':
+        add<Goal>({ resourceType: 'Goal', id, lifecycleStatus: 'active', description: { text: 'reduce wait times' }, subject: ref('Organization', org(1)) });
+        break;
+    }
+  });
+
+  const actorRef = (a: ActorSpec): Reference => ('org' in a ? ref('Organization', org(a.org)) : ref('Practitioner', practitioner(a.practitioner)));
+  const actors = (list: ActorSpec[]) => list.map((a) => ({ role: concept(PARTICIPATION_TYPE, 'PRCP'), reference: actorRef(a) }));
+  const consents = spec.consents.map((c, n) => add<Consent>(consentOf(c, `${prefix}-consent${n}`, patient(c.patient), now, { org, practitioner, actors })));
+
+  const held = (role: string[], organization?: string, practitionerId?: string, label = ''): { label: string; caller: Caller } => ({
+    label,
+    caller: {
+      kind: 'user',
+      userId: `${prefix}-user-${label}`,
+      scopes: USER_SCOPES,
+      role: roleRights(role),
+      ...(organization ? { organization } : {}),
+      ...(practitionerId ? { practitioner: practitionerId } : {}),
+    },
+  });
+  const callers = [
+    { label: 'unrestricted', caller: { kind: 'unrestricted', scopes: [] } as Caller },
+    ...spec.callers.map((c, n) => {
+      switch (c.kind) {
+        case 'practitioner': {
+          const p = practitioners[c.practitioner % practitioners.length];
+          return held(['contributor'], p.organization, p.id, `${n}-practitioner ${p.id}${p.organization ? ` of ${p.organization}` : ' without organization'}`);
+        }
+        case 'org-user':
+          return held(['contributor'], org(c.org), undefined, `${n}-user of ${org(c.org)}`);
+        case 'bare-user':
+          return held(['contributor'], undefined, undefined, `${n}-user without organization or practitioner`);
+        case 'hosting-user':
+          return held(['coordinator'], organizations[0], undefined, `${n}-hosting coordinator`);
+        case 'administrator':
+          return held(['administrator'], undefined, undefined, `${n}-administrator without organization`);
+        case 'system': {
+          // A partner's backend client: any organization but the hosting one.
+          const partner = organizations[1 + (c.org % (organizations.length - 1))];
+          return {
+            label: `${n}-system of ${partner}`,
+            caller: { kind: 'system', clientId: `${prefix}-client${n}`, scopes: SYSTEM_SCOPES, organization: partner } as Caller,
+          };
+        }
+      }
+    }),
+  ];
+  return { prefix, now, hostingOrganization: organizations[0], organizations, practitioners, patients, resources, consents, callers };
+}
+
+interface Namers {
+  org(i: number): string;
+  practitioner(i: number): string;
+  actors(list: ActorSpec[]): NonNullable<ConsentProvision['actor']>;
+}
+
+function consentOf(spec: ConsentSpec, id: string, patientId: string, now: number, names: Namers): Consent {
+  const base = { resourceType: 'Consent' as const, id, status: spec.status, patient: ref('Patient', patientId), dateTime: new Date(now).toISOString() };
+  const privacy = concept(CONSENT_SCOPE, PRIVACY_SCOPE);
+  const withPeriod = (kind: PeriodKind) => {
+    const p = periodOf(kind, now);
+    return p ? { period: p } : {};
+  };
+  switch (spec.kind) {
+    case 'registration':
+      return {
+        ...base,
+        scope: privacy,
+        category: [concept(CONSENT_CATEGORY, REGISTRATION_CODE)],
+        policyRule: concept(ACT_CODE, 'OPTIN'),
+        provision: {
+          type: 'permit',
+          ...withPeriod(spec.period),
+          actor: [{ role: concept(PARTICIPATION_TYPE, RECIPIENT_ROLE), reference: ref('Organization', names.org(spec.org)) }],
+          ...(spec.actions.length ? { action: spec.actions.map((code) => concept(CONSENT_ACTION, code)) } : {}),
+        },
+      };
+    case 'deny':
+      return {
+        ...base,
+        scope: spec.scope === 'patient-privacy' ? privacy : concept(CONSENT_SCOPE, 'treatment'),
+        category: [concept(CONSENT_CATEGORY, DIRECTIVE_CODE)],
+        policyRule: concept(ACT_CODE, 'OPTOUT'),
+        provision: {
+          type: 'deny',
+          ...withPeriod(spec.period),
+          ...(spec.actors.length ? { actor: names.actors(spec.actors) } : {}),
+          // Exceptions carry no period of their own, so whether theirs would count is never in question.
+          ...(spec.exceptions.length ? { provision: spec.exceptions.map((e) => ({ type: 'permit' as const, actor: names.actors([e]) })) } : {}),
+        },
+      };
+    case 'permit-with-denies':
+      return {
+        ...base,
+        scope: privacy,
+        category: [concept(CONSENT_CATEGORY, DIRECTIVE_CODE)],
+        policyRule: concept(ACT_CODE, 'OPTIN'),
+        provision: { type: 'permit', provision: spec.denies.map((d) => ({ type: 'deny' as const, ...withPeriod(d.period), actor: names.actors(d.actors) })) },
+      };
+    case 'override':
+      return {
+        ...base,
+        scope: privacy,
+        category: [concept(ACT_CODE, OVERRIDE_CODE)],
+        policyRule: concept(ACT_CODE, 'OPTIN'),
+        provision: {
+          type: 'permit',
+          ...withPeriod(spec.period),
+          actor: [{ role: concept(PARTICIPATION_TYPE, 'PROV'), reference: ref('Practitioner', names.practitioner(spec.practitioner)) }],
+          purpose: [{ system: OVERRIDE_REASON, code: 'risk-of-harm' }],
+        },
+      };
+  }
+}
+
+/** One transaction Bundle that writes the whole world with the ids chosen above. */
+export function worldTransaction(world: World): Bundle {
+  return {
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: world.resources.map((resource) => ({ resource, request: { method: 'PUT', url: `${resource.resourceType}/${resource.id}` } })),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The model: who may see which row, from the rules alone.
+
+const GATED: readonly string[] = GATED_TYPES;
+
+function patientIds(refs: (Reference | undefined)[]): string[] {
+  return refs.flatMap((r) => (r?.reference?.startsWith('Patient/') ? [r.reference.slice('Patient/'.length)] : []));
+}
+
+/**
+ * The patients a row of a gated type belongs to: its Patient references through the search parameters of
+ * PATIENT_PARAMS, whose FHIRPath (R4) is: CarePlan.subject and CarePlan.activity.detail.performer;
+ * Goal.subject; CareTeam.subject and CareTeam.participant.member; Condition.subject and Condition.asserter;
+ * Task.for; DocumentReference.subject and DocumentReference.author; Consent.patient; Provenance.target.
+ */
+export function patientsOf(row: Resource): string[] {
+  const resource = row as FhirResource;
+  const ids = (() => {
+    switch (resource.resourceType) {
+      case 'CarePlan':
+        return patientIds([resource.subject, ...(resource.activity ?? []).flatMap((a) => a.detail?.performer ?? [])]);
+      case 'Goal':
+        return patientIds([resource.subject]);
+      case 'CareTeam':
+        return patientIds([resource.subject, ...(resource.participant ?? []).map((p) => p.member)]);
+      case 'Condition':
+        return patientIds([resource.subject, resource.asserter]);
+      case 'Task':
+        return patientIds([resource.for]);
+      case 'DocumentReference':
+        return patientIds([resource.subject, ...(resource.author ?? [])]);
+      case 'Consent':
+        return patientIds([resource.patient]);
+      case 'Provenance':
+        return patientIds(resource.target);
+      default:
+        return [];
+    }
+  })();
+  return [...new Set(ids)];
+}
+
+/**
+ * The patients whose R4 Patient compartment holds `resource` (CompartmentDefinition patient): the same
+ * elements as patientsOf for the gated types but Task (outside the compartment), and Observation.subject and
+ * performer. A Patient is in its own compartment (docs/SEARCH.md), and in others through Patient.link, which
+ * the worlds never use.
+ */
+export function compartmentsOf(row: Resource): string[] {
+  const resource = row as FhirResource;
+  if (resource.resourceType === 'Patient') return [resource.id!];
+  if (resource.resourceType === 'Task') return [];
+  if (resource.resourceType === 'Observation') return [...new Set(patientIds([resource.subject, ...(resource.performer ?? [])]))];
+  return patientsOf(resource);
+}
+
+function contains(period: Period | undefined, now: number): boolean {
+  if (period?.start !== undefined && Date.parse(period.start) > now) return false;
+  if (period?.end !== undefined && Date.parse(period.end) < now) return false;
+  return true;
+}
+
+const hasCode = (concepts: CodeableConcept[] | undefined, system: string, code: string): boolean =>
+  (concepts ?? []).some((c) => (c.coding ?? []).some((coding: Coding) => coding.system === system && coding.code === code));
+
+/** Whether `actors` name Organization/O or Practitioner/U. */
+function names(actors: ConsentProvision['actor'], organization: string | undefined, practitioner: string | undefined): boolean {
+  return (actors ?? []).some(
+    (a) => (organization !== undefined && a.reference.reference === `Organization/${organization}`) || (practitioner !== undefined && a.reference.reference === `Practitioner/${practitioner}`),
+  );
+}
+
+const isRegistration = (c: Consent) => hasCode(c.category, CONSENT_CATEGORY, REGISTRATION_CODE);
+const isOverride = (c: Consent) => hasCode(c.category, ACT_CODE, OVERRIDE_CODE);
+const about = (c: Consent, patient: string) => c.status === 'active' && c.patient?.reference === `Patient/${patient}`;
+
+export function registered(world: World, patient: string, organization: string | undefined): boolean {
+  if (organization === undefined) return false;
+  return world.consents.some(
+    (c) =>
+      about(c, patient) &&
+      isRegistration(c) &&
+      c.provision?.type === 'permit' &&
+      names(c.provision.actor, organization, undefined) &&
+      contains(c.provision.period, world.now) &&
+      (hasCode(c.provision.action, CONSENT_ACTION, VIEW_ACTION) || hasCode(c.provision.action, CONSENT_ACTION, MODIFY_ACTION)),
+  );
+}
+
+export function denied(world: World, patient: string, organization: string | undefined, practitioner: string | undefined): boolean {
+  return world.consents.some((c) => {
+    if (!about(c, patient) || isRegistration(c) || isOverride(c) || !hasCode([c.scope], CONSENT_SCOPE, PRIVACY_SCOPE)) return false;
+    const top = c.provision;
+    if (top?.type === 'deny') {
+      if (!contains(top.period, world.now)) return false;
+      const everyone = !(top.actor ?? []).length;
+      if (!everyone && !names(top.actor, organization, practitioner)) return false;
+      return !(top.provision ?? []).some((nested) => nested.type === 'permit' && names(nested.actor, organization, practitioner));
+    }
+    if (top?.type === 'permit') {
+      return (top.provision ?? []).some((nested) => nested.type === 'deny' && contains(nested.period, world.now) && names(nested.actor, organization, practitioner));
+    }
+    return false;
+  });
+}
+
+export function overridden(world: World, patient: string, practitioner: string | undefined): boolean {
+  if (practitioner === undefined) return false;
+  return world.consents.some(
+    (c) =>
+      about(c, patient) &&
+      isOverride(c) &&
+      c.provision?.type === 'permit' &&
+      names(c.provision.actor, undefined, practitioner) &&
+      contains(c.provision.period, world.now),
+  );
+}
+
+/** isConsentHeld's documented rule, restated: partners are held, the server and the hosting organization are not. */
+export function held(caller: Caller, hostingOrganization: string): boolean {
+  if (caller.kind === 'unrestricted' || caller.kind === 'anonymous') return false;
+  if (caller.organization !== undefined) return caller.organization !== hostingOrganization;
+  if (caller.kind === 'system') return false;
+  return !(caller.role?.roles ?? []).includes('administrator');
+}
+
+/** Whether `caller` may see `resource` (scopes and role allow everything the worlds hold; only consent filters). */
+export function visible(world: World, caller: Caller, resource: Resource): boolean {
+  if (!GATED.includes(resource.resourceType) || !held(caller, world.hostingOrganization)) return true;
+  const patients = patientsOf(resource);
+  const { organization, practitioner } = caller;
+  return (
+    patients.length > 0 &&
+    patients.every((p) => (registered(world, p, organization) && !denied(world, p, organization, practitioner)) || overridden(world, p, practitioner))
+  );
+}
+
+export const key = (resource: Resource): string => `${resource.resourceType}/${resource.id}`;
+
+/** The world's Consents in one line each, for failure messages: `consent3 pat0 active deny [everyone] except [pr1] 2026-…..` */
+export function describeConsents(world: World): string[] {
+  const short = (reference: string | undefined) => reference?.split('/')[1]?.slice(world.prefix.length + 1) ?? '?';
+  const actors = (list: ConsentProvision['actor']) => `[${(list ?? []).map((a) => short(a.reference.reference)).join(',') || 'everyone'}]`;
+  const when = (p: Period | undefined) => (p ? `${p.start?.slice(0, 10) ?? '…'}..${p.end?.slice(0, 10) ?? '…'}` : 'open');
+  return world.consents.map((c) => {
+    const kind = isRegistration(c) ? 'registration' : isOverride(c) ? 'override' : `directive(${c.scope.coding?.[0]?.code})`;
+    const p = c.provision;
+    const nested = (p?.provision ?? []).map((n) => ` ${n.type} ${actors(n.actor)} ${when(n.period)}`).join(';');
+    const actions = (p?.action ?? []).map((a) => a.coding?.[0]?.code).join('+');
+    return `${short(`Consent/${c.id}`)} ${short(c.patient?.reference)} ${c.status} ${kind} ${p?.type} ${actors(p?.actor)} ${when(p?.period)}${actions ? ` ${actions}` : ''}${nested ? ` {${nested} }` : ''}`;
+  });
+}
