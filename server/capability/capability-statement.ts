@@ -4,6 +4,7 @@ import type { SearchParameterRegistry } from '../search/registry.js';
 import { RESOURCE_TYPES } from '../fhir/resource-types.js';
 import { SOFTWARE } from '../version.js';
 import type { Declared } from '../rest/routes.js';
+import { operationsOf } from './operations.js';
 
 export interface CapabilityInput {
   /** What the route table serves. */
@@ -36,7 +37,7 @@ export function capabilityStatement({ declared, allowUpdateCreate, allowMultiple
     conditionalRead: 'full-support',
     conditionalUpdate: true,
     conditionalDelete: allowMultipleDelete ? 'multiple' : 'single',
-    operation: [{ name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' }],
+    operation: operationsOf(type, declared),
     ...(typeCodes.includes('search-type') ? { searchParam: searchParams(registry, type) } : {}),
   }));
 

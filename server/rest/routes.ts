@@ -9,13 +9,20 @@ import { read, vread } from './interactions/read.js';
 import { search } from './interactions/search.js';
 import { update } from './interactions/update.js';
 import { validate } from './interactions/validate.js';
+import { approve } from '../consent/operations/approve.js';
+import { ccpDisengage } from '../consent/operations/disengage.js';
+import { override } from '../consent/operations/override.js';
+import { ccpRegister } from '../consent/operations/register.js';
+import { reject } from '../consent/operations/reject.js';
 import type { Permission } from '../access/scopes.js';
 import type { FhirContext, FhirResponse, Interaction } from './types.js';
 
 /** The CapabilityStatement code of an interaction, at the level it is declared. */
 export type Declared =
   | { level: 'type'; code: 'read' | 'vread' | 'update' | 'patch' | 'delete' | 'history-instance' | 'history-type' | 'create' | 'search-type' }
-  | { level: 'system'; code: 'history-system' | 'search-system' | 'transaction' | 'batch' };
+  | { level: 'system'; code: 'history-system' | 'search-system' | 'transaction' | 'batch' }
+  /** A custom operation on instances of `type`, defined in conformance/operations/[name].json. */
+  | { level: 'operation'; type: string; name: string };
 
 /**
  * What a route needs from the caller (server/access), checked by the router before the interaction runs:
@@ -75,6 +82,22 @@ export const ROUTES: Route[] = [
   },
   { method: 'GET', pattern: [':type', ':id', ':member'], access: 'interaction', interaction: search },
   { method: 'GET', pattern: [':type', ':id', '_history', ':vid'], access: ['r'], interaction: vread, declared: { level: 'type', code: 'vread' } },
+  // Registration, review, disengagement and override (server/consent/operations): each decides who may.
+  ...(
+    [
+      ['Patient', 'ccp-register', ccpRegister],
+      ['Patient', 'ccp-disengage', ccpDisengage],
+      ['Patient', 'override', override],
+      ['Task', 'approve', approve],
+      ['Task', 'reject', reject],
+    ] as const
+  ).map(([type, name, interaction]): Route => ({
+    method: 'POST',
+    pattern: [type, ':id', `$${name}`],
+    access: 'interaction',
+    interaction,
+    declared: { level: 'operation', type, name },
+  })),
 ];
 
 /** `GET [base]/metadata`: the CapabilityStatement, generated from the table above. */
