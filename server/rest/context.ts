@@ -1,3 +1,4 @@
+import { AuditLog } from '../audit/audit-log.js';
 import type { SearchParameterRegistry } from '../search/registry.js';
 import type { Database } from '../store/database.js';
 import { type Indexer, SqlResourceStore } from '../store/sql-resource-store.js';
@@ -12,5 +13,5 @@ export function createFhirContext(
   index: Indexer,
   options: FhirOptions,
 ): FhirContext {
-  return { store: new SqlResourceStore(db, index), schema, registry, options };
+  return { store: new SqlResourceStore(db, index), schema, registry, options, auditLog: new AuditLog(db) };
 }

@@ -1,14 +1,41 @@
+import { audited } from '../audit/audited.js';
+import { auditedInteraction } from '../audit/interaction.js';
 import { FhirError, notFound } from '../fhir/outcome.js';
+import { AUDIT_EVENT } from '../store/audit-chain.js';
 import { isResourceType, isValidId } from '../fhir/resource-types.js';
 import { authorize, checkWritten } from './authorize.js';
 import { ROUTES, type Route } from './routes.js';
 import type { FhirContext, FhirRequest, FhirResponse, RouteParams } from './types.js';
 
 /**
- * Dispatches a FHIR request to its interaction. Callable without any HTTP server (tests do): failures come
+ * Dispatches a FHIR request to its interaction, and records it in the audit trail (server/audit): every request
+ * but the public ones (the CapabilityStatement) gets exactly one AuditEvent, failures included. A Bundle's entries
+ * come back through here while the Bundle's own request is being recorded (`context.auditing`): they add what they
+ * touched to its event instead of getting their own. Callable without any HTTP server (tests do): failures come
  * back as FhirErrors, which the transport turns into OperationOutcome responses.
  */
 export async function handleFhirRequest(request: FhirRequest, context: FhirContext): Promise<FhirResponse> {
+  if (context.auditing) {
+    const touched = context.auditing;
+    const { route, params } = resolve(request);
+    const response = await dispatch(route, params, request, context);
+    touched.add(response, auditedInteraction(request.method, route.pattern, request).subtype, request.path);
+    return response;
+  }
+  let resolved: { route: Route; params: RouteParams };
+  try {
+    resolved = resolve(request);
+  } catch (error) {
+    return audited({ request, interaction: auditedInteraction(request.method, undefined, request), run: () => Promise.reject(error) }, context);
+  }
+  const { route, params } = resolved;
+  if (route.access === 'public') return route.interaction(request, params, context);
+  const interaction = auditedInteraction(request.method, route.pattern, request);
+  return audited({ request, interaction, params, run: (inner) => dispatch(route, params, request, inner) }, context);
+}
+
+/** The route of a request and its parameters, or the 404/405 FhirError it gets. */
+function resolve(request: FhirRequest): { route: Route; params: RouteParams } {
   const segments = request.path.split('/').filter(Boolean).map(decodeSegment);
   const matches = ROUTES.map((route) => ({ route, params: match(route, segments) })).filter((m) => m.params);
   const chosen = matches.find((m) => m.route.method === request.method);
@@ -22,8 +49,12 @@ export async function handleFhirRequest(request: FhirRequest, context: FhirConte
     );
   }
   checkParams(chosen.params!, request.method);
-  const route = chosen.route;
-  const params = chosen.params!;
+  appendOnly(chosen.params!, request.method);
+  return { route: chosen.route, params: chosen.params! };
+}
+
+/** The interaction, after the route's access rule. */
+async function dispatch(route: Route, params: RouteParams, request: FhirRequest, context: FhirContext): Promise<FhirResponse> {
   const checkAfterWrite = await authorize(route, params, request, context);
   if (!checkAfterWrite.length) return route.interaction(request, params, context);
   // A write under a restricted grant: written and checked in one transaction, so a refused write leaves nothing.
@@ -33,6 +64,13 @@ export async function handleFhirRequest(request: FhirRequest, context: FhirConte
     await checkWritten(params.type!, response, checkAfterWrite, request, inner);
     return response;
   });
+}
+
+/** The audit trail is append-only: an AuditEvent can be created (it joins the chain), never changed or removed. */
+function appendOnly(params: RouteParams, method: string): void {
+  if (params.type !== AUDIT_EVENT || !['PUT', 'PATCH', 'DELETE'].includes(method)) return;
+  const allowed = params.id !== undefined ? 'GET' : 'GET, POST';
+  throw new FhirError(405, { code: 'not-supported', diagnostics: `AuditEvents are append-only: ${method} is not allowed (allowed: ${allowed})` }, { Allow: allowed });
 }
 
 function match(route: Route, segments: string[]): RouteParams | undefined {

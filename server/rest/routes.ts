@@ -14,6 +14,7 @@ import { ccpDisengage } from '../consent/operations/disengage.js';
 import { override } from '../consent/operations/override.js';
 import { ccpRegister } from '../consent/operations/register.js';
 import { reject } from '../consent/operations/reject.js';
+import { sampleOperation, verifyOperation } from '../audit/operations.js';
 import type { Permission } from '../access/scopes.js';
 import type { FhirContext, FhirResponse, Interaction } from './types.js';
 
@@ -69,6 +70,11 @@ export const ROUTES: Route[] = [
   { method: 'POST', pattern: [':type', ':id', '$validate'], access: { anyOf: ['u', 'd'] }, interaction: validate },
   { method: 'DELETE', pattern: [':type'], access: ['d', 's'], interaction: conditionalDelete },
   { method: 'PATCH', pattern: [':type'], access: ['u', 's'], interaction: conditionalPatch },
+  // The audit trail's operations (server/audit), before `[type]/[id]`, whose id they would otherwise be taken for.
+  ...(['GET', 'POST'] as const).flatMap((method): Route[] => [
+    { method, pattern: [':type', '$verify'], access: ['r'], interaction: verifyOperation, ...(method === 'GET' ? { declared: { level: 'operation', type: 'AuditEvent', name: 'verify' } } : {}) },
+    { method, pattern: [':type', '$sample'], access: 'interaction', interaction: sampleOperation, ...(method === 'GET' ? { declared: { level: 'operation', type: 'AuditEvent', name: 'sample' } } : {}) },
+  ]),
   { method: 'GET', pattern: [':type', ':id'], access: ['r'], interaction: read, declared: { level: 'type', code: 'read' } },
   { method: 'PUT', pattern: [':type', ':id'], access: ['u'], interaction: update, declared: { level: 'type', code: 'update' } },
   { method: 'PATCH', pattern: [':type', ':id'], access: ['u'], interaction: patch, declared: { level: 'type', code: 'patch' } },

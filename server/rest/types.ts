@@ -1,5 +1,7 @@
 import type { Resource } from 'fhir/r4';
 import type { Caller } from '../access/caller.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Touched } from '../audit/touched.js';
 import type { SearchParameterRegistry } from '../search/registry.js';
 import type { ResourceStore } from '../store/resource-store.js';
 import type { SchemaValidator } from '../validation/schema-validator.js';
@@ -51,6 +53,13 @@ export interface FhirContext {
   schema: SchemaValidator;
   registry: SearchParameterRegistry;
   options: FhirOptions;
+  /**
+   * Set while a request is being recorded in the audit trail (server/audit/audited.ts): what it touched so far.
+   * A request dispatched with it set (a Bundle entry) is part of that request, not a request of its own.
+   */
+  auditing?: Touched;
+  /** The audit trail's chain walk and random samples (server/audit). */
+  auditLog?: AuditLog;
 }
 
 /** `member` is the resource type (or `*`) searched within the compartment of `type`/`id`. */

@@ -5,6 +5,7 @@ import type { IndexRows } from '../search/types.js';
 import { queryHistory } from './history.js';
 import { querySearch } from './search.js';
 import type { SearchQuery } from '../search/query/model.js';
+import { AUDIT_EVENT, auditLinkCtes } from './audit-chain.js';
 import { deleteIndexCtes, insertIndexCtes } from './search-index-sql.js';
 import { Statement } from './statement.js';
 import type {
@@ -62,6 +63,8 @@ export class SqlResourceStore implements ResourceStore {
           `version AS (INSERT INTO resource_version (resource_type, id, version_id, last_updated, method, created, content)
              VALUES (${type}, ${id}, 1, ${at}, 'POST', true, ${content}::jsonb))`,
           ...insertIndexCtes(this.index(stored), { rid: 'inserted.rid', from: 'inserted' }, stored.resourceType, sql.param),
+          // Every AuditEvent joins the tamper-evident chain in the statement that stores it.
+          ...(stored.resourceType === AUDIT_EVENT ? auditLinkCtes(id, content) : []),
         ],
         'SELECT rid FROM inserted',
       ),
@@ -90,6 +93,7 @@ export class SqlResourceStore implements ResourceStore {
   }
 
   update(resource: Resource & { id: string }, options: UpdateOptions): Promise<UpdateResult> {
+    appendOnly(resource.resourceType);
     return this.db.transaction(async (tx) => {
       for (;;) {
         const current = await lockCurrent(tx, resource.resourceType, resource.id);
@@ -112,6 +116,7 @@ export class SqlResourceStore implements ResourceStore {
   }
 
   delete(resourceType: string, id: string, options: { ifMatch?: string } = {}): Promise<DeleteResult> {
+    appendOnly(resourceType);
     return this.db.transaction(async (tx) => {
       const current = await lockCurrent(tx, resourceType, id);
       // If-Match is false when there is no current version at all (RFC 9110 §13.1.1).
@@ -146,6 +151,11 @@ export class SqlResourceStore implements ResourceStore {
   search(query: SearchQuery): Promise<SearchPage> {
     return querySearch(this.db, query);
   }
+}
+
+/** AuditEvents are only ever created (and purged by retention, server/audit/purge.ts): the REST API answers 405 before this. */
+function appendOnly(resourceType: string): void {
+  if (resourceType === AUDIT_EVENT) throw new Error('AuditEvents are append-only: they cannot be updated or deleted');
 }
 
 /** The current row, locked until the transaction ends, so concurrent writers to one resource take turns. */

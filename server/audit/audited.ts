@@ -1,0 +1,80 @@
+import type { AuditEvent } from 'fhir/r4';
+import { FhirError } from '../fhir/outcome.js';
+import type { FhirContext, FhirRequest, FhirResponse, RouteParams } from '../rest/types.js';
+import type { ResourceStore } from '../store/resource-store.js';
+import type { AuditedInteraction } from './interaction.js';
+import { restEvent, type RestEventInput } from './rest-event.js';
+import { Touched } from './touched.js';
+
+export interface AuditedRequest {
+  request: FhirRequest;
+  interaction: AuditedInteraction;
+  params?: RouteParams;
+  /** Runs the interaction against `context` (a transaction's, for a write). */
+  run: (context: FhirContext) => Promise<FhirResponse>;
+}
+
+/**
+ * Runs a request and records it: no audit, no access (docs/AUDIT.md).
+ * - A write commits in one transaction with its AuditEvent: neither exists without the other.
+ * - A read is answered only once its AuditEvent is committed; if that fails, the caller gets a 500 and no data.
+ * - A failed request is recorded after its rollback, with the failure's outcome, so the attempt stays on record
+ *   while nothing it wrote does.
+ * While the request runs, `context.auditing` gathers what it touched, Bundle entries included.
+ */
+export async function audited({ request, interaction, params, run }: AuditedRequest, context: FhirContext): Promise<FhirResponse> {
+  const touched = new Touched(context.registry);
+  const query = interaction.subtype?.startsWith('search') ? queryOf(request) : undefined;
+  const event = (store: ResourceStore, status: number, failure?: string, what?: Touched) =>
+    record(store, { interaction, caller: request.caller, recorded: new Date(), status, failure, touched: what, query, target: targetOf(params) });
+  try {
+    if (interaction.writes === 'transaction') {
+      return await context.store.transaction(async (store) => {
+        const response = await run({ ...context, store, auditing: touched });
+        touched.add(response, interaction.subtype, request.path);
+        await touched.complete(store);
+        await event(store, response.status, undefined, touched);
+        return response;
+      });
+    }
+    const response = await run({ ...context, auditing: touched });
+    touched.add(response, interaction.subtype, request.path);
+    await touched.complete(context.store);
+    await event(context.store, response.status, undefined, touched).catch((error: unknown) => {
+      throw new AuditNotStored(error);
+    });
+    return response;
+  } catch (error) {
+    if (error instanceof AuditNotStored) throw error.cause;
+    const status = error instanceof FhirError ? error.status : 500;
+    const failure = error instanceof FhirError ? [...new Set(error.issues.map((issue) => issue.code))].join(' ') : 'exception';
+    // Whatever the request touched was rolled back (or never answered): the record names only what it asked for.
+    await event(context.store, status, failure);
+    throw error;
+  }
+}
+
+/** A read's AuditEvent could not be stored: the read is not answered (the cause becomes a logged 500). */
+class AuditNotStored extends Error {
+  constructor(override readonly cause: unknown) {
+    super('the AuditEvent of a read could not be stored');
+  }
+}
+
+/** Stores an event; it joins the hash chain in the same statement (server/store/audit-chain.ts). */
+async function record(store: ResourceStore, input: RestEventInput): Promise<AuditEvent> {
+  return (await store.create(restEvent(input))) as AuditEvent;
+}
+
+/** `Type/id` (or `Type`) of the request's route, naming what a failed request was about. */
+function targetOf(params: RouteParams | undefined): string | undefined {
+  if (!params?.type) return undefined;
+  return params.id !== undefined ? `${params.type}/${params.id}` : undefined;
+}
+
+/** A search as the client asked it, below the base: `Observation?code=…&date=…`. */
+function queryOf(request: FhirRequest): string {
+  const pairs = Object.entries(request.query).flatMap(([name, values]) => values.map((value): [string, string] => [name, value]));
+  const search = new URLSearchParams(pairs).toString();
+  return search ? `${request.path}?${search}` : request.path;
+}

@@ -1,0 +1,60 @@
+import type { FhirRequest } from '../rest/types.js';
+
+/** AuditEvent.action: create, read, update, delete, execute. */
+export type AuditAction = 'C' | 'R' | 'U' | 'D' | 'E';
+
+/** What the audit trail records of a request: its restful-interaction code and action, and whether it writes. */
+export interface AuditedInteraction {
+  /** A code of http://hl7.org/fhir/restful-interaction; absent when the request matched no interaction. */
+  subtype?: string;
+  action: AuditAction;
+  /**
+   * `transaction`: the interaction and its AuditEvent commit in one database transaction. `each`: a batch, whose
+   * entries commit one by one, recorded by one event after the last. `none`: a read, recorded before it is answered.
+   */
+  writes: 'transaction' | 'each' | 'none';
+}
+
+/** Operations that only read (or only check): their events are stored like a read's. */
+const READING_OPERATIONS = new Set(['$validate', '$verify', '$sample']);
+
+const BY_METHOD: Record<string, AuditAction> = { GET: 'R', POST: 'C', PUT: 'U', PATCH: 'U', DELETE: 'D' };
+
+/**
+ * The interaction of a request, from the route pattern it matched (`:type`, `:id`, literals) and its method.
+ * `pattern` is undefined when no route matched (an unknown path or method): the attempt is recorded all the same.
+ */
+export function auditedInteraction(method: string, pattern: readonly string[] | undefined, request: FhirRequest): AuditedInteraction {
+  if (!pattern) return { action: BY_METHOD[method] ?? 'E', writes: 'none' };
+  const last = pattern[pattern.length - 1];
+  if (last?.startsWith('$')) {
+    return { subtype: 'operation', action: 'E', writes: READING_OPERATIONS.has(last) ? 'none' : 'transaction' };
+  }
+  if (last === '_search') return { subtype: pattern.length === 1 ? 'search-system' : 'search-type', action: 'E', writes: 'none' };
+  if (last === '_history') {
+    const subtype = pattern.length === 1 ? 'history-system' : pattern.length === 2 ? 'history-type' : 'history-instance';
+    return { subtype, action: 'R', writes: 'none' };
+  }
+  if (pattern.length === 0) {
+    if (method === 'GET') return { subtype: 'search-system', action: 'E', writes: 'none' };
+    const batch = (request.body as { type?: unknown } | undefined)?.type === 'batch';
+    return { subtype: batch ? 'batch' : 'transaction', action: 'E', writes: batch ? 'each' : 'transaction' };
+  }
+  if (pattern.length === 4) return { subtype: 'vread', action: 'R', writes: 'none' };
+  if (pattern.length === 3) return { subtype: 'search-type', action: 'E', writes: 'none' };
+  const instance = pattern.length === 2;
+  switch (method) {
+    case 'GET':
+      return instance ? { subtype: 'read', action: 'R', writes: 'none' } : { subtype: 'search-type', action: 'E', writes: 'none' };
+    case 'POST':
+      return { subtype: 'create', action: 'C', writes: 'transaction' };
+    case 'PUT':
+      return { subtype: 'update', action: 'U', writes: 'transaction' };
+    case 'PATCH':
+      return { subtype: 'patch', action: 'U', writes: 'transaction' };
+    case 'DELETE':
+      return { subtype: 'delete', action: 'D', writes: 'transaction' };
+    default:
+      return { action: 'E', writes: 'none' };
+  }
+}

@@ -1,0 +1,102 @@
+import { createHash } from 'node:crypto';
+import type { Database } from '../store/database.js';
+import { AUDIT_EVENT, storedContentHash } from '../store/audit-chain.js';
+
+/** What a walk of the chain found: every link sound, or the first one that is not. */
+export interface ChainReport {
+  /** Links checked (from the anchor to the head). */
+  links: number;
+  /** The chain's end: its last sequence and hash (hex), which can be kept elsewhere to detect a rewrite of the whole chain. */
+  head: { seq: string; hash: string };
+  /** The anchor the walk started from: 0, or the last link a retention purge removed. */
+  anchorSeq: string;
+  broken?: { seq: string; eventId?: string; problem: string };
+}
+
+interface LinkRow {
+  seq: string;
+  event_id: string;
+  content_hash: Uint8Array;
+  hash: Uint8Array;
+  current_hash: Uint8Array | null;
+  version_hash: Uint8Array | null;
+  version_id: number | null;
+}
+
+const PAGE = 5000;
+
+/**
+ * Walks the chain from its anchor to its head, recomputing every link from the events as they are stored now:
+ * the content hash from the event's JSONB (current row and version 1), the link hash from the previous link's.
+ * Names the first broken link and what is wrong with it: content changed, link removed, order changed; and
+ * AuditEvents stored without a link.
+ */
+export async function verifyChain(db: Database): Promise<ChainReport> {
+  const [head] = await db.query<{ seq: string; hash: Uint8Array; anchor_seq: string; anchor_hash: Uint8Array }>(
+    'SELECT seq::text AS seq, hash, anchor_seq::text AS anchor_seq, anchor_hash FROM audit_head',
+  );
+  const report: ChainReport = { links: 0, head: { seq: head.seq, hash: hex(head.hash) }, anchorSeq: head.anchor_seq };
+  let previous = Buffer.from(head.anchor_hash);
+  let expected = BigInt(head.anchor_seq) + 1n;
+  const last = BigInt(head.seq);
+  const fail = (seq: bigint | string, problem: string, eventId?: string): ChainReport => ({ ...report, broken: { seq: String(seq), eventId, problem } });
+
+  while (expected <= last) {
+    // Only up to the head read above: links appended since then are the next walk's.
+    const rows = await db.query<LinkRow>(
+      `SELECT c.seq::text AS seq, c.event_id, c.content_hash, c.hash, r.version_id,
+              ${storedContentHash('r')} AS current_hash, ${storedContentHash('v')} AS version_hash
+       FROM audit_chain c
+       LEFT JOIN resource r ON r.resource_type = '${AUDIT_EVENT}' AND r.id = c.event_id
+       LEFT JOIN resource_version v ON v.resource_type = '${AUDIT_EVENT}' AND v.id = c.event_id AND v.version_id = 1
+       WHERE c.seq >= $1 AND c.seq <= $2 ORDER BY c.seq LIMIT ${PAGE}`,
+      [String(expected), head.seq],
+    );
+    if (!rows.length) break;
+    for (const row of rows) {
+      if (BigInt(row.seq) !== expected) {
+        const orphan = await unlinkedEvent(db);
+        const removed = BigInt(row.seq) - expected === 1n ? `link ${expected} was removed` : `links ${expected} to ${BigInt(row.seq) - 1n} were removed`;
+        return fail(expected, `${removed} from the chain${orphan ? ` (AuditEvent/${orphan} is stored without a link)` : ''}`, orphan);
+      }
+      const recorded = Buffer.from(row.content_hash);
+      if (!row.current_hash) return fail(row.seq, `AuditEvent/${row.event_id} was removed (its link remains)`, row.event_id);
+      if (!recorded.equals(Buffer.from(row.current_hash)) || row.version_id !== 1) {
+        return fail(row.seq, `AuditEvent/${row.event_id}: content changed since it was recorded`, row.event_id);
+      }
+      if (!row.version_hash || !recorded.equals(Buffer.from(row.version_hash))) {
+        return fail(row.seq, `AuditEvent/${row.event_id}: its stored version (history) was changed or removed`, row.event_id);
+      }
+      const hash = Buffer.from(row.hash);
+      if (!hash.equals(linkHash(previous, recorded))) {
+        return fail(row.seq, `AuditEvent/${row.event_id}: the link does not follow the one before it (links reordered or altered)`, row.event_id);
+      }
+      previous = hash;
+      expected++;
+      report.links++;
+    }
+  }
+  if (expected <= last) return fail(expected, `links ${expected} to ${last} (the end of the chain) were removed`);
+  if (!previous.equals(Buffer.from(head.hash))) return fail(last, 'the chain does not end with the hash its head records');
+  const orphan = await unlinkedEvent(db);
+  if (orphan) return fail(last, `AuditEvent/${orphan} is stored outside the chain (no link names it)`, orphan);
+  return report;
+}
+
+/** sha256(previous link's hash || the event's content hash): what `audit_next` computes in SQL. */
+export function linkHash(previous: Buffer, contentHash: Buffer): Buffer {
+  return createHash('sha256').update(previous).update(contentHash).digest();
+}
+
+/** An AuditEvent (current or deleted) no link names: written around the trail, or its link was deleted. */
+async function unlinkedEvent(db: Database): Promise<string | undefined> {
+  const rows = await db.query<{ id: string }>(
+    `SELECT r.id FROM resource r WHERE r.resource_type = '${AUDIT_EVENT}'
+       AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.event_id = r.id) ORDER BY r.rid LIMIT 1`,
+  );
+  return rows[0]?.id;
+}
+
+function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('hex');
+}
