@@ -4,6 +4,7 @@ import { conditionalTarget, criteriaOf, lockKey, matching } from '../conditional
 import { versionHeaders, versionUrl } from '../headers.js';
 import { withReturnPreference } from '../prefer.js';
 import type { Interaction } from '../types.js';
+import { writeUnderRules } from '../write-rules.js';
 import { patch } from './patch.js';
 import { update } from './update.js';
 
@@ -23,7 +24,12 @@ export const conditionalUpdate: Interaction = async (request, { type }, context)
     if (id !== undefined) {
       return update({ ...request, path: `${type}/${id}`, body: { ...resource, id } }, { type, id }, { ...context, store: tx });
     }
-    const created = await tx.create(resource);
+    const created = await writeUnderRules(
+      { interaction: 'create', resourceType: type!, resource, caller: request.caller },
+      { store: tx, registry: context.registry, baseUrl: request.baseUrl },
+      (rulesStore, ruled) => rulesStore.create(ruled!),
+      (stored) => ({ resource: stored }),
+    );
     const headers = versionHeaders(created, versionUrl(request.baseUrl, created));
     return withReturnPreference(request.headers.prefer, 201, created, headers, `Created ${type}/${created.id}`);
   });
@@ -45,7 +51,14 @@ export const conditionalDelete: Interaction = async (request, { type }, { store,
     if (found.length > MAX_MULTIPLE_DELETE) {
       throw new FhirError(412, { code: 'too-costly', diagnostics: `The criteria match more than ${MAX_MULTIPLE_DELETE} ${type} resources` });
     }
-    for (const resource of found) await tx.delete(type!, resource.id!);
+    for (const { id } of found) {
+      await writeUnderRules(
+        { interaction: 'delete', resourceType: type!, id, caller: request.caller },
+        { store: tx, registry, baseUrl: request.baseUrl },
+        (rulesStore) => rulesStore.delete(type!, id!),
+        (deleted) => (deleted.kind === 'deleted' ? {} : undefined),
+      );
+    }
     return { status: 200, body: informational(found.length ? `Deleted ${found.length} ${type}` : `No ${type} matches: nothing deleted`) };
   });
 };

@@ -1,9 +1,11 @@
 import { FhirError } from '../../fhir/outcome.js';
+import type { ResourceStore } from '../../store/resource-store.js';
 import { validateResource } from '../../validation/validate-resource.js';
 import { criteriaOf, lockKey, matching } from '../conditional.js';
 import { versionHeaders, versionUrl } from '../headers.js';
 import { withReturnPreference } from '../prefer.js';
 import type { Interaction } from '../types.js';
+import { writeUnderRules } from '../write-rules.js';
 
 /**
  * `POST [base]/[type]`: the server assigns the id; an id in the body is ignored, as the specification says.
@@ -13,6 +15,9 @@ import type { Interaction } from '../types.js';
 export const create: Interaction = async (request, { type }, { store, schema, registry }) => {
   const resource = validateResource(schema, request.body, type!);
   const condition = request.headers['if-none-exist'];
+  const change = { interaction: 'create', resourceType: type!, id: request.assignedId, resource, caller: request.caller } as const;
+  const write = (tx: ResourceStore) =>
+    writeUnderRules(change, { store: tx, registry, baseUrl: request.baseUrl }, (rulesStore, ruled) => rulesStore.create(ruled!, request.assignedId), (stored) => ({ resource: stored }));
   const outcome = condition
     ? await store.transaction(async (tx) => {
         const criteria = criteriaOf(condition);
@@ -21,9 +26,9 @@ export const create: Interaction = async (request, { type }, { store, schema, re
         if (found.length > 1) {
           throw new FhirError(412, { code: 'duplicate', diagnostics: `If-None-Exist matches several ${type} resources: make the criteria more selective` });
         }
-        return found.length ? { created: false, resource: found[0] } : { created: true, resource: await tx.create(resource, request.assignedId) };
+        return found.length ? { created: false, resource: found[0] } : { created: true, resource: await write(tx) };
       })
-    : { created: true, resource: await store.create(resource, request.assignedId) };
+    : { created: true, resource: await write(store) };
 
   const stored = outcome.resource;
   const headers = versionHeaders(stored, versionUrl(request.baseUrl, stored));

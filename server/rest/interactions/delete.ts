@@ -1,14 +1,20 @@
 import { FhirError, informational } from '../../fhir/outcome.js';
 import { etag, parseIfMatch } from '../headers.js';
 import type { Interaction } from '../types.js';
+import { writeUnderRules } from '../write-rules.js';
 
 /**
  * `DELETE [base]/[type]/[id]`: leaves a tombstone version, so later reads answer 410 and history keeps the
  * record. Deleting what is already deleted, or was never there, succeeds too (delete is idempotent).
  */
-export const deleteResource: Interaction = async (request, { type, id }, { store }) => {
+export const deleteResource: Interaction = async (request, { type, id }, { store, registry }) => {
   const ifMatch = parseIfMatch(request.headers['if-match']);
-  const result = await store.delete(type!, id!, { ifMatch });
+  const result = await writeUnderRules(
+    { interaction: 'delete', resourceType: type!, id, caller: request.caller, ifMatch },
+    { store, registry, baseUrl: request.baseUrl },
+    (tx) => tx.delete(type!, id!, { ifMatch }),
+    (deleted) => (deleted.kind === 'deleted' ? {} : undefined),
+  );
   switch (result.kind) {
     case 'version-conflict':
       throw new FhirError(412, {

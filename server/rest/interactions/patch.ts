@@ -3,9 +3,9 @@ import { applyPatch } from '../../patch/apply-patch.js';
 import { validateResource } from '../../validation/validate-resource.js';
 import { etag, parseIfMatch, versionHeaders } from '../headers.js';
 import { withReturnPreference } from '../prefer.js';
-import type { ResourceStore } from '../../store/resource-store.js';
 import type { SchemaValidator } from '../../validation/schema-validator.js';
 import type { FhirRequest, FhirResponse, Interaction } from '../types.js';
+import { writeUnderRules, type WriteRuleContext } from '../write-rules.js';
 
 /** A PUT may slip in between our read and our write; without If-Match the patch is then simply reapplied. */
 const MAX_ATTEMPTS = 5;
@@ -15,16 +15,17 @@ const MAX_ATTEMPTS = 5;
  * update is, and written only if the version it was computed from is still current, so no concurrent write is
  * lost. With `If-Match` the client names that version itself (412 when it is no longer current).
  */
-export const patch: Interaction = async (request, { type, id }, { store, schema }) => {
+export const patch: Interaction = async (request, { type, id }, { store, schema, registry }) => {
   const ifMatch = parseIfMatch(request.headers['if-match']);
   return store.transaction(async (tx) => {
     // Patches of one resource take turns; any other writer that slips in is caught by the version check below.
     await tx.lock(`${type}/${id}`);
-    return patchCurrentVersion(tx, request, type!, id!, ifMatch, schema);
+    return patchCurrentVersion({ store: tx, registry, baseUrl: request.baseUrl }, request, type!, id!, ifMatch, schema);
   });
 };
 
-async function patchCurrentVersion(store: ResourceStore, request: FhirRequest, type: string, id: string, ifMatch: string | undefined, schema: SchemaValidator): Promise<FhirResponse> {
+async function patchCurrentVersion(rules: WriteRuleContext, request: FhirRequest, type: string, id: string, ifMatch: string | undefined, schema: SchemaValidator): Promise<FhirResponse> {
+  const { store } = rules;
   for (let attempt = 1; ; attempt++) {
     const current = await store.read(type, id);
     if (current.kind === 'missing') throw notFound(`${type}/${id} is not known`);
@@ -36,7 +37,12 @@ async function patchCurrentVersion(store: ResourceStore, request: FhirRequest, t
 
     const patched = applyPatch(current.resource, request.body, request.headers['content-type']);
     const resource = validateResource(schema, patched, type);
-    const result = await store.update({ ...resource, id }, { ifMatch: versionId, allowCreate: false, method: 'PATCH' });
+    const result = await writeUnderRules(
+      { interaction: 'patch', resourceType: type, id, resource, current: current.resource, caller: request.caller },
+      rules,
+      (tx, ruled) => tx.update({ ...ruled!, id }, { ifMatch: versionId, allowCreate: false, method: 'PATCH' }),
+      (written) => (written.kind === 'updated' ? { resource: written.resource } : undefined),
+    );
     if (result.kind === 'version-conflict' || result.kind === 'create-not-allowed') {
       if (ifMatch === undefined && attempt < MAX_ATTEMPTS) continue;
       throw versionConflict(`${type}/${id}`, result.kind === 'version-conflict' ? result.currentVersionId : undefined, ifMatch ?? versionId);

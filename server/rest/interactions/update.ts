@@ -3,12 +3,13 @@ import { validateResource } from '../../validation/validate-resource.js';
 import { parseIfMatch, versionHeaders, versionUrl } from '../headers.js';
 import { withReturnPreference } from '../prefer.js';
 import type { Interaction } from '../types.js';
+import { writeUnderRules } from '../write-rules.js';
 
 /**
  * `PUT [base]/[type]/[id]`: a new version, or the first one when the id is new and update-as-create is allowed.
  * With `If-Match`, the write happens only if the named version is still current (412 otherwise).
  */
-export const update: Interaction = async (request, { type, id }, { store, schema, options }) => {
+export const update: Interaction = async (request, { type, id }, { store, schema, registry, options }) => {
   const resource = validateResource(schema, request.body, type!);
   if (resource.id === undefined) {
     throw new FhirError(400, { code: 'required', diagnostics: `The resource must carry its id (${id})`, expression: [`${type}.id`] });
@@ -21,7 +22,12 @@ export const update: Interaction = async (request, { type, id }, { store, schema
     });
   }
   const ifMatch = parseIfMatch(request.headers['if-match']);
-  const result = await store.update({ ...resource, id: id! }, { ifMatch, allowCreate: options.allowUpdateCreate });
+  const result = await writeUnderRules(
+    { interaction: 'update', resourceType: type!, id, resource, caller: request.caller, ifMatch },
+    { store, registry, baseUrl: request.baseUrl },
+    (tx, ruled) => tx.update({ ...ruled!, id: id! }, { ifMatch, allowCreate: options.allowUpdateCreate }),
+    (written) => (written.kind === 'created' || written.kind === 'updated' ? { resource: written.resource } : undefined),
+  );
 
   switch (result.kind) {
     case 'create-not-allowed':

@@ -1,0 +1,100 @@
+import type { Resource } from 'fhir/r4';
+import type { Caller } from '../access/caller.js';
+import { CCP_RULES } from '../ccp/rules.js';
+import { consentWriteRule } from '../consent/write-rule.js';
+import type { SearchParameterRegistry } from '../search/registry.js';
+import type { ResourceStore } from '../store/resource-store.js';
+
+export type WriteInteraction = 'create' | 'update' | 'patch' | 'delete';
+
+/** One write a rule is asked about, before it happens. */
+export interface WriteChange {
+  interaction: WriteInteraction;
+  resourceType: string;
+  /** Known for update, patch and delete; for a create only when a transaction assigned the id beforehand. */
+  id?: string;
+  /** What is about to be written; absent on delete. */
+  resource?: Resource;
+  /** The current version, read under the resource's lock; absent when there is none (a create, an update-as-create). */
+  current?: Resource;
+  caller: Caller;
+}
+
+/** What a rule may use: the write's own transaction, and what it needs to search in it. */
+export interface WriteRuleContext {
+  store: ResourceStore;
+  registry: SearchParameterRegistry;
+  baseUrl: string;
+}
+
+/**
+ * A domain rule on writes of some resource types, run by every REST write interaction (create, update, patch,
+ * delete, their conditional forms, and Bundle entries, which go through those) inside the write's transaction.
+ */
+export interface WriteRule {
+  readonly name: string;
+  readonly resourceTypes: readonly string[];
+  /**
+   * Before the write: throw a FhirError to refuse it, or return the resource to write instead (generated
+   * narrative). Rules run in order, each seeing what the previous one returned.
+   */
+  check?(change: WriteChange, context: WriteRuleContext): Promise<Resource | void>;
+  /** After the write, in the same transaction: `written` is the version stored (absent on delete). */
+  written?(change: WriteChange, written: Resource | undefined, context: WriteRuleContext): Promise<void>;
+}
+
+/** The server's rules, in the order they run. */
+const WRITE_RULES: readonly WriteRule[] = [consentWriteRule, ...CCP_RULES];
+
+const BY_TYPE = new Map<string, WriteRule[]>();
+for (const rule of WRITE_RULES) for (const type of rule.resourceTypes) BY_TYPE.set(type, [...(BY_TYPE.get(type) ?? []), rule]);
+
+export function writeRulesFor(resourceType: string): readonly WriteRule[] {
+  return BY_TYPE.get(resourceType) ?? [];
+}
+
+/**
+ * Runs `write` under the rules of the change's type: the current version is read under the resource's lock, the
+ * rules check (and may replace) the resource, `write` writes it, and the rules' own writes follow, all in one
+ * transaction (joining the caller's, as in a transaction Bundle). A type no rule governs costs nothing: `write`
+ * runs as it is, with no transaction and no query added.
+ *
+ * `writtenOf` tells what `write` stored: a resource, `{}` for a delete, or undefined when it wrote nothing (a
+ * version conflict the interaction reports), in which case no rule's after-write runs.
+ */
+export async function writeUnderRules<T>(
+  change: WriteChange & { ifMatch?: string },
+  context: WriteRuleContext,
+  write: (store: ResourceStore, resource: Resource | undefined) => Promise<T>,
+  writtenOf: (result: T) => { resource?: Resource } | undefined,
+): Promise<T> {
+  const rules = writeRulesFor(change.resourceType);
+  if (!rules.length) return write(context.store, change.resource);
+  return context.store.transaction(async (store) => {
+    const inner: WriteRuleContext = { ...context, store };
+    const { ifMatch, ...planned } = change;
+    const current = planned.current ?? (await currentVersion(store, planned));
+    // A stale If-Match fails in the write itself, with its own status; the rules have nothing to judge.
+    if (ifMatch !== undefined && ifMatch !== current?.meta?.versionId) return write(store, planned.resource);
+    let seen: WriteChange = { ...planned, current };
+    for (const rule of rules) {
+      const replaced = await rule.check?.(seen, inner);
+      if (replaced) seen = { ...seen, resource: replaced };
+    }
+    const result = await write(store, seen.resource);
+    const written = writtenOf(result);
+    if (written) for (const rule of rules) await rule.written?.(seen, written.resource, inner);
+    return result;
+  });
+}
+
+/**
+ * The version an update or delete replaces. Writers under rules take the resource's lock first (the same one
+ * PATCH takes), so the version the rules judge is still current when the write happens.
+ */
+async function currentVersion(store: ResourceStore, change: WriteChange): Promise<Resource | undefined> {
+  if (change.id === undefined || change.interaction === 'create') return undefined;
+  await store.lock(`${change.resourceType}/${change.id}`);
+  const found = await store.read(change.resourceType, change.id);
+  return found.kind === 'found' ? found.resource : undefined;
+}
