@@ -476,6 +476,64 @@ describe.each(BACKENDS)('registration, review, disengagement and override operat
     });
   });
 
+  describe('what a partner sees of the plan (the consent gate)', () => {
+    /** A patient with a CCP made by the server itself; partner B has no access to begin with. */
+    async function patientWithPlan(): Promise<{ patient: string; plan: string }> {
+      const patient = await newPatient();
+      const plan = `plan-of-${patient}`;
+      await put({ resourceType: 'CarePlan', id: plan, status: 'active', intent: 'plan', subject: { reference: `Patient/${patient}` }, category: [{ coding: [{ system: CCP_CATEGORY, code: 'ccp' }] }] });
+      return { patient, plan };
+    }
+    const sees = async (caller: Caller, patient: string, plan: string): Promise<boolean> => {
+      const found = (await search('CarePlan', { subject: [`Patient/${patient}`] }, caller)).map((r) => r.id);
+      const read = await call('GET', `CarePlan/${plan}`, caller).then(
+        (r) => r.status === 200,
+        (error: FhirError) => (error.status === 404 ? false : Promise.reject(error)),
+      );
+      // A search and a read by id must agree.
+      expect(found).toEqual(read ? [plan] : []);
+      return read;
+    };
+
+    it('only after approval, and no longer after disengagement', async () => {
+      const { patient, plan } = await patientWithPlan();
+      expect(await sees(NURSE_B, patient, plan)).toBe(false);
+      const taskId = output<Task>(await register(patient, NURSE_B, registrationBody('view')), 'task').id!;
+      expect(await sees(NURSE_B, patient, plan)).toBe(false);
+      await call('POST', `Task/${taskId}/$approve`, HOST_COORDINATOR);
+      expect(await sees(NURSE_B, patient, plan)).toBe(true);
+      // The registration is the organization's: its backend system sees the plan too; partner A does not.
+      expect(await sees(EMR_B, patient, plan)).toBe(true);
+      expect(await sees(NURSE_A, patient, plan)).toBe(false);
+      await call('POST', `Patient/${patient}/$ccp-disengage`, HOST_COORDINATOR, parameters(valueReference('organization', 'Organization/org-b')));
+      expect(await sees(NURSE_B, patient, plan)).toBe(false);
+      expect(await sees(EMR_B, patient, plan)).toBe(false);
+    });
+
+    it('not after a rejection', async () => {
+      const { patient, plan } = await patientWithPlan();
+      const taskId = output<Task>(await register(patient, NURSE_B, registrationBody('view')), 'task').id!;
+      await call('POST', `Task/${taskId}/$reject`, HOST_COORDINATOR);
+      expect(await sees(NURSE_B, patient, plan)).toBe(false);
+    });
+
+    it('with an override, the user who made it (not their organization)', async () => {
+      const { patient, plan } = await patientWithPlan();
+      await call('POST', `Patient/${patient}/$override`, NURSE_B, parameters({ name: 'reason', valueCode: 'patient-consent' }));
+      expect(await sees(NURSE_B, patient, plan)).toBe(true);
+      expect(await sees(EMR_B, patient, plan)).toBe(false);
+    });
+
+    it("the initiator of a CCP sees it at once; the hosting organization's staff see every plan", async () => {
+      const patient = await newPatient();
+      const plan = { resourceType: 'CarePlan', status: 'active', intent: 'plan', subject: { reference: `Patient/${patient}` } } as CarePlan;
+      const created = output<CarePlan>(await register(patient, NURSE_B, registrationBody('modify', { name: 'carePlan', resource: plan })), 'carePlan');
+      expect(await sees(NURSE_B, patient, created.id!)).toBe(true);
+      expect(await sees(NURSE_A, patient, created.id!)).toBe(false);
+      expect(await sees(HOST_CONTRIBUTOR, patient, created.id!)).toBe(true);
+    });
+  });
+
   it('the CapabilityStatement lists the operations, each with a valid OperationDefinition in conformance/operations', async () => {
     const statement = (await call('GET', 'metadata', UNRESTRICTED)).body as CapabilityStatement;
     const operations = (type: string) => statement.rest![0].resource!.find((r) => r.type === type)!.operation!.map((o) => o.name);
