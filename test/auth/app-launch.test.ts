@@ -3,6 +3,7 @@ import { createLocalJWKSet, jwtVerify } from 'jose';
 import request from 'supertest';
 import { publishTerms } from '../../server/auth/terms.js';
 import { BACKENDS, reportBackends } from '../support/backends.js';
+import { approvedRegistration } from '../support/registration.js';
 import { openTestServer, type TestServer } from '../support/fhir-app.js';
 import { authorizeThrough, Browser, exchangeCode, person, type Person, pkce, registerApp } from '../support/smart-flow.js';
 
@@ -29,6 +30,8 @@ describe.each(BACKENDS)('SMART App Launch on $name', (backend) => {
       resourceType: 'CarePlan', status: 'active', intent: 'plan', subject: { reference: `Patient/${patient.id}` },
     } as CarePlan) as CarePlan;
     othersPlan = await server.context.store.create({ resourceType: 'CarePlan', status: 'active', intent: 'plan', subject: { reference: `Patient/${other.id}` } } as CarePlan) as CarePlan;
+    // The clinician's organization is registered for both patients: the launch's patient/ scopes alone keep the other out.
+    for (const who of [patient, other]) await approvedRegistration(server.context.store, clinician.organizationId, who.id!);
     await registerApp(server, { clientId: 'ehr-app' });
     await server.auth!.clients.save({
       clientId: 'ehr', name: 'EHR', kind: 'backend', authMethod: 'client_secret_basic', redirectUris: [], scope: 'ehr-launch', active: true, source: 'api',

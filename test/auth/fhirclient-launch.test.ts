@@ -5,6 +5,7 @@ import type { Bundle, CarePlan, Patient } from 'fhir/r4';
 import smart from 'fhirclient';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { BACKENDS, reportBackends } from '../support/backends.js';
+import { approvedRegistration } from '../support/registration.js';
 import { openTestServer, type TestServer } from '../support/fhir-app.js';
 import { freePort } from '../support/server-process.js';
 import { person, type Person, registerApp } from '../support/smart-flow.js';
@@ -262,6 +263,8 @@ describe.each(BACKENDS)('fhirclient (SMART on FHIR JS client) standalone launch 
     other = (await store.create({ resourceType: 'Patient', name: [{ family: 'Okafor', given: ['Ben'] }] } as Patient)) as Patient;
     plan = (await store.create({ resourceType: 'CarePlan', status: 'active', intent: 'plan', subject: { reference: `Patient/${patient.id}` } } as CarePlan)) as CarePlan;
     otherPlan = (await store.create({ resourceType: 'CarePlan', status: 'active', intent: 'plan', subject: { reference: `Patient/${other.id}` } } as CarePlan)) as CarePlan;
+    // The clinician's organization is registered for both patients: the launch's patient/ scopes alone keep the other out.
+    for (const who of [patient, other]) await approvedRegistration(store, clinician.organizationId, who.id!);
 
     app = await startApp(fhirBase, { clientId: CLIENT_ID, scope: SCOPE });
     await registerApp(server, { clientId: CLIENT_ID, redirectUris: [app.redirectUri], scope: SCOPE });
@@ -394,6 +397,7 @@ describe.each(BACKENDS)('fhirclient (SMART on FHIR JS client) standalone launch 
   it('paging: fhirclient follows our next links with its token and gathers every page of the patient\'s plans', async () => {
     const store = server.context.store;
     const many = (await store.create({ resourceType: 'Patient', name: [{ family: 'Lindqvist', given: ['Cara'] }] } as Patient)) as Patient;
+    await approvedRegistration(store, clinician.organizationId, many.id!);
     const plans: string[] = [];
     for (let i = 0; i < 3; i++) {
       plans.push(((await store.create({ resourceType: 'CarePlan', status: 'active', intent: 'plan', subject: { reference: `Patient/${many.id}` } } as CarePlan)) as CarePlan).id!);
