@@ -36,6 +36,22 @@ describe('configuration from the environment', () => {
     });
   });
 
+  it('consent settings: the hosting organization, registration days (365) and override hours (4), each checked', () => {
+    expect(loadConfig({})).toMatchObject({ hostingOrganization: undefined, registrationDays: 365, overrideHours: 4 });
+    expect(loadConfig({ HOSTING_ORGANIZATION: 'lhin-1', REGISTRATION_DAYS: '30', OVERRIDE_HOURS: '2' })).toMatchObject({
+      hostingOrganization: 'lhin-1',
+      registrationDays: 30,
+      overrideHours: 2,
+    });
+    let problems: string[] = [];
+    try {
+      loadConfig({ HOSTING_ORGANIZATION: 'Organization/lhin 1', REGISTRATION_DAYS: '0', OVERRIDE_HOURS: '100' });
+    } catch (error) {
+      problems = (error as ConfigError).problems;
+    }
+    expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual(['HOSTING_ORGANIZATION', 'OVERRIDE_HOURS', 'REGISTRATION_DAYS']);
+  });
+
   it('requires access tokens unless AUTH_DISABLED=true, which production refuses', () => {
     expect(loadConfig({}).authDisabled).toBe(false);
     expect(loadConfig({ AUTH_DISABLED: 'true' }).authDisabled).toBe(true);
