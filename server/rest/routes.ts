@@ -10,6 +10,7 @@ import { search } from './interactions/search.js';
 import { update } from './interactions/update.js';
 import { validate } from './interactions/validate.js';
 import { approve } from '../consent/operations/approve.js';
+import { definedOn } from '../consent/operations/defined-on.js';
 import { ccpDisengage } from '../consent/operations/disengage.js';
 import { override } from '../consent/operations/override.js';
 import { ccpRegister } from '../consent/operations/register.js';
@@ -99,9 +100,9 @@ export const ROUTES: Route[] = [
     ] as const
   ).map(([type, name, interaction]): Route => ({
     method: 'POST',
-    pattern: [type, ':id', `$${name}`],
+    pattern: [':type', ':id', `$${name}`],
     access: 'interaction',
-    interaction,
+    interaction: definedOn(type, name, interaction),
     declared: { level: 'operation', type, name },
   })),
 ];

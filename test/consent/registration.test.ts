@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Bundle, CapabilityStatement, FhirResource, CarePlan, Communication, Consent, OperationDefinition, Parameters, ParametersParameter, Resource, Task } from 'fhir/r4';
+import type { AuditEvent, Bundle, CapabilityStatement, FhirResource, CarePlan, Communication, Consent, OperationDefinition, Parameters, ParametersParameter, Resource, Task } from 'fhir/r4';
 import { type Caller, UNRESTRICTED } from '../../server/access/caller.js';
 import { ROLE_SYSTEM, roleRights } from '../../server/access/roles.js';
 import { parseResourceScope } from '../../server/access/scopes.js';
@@ -452,6 +452,14 @@ describe.each(BACKENDS)('registration, review, disengagement and override operat
       expect(found.map((c) => c.id)).toEqual([notice.id]);
       expect(await search('Communication', { recipient: ['PractitionerRole/role-privacy-b'], subject: [`Patient/${patient}`] })).toEqual([]);
       expect((await search('Consent', { actor: ['Practitioner/nurse-a'], patient: [`Patient/${patient}`] })).map((c) => c.id)).toEqual([consent.id]);
+
+      // The request's AuditEvent names what the override wrote and whose record it is about.
+      const [event, ...others] = (await search('AuditEvent', { entity: [`Consent/${consent.id}`] })) as AuditEvent[];
+      expect(others).toEqual([]);
+      expect(event.subtype).toEqual([{ system: 'http://hl7.org/fhir/restful-interaction', code: 'operation' }]);
+      expect(event.entity?.map((e) => e.what?.reference)).toEqual(
+        expect.arrayContaining([`Patient/${patient}`, `Consent/${consent.id}/_history/1`, `Communication/${notice.id}/_history/1`]),
+      );
     });
 
     it('reason is required and must be one of the two; systems may not override; unknown patient 404', async () => {
@@ -467,6 +475,14 @@ describe.each(BACKENDS)('registration, review, disengagement and override operat
       expect((await failure(call('POST', 'Patient/nobody/$override', NURSE_A, valid))).status).toBe(404);
       expect(await search('Consent', { patient: [`Patient/${patient}`] })).toEqual([]);
       expect(await search('Communication', { subject: [`Patient/${patient}`] })).toEqual([]);
+    });
+
+    it('the operations exist on their own resource type only', async () => {
+      const patient = await newPatient();
+      await put({ resourceType: 'Observation', id: patient, status: 'final', code: { text: 'x' } });
+      expect((await failure(call('POST', `Observation/${patient}/$override`, NURSE_A, parameters({ name: 'reason', valueCode: 'patient-consent' })))).status).toBe(404);
+      expect((await failure(call('POST', `Patient/${patient}/$approve`, HOST_COORDINATOR))).status).toBe(404);
+      expect((await failure(call('POST', `Observation/${patient}/$ccp-register`, NURSE_A, registrationBody('view')))).status).toBe(404);
     });
 
     it("an organization with no privacy contact on record is told itself", async () => {

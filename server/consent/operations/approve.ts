@@ -2,6 +2,7 @@ import type { Interaction } from '../../rest/types.js';
 import { pendingRegistration } from './pending-registration.js';
 import { OperationInput, outputParameters } from './parameters.js';
 import { accessPeriod, DEFAULT_REGISTRATION_DAYS } from './registration-records.js';
+import { reportWritten } from './touched.js';
 import { requireReviewer } from './who-may.js';
 import { changed, replace } from './write.js';
 
@@ -26,6 +27,7 @@ export const approve: Interaction = async (request, { id }, context) => {
         ...(reason !== undefined ? { statusReason: { text: reason } } : {}),
       }),
     );
+    reportWritten(context, [task, consent]);
     return { status: 200, body: outputParameters([{ name: 'task', resource: task }, { name: 'consent', resource: consent }]) };
   });
 };

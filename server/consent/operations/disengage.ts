@@ -4,6 +4,7 @@ import { forbidden } from '../../access/decide.js';
 import type { Interaction } from '../../rest/types.js';
 import { activeRegistrations, focusConsent, pendingRequests, registrationLock, requirePatient } from './lookups.js';
 import { OperationInput, outputParameters, required } from './parameters.js';
+import { reportWritten } from './touched.js';
 import { requireRegistrant, requireReviewer } from './who-may.js';
 import { changed, replace } from './write.js';
 
@@ -29,8 +30,11 @@ export const ccpDisengage: Interaction = async (request, { id }, context) => {
     await requirePatient(store, patient);
     await store.lock(registrationLock(patient, organization));
     const changes: ParametersParameter[] = [];
-    const record = (resource: Resource, status: string) =>
+    const written: Resource[] = [];
+    const record = (resource: Resource, status: string) => {
+      written.push(resource);
       changes.push({ name: 'changed', part: [{ name: 'resource', valueReference: { reference: `${resource.resourceType}/${resource.id}` } }, { name: 'status', valueCode: status }] });
+    };
 
     for (const registration of await activeRegistrations(store, context, patient, organization, baseUrl)) {
       record(await replace(store, changed(registration, { status: 'inactive', provision: endedNow(registration, now) })), 'inactive');
@@ -41,6 +45,7 @@ export const ccpDisengage: Interaction = async (request, { id }, context) => {
       const cancelled = changed(task, { status: 'cancelled', statusReason: { text: 'organization disengaged' }, lastModified: now });
       record(await replace(store, cancelled), 'cancelled');
     }
+    reportWritten(context, written);
     return { status: 200, body: outputParameters(changes) };
   });
 };

@@ -6,6 +6,7 @@ import { overrideConsent, overrideNotice } from './override-records.js';
 import { OperationInput, outputParameters, required } from './parameters.js';
 import { privacyContacts } from './privacy-contacts.js';
 import { DEFAULT_OVERRIDE_HOURS } from './registration-records.js';
+import { reportWritten } from './touched.js';
 
 /**
  * `POST [base]/Patient/[id]/$override` (break-the-glass): a user states why they must see this patient's plan
@@ -37,6 +38,7 @@ export const override: Interaction = async (request, { id }, context) => {
     const contacts = notified === undefined ? [] : await privacyContacts(store, context, notified, baseUrl);
     const recipients = contacts.length || notified === undefined ? contacts : [{ reference: `Organization/${notified}` }];
     const communication = await store.create(overrideNotice(facts, consent.id!, recipients, note));
+    reportWritten(context, [consent, communication]);
     return { status: 201, body: outputParameters([{ name: 'consent', resource: consent }, { name: 'communication', resource: communication }]) };
   });
 };

@@ -7,6 +7,7 @@ import { createPlan, initialPlan } from './initial-plan.js';
 import { currentPlan, pendingRequests, registrationLock, requirePatient, requireReferenced } from './lookups.js';
 import { invalidParameter, OperationInput, outputParameters, required, where } from './parameters.js';
 import { ACCESS_LEVELS, accessPeriod, CONSENT_METHODS, DEFAULT_REGISTRATION_DAYS, registrationConsent, registrationTask } from './registration-records.js';
+import { reportWritten } from './touched.js';
 import { requireRegistrant } from './who-may.js';
 
 const PARAMETERS = ['organization', 'level', 'consentObtainedBy', 'consentObtainedAt', 'consentMethod', 'carePlan'] as const;
@@ -62,6 +63,7 @@ export const ccpRegister: Interaction = async (request, { id }, context) => {
       { name: 'consent', resource: consent },
       ...(storedPlan ? [{ name: 'carePlan', resource: storedPlan }] : []),
     ];
+    reportWritten(context, [task, consent, ...(storedPlan ? [storedPlan] : [])]);
     return { status: 201, body: outputParameters(output) };
   });
 };

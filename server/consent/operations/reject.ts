@@ -1,6 +1,7 @@
 import type { Interaction } from '../../rest/types.js';
 import { pendingRegistration } from './pending-registration.js';
 import { OperationInput, outputParameters } from './parameters.js';
+import { reportWritten } from './touched.js';
 import { requireReviewer } from './who-may.js';
 import { changed, replace } from './write.js';
 
@@ -21,6 +22,7 @@ export const reject: Interaction = async (request, { id }, context) => {
         ...(reason !== undefined ? { statusReason: { text: reason } } : {}),
       }),
     );
+    reportWritten(context, [task, consent]);
     return { status: 200, body: outputParameters([{ name: 'task', resource: task }, { name: 'consent', resource: consent }]) };
   });
 };
