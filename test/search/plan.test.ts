@@ -1,4 +1,5 @@
 import type { FhirResource } from 'fhir/r4';
+import { CONSENT_ACTION, CONSENT_CATEGORY, CONSENT_SCOPE, PRIVACY_SCOPE, REGISTRATION_CODE } from '../../server/consent/vocabulary.js';
 import { parseSearch } from '../../server/search/query/parse.js';
 import { R4_REGISTRY } from '../../server/search/registry.js';
 import { compileSearch } from '../../server/search/sql/compile.js';
@@ -19,6 +20,18 @@ function nodes(plan: PlanNode): PlanNode[] {
 }
 
 const PATIENTS = 400;
+
+function registration(id: string, patient: string, organization: string): FhirResource {
+  return {
+    resourceType: 'Consent',
+    id,
+    status: 'active',
+    scope: { coding: [{ system: CONSENT_SCOPE, code: PRIVACY_SCOPE }] },
+    category: [{ coding: [{ system: CONSENT_CATEGORY, code: REGISTRATION_CODE }] }],
+    patient: { reference: `Patient/${patient}` },
+    provision: { type: 'permit', actor: [{ role: { text: 'recipient' }, reference: { reference: `Organization/${organization}` } }], action: [{ coding: [{ system: CONSENT_ACTION, code: 'access' }] }] },
+  };
+}
 const OBSERVATIONS_PER_PATIENT = 10;
 
 /**
@@ -52,6 +65,8 @@ if (!TEST_DATABASE_URL) {
             careTeam: [{ reference: `CareTeam/ct${p}` }],
           },
           { resourceType: 'Consent', id: `c${p}`, status: 'active', scope: { text: 'patient-privacy' }, category: [{ text: 'consent' }], patient: { reference: `Patient/p${p}` } },
+          // A partner organization's registration for the patient: the rows the consent gate looks up.
+          registration(`r${p}`, `p${p}`, `org${p % 10}`),
           {
             resourceType: 'AuditEvent',
             id: `a${p}`,
@@ -69,7 +84,11 @@ if (!TEST_DATABASE_URL) {
             valueQuantity: { value: 150 + o, system: 'http://unitsofmeasure.org', code: 'cm' },
           })),
         ];
-        for (const resource of resources) await store.update({ ...resource, id: resource.id! }, { allowCreate: true });
+        for (const resource of resources) {
+          // AuditEvents are append-only: created, never put.
+          if (resource.resourceType === 'AuditEvent') await store.create(resource, resource.id);
+          else await store.update({ ...resource, id: resource.id! }, { allowCreate: true });
+        }
       }
       await database.db.exec('ANALYZE');
     }, 180_000);
@@ -99,6 +118,16 @@ if (!TEST_DATABASE_URL) {
       const compiled = planOf(type, query);
       expectIndexed(await explain(compiled.page.sql, compiled.page.params), index);
       expectIndexed(await explain(compiled.count.sql, compiled.count.params), index);
+    });
+
+    it('a partner\'s CarePlan?patient=…&status=active: the consent gate is answered from indexes too', async () => {
+      const query = parseSearch({ patient: ['Patient/p7'], status: ['active'] }, ['CarePlan'], R4_REGISTRY, { defaultCount: 20, maxCount: 1000 });
+      const compiled = compileSearch({ ...query, consent: { organization: 'org7', practitioner: 'u1', level: 'view' } });
+      for (const statement of [compiled.page, compiled.count]) {
+        const plan = await explain(statement.sql, statement.params);
+        expectIndexed(plan, /^search_reference_target$/);
+        expect(plan.some((n) => n['Index Name'] === 'search_composite_value')).toBe(true);
+      }
     });
 
     it('CarePlan?subject=…&_include=CarePlan:care-team: the include query uses indexes too', async () => {
