@@ -277,6 +277,19 @@ describe.each(BACKENDS)('registration, review, disengagement and override operat
       expect(Date.parse(consent.provision!.period!.end!) - start).toBe(REGISTRATION_DAYS * DAY);
     });
 
+    it("initiating goes through the CCP write rules: a generated narrative, and a second active CCP is a 409 that records nothing", async () => {
+      const patient = await newPatient();
+      const plan = { resourceType: 'CarePlan', status: 'active', intent: 'plan', subject: { reference: `Patient/${patient}` } } as CarePlan;
+      const created = output<CarePlan>(await register(patient, NURSE_A, registrationBody('modify', { name: 'carePlan', resource: plan })), 'carePlan');
+      expect(created.text?.status).toBe('generated');
+      const error = await failure(register(patient, NURSE_B, registrationBody('modify', { name: 'carePlan', resource: plan })));
+      expect(error.status).toBe(409);
+      expect(error.issues[0].expression).toEqual(["Parameters.parameter.where(name='carePlan').resource.status"]);
+      expect((await search('CarePlan', { subject: [`Patient/${patient}`] })).map((p) => p.id)).toEqual([created.id]);
+      expect(await search('Task', { patient: [`Patient/${patient}`], requester: ['Organization/org-b'] })).toEqual([]);
+      expect(await search('Consent', { patient: [`Patient/${patient}`], actor: ['Organization/org-b'] })).toEqual([]);
+    });
+
     it('a later registration of another organization names the existing plan', async () => {
       const patient = await newPatient();
       const plan = { resourceType: 'CarePlan', status: 'active', intent: 'plan', subject: { reference: `Patient/${patient}` } } as CarePlan;

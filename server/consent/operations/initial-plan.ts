@@ -1,6 +1,8 @@
 import type { CarePlan, Resource } from 'fhir/r4';
+import type { Caller } from '../../access/caller.js';
 import { FhirError } from '../../fhir/outcome.js';
 import type { FhirContext } from '../../rest/types.js';
+import { writeUnderRules } from '../../rest/write-rules.js';
 import type { ResourceStore } from '../../store/resource-store.js';
 import { validateResource } from '../../validation/validate-resource.js';
 import { CAREPLAN_CATEGORY, CCP_CODE } from '../vocabulary.js';
@@ -12,20 +14,7 @@ import { invalidParameter, where } from './parameters.js';
  */
 export function initialPlan(resource: Resource, patient: string, context: FhirContext): CarePlan {
   if (resource.resourceType !== 'CarePlan') throw invalidParameter('carePlan', `expected a CarePlan, not a ${resource.resourceType}`);
-  let plan: CarePlan;
-  try {
-    plan = validateResource(context.schema, resource, 'CarePlan') as CarePlan;
-  } catch (error) {
-    if (!(error instanceof FhirError)) throw error;
-    throw new FhirError(
-      error.status,
-      error.issues.map((issue) => ({
-        ...issue,
-        diagnostics: `carePlan: ${issue.diagnostics}`,
-        expression: (issue.expression ?? ['CarePlan']).map((path) => `${where('carePlan')}.resource${path.replace(/^[A-Za-z]+/, '')}`),
-      })),
-    );
-  }
+  const plan = withinParameter(() => validateResource(context.schema, resource, 'CarePlan') as CarePlan);
   if (plan.subject?.reference !== `Patient/${patient}`) {
     throw invalidParameter('carePlan', `the plan's subject must be Patient/${patient}, the patient registered for`);
   }
@@ -34,7 +23,39 @@ export function initialPlan(resource: Resource, patient: string, context: FhirCo
   return isCcp ? withoutId : { ...withoutId, category: [...(plan.category ?? []), { coding: [{ system: CAREPLAN_CATEGORY, code: CCP_CODE }] }] };
 }
 
-/** Stores the new plan inside the registration's transaction. */
-export async function createPlan(store: ResourceStore, plan: CarePlan): Promise<CarePlan> {
-  return (await store.create(plan)) as CarePlan;
+/**
+ * Creates the plan inside the registration's transaction under the CCP write rules, as a REST create would be
+ * (one active CCP per patient, lifecycle, narrative).
+ */
+export function createPlan(store: ResourceStore, plan: CarePlan, caller: Caller, context: FhirContext, baseUrl: string): Promise<CarePlan> {
+  return withinParameter(() =>
+    writeUnderRules(
+      { interaction: 'create', resourceType: 'CarePlan', resource: plan, caller },
+      { store, registry: context.registry, baseUrl },
+      async (tx, resource) => (await tx.create(resource!)) as CarePlan,
+      (created) => ({ resource: created }),
+    ),
+  );
+}
+
+/** Runs `work`, naming the problems it finds with the plan (`CarePlan.status`) inside the `carePlan` parameter. */
+function withinParameter<T>(work: () => T): T {
+  const rename = (error: unknown): never => {
+    if (!(error instanceof FhirError)) throw error;
+    throw new FhirError(
+      error.status,
+      error.issues.map((issue) => ({
+        ...issue,
+        diagnostics: `carePlan: ${issue.diagnostics}`,
+        expression: (issue.expression ?? ['CarePlan']).map((path) => `${where('carePlan')}.resource${path.replace(/^CarePlan/, '')}`),
+      })),
+      error.headers,
+    );
+  };
+  try {
+    const result = work();
+    return result instanceof Promise ? (result.catch(rename) as T) : result;
+  } catch (error) {
+    return rename(error);
+  }
 }

@@ -52,7 +52,7 @@ export const ccpRegister: Interaction = async (request, { id }, context) => {
         expression: [where('organization')],
       });
     }
-    const storedPlan = plan && (await createPlan(store, plan));
+    const storedPlan = plan && (await createPlan(store, plan, caller, context, baseUrl));
     const planId = storedPlan?.id ?? (await currentPlan(store, context, patient, baseUrl));
     const period = storedPlan ? accessPeriod(now, context.options.registrationDays ?? DEFAULT_REGISTRATION_DAYS) : undefined;
     const registration = { patient, organization, level, obtainedBy, obtainedAt, method, now, period };
