@@ -47,7 +47,7 @@ export function createApp({ db, logger, schema, registry = R4_REGISTRY, options,
   const cors = corsFor(options.corsOrigins ?? ['*']);
   app.use(['/fhir', '/.well-known', '/auth/token', '/auth/revoke', '/auth/introspect', '/auth/jwks'], cors);
   if (auth) {
-    app.use(oauthRoutes(auth, { baseUrl: options.baseUrl }, logger));
+    app.use(oauthRoutes(auth, { baseUrl: options.baseUrl }, logger, context.store));
     app.use(authorizationRoutes(auth, context, { baseUrl: options.baseUrl }, logger));
     app.use('/auth/admin', bearer(auth));
     app.use(adminRoutes(auth, logger));

@@ -17,10 +17,9 @@ export const USER_AUTHENTICATION: Coding = { system: DCM, code: '110114', displa
 export const LOGIN: Coding = { system: DCM, code: '110122', display: 'Login' };
 export const LOGOUT: Coding = { system: DCM, code: '110123', display: 'Logout' };
 /**
- * Token issue has no BALP pattern of its own: it is recorded as a DICOM Security Alert (110113) whose subtype is
- * the OAuth grant type, under this server's code system (docs/AUDIT.md).
+ * Token issue has no BALP pattern of its own: it is recorded as a User Authentication (of the client, and of the
+ * user whose grant it is) whose subtype is the OAuth grant type, in this server's code system (docs/AUDIT.md).
  */
-export const SECURITY_ALERT: Coding = { system: DCM, code: '110113', display: 'Security Alert' };
 export const TOKEN_GRANT_SYSTEM = 'http://ccp-exchange.org/fhir/CodeSystem/token-grant';
 
 /** Agent types: the person (reading: information recipient; writing: author), the app (or this server itself), the organization. */

@@ -40,6 +40,8 @@ export interface Config {
   registrationDays: number;
   /** How long a break-the-glass override lasts, in hours (default 4). */
   overrideHours: number;
+  /** Days audit records are kept before `npm run purge-audit` removes them; absent = kept forever. */
+  auditRetentionDays?: number;
 }
 
 export class ConfigError extends Error {
@@ -96,6 +98,7 @@ export function loadConfig(env: Env = process.env): Config {
     hostingOrganization: undefined,
     registrationDays: read('REGISTRATION_DAYS', 365, integer(1, 36500)),
     overrideHours: read('OVERRIDE_HOURS', 4, integer(1, 72)),
+    auditRetentionDays: read<number | undefined>('AUDIT_RETENTION_DAYS', undefined, integer(1, 365000)),
   };
   const hosting = env.HOSTING_ORGANIZATION?.trim();
   if (hosting) {

@@ -8,9 +8,10 @@ import { RedirectableError } from '../auth/authorize/parse-authorization-request
 import { loadPending, PENDING_SECONDS, type PendingAuthorization } from '../auth/authorize/pending.js';
 import { passwordSignIn } from '../auth/authorize/password-sign-in.js';
 import { userCaller } from '../auth/caller-of-token.js';
+import { signInEvent, signOutEvent } from '../audit/auth-events.js';
 import { FederationError, finishFederatedSignIn, startFederatedSignIn } from '../auth/federation/federated-sign-in.js';
 import { OAuthError } from '../auth/oauth-error.js';
-import { endSession, SESSION_SECONDS } from '../auth/sessions.js';
+import { endSession, findSession, SESSION_SECONDS } from '../auth/sessions.js';
 import { currentTerms } from '../auth/terms.js';
 import type { Logger } from '../log/logger.js';
 import type { FhirContext } from '../rest/types.js';
@@ -88,6 +89,8 @@ export function authorizationRoutes(auth: AuthServer, fhir: FhirContext, options
     withPending(async (req, res, pending, id) => {
       const username = field(req, 'username');
       const userId = await passwordSignIn(auth.db, username, field(req, 'password'));
+      // Recorded before the answer: a sign-in the audit trail cannot record does not happen.
+      await fhir.store.create(signInEvent({ userId, clientId: pending.request.clientId, method: 'password' }));
       if (!userId) {
         logger.info({ event: 'sign-in-failed', method: 'password' }, 'sign-in failed');
         return showPage(res, 400, signInPage(at(id), { error: SIGN_IN_FAILED, username, providers: providerLinks(at(id)) }));
@@ -147,11 +150,17 @@ export function authorizationRoutes(auth: AuthServer, fhir: FhirContext, options
       const pending = id ? await loadPending(auth.db, id) : undefined;
       const currentUrl = new URL(req.originalUrl, `${rootOf(req, options.baseUrl)}/`);
       const userId = await finishFederatedSignIn(auth, pending, currentUrl);
+      await fhir.store.create(signInEvent({ userId, clientId: pending?.request.clientId, method: 'federated' }));
       setCookie(res, SESSION_COOKIE, await signedIn(auth.db, pending!, userId), SESSION_SECONDS);
       res.redirect(303, at(id!));
     } catch (error) {
       if (!(error instanceof FederationError)) return failure(res, error);
       logger.info({ event: 'sign-in-failed', method: 'federated', reason: error.reason }, 'sign-in failed');
+      try {
+        await fhir.store.create(signInEvent({ clientId: error.pending?.request.clientId, method: 'federated' }));
+      } catch (auditError) {
+        return failure(res, auditError);
+      }
       if (!error.pending || !id) return showPage(res, 400, messagePage('Sign-in failed', error.message));
       showPage(res, 400, signInPage(at(id), { error: error.message, providers: providerLinks(at(id)) }));
     }
@@ -160,7 +169,11 @@ export function authorizationRoutes(auth: AuthServer, fhir: FhirContext, options
   router.post('/auth/sign-out', async (req, res) => {
     try {
       const session = readCookie(req, SESSION_COOKIE.name);
-      if (session) await endSession(auth.db, session);
+      if (session) {
+        const ended = await findSession(auth.db, session);
+        await endSession(auth.db, session);
+        if (ended) await fhir.store.create(signOutEvent(ended.userId));
+      }
       clearCookie(res, SESSION_COOKIE);
       showPage(res, 200, messagePage('Signed out', 'You are signed out. Apps that kept access only while you were signed in have lost it.'));
     } catch (error) {

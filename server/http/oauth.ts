@@ -1,5 +1,8 @@
 import express, { type Request, type Response, Router } from 'express';
 import type { AuthServer } from '../auth/auth-server.js';
+import { tokenIssuedEvent } from '../audit/auth-events.js';
+import { callerOfToken } from '../auth/caller-of-token.js';
+import type { ResourceStore } from '../store/resource-store.js';
 import { endpoints, openidConfiguration, smartConfiguration } from '../auth/discovery.js';
 import { introspectionEndpoint } from '../auth/introspection.js';
 import { OAuthError } from '../auth/oauth-error.js';
@@ -11,9 +14,9 @@ import { rootOf } from './root.js';
 /**
  * The Express side of the authorization server's machine-to-machine endpoints: discovery documents, JWKS, token,
  * revocation and introspection. Each handler turns the HTTP request into plain values for server/auth and its
- * answer (or OAuthError) back into JSON.
+ * answer (or OAuthError) back into JSON. Every token issued is recorded in the audit trail (`audit`) first.
  */
-export function oauthRoutes(auth: AuthServer, options: { baseUrl?: string }, logger: Logger): Router {
+export function oauthRoutes(auth: AuthServer, options: { baseUrl?: string }, logger: Logger, audit?: ResourceStore): Router {
   const router = Router();
   const root = (req: Request) => rootOf(req, options.baseUrl);
   const form = express.urlencoded({ extended: false, limit: '64kb', type: () => true });
@@ -40,7 +43,15 @@ export function oauthRoutes(auth: AuthServer, options: { baseUrl?: string }, log
     });
     router.all(path, (_req, res) => sendOAuthError(res, new OAuthError('invalid_request', `${path} takes POST with a form body`), logger));
   };
-  endpoint('/auth/token', (request) => tokenEndpoint(auth, request));
+  endpoint('/auth/token', async (request) => {
+    const issued = await tokenEndpoint(auth, request);
+    // Recorded before the token is handed out: a grant the audit trail cannot record is not given.
+    if (audit) {
+      const caller = (await callerOfToken(auth, issued.access_token)) ?? { kind: 'system', clientId: request.form.client_id, scopes: [] };
+      await audit.create(tokenIssuedEvent(caller, request.form.grant_type));
+    }
+    return issued;
+  });
   // RFC 7009 §2.2: 200 with an empty body whether or not the token existed.
   endpoint('/auth/revoke', async (request) => {
     await revocationEndpoint(auth, request);

@@ -1,0 +1,68 @@
+import type { AuditEvent, AuditEventAgent } from 'fhir/r4';
+import type { Caller } from '../access/caller.js';
+import { agentsOf } from './agents.js';
+import { outcomeOf } from './rest-event.js';
+import {
+  AGENT_APPLICATION,
+  AGENT_USER_READING,
+  CLIENT_ID_SYSTEM,
+  LOGIN,
+  LOGOUT,
+  OBSERVER,
+  SOURCE_APPLICATION_SERVER,
+  TOKEN_GRANT_SYSTEM,
+  USER_AUTHENTICATION,
+  USER_ID_SYSTEM,
+} from './vocabulary.js';
+
+/**
+ * Sign-in (success or failure), sign-out and token issue as AuditEvents (DICOM User Authentication). A failed
+ * sign-in names no one: the username typed may be someone else's, or a password typed in the wrong field.
+ */
+export interface SignInAttempt {
+  /** The account signed in to; absent for a failure, whose account is not known. */
+  userId?: string;
+  /** The app the sign-in was for. */
+  clientId?: string;
+  method: 'password' | 'federated';
+}
+
+export function signInEvent(attempt: SignInAttempt, recorded = new Date()): AuditEvent {
+  const agent: AuditEventAgent[] = [userAgent(attempt.userId)];
+  if (attempt.clientId) agent.push(appAgent(attempt.clientId));
+  return authentication(LOGIN, attempt.userId ? 200 : 401, agent, recorded, attempt.userId ? undefined : `${attempt.method} sign-in failed`);
+}
+
+export function signOutEvent(userId: string | undefined, recorded = new Date()): AuditEvent {
+  return authentication(LOGOUT, 200, [userAgent(userId)], recorded);
+}
+
+/** A token issued by `grantType` to the caller it now stands for (its client, user and organization). */
+export function tokenIssuedEvent(caller: Caller, grantType: string, recorded = new Date()): AuditEvent {
+  return authentication({ system: TOKEN_GRANT_SYSTEM, code: grantType }, 200, agentsOf(caller, AGENT_USER_READING), recorded);
+}
+
+function authentication(subtype: AuditEvent['type'], status: number, agent: AuditEventAgent[], recorded: Date, failure?: string): AuditEvent {
+  const outcome = outcomeOf(status);
+  return {
+    resourceType: 'AuditEvent',
+    type: USER_AUTHENTICATION,
+    subtype: [subtype],
+    action: 'E',
+    recorded: recorded.toISOString(),
+    outcome,
+    ...(failure ? { outcomeDesc: failure } : {}),
+    agent,
+    source: { observer: OBSERVER, type: [SOURCE_APPLICATION_SERVER] },
+  };
+}
+
+function userAgent(userId: string | undefined): AuditEventAgent {
+  return userId
+    ? { type: { coding: [AGENT_USER_READING] }, who: { identifier: { system: USER_ID_SYSTEM, value: userId } }, altId: userId, requestor: true }
+    : { type: { coding: [AGENT_USER_READING] }, who: { display: 'unidentified user' }, requestor: true };
+}
+
+function appAgent(clientId: string): AuditEventAgent {
+  return { type: { coding: [AGENT_APPLICATION] }, who: { identifier: { system: CLIENT_ID_SYSTEM, value: clientId } }, requestor: false };
+}

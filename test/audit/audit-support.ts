@@ -1,0 +1,29 @@
+import type { AuditEvent, AuditEventEntity } from 'fhir/r4';
+import type { Database } from '../../server/store/database.js';
+
+/** Every stored AuditEvent, oldest first (read straight from the table: the trail as the database holds it). */
+export async function storedEvents(db: Database): Promise<AuditEvent[]> {
+  const rows = await db.query<{ content: AuditEvent }>(
+    "SELECT content FROM resource WHERE resource_type = 'AuditEvent' AND NOT deleted ORDER BY rid",
+  );
+  return rows.map((row) => row.content);
+}
+
+/** The events stored since `before` was taken (a count of storedEvents). */
+export async function eventsSince(db: Database, before: number): Promise<AuditEvent[]> {
+  return (await storedEvents(db)).slice(before);
+}
+
+export const subtypeOf = (event: AuditEvent): string | undefined => event.subtype?.[0]?.code;
+
+/** The entities of an event with object role `role` (1 patient, 4 domain resource, 24 query), as their `what`. */
+export function entitiesOf(event: AuditEvent, role: '1' | '4' | '24'): AuditEventEntity[] {
+  return (event.entity ?? []).filter((entity) => entity.role?.code === role);
+}
+
+export const whats = (event: AuditEvent, role: '1' | '4'): string[] => entitiesOf(event, role).map((entity) => entity.what!.reference!).sort();
+
+export function decodedQuery(event: AuditEvent): string | undefined {
+  const query = entitiesOf(event, '24')[0]?.query;
+  return query === undefined ? undefined : Buffer.from(query, 'base64').toString('utf8');
+}
