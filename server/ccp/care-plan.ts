@@ -19,12 +19,12 @@ export function plansOf(change: WriteChange): { plan?: CarePlan; current?: CareP
 }
 
 /**
- * `Patient/<id>` when the reference names a Patient of this server (relative, or absolute under `baseUrl`);
- * otherwise undefined.
+ * `Patient/<id>` when the reference is that relative reference, otherwise undefined. Only the relative form
+ * ties a row to its patient in the search index, and so in the consent rules: an absolute URL is indexed as
+ * written.
  */
-export function patientOf(reference: Reference | undefined, baseUrl: string): string | undefined {
-  let literal = reference?.reference;
-  if (literal?.startsWith(`${baseUrl}/`)) literal = literal.slice(baseUrl.length + 1);
+export function patientOf(reference: Reference | undefined): string | undefined {
+  const literal = reference?.reference;
   return literal && /^Patient\/[A-Za-z0-9\-.]{1,64}$/.test(literal) ? literal : undefined;
 }
 

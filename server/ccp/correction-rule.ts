@@ -21,10 +21,10 @@ export const correctionRule: WriteRule = {
       });
     }
   },
-  async written(change, written, { store, baseUrl }) {
+  async written(change, written, { store }) {
     const correction = correctionOf(change);
     if (!correction || !written) return;
-    await store.create(correctionProvenance(written as CarePlan, patientOf(correction.plan.subject, baseUrl)!, correction.why, change.caller));
+    await store.create(correctionProvenance(written as CarePlan, patientOf(correction.plan.subject)!, correction.why, change.caller));
   },
 };
 

@@ -10,7 +10,7 @@ import { isCcp, patientOf, plansOf } from './care-plan.js';
 export const identityRule: WriteRule = {
   name: 'ccp-identity',
   resourceTypes: ['CarePlan'],
-  async check(change, { baseUrl }) {
+  async check(change) {
     const { plan, current } = plansOf(change);
     if (!plan) return;
     if (isCcp(current) && !isCcp(plan)) {
@@ -21,11 +21,11 @@ export const identityRule: WriteRule = {
       });
     }
     if (!isCcp(plan)) return;
-    const patient = patientOf(plan.subject, baseUrl);
+    const patient = patientOf(plan.subject);
     if (!patient) {
-      throw new FhirError(422, { code: 'business-rule', diagnostics: 'a CCP names its patient as a reference Patient/<id> to a Patient of this server', expression: ['CarePlan.subject'] });
+      throw new FhirError(422, { code: 'business-rule', diagnostics: 'a CCP names its patient with the relative reference Patient/<id>, which ties it to the patient in search and in the consent rules', expression: ['CarePlan.subject'] });
     }
-    const before = isCcp(current) ? patientOf(current.subject, baseUrl) : undefined;
+    const before = isCcp(current) ? patientOf(current.subject) : undefined;
     if (before && before !== patient) {
       throw new FhirError(422, {
         code: 'business-rule',

@@ -15,7 +15,7 @@ export const narrativeRule: WriteRule = {
   async check(change, { store, baseUrl }) {
     const plan = change.resource;
     if (!isCcp(plan)) return;
-    const patient = patientOf(plan.subject, baseUrl);
+    const patient = patientOf(plan.subject);
     const look = <T extends Resource>(type: T['resourceType'], describe: (resource: T) => string | undefined) => (reference: Reference) =>
       lookUp(reference, type, { plan, patient, store, baseUrl }, describe);
     const goals = await inTurn(plan.goal, look<Goal>('Goal', (goal) => conceptText(goal.description)));
@@ -51,7 +51,7 @@ async function lookUp<T extends Resource>(reference: Reference, type: T['resourc
   } else if (literal?.startsWith(`${type}/`)) {
     const id = literal.slice(type.length + 1);
     const found = /^[A-Za-z0-9\-.]{1,64}$/.test(id) ? await scope.store.read(type, id) : undefined;
-    resource = found?.kind === 'found' && patientOf((found.resource as Goal | Condition | CareTeam).subject, scope.baseUrl) === scope.patient ? found.resource : undefined;
+    resource = found?.kind === 'found' && scope.patient !== undefined && patientOf((found.resource as Goal | Condition | CareTeam).subject) === scope.patient ? found.resource : undefined;
   }
   return (resource && describe(resource as T)) || fallback;
 }

@@ -15,7 +15,7 @@ export const oneActiveRule: WriteRule = {
     const { plan } = plansOf(change);
     if (!isCcp(plan) || plan.status !== 'active') return;
     // identity-rule.ts has made sure a CCP names its patient.
-    const patient = patientOf(plan.subject, baseUrl)!;
+    const patient = patientOf(plan.subject)!;
     await store.lock(`ccp:${patient}`);
     const criteria = { subject: [patient], status: ['active'], category: [`${CAREPLAN_CATEGORY}|${CCP_CODE}`] };
     const found = await matching(store, registry, 'CarePlan', criteria, baseUrl, 2);

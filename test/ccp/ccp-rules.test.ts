@@ -282,6 +282,9 @@ describe.each(BACKENDS)('CCP write rules on $name', (backend) => {
       const aGroup = await post({ ...ccp(patient, 'draft'), subject: { reference: 'Group/g1' } } as CarePlan);
       expect(aGroup.status).toBe(422);
       expect(issue(aGroup.body).expression).toEqual(['CarePlan.subject']);
+      // An absolute URL is indexed as written, so it would escape the one-active check and the consent rules.
+      const absolute = await post({ ...ccp(patient, 'draft'), subject: { reference: `http://elsewhere.test/fhir/Patient/${patient}` } } as CarePlan);
+      expect(absolute.status).toBe(422);
       // A plain CarePlan has none of these rules: it may become a CCP.
       const plain = await created({ resourceType: 'CarePlan', status: 'draft', intent: 'plan', subject: { reference: `Patient/${patient}` } });
       expect((await put({ ...plain, category: CCP_CATEGORY })).status).toBe(200);
