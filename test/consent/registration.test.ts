@@ -490,6 +490,16 @@ describe.each(BACKENDS)('registration, review, disengagement and override operat
       expect(await search('Communication', { subject: [`Patient/${patient}`] })).toEqual([]);
     });
 
+    it('a token confined to its launch patient acts for that patient only', async () => {
+      const patient = await newPatient();
+      const other = await newPatient();
+      const launched: Caller = { ...NURSE_A, scopes: ['patient/*.cruds'].map((text) => parseResourceScope(text)!), patient: other };
+      const reason = parameters({ name: 'reason', valueCode: 'patient-consent' });
+      expect((await failure(call('POST', `Patient/${patient}/$override`, launched, reason))).status).toBe(403);
+      expect((await failure(register(patient, launched, registrationBody('view')))).status).toBe(403);
+      expect((await call('POST', `Patient/${other}/$override`, launched, reason)).status).toBe(201);
+    });
+
     it('the operations exist on their own resource type only', async () => {
       const patient = await newPatient();
       await put({ resourceType: 'Observation', id: patient, status: 'final', code: { text: 'x' } });

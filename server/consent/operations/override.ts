@@ -1,4 +1,3 @@
-import { forbidden, grantFor } from '../../access/decide.js';
 import type { Interaction } from '../../rest/types.js';
 import { OVERRIDE_REASONS } from '../vocabulary.js';
 import { requirePatient } from './lookups.js';
@@ -7,6 +6,7 @@ import { OperationInput, outputParameters, required } from './parameters.js';
 import { privacyContacts } from './privacy-contacts.js';
 import { DEFAULT_OVERRIDE_HOURS } from './registration-records.js';
 import { reportWritten } from './touched.js';
+import { requireOverrider } from './who-may.js';
 
 /**
  * `POST [base]/Patient/[id]/$override` (break-the-glass): a user states why they must see this patient's plan
@@ -16,11 +16,7 @@ import { reportWritten } from './touched.js';
 export const override: Interaction = async (request, { id }, context) => {
   const { caller, baseUrl } = request;
   const patient = id!;
-  if (caller.kind !== 'user' || caller.practitioner === undefined) {
-    throw forbidden('an override is made by a person (a user acting as a Practitioner), never by a system');
-  }
-  const practitioner = caller.practitioner;
-  grantFor(caller, 'CarePlan', 'r');
+  const practitioner = requireOverrider(caller, patient);
   const input = OperationInput.read(context.schema, request.body, ['reason', 'note']);
   const reason = required(input.code('reason', OVERRIDE_REASONS), 'reason');
   const note = input.string('note');
