@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import request from 'supertest';
 import path from 'node:path';
 import type { AuditEvent, Bundle, CapabilityStatement, FhirResource, CarePlan, Communication, Consent, OperationDefinition, Parameters, ParametersParameter, Resource, Task } from 'fhir/r4';
 import { type Caller, UNRESTRICTED } from '../../server/access/caller.js';
@@ -571,6 +572,21 @@ describe.each(BACKENDS)('registration, review, disengagement and override operat
       expect(await sees(NURSE_A, patient, created.id!)).toBe(false);
       expect(await sees(HOST_CONTRIBUTOR, patient, created.id!)).toBe(true);
     });
+  });
+
+  it('over HTTP (no tokens: the server itself asks), `$` written plainly or percent-encoded', async () => {
+    const patient = await newPatient();
+    const body = registrationBody('view', valueReference('organization', 'Organization/org-a'), valueReference('consentObtainedBy', 'Practitioner/nurse-a'));
+    const send = (url: string, sent: unknown) => request(server.app).post(url).set('Content-Type', 'application/fhir+json').send(JSON.stringify(sent));
+    const created = await send(`/fhir/Patient/${patient}/$ccp-register`, body);
+    expect(created.status).toBe(201);
+    expect(created.body.parameter.map((p: ParametersParameter) => p.name)).toEqual(['task', 'consent']);
+    const duplicate = await send(`/fhir/Patient/${patient}/%24ccp-register`, body);
+    expect(duplicate.status).toBe(409);
+    expect(duplicate.body.resourceType).toBe('OperationOutcome');
+    const bad = await send(`/fhir/Patient/${patient}/$ccp-register`, parameters({ name: 'level', valueCode: 'all' }, valueReference('organization', 'Organization/org-a')));
+    expect(bad.status).toBe(400);
+    expect(bad.body.issue[0].expression).toEqual(["Parameters.parameter.where(name='level')"]);
   });
 
   it('the CapabilityStatement lists the operations, each with a valid OperationDefinition in conformance/operations', async () => {
