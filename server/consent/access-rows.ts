@@ -1,7 +1,7 @@
 import type { Consent, ConsentProvision, Period, Reference, Resource } from 'fhir/r4';
 import { parseDateRange } from '../fhir/date-range.js';
 import type { CompositeRow } from '../search/types.js';
-import { ACT_CODE, CONSENT_ACTION, CONSENT_CATEGORY, CONSENT_SCOPE, MODIFY_ACTION, OVERRIDE_CODE, PRIVACY_SCOPE, REGISTRATION_CODE } from './vocabulary.js';
+import { ACT_CODE, CONSENT_ACTION, CONSENT_CATEGORY, CONSENT_SCOPE, MODIFY_ACTION, OVERRIDE_CODE, PRIVACY_SCOPE, REGISTRATION_CODE, VIEW_ACTION } from './vocabulary.js';
 
 /**
  * The index parameter under which an active Consent states who may or may not see a patient's plan. No search
@@ -38,7 +38,10 @@ export function accessRows(resource: Resource): CompositeRow[] {
 
   if (hasCoding(consent.category, CONSENT_CATEGORY, REGISTRATION_CODE)) {
     if (top.type !== 'permit') return [];
-    const modify = (top.action ?? []).some((action) => hasCoding([action], CONSENT_ACTION, MODIFY_ACTION));
+    const actions = top.action ?? [];
+    const modify = hasCoding(actions, CONSENT_ACTION, MODIFY_ACTION);
+    // A registration that states no level grants none (deny by default).
+    if (!modify && !hasCoding(actions, CONSENT_ACTION, VIEW_ACTION)) return [];
     for (const actor of actorsOf(top, ['Organization'])) add(modify ? 'registration-modify' : 'registration-view', actor, top.period);
     return rows;
   }
