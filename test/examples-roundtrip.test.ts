@@ -128,7 +128,7 @@ describe.each(BACKENDS)('official R4 examples on $name', (backend) => {
       // Only the valid examples were stored, each exactly once (one current row and one version). The audit
       // trail's own AuditEvents (one per request, observed by this server: server/audit) are not examples; the
       // examples' AuditEvents are counted like any other example.
-      const trail = `resource_type = 'AuditEvent' AND content->'source'->'observer'->>'display' = 'CCP Exchange'`;
+      const trail = `resource_type = 'AuditEvent' AND coalesce(content->'source'->'observer'->>'display', '') = 'CCP Exchange'`;
       const [stored] = await server.db.query<{ current: number; versions: number }>(
         `SELECT (SELECT count(*)::int FROM resource WHERE NOT (${trail})) AS current,
                 (SELECT count(*)::int FROM resource_version WHERE NOT (${trail})) AS versions`,
