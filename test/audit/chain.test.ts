@@ -1,11 +1,12 @@
-import type { AuditEvent, Bundle, OperationOutcome } from 'fhir/r4';
+import { readFileSync } from 'node:fs';
+import type { AuditEvent, Bundle, CapabilityStatement, OperationDefinition, OperationOutcome } from 'fhir/r4';
 import { type Caller, UNRESTRICTED } from '../../server/access/caller.js';
 import { purgeAuditTrail } from '../../server/audit/purge.js';
 import { FhirError } from '../../server/fhir/outcome.js';
 import { handleFhirRequest } from '../../server/rest/router.js';
 import type { FhirRequest, FhirResponse } from '../../server/rest/types.js';
 import { BACKENDS, reportBackends } from '../support/backends.js';
-import { openTestServer, type TestServer } from '../support/fhir-app.js';
+import { openTestServer, schemaValidator, type TestServer } from '../support/fhir-app.js';
 import { storedEvents } from './audit-support.js';
 
 reportBackends();
@@ -56,6 +57,17 @@ describe.each(BACKENDS)('the audit hash chain, on $name', (backend) => {
     expect(verdict.diagnostics).toContain(`The audit chain verifies: ${stored} links from the start`);
     // The walk was itself recorded, after it counted.
     expect((await storedEvents(server.db)).length).toBe(stored + 1);
+  });
+
+  it('the CapabilityStatement lists $verify and $sample on AuditEvent, each with a valid type-level OperationDefinition', async () => {
+    const statement = (await call('GET', 'metadata')).body as CapabilityStatement;
+    const operations = statement.rest![0].resource!.find((r) => r.type === 'AuditEvent')!.operation!;
+    expect(operations.map((o) => o.name)).toEqual(['validate', 'verify', 'sample']);
+    for (const operation of operations.slice(1)) {
+      const definition = JSON.parse(readFileSync(`conformance/operations/${operation.name}.json`, 'utf8')) as OperationDefinition;
+      expect(definition).toMatchObject({ url: operation.definition, code: operation.name, resource: ['AuditEvent'], type: true, instance: false });
+      expect(schemaValidator().validate(definition as never, 'OperationDefinition')).toEqual([]);
+    }
   });
 
   it('an AuditEvent a client creates joins the chain', async () => {
