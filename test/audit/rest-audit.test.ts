@@ -144,7 +144,7 @@ describe.each(BACKENDS)('every FHIR interaction writes one AuditEvent, on $name'
       entry: [
         { fullUrl: 'urn:uuid:0b7d1f52-6a7e-4c1e-8a8e-3f2f9a6c1d02', resource: { resourceType: 'Patient' }, request: { method: 'POST', url: 'Patient' } },
         {
-          resource: { resourceType: 'Observation', status: 'final', code: { text: 'bp' }, subject: { reference: 'urn:uuid:0b7d1f52-6a7e-4c1e-8a8e-3f2f9a6c1d02' } },
+          resource: { resourceType: 'Observation', status: 'final', code: { text: 'bp' }, subject: { reference: 'urn:uuid:0b7d1f52-6a7e-4c1e-8a8e-3f2f9a6c1d02' } } as Observation,
           request: { method: 'POST', url: 'Observation' },
         },
       ],
