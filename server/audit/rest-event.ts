@@ -55,6 +55,7 @@ export function restEvent(input: RestEventInput): AuditEvent {
   }
   const writing = interaction.action === 'C' || interaction.action === 'U' || interaction.action === 'D';
   const outcome = outcomeOf(input.status);
+  const purposes = [...(input.purposeOfUse ?? []), ...(touched?.purposes ?? []).map((coding) => ({ coding: [coding] }))];
   return {
     resourceType: 'AuditEvent',
     type: REST,
@@ -63,7 +64,7 @@ export function restEvent(input: RestEventInput): AuditEvent {
     recorded: input.recorded.toISOString(),
     outcome,
     ...(outcome !== '0' ? { outcomeDesc: `${input.status}${input.failure ? ` ${input.failure}` : ''}` } : {}),
-    ...(input.purposeOfUse?.length ? { purposeOfEvent: input.purposeOfUse } : {}),
+    ...(purposes.length ? { purposeOfEvent: purposes } : {}),
     agent: agentsOf(input.caller, writing ? AGENT_USER_WRITING : AGENT_USER_READING),
     source: { observer: OBSERVER, type: [SOURCE_APPLICATION_SERVER] },
     ...(entity.length ? { entity } : {}),

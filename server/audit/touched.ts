@@ -1,4 +1,4 @@
-import type { Bundle, Resource } from 'fhir/r4';
+import type { Bundle, Coding, Consent, Parameters, Resource } from 'fhir/r4';
 import type { FhirResponse } from '../rest/types.js';
 import type { SearchParameterRegistry } from '../search/registry.js';
 import type { ResourceStore } from '../store/resource-store.js';
@@ -16,6 +16,8 @@ const ETAG = /^W\/"([^"]+)"$/;
 export class Touched {
   readonly resources = new Set<string>();
   readonly patients = new Set<string>();
+  /** Purposes of use the request stated (AuditEvent.purposeOfEvent). */
+  readonly purposes: Coding[] = [];
   /** Versions answered without a body (a delete, `return=minimal`): their patients are looked up before recording. */
   private readonly unread: { type: string; id: string; version: number }[] = [];
 
@@ -30,16 +32,24 @@ export class Touched {
       for (const entry of (body as Bundle).entry ?? []) if (entry.resource) this.addPatients(entry.resource);
       return;
     }
-    if (body && body.resourceType !== 'OperationOutcome' && body.id) {
-      this.resources.add(`${body.resourceType}/${body.id}${body.meta?.versionId ? `/_history/${body.meta.versionId}` : ''}`);
-      this.addPatients(body);
+    if (body?.resourceType === 'Parameters') {
+      // An operation's output: the resources it wrote or read ($override's Consent and notice, a registration's Task).
+      for (const parameter of (body as Parameters).parameter ?? []) if (parameter.resource) this.addResource(parameter.resource);
       return;
     }
+    if (body && body.resourceType !== 'OperationOutcome' && body.id) return this.addResource(body);
     const written = VERSIONED.exec(response.headers?.Location ?? '');
     if (written) return this.addUnread(written[1], written[2], Number(written[3]), false);
     const version = ETAG.exec(response.headers?.ETag ?? '');
     const [type, id] = path.split('/');
     if (version && subtype === 'delete' && id) this.addUnread(type, id, Number(version[1]), true);
+  }
+
+  private addResource(resource: Resource): void {
+    if (resource.id) this.resources.add(`${resource.resourceType}/${resource.id}${resource.meta?.versionId ? `/_history/${resource.meta.versionId}` : ''}`);
+    this.addPatients(resource);
+    // A Consent that states why access is given (a break-the-glass override's reason) is the event's purpose of use.
+    if (resource.resourceType === 'Consent') for (const purpose of (resource as Consent).provision?.purpose ?? []) this.purposes.push(purpose);
   }
 
   private addUnread(type: string, id: string, version: number, deleted: boolean): void {
