@@ -31,5 +31,7 @@ export function agentsOf(caller: Caller, userType: Coding): AuditEventAgent[] {
     const requestor = !agents.some((agent) => agent.requestor);
     agents.push({ type: { coding: [AGENT_APPLICATION] }, who: { identifier: { system: CLIENT_ID_SYSTEM, value: caller.clientId } }, requestor });
   }
+  // R4 requires an agent: a caller that names no one is recorded as such, never left out.
+  if (!agents.some((agent) => agent.requestor)) agents.unshift({ type: { coding: [AGENT_APPLICATION] }, who: { display: 'unidentified caller' }, requestor: true });
   return agents;
 }

@@ -2,7 +2,7 @@ import type { AuditEvent } from 'fhir/r4';
 import request from 'supertest';
 import { hashPassword } from '../../server/auth/secrets.js';
 import { BACKENDS, reportBackends } from '../support/backends.js';
-import { openTestServer, type TestServer } from '../support/fhir-app.js';
+import { openTestServer, schemaValidator, type TestServer } from '../support/fhir-app.js';
 import { Browser, authorizeThrough, authorizeUrl, exchangeCode, location, person, type Person, pkce, registerApp } from '../support/smart-flow.js';
 import { eventsSince, storedEvents } from './audit-support.js';
 
@@ -79,5 +79,11 @@ describe.each(BACKENDS)('sign-in, sign-out and token issue are audited, on $name
     expect(events).toHaveLength(1);
     expect(events[0].subtype![0].code).toBe('client_credentials');
     expect(events[0].agent).toEqual([expect.objectContaining({ who: { identifier: { system: 'http://ccp-exchange.org/fhir/sid/client-id', value: 'batch' } }, requestor: true })]);
+  });
+
+  it('every authentication event is a valid R4 AuditEvent (official JSON schema)', async () => {
+    const events = (await storedEvents(server.db)).filter((event) => event.type.code === '110114');
+    expect(events.length).toBeGreaterThanOrEqual(5);
+    for (const event of events) expect(schemaValidator().validate(event as never, 'AuditEvent')).toEqual([]);
   });
 });

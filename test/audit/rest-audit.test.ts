@@ -5,7 +5,7 @@ import { FhirError } from '../../server/fhir/outcome.js';
 import { handleFhirRequest } from '../../server/rest/router.js';
 import type { FhirRequest, FhirResponse } from '../../server/rest/types.js';
 import { BACKENDS, reportBackends } from '../support/backends.js';
-import { openTestServer, type TestServer } from '../support/fhir-app.js';
+import { openTestServer, schemaValidator, type TestServer } from '../support/fhir-app.js';
 import { decodedQuery, eventsSince, storedEvents, subtypeOf, whats } from './audit-support.js';
 
 reportBackends();
@@ -225,6 +225,12 @@ describe.each(BACKENDS)('every FHIR interaction writes one AuditEvent, on $name'
     expect(event.agent).toEqual([
       expect.objectContaining({ who: { display: expect.stringContaining('CCP Exchange') }, requestor: true }),
     ]);
+  });
+
+  it('every event recorded so far is a valid R4 AuditEvent (official JSON schema)', async () => {
+    const events = await storedEvents(server.db);
+    expect(events.length).toBeGreaterThan(15);
+    for (const event of events) expect({ id: event.id, issues: schemaValidator().validate(event as never, 'AuditEvent') }).toEqual({ id: event.id, issues: [] });
   });
 
   it('the CapabilityStatement is public and not audited', async () => {
