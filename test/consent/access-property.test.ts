@@ -56,6 +56,7 @@ async function ask(context: FhirContext, caller: Caller, method: string, path: s
 
 /** A search walked through every `next` link: matches in order, the included rows, and each page's total. */
 interface Walked {
+  /** 200, a failed page's status, or 0 when the `next` links never ended. */
   status: number;
   matches: string[];
   included: Set<string>;
@@ -77,7 +78,7 @@ async function walk(context: FhirContext, caller: Caller, path: string, query: R
     const url = bundle.link?.find((l) => l.relation === 'next')?.url;
     next = url ? parsePageLink(url) : undefined;
   }
-  return walked;
+  return next ? { ...walked, status: 0 } : walked;
 }
 
 function parsePageLink(url: string): { path: string; query: Record<string, string[]> } {
@@ -106,12 +107,13 @@ async function disagreements(world: World, context: FhirContext, label: string, 
   const missingId = `${world.prefix}-missing`;
   const missing = await ask(context, caller, 'GET', `CarePlan/${missingId}`);
   const missingVersion = await ask(context, caller, 'GET', `CarePlan/${missingId}/_history/1`);
-  const asMissing = (answer: Answer, reference: Answer, id: string) => ({
-    status: answer.status,
-    issues: answer.issues,
-    headers: answer.headers,
-    same: JSON.stringify(reference.issues).split(`CarePlan/${missingId}`).join(id) === JSON.stringify(answer.issues),
-  });
+  const missingHistory = await ask(context, caller, 'GET', `CarePlan/${missingId}/_history`);
+  /** A 404 whose outcome and headers are those of `reference` (about the missing id) with `path` in its place. */
+  const likeMissing = (answer: Answer, reference: Answer, path: string) =>
+    answer.status === 404 &&
+    reference.status === 404 &&
+    JSON.stringify(reference.issues).split(`CarePlan/${missingId}`).join(path) === JSON.stringify(answer.issues) &&
+    JSON.stringify(reference.headers) === JSON.stringify(answer.headers);
 
   for (const resource of world.resources) {
     const path = key(resource);
@@ -119,8 +121,7 @@ async function disagreements(world: World, context: FhirContext, label: string, 
     if (sees(resource)) {
       if (read.status !== 200 || read.body?.id !== resource.id) say(`GET ${path}`, 200, read.status);
     } else {
-      const seen = asMissing(read, missing, path);
-      if (seen.status !== 404 || !seen.same || JSON.stringify(read.headers) !== JSON.stringify(missing.headers)) say(`GET ${path} (hidden)`, missing, read);
+      if (!likeMissing(read, missing, path)) say(`GET ${path} (hidden)`, missing, read);
     }
   }
   for (const resource of gated) {
@@ -132,9 +133,8 @@ async function disagreements(world: World, context: FhirContext, label: string, 
       if (vread.status !== 200 || vread.body?.id !== resource.id) say(`GET ${path}/_history/1`, 200, vread.status);
       if (history.status !== 200 || JSON.stringify(versions) !== JSON.stringify([path])) say(`GET ${path}/_history`, [path], { status: history.status, versions });
     } else {
-      const seen = asMissing(vread, missingVersion, path);
-      if (seen.status !== 404 || !seen.same) say(`GET ${path}/_history/1 (hidden)`, missingVersion, vread);
-      if (history.status !== 404) say(`GET ${path}/_history (hidden)`, 404, { status: history.status, versions });
+      if (!likeMissing(vread, missingVersion, path)) say(`GET ${path}/_history/1 (hidden)`, missingVersion, vread);
+      if (!likeMissing(history, missingHistory, path)) say(`GET ${path}/_history (hidden)`, missingHistory, { ...history, versions });
     }
   }
 
@@ -151,12 +151,15 @@ async function disagreements(world: World, context: FhirContext, label: string, 
   for (const type of [...GATED_TYPES, 'Observation']) {
     await expectSearch(`GET ${type}?_count=2`, type, { _tag: tag, _total: ['accurate'], _count: ['2'] }, ofType(type).filter(sees));
   }
-  // Compartments: one type, and every type.
+  // Compartments: one type for every patient, paged; every type for the patient with the most rows, in one page.
+  // (On PostgreSQL with JIT on, a partner's `Patient/P/*` costs about half a second a query for compiling its
+  // plan; with JIT off, 15 ms. Until the server turns it off, one such search a caller keeps the suite fast.)
+  const membersOf = (patient: string) => world.resources.filter((r) => compartmentsOf(r).includes(patient));
   for (const patient of world.patients) {
-    const members = world.resources.filter((r) => compartmentsOf(r).includes(patient) && sees(r));
-    await expectSearch(`GET Patient/${patient}/CarePlan`, `Patient/${patient}/CarePlan`, { _total: ['accurate'], _count: ['2'] }, members.filter((r) => r.resourceType === 'CarePlan'));
-    await expectSearch(`GET Patient/${patient}/*`, `Patient/${patient}/*`, { _total: ['accurate'], _count: ['4'] }, members);
+    await expectSearch(`GET Patient/${patient}/CarePlan`, `Patient/${patient}/CarePlan`, { _total: ['accurate'], _count: ['2'] }, membersOf(patient).filter((r) => r.resourceType === 'CarePlan' && sees(r)));
   }
+  const widest = world.patients.reduce((a, b) => (membersOf(b).length > membersOf(a).length ? b : a));
+  await expectSearch(`GET Patient/${widest}/*`, `Patient/${widest}/*`, { _total: ['accurate'], _count: ['50'] }, membersOf(widest).filter(sees));
 
   // _include and _revinclude: only visible rows come along.
   const carePlans = ofType('CarePlan') as CarePlan[];
@@ -236,7 +239,7 @@ async function disagreements(world: World, context: FhirContext, label: string, 
     const reference = await transaction(`CarePlan/${missingId}`);
     for (const hidden of [hiddenRows[0], hiddenRows[hiddenRows.length - 1]]) {
       const answer = await transaction(hidden);
-      if (answer.status !== 404 || !asMissing(answer, reference, hidden).same) say(`transaction GET ${hidden} (hidden)`, reference, answer);
+      if (!likeMissing(answer, reference, hidden)) say(`transaction GET ${hidden} (hidden)`, reference, answer);
     }
   }
   return problems;
@@ -251,7 +254,7 @@ function describeWorld(world: World): string {
   return `world ${world.prefix}: ${world.resources.length} resources; gated rows visible to ${counts.join('; ')}`;
 }
 
-describe.each(BACKENDS)('consent access decision, property-based, on $name (needs the consent gate in search and reads)', (backend) => {
+describe.each(BACKENDS)('consent access decision, property-based, on $name', (backend) => {
   let database: TestDatabase;
   beforeAll(async () => {
     database = await backend.open();
