@@ -9,10 +9,10 @@ export interface AuditedInteraction {
   subtype?: string;
   action: AuditAction;
   /**
-   * `transaction`: the interaction and its AuditEvent commit in one database transaction. `each`: a batch, whose
-   * entries commit one by one, recorded by one event after the last. `none`: a read, recorded before it is answered.
+   * `transaction`: the interaction and its AuditEvent commit in one database transaction (a batch's entries each in
+   * a savepoint of it). `none`: a read, recorded in its own statement before it is answered.
    */
-  writes: 'transaction' | 'each' | 'none';
+  writes: 'transaction' | 'none';
 }
 
 /** Operations that only read (or only check): their events are stored like a read's. */
@@ -38,7 +38,7 @@ export function auditedInteraction(method: string, pattern: readonly string[] | 
   if (pattern.length === 0) {
     if (method === 'GET') return { subtype: 'search-system', action: 'E', writes: 'none' };
     const batch = (request.body as { type?: unknown } | undefined)?.type === 'batch';
-    return { subtype: batch ? 'batch' : 'transaction', action: 'E', writes: batch ? 'each' : 'transaction' };
+    return { subtype: batch ? 'batch' : 'transaction', action: 'E', writes: 'transaction' };
   }
   if (pattern.length === 4) return { subtype: 'vread', action: 'R', writes: 'none' };
   if (pattern.length === 3) return { subtype: 'search-type', action: 'E', writes: 'none' };

@@ -102,4 +102,9 @@ export interface ResourceStore {
   lock(key: string): Promise<void>;
   /** Runs `work` against a store whose writes commit together or not at all. */
   transaction<T>(work: (store: ResourceStore) => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` inside the current transaction (or a new one) so that, if it throws, only its own writes are undone
+   * and the transaction goes on: a batch entry that fails leaves nothing, while the batch commits with its record.
+   */
+  savepoint<T>(work: (store: ResourceStore) => Promise<T>): Promise<T>;
 }

@@ -35,6 +35,9 @@ interface ContentRow {
   content: Resource | null;
 }
 
+/** Savepoint names only need to differ within one transaction; a process-wide counter does that. */
+let savepoints = 0;
+
 /** The ResourceStore on PostgreSQL (server or PGlite): current versions in `resource`, all versions in `resource_version`. */
 export class SqlResourceStore implements ResourceStore {
   constructor(
@@ -48,6 +51,21 @@ export class SqlResourceStore implements ResourceStore {
 
   transaction<T>(work: (store: ResourceStore) => Promise<T>): Promise<T> {
     return this.db.transaction((tx) => work(new SqlResourceStore(tx, this.index)));
+  }
+
+  savepoint<T>(work: (store: ResourceStore) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (tx) => {
+      const name = `store_${++savepoints}`;
+      await tx.query(`SAVEPOINT ${name}`);
+      try {
+        const result = await work(new SqlResourceStore(tx, this.index));
+        await tx.query(`RELEASE SAVEPOINT ${name}`);
+        return result;
+      } catch (error) {
+        await tx.query(`ROLLBACK TO SAVEPOINT ${name}`);
+        throw error;
+      }
+    });
   }
 
   async create(resource: Resource, assignedId: string = randomUUID()): Promise<Resource> {

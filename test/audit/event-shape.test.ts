@@ -26,7 +26,7 @@ describe('the audit event of an interaction (no database)', () => {
       ['GET', [':type', '_history'], undefined, { subtype: 'history-type', action: 'R', writes: 'none' }],
       ['GET', [':type', ':id', '_history'], undefined, { subtype: 'history-instance', action: 'R', writes: 'none' }],
       ['POST', [], { resourceType: 'Bundle', type: 'transaction' }, { subtype: 'transaction', action: 'E', writes: 'transaction' }],
-      ['POST', [], { resourceType: 'Bundle', type: 'batch' }, { subtype: 'batch', action: 'E', writes: 'each' }],
+      ['POST', [], { resourceType: 'Bundle', type: 'batch' }, { subtype: 'batch', action: 'E', writes: 'transaction' }],
       ['POST', ['Patient', ':id', '$override'], undefined, { subtype: 'operation', action: 'E', writes: 'transaction' }],
       ['POST', [':type', '$validate'], undefined, { subtype: 'operation', action: 'E', writes: 'none' }],
       ['GET', [':type', '$verify'], undefined, { subtype: 'operation', action: 'E', writes: 'none' }],

@@ -177,6 +177,58 @@ describe.each(BACKENDS)('every FHIR interaction writes one AuditEvent, on $name'
     expect(whats(events[0], '4')).toEqual([`Patient/${patient.id}/_history/1`]);
   });
 
+  it("a batch entry that fails after writing leaves nothing (its savepoint), while the batch and its one event commit", async () => {
+    const launched: Caller = {
+      kind: 'user',
+      userId: 'user-patient-app',
+      clientId: 'patient-app',
+      patient: patient.id,
+      scopes: [{ context: 'patient', resourceType: 'Observation', permissions: ['c', 'r', 's'], text: 'patient/Observation.crs' }],
+    };
+    const stranger = (await call('POST', 'Patient', { body: { resourceType: 'Patient' } })).body as Patient;
+    const observationOf = (id: string) => ({ resourceType: 'Observation', status: 'final', code: { text: 'batch-savepoint' }, subject: { reference: `Patient/${id}` } });
+    const bundle: Bundle = {
+      resourceType: 'Bundle',
+      type: 'batch',
+      entry: [
+        { resource: observationOf(patient.id!) as Observation, request: { method: 'POST', url: 'Observation' } },
+        // Written, then found outside the launch patient's compartment: refused (403) and undone.
+        { resource: observationOf(stranger.id!) as Observation, request: { method: 'POST', url: 'Observation' } },
+      ],
+    };
+    let reply: Bundle | undefined;
+    const events = await recorded(async () => {
+      reply = (await call('POST', '', { body: bundle, caller: launched })).body as Bundle;
+    });
+    expect(reply!.entry!.map((entry) => entry.response!.status)).toEqual(['201 Created', '403']);
+    const subjects = await server.db.query<{ subject: string }>(
+      "SELECT content->'subject'->>'reference' AS subject FROM resource WHERE resource_type = 'Observation' AND content->'code'->>'text' = 'batch-savepoint'",
+    );
+    expect(subjects.map((row) => row.subject)).toEqual([`Patient/${patient.id}`]);
+    expect(events).toHaveLength(1);
+    expect([subtypeOf(events[0]), events[0].outcome]).toEqual(['batch', '0']);
+    expect(whats(events[0], '4')).toEqual([reply!.entry![0].response!.location!]);
+    expect(whats(events[0], '1')).toEqual([`Patient/${patient.id}`]);
+  });
+
+  it('a savepoint undoes only its own writes, and the transaction goes on', async () => {
+    const marker = `savepoint-${Date.now()}`;
+    await server.context.store.transaction(async (tx) => {
+      await tx
+        .savepoint(async (inner) => {
+          await inner.create({ resourceType: 'Patient', identifier: [{ system: 'urn:test', value: `${marker}-undone` }] } as Patient);
+          throw new Error('undo this');
+        })
+        .catch(() => undefined);
+      await tx.create({ resourceType: 'Patient', identifier: [{ system: 'urn:test', value: `${marker}-kept` }] } as Patient);
+    });
+    const kept = await server.db.query<{ value: string }>(
+      "SELECT content->'identifier'->0->>'value' AS value FROM resource WHERE resource_type = 'Patient' AND content->'identifier'->0->>'value' LIKE $1",
+      [`${marker}%`],
+    );
+    expect(kept.map((row) => row.value)).toEqual([`${marker}-kept`]);
+  });
+
   it('update and delete: subtypes update (U) and delete (D); the delete names the version it wrote and the patient it ended', async () => {
     const current = (await call('GET', `Observation/${observation.id}`)).body as Observation;
     const [updated] = await recorded(() => call('PUT', `Observation/${observation.id}`, { body: { ...current, status: 'amended' } }));

@@ -143,12 +143,16 @@ function conditionalLockKeys(entry: PlannedEntry): string[] {
   }
 }
 
-/** Each entry on its own, in order: a failure is that entry's response, the others go on. */
+/**
+ * Each entry on its own, in order: a failure is that entry's response, the others go on. Each entry runs in a
+ * savepoint, so a failed one leaves nothing of itself while the batch (and its audit record) commits as one.
+ */
 async function batch(entries: PlannedEntry[], request: FhirRequest, context: FhirContext): Promise<BundleEntry[]> {
   const responses: BundleEntry[] = [];
   for (const entry of entries) {
     try {
-      responses.push(responseEntry(await handleFhirRequest(requestOf(entry, request), context), request.baseUrl));
+      const response = await context.store.savepoint((store) => handleFhirRequest(requestOf(entry, request), { ...context, store }));
+      responses.push(responseEntry(response, request.baseUrl));
     } catch (error) {
       if (!(error instanceof FhirError)) throw error;
       responses.push({ response: { status: statusLine(error.status), outcome: error.outcome } });
