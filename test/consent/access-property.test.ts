@@ -245,7 +245,7 @@ async function disagreements(world: World, context: FhirContext, label: string, 
   return problems;
 }
 
-/** The model's own sanity: the worlds hold what the property needs, so a pass means something. */
+/** One line per world: its size and how much of it each caller sees, by the model. */
 function describeWorld(world: World): string {
   const counts = world.callers.map(({ label, caller }) => {
     const gated = world.resources.filter((r) => (GATED_TYPES as readonly string[]).includes(r.resourceType));
@@ -299,6 +299,24 @@ describe.each(BACKENDS)('consent access decision, property-based, on $name', (ba
     expect(samples.some((w) => gatedOf(w).some((r) => patientsOf(r).length > 1))).toBe(true);
     const statuses = new Set(samples.flatMap((w) => w.consents.map((c) => c.status)));
     expect(sorted(statuses)).toEqual(['active', 'entered-in-error', 'inactive', 'proposed', 'rejected']);
+    // Every kind of Consent and period appears (describeConsents names the kind, the provision and its period).
+    const lines = samples.flatMap((w) => describeConsents(w));
+    const now = Date.now();
+    const day = (offset: number) => new Date(now + offset * 24 * 3600 * 1000).toISOString().slice(0, 10);
+    for (const pattern of [
+      / registration permit \[org1\] .* access$/,
+      / registration permit \[org1\] .* access\+correct$/,
+      / directive\(patient-privacy\) deny \[everyone\] .*\{ permit/,
+      / directive\(patient-privacy\) deny \[[^e\]][^\]]*\] /,
+      / directive\(treatment\) deny /,
+      / directive\(patient-privacy\) permit \[everyone\] open \{ deny /,
+      / override permit \[pr0\] /,
+      new RegExp(` ${day(-20)}\\.\\.${day(-10)}`),
+      new RegExp(` ${day(10)}\\.\\.${day(20)}`),
+      / open( |$)/,
+    ]) {
+      expect({ pattern: String(pattern), found: lines.some((line) => pattern.test(line)) }).toEqual({ pattern: String(pattern), found: true });
+    }
   });
 });
 

@@ -158,7 +158,20 @@ const consentSpec: fc.Arbitrary<ConsentSpec> = fc.oneof(
       actors: fc.oneof({ weight: 2, arbitrary: fc.constant([] as ActorSpec[]) }, { weight: 3, arbitrary: fc.array(actor, { minLength: 1, maxLength: 2 }) }),
       exceptions: fc.oneof({ weight: 1, arbitrary: fc.constant([] as ActorSpec[]) }, { weight: 2, arbitrary: fc.array(exception, { minLength: 1, maxLength: 2 }) }),
       period,
-      scope: weighted<'patient-privacy' | 'treatment'>([5, 'patient-privacy'], [1, 'treatment']),
+      scope: fc.constant('patient-privacy' as const),
+    }),
+  },
+  {
+    // The distractor: a current deny of everyone outside patient-privacy, which would hide the whole plan if counted.
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('deny' as const),
+      patient: index,
+      status: fc.constant('active' as const),
+      actors: fc.constant([] as ActorSpec[]),
+      exceptions: fc.constant([] as ActorSpec[]),
+      period: fc.constant('current' as const),
+      scope: fc.constant('treatment' as const),
     }),
   },
   {
