@@ -46,4 +46,22 @@ console.log(`audit cost on ${db.dialect}, ${N} sequential requests each (ms per 
 for (const { kind, plain, audited } of results) {
   console.log(`  ${kind.padEnd(6)}  without record ${plain.toFixed(2)}  with AuditEvent ${audited.toFixed(2)}  (+${(audited - plain).toFixed(2)})`);
 }
+
+// Concurrent reads: each read's event committed on its own, or group-committed with the others' (the default).
+const CLIENTS = 16;
+async function concurrent(ctx) {
+  const started = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: CLIENTS }, async () => {
+    for (let i = 0; i < N / CLIENTS; i++) await work.read(ctx);
+  }));
+  return (N / (Number(process.hrtime.bigint() - started) / 1e9)).toFixed(0);
+}
+const modes = {
+  'without record': { ...context, auditing: new Touched(R4_REGISTRY) },
+  'one commit per event': { ...context, auditLog: undefined },
+  'group commit': context,
+};
+for (const ctx of Object.values(modes)) await concurrent(ctx); // warm-up
+console.log(`${CLIENTS} concurrent readers, reads per second:`);
+for (const [name, ctx] of Object.entries(modes)) console.log(`  ${name.padEnd(22)} ${await concurrent(ctx)}`);
 await db.close();

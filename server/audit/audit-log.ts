@@ -2,14 +2,28 @@ import type { AuditEvent } from 'fhir/r4';
 import type { SearchQuery } from '../search/query/model.js';
 import { compileSearch } from '../search/sql/compile.js';
 import type { Database } from '../store/database.js';
+import type { ResourceStore } from '../store/resource-store.js';
+import { GroupCommit } from './group-commit.js';
 import { type ChainReport, verifyChain } from './verify.js';
 
 /** The most events a sample draws from (the permitted events of the period, before the random pick). */
 const POPULATION_LIMIT = 10_000_000;
 
-/** The audit trail's reads that are not FHIR searches: the chain walk and random samples. */
+/** The audit trail's own access: group-committed records of reads, the chain walk, random samples. */
 export class AuditLog {
-  constructor(private readonly db: Database) {}
+  private readonly reads: GroupCommit;
+
+  constructor(
+    private readonly db: Database,
+    store: ResourceStore,
+  ) {
+    this.reads = new GroupCommit(store);
+  }
+
+  /** Stores the event of a read (or of a failure), resolving once it is committed (server/audit/group-commit.ts). */
+  record(event: AuditEvent): Promise<void> {
+    return this.reads.record(event);
+  }
 
   verify(): Promise<ChainReport> {
     return verifyChain(this.db);

@@ -25,8 +25,8 @@ export interface AuditedRequest {
 export async function audited({ request, interaction, params, run }: AuditedRequest, context: FhirContext): Promise<FhirResponse> {
   const touched = new Touched(context.registry);
   const query = interaction.subtype?.startsWith('search') ? queryOf(request) : undefined;
-  const event = (store: ResourceStore, status: number, failure?: string, what?: Touched) =>
-    record(store, { interaction, caller: request.caller, recorded: new Date(), status, failure, touched: what, query, target: targetOf(params) });
+  const event = (store: ResourceStore | undefined, status: number, failure?: string, what?: Touched) =>
+    record(store, context, { interaction, caller: request.caller, recorded: new Date(), status, failure, touched: what, query, target: targetOf(params) });
   try {
     if (interaction.writes === 'transaction') {
       return await context.store.transaction(async (store) => {
@@ -40,7 +40,7 @@ export async function audited({ request, interaction, params, run }: AuditedRequ
     const response = await run({ ...context, auditing: touched });
     touched.add(response, interaction.subtype, request.path);
     await touched.complete(context.store);
-    await event(context.store, response.status, undefined, touched).catch((error: unknown) => {
+    await event(undefined, response.status, undefined, touched).catch((error: unknown) => {
       throw new AuditNotStored(error);
     });
     return response;
@@ -49,7 +49,7 @@ export async function audited({ request, interaction, params, run }: AuditedRequ
     const status = error instanceof FhirError ? error.status : 500;
     const failure = error instanceof FhirError ? [...new Set(error.issues.map((issue) => issue.code))].join(' ') : 'exception';
     // Whatever the request touched was rolled back (or never answered): the record names only what it asked for.
-    await event(context.store, status, failure);
+    await event(undefined, status, failure);
     throw error;
   }
 }
@@ -61,9 +61,16 @@ class AuditNotStored extends Error {
   }
 }
 
-/** Stores an event; it joins the hash chain in the same statement (server/store/audit-chain.ts). */
-async function record(store: ResourceStore, input: RestEventInput): Promise<AuditEvent> {
-  return (await store.create(restEvent(input))) as AuditEvent;
+/**
+ * Stores an event; it joins the hash chain in the same statement (server/store/audit-chain.ts). In a write's
+ * transaction (`store`) it commits with the write; otherwise (a read, a failure) it is group-committed with the
+ * events of concurrent reads, and this resolves once it is committed.
+ */
+async function record(store: ResourceStore | undefined, context: FhirContext, input: RestEventInput): Promise<void> {
+  const event: AuditEvent = restEvent(input);
+  if (store) await store.create(event);
+  else if (context.auditLog) await context.auditLog.record(event);
+  else await context.store.create(event);
 }
 
 /** `Type/id` (or `Type`) of the request's route, naming what a failed request was about. */

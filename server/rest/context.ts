@@ -13,5 +13,6 @@ export function createFhirContext(
   index: Indexer,
   options: FhirOptions,
 ): FhirContext {
-  return { store: new SqlResourceStore(db, index), schema, registry, options, auditLog: new AuditLog(db) };
+  const store = new SqlResourceStore(db, index);
+  return { store, schema, registry, options, auditLog: new AuditLog(db, store) };
 }
