@@ -34,7 +34,7 @@ const RULES: Record<Role, Rule[]> = {
   ],
   coordinator: [
     { types: '*', permissions: READ },
-    { types: [...PLAN_TYPES, 'Task', 'Organization'], permissions: WRITE },
+    { types: [...PLAN_TYPES, 'Task', 'Organization', 'Consent'], permissions: WRITE },
   ],
   'local-registration-authority': [{ types: ['Practitioner', 'PractitionerRole', 'Organization'], permissions: WRITE }],
   'privacy-contact': [

@@ -223,6 +223,21 @@ describe.each(BACKENDS)('the consent access decision on $name', (backend) => {
     expect(await status(call(HOST, 'GET', 'CarePlan/_history'))).toBe(200);
   });
 
+  it('directives are recorded through plain REST by coordinators and privacy contacts, not by contributors', async () => {
+    const withhold = (id: string, from: string) => ({ body: { ...directive(id, 'p1', [from]), id: undefined } });
+    expect(await status(call(ORG_A, 'POST', 'Consent', withhold('x', 'Organization/B')))).toBe(403);
+    // A partner's privacy contact, for a patient its organization may modify; and a hosting coordinator.
+    expect(await status(call(user('pa', 'A', ['privacy-contact']), 'POST', 'Consent', withhold('x', 'Practitioner/nobody')))).toBe(201);
+    const created = await call(HOST, 'POST', 'Consent', withhold('x', 'Practitioner/ua'));
+    expect(created.status).toBe(201);
+    // It counts at once: the person is withheld from, their organization's other users are not.
+    expect(await status(call(ORG_A, 'GET', 'CarePlan/cp1'))).toBe(404);
+    expect(await status(call(user('ua2', 'A'), 'GET', 'CarePlan/cp1'))).toBe(200);
+    expect(await status(call(HOST, 'DELETE', `Consent/${created.body!.id}`))).toBe(403);
+    await call(UNRESTRICTED, 'DELETE', `Consent/${created.body!.id}`);
+    expect(await status(call(ORG_A, 'GET', 'CarePlan/cp1'))).toBe(200);
+  });
+
   it('privacy auditors see only the audit records of their own organization', async () => {
     const event = (id: string, organization: string) => ({
       resourceType: 'AuditEvent',
