@@ -1,6 +1,5 @@
 import type { Bundle, Consent, Goal, Resource } from 'fhir/r4';
 import { type Caller, UNRESTRICTED } from '../../server/access/caller.js';
-import { roleRights } from '../../server/access/roles.js';
 import { parseResourceScope } from '../../server/access/scopes.js';
 import {
   ACT_CODE,
@@ -16,6 +15,7 @@ import {
 import { FhirError } from '../../server/fhir/outcome.js';
 import { handleFhirRequest } from '../../server/rest/router.js';
 import type { FhirRequest, FhirResponse } from '../../server/rest/types.js';
+import { testUser } from '../support/callers.js';
 import { BACKENDS, reportBackends } from '../support/backends.js';
 import { openTestServer, type TestServer } from '../support/fhir-app.js';
 
@@ -25,17 +25,7 @@ const BASE = 'https://ccp.example.org/fhir';
 const HOUR = 3600_000;
 const iso = (offset: number) => new Date(Date.now() + offset).toISOString();
 
-function user(practitioner: string | undefined, organization: string | undefined, roles: string[] = ['contributor']): Caller {
-  return {
-    kind: 'user',
-    clientId: 'app',
-    userId: `user-${practitioner ?? 'none'}`,
-    scopes: ['user/*.cruds'].map((text) => parseResourceScope(text)!),
-    role: roleRights(roles),
-    organization,
-    practitioner,
-  };
-}
+const user = testUser;
 
 /** A hand-made world whose expected visibility is worked out in the comments below, rule by rule. */
 const ORG_A = user('ua', 'A');

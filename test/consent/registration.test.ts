@@ -3,11 +3,12 @@ import request from 'supertest';
 import path from 'node:path';
 import type { AuditEvent, Bundle, CapabilityStatement, FhirResource, CarePlan, Communication, Consent, OperationDefinition, Parameters, ParametersParameter, Resource, Task } from 'fhir/r4';
 import { type Caller, UNRESTRICTED } from '../../server/access/caller.js';
-import { ROLE_SYSTEM, roleRights } from '../../server/access/roles.js';
+import { ROLE_SYSTEM } from '../../server/access/roles.js';
 import { parseResourceScope } from '../../server/access/scopes.js';
 import { FhirError } from '../../server/fhir/outcome.js';
 import { handleFhirRequest } from '../../server/rest/router.js';
 import type { FhirResponse } from '../../server/rest/types.js';
+import { testUser } from '../support/callers.js';
 import { BACKENDS, reportBackends } from '../support/backends.js';
 import { openTestServer, schemaValidator, type TestServer } from '../support/fhir-app.js';
 
@@ -29,17 +30,7 @@ const PARTICIPATION = 'http://terminology.hl7.org/CodeSystem/v3-ParticipationTyp
 const CCP_CATEGORY = 'http://ccp-exchange.org/fhir/CodeSystem/careplan-category';
 const OVERRIDE_REASON = 'http://ccp-exchange.org/fhir/CodeSystem/override-reason';
 
-function user(practitioner: string | undefined, organization: string | undefined, roles: string[]): Caller {
-  return {
-    kind: 'user',
-    clientId: 'app',
-    userId: `user-${practitioner ?? 'none'}`,
-    scopes: ['user/*.cruds'].map((text) => parseResourceScope(text)!),
-    role: roleRights(roles),
-    organization,
-    practitioner,
-  };
-}
+const user = testUser;
 
 // Partners A and B, the hosting organization's staff, and a backend system of partner B.
 const NURSE_A = user('nurse-a', 'org-a', ['contributor']);
