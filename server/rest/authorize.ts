@@ -14,8 +14,10 @@ import type { FhirContext, FhirRequest, FhirResponse, RouteParams } from './type
  * a scope with a query) reaches only some rows: a read, update, patch or delete by id needs the resource to be
  * among them (otherwise it is not found, as if it did not exist), and what a create, update or patch writes must
  * be among them too, which `checkWritten` asks after the write, inside its transaction. Searches carry the
- * restriction in their SQL (server/access/search-access.ts). What would have to search first (conditional
- * interactions, type and system history) is refused under a restricted grant: deny by default.
+ * restriction in their SQL (server/access/search-access.ts). A partner held by consent (server/access/consent-gate.ts)
+ * is restricted the same way on the plan's types, row by row, at the level the permission needs: a row it may see
+ * but not modify is a 403, one it may not see a 404. What would have to search first (conditional interactions,
+ * type and system history) is refused under a restricted grant: deny by default.
  *
  * Returns the permissions whose restriction the written resource must satisfy (empty when nothing is restricted).
  */
