@@ -2,6 +2,7 @@ import type { PractitionerRole } from 'fhir/r4';
 import type { Caller } from '../access/caller.js';
 import { ROLE_SYSTEM, roleRights } from '../access/roles.js';
 import { parseResourceScope, splitScopes } from '../access/scopes.js';
+import { idOfReference } from '../fhir/reference.js';
 import type { Database } from '../store/database.js';
 import type { AuthServer } from './auth-server.js';
 import { readPractitionerRole } from './practitioner-role.js';
@@ -34,16 +35,11 @@ export async function userCaller(
     otherScopes: otherScopesOf(user.scope),
     role: roleRights(rolesOf(role)),
     patient: user.context?.patient,
-    organization: idOf(role?.organization?.reference, 'Organization'),
-    practitioner: idOf(role?.practitioner?.reference, 'Practitioner'),
+    organization: idOfReference(role?.organization?.reference, 'Organization'),
+    practitioner: idOfReference(role?.practitioner?.reference, 'Practitioner'),
   };
 }
 
-/** The id of a relative reference to `type` (`Organization/12` → `12`); undefined for anything else. */
-function idOf(reference: string | undefined, type: string): string | undefined {
-  const match = /^([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec(reference ?? '');
-  return match && match[1] === type ? match[2] : undefined;
-}
 
 function scopesOf(scope: string) {
   return splitScopes(scope).flatMap((text) => parseResourceScope(text) ?? []);

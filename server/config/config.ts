@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { isValidId } from '../fhir/resource-types.js';
 
 /** Everything the server can be told, read once from the environment at start-up. */
 export interface Config {
@@ -102,7 +103,7 @@ export function loadConfig(env: Env = process.env): Config {
   };
   const hosting = env.HOSTING_ORGANIZATION?.trim();
   if (hosting) {
-    if (/^[A-Za-z0-9\-.]{1,64}$/.test(hosting)) config.hostingOrganization = hosting;
+    if (isValidId(hosting)) config.hostingOrganization = hosting;
     else problems.push('HOSTING_ORGANIZATION: must be the id of an Organization (1-64 of A-Z a-z 0-9 - .)');
   }
   if (config.authDisabled && env.NODE_ENV?.trim() === 'production') {

@@ -1,5 +1,6 @@
-import type { Consent, ConsentProvision, Period, Reference, Resource } from 'fhir/r4';
+import type { Consent, ConsentProvision, Period, Resource } from 'fhir/r4';
 import { parseDateRange } from '../fhir/date-range.js';
+import { idOfReference, relativeReference } from '../fhir/reference.js';
 import type { CompositeRow } from '../search/types.js';
 import { ACT_CODE, CONSENT_ACTION, CONSENT_CATEGORY, CONSENT_SCOPE, MODIFY_ACTION, OVERRIDE_CODE, PRIVACY_SCOPE, REGISTRATION_CODE, VIEW_ACTION } from './vocabulary.js';
 
@@ -26,7 +27,7 @@ export type AccessRuleKind = 'registration-view' | 'registration-modify' | 'deny
 export function accessRows(resource: Resource): CompositeRow[] {
   if (resource.resourceType !== 'Consent') return [];
   const consent = resource as Consent;
-  const patient = localId(consent.patient, 'Patient');
+  const patient = idOfReference(consent.patient?.reference, 'Patient');
   if (consent.status !== 'active' || !patient || !consent.provision) return [];
   const rows: CompositeRow[] = [];
   const add = (kind: AccessRuleKind, actor: string, period: Period | undefined) => {
@@ -80,17 +81,11 @@ function actorsOf(provision: ConsentProvision, types: string[]): string[] {
   return [
     ...new Set(
       (provision.actor ?? []).flatMap((actor) => {
-        const match = /^([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec(actor.reference?.reference ?? '');
-        return match && types.includes(match[1]) ? [`${match[1]}/${match[2]}`] : [];
+        const parsed = relativeReference(actor.reference?.reference);
+        return parsed && types.includes(parsed.type) ? [`${parsed.type}/${parsed.id}`] : [];
       }),
     ),
   ];
-}
-
-/** The id of a relative reference to `type`, or undefined. */
-function localId(reference: Reference | undefined, type: string): string | undefined {
-  const match = /^([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec(reference?.reference ?? '');
-  return match && match[1] === type ? match[2] : undefined;
 }
 
 function hasCoding(concepts: { coding?: { system?: string; code?: string }[] }[] | undefined, system: string, code: string): boolean {

@@ -1,5 +1,6 @@
 import type { Consent, Resource, Task } from 'fhir/r4';
 import { notFound } from '../../fhir/outcome.js';
+import { idOfReference } from '../../fhir/reference.js';
 import { matching } from '../../rest/conditional.js';
 import type { FhirContext } from '../../rest/types.js';
 import type { ResourceStore } from '../../store/resource-store.js';
@@ -58,7 +59,7 @@ export async function currentPlan(store: ResourceStore, context: FhirContext, pa
 
 /** The Consent a registration Task is about (Task.focus). */
 export async function focusConsent(store: ResourceStore, task: Task): Promise<Consent | undefined> {
-  const id = /^Consent\/([A-Za-z0-9\-.]{1,64})$/.exec(task.focus?.reference ?? '')?.[1];
+  const id = idOfReference(task.focus?.reference, 'Consent');
   return id === undefined ? undefined : current<Consent>(store, 'Consent', id);
 }
 
