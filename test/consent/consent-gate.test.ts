@@ -5,17 +5,15 @@ import {
   ACT_CODE,
   CAREPLAN_CATEGORY,
   CCP_CODE,
-  CONSENT_ACTION,
-  CONSENT_CATEGORY,
   CONSENT_SCOPE,
   OVERRIDE_CODE,
   PRIVACY_SCOPE,
-  REGISTRATION_CODE,
 } from '../../server/consent/vocabulary.js';
 import { FhirError } from '../../server/fhir/outcome.js';
 import { handleFhirRequest } from '../../server/rest/router.js';
 import type { FhirRequest, FhirResponse } from '../../server/rest/types.js';
 import { testUser } from '../support/callers.js';
+import { registrationConsent } from '../support/registration.js';
 import { BACKENDS, reportBackends } from '../support/backends.js';
 import { openTestServer, type TestServer } from '../support/fhir-app.js';
 
@@ -46,20 +44,7 @@ const ccp = (id: string, patient: string, extra: object = {}) => ({
 });
 
 function registration(id: string, patient: string, organization: string, level: 'view' | 'modify', status: Consent['status'], period: { start?: string; end?: string }): Consent {
-  return {
-    resourceType: 'Consent',
-    id,
-    status,
-    scope: { coding: [{ system: CONSENT_SCOPE, code: PRIVACY_SCOPE }] },
-    category: [{ coding: [{ system: CONSENT_CATEGORY, code: REGISTRATION_CODE }] }],
-    patient: { reference: `Patient/${patient}` },
-    provision: {
-      type: 'permit',
-      ...(period.start || period.end ? { period } : {}),
-      actor: [{ role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] }, reference: { reference: `Organization/${organization}` } }],
-      action: (level === 'modify' ? ['access', 'correct'] : ['access']).map((code) => ({ coding: [{ system: CONSENT_ACTION, code }] })),
-    },
-  };
+  return { ...registrationConsent(patient, organization, level, status, period), id };
 }
 
 const actor = (reference: string) => ({ role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] }, reference: { reference } });

@@ -9,6 +9,7 @@ import { FhirError } from '../../server/fhir/outcome.js';
 import { handleFhirRequest } from '../../server/rest/router.js';
 import type { FhirResponse } from '../../server/rest/types.js';
 import { testUser } from '../support/callers.js';
+import { rejection } from '../support/thrown.js';
 import { BACKENDS, reportBackends } from '../support/backends.js';
 import { openTestServer, schemaValidator, type TestServer } from '../support/fhir-app.js';
 
@@ -66,15 +67,7 @@ describe.each(BACKENDS)('registration, review, disengagement and override operat
   const call = (method: string, urlPath: string, caller: Caller, body?: unknown, query: Record<string, string[]> = {}): Promise<FhirResponse> =>
     handleFhirRequest({ method, path: urlPath, query, headers: {}, baseUrl: BASE, caller, body }, server.context);
 
-  const failure = async (promise: Promise<unknown>): Promise<FhirError> => {
-    try {
-      await promise;
-    } catch (error) {
-      if (error instanceof FhirError) return error;
-      throw error;
-    }
-    throw new Error('expected the request to fail');
-  };
+  const failure = rejection;
 
   const put = (resource: FhirResource & { id: string }) => call('PUT', `${resource.resourceType}/${resource.id}`, UNRESTRICTED, resource);
   const read = async <T extends Resource>(reference: string): Promise<T> => (await call('GET', reference, UNRESTRICTED)).body as T;

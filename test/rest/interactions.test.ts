@@ -1,8 +1,8 @@
 import { UNRESTRICTED } from '../../server/access/caller.js';
 import type { Bundle, OperationOutcome, Patient } from 'fhir/r4';
-import { FhirError } from '../../server/fhir/outcome.js';
 import { handleFhirRequest } from '../../server/rest/router.js';
 import type { FhirRequest, FhirResponse } from '../../server/rest/types.js';
+import { rejection } from '../support/thrown.js';
 import { BACKENDS, reportBackends } from '../support/backends.js';
 import { openTestServer, type TestServer } from '../support/fhir-app.js';
 
@@ -21,15 +21,7 @@ describe.each(BACKENDS)('FHIR interactions without a server, on $name', (backend
   const call = (method: string, path: string, init: Partial<FhirRequest> = {}): Promise<FhirResponse> =>
     handleFhirRequest({ method, path, query: {}, headers: {}, baseUrl: BASE, caller: UNRESTRICTED, ...init }, server.context);
 
-  const failure = async (promise: Promise<unknown>): Promise<FhirError> => {
-    try {
-      await promise;
-    } catch (error) {
-      if (error instanceof FhirError) return error;
-      throw error;
-    }
-    throw new Error('expected the interaction to fail');
-  };
+  const failure = rejection;
 
   it('create assigns id, versionId 1 and lastUpdated, ignores a client id, and answers 201 with Location', async () => {
     const before = Date.now();

@@ -1,11 +1,11 @@
 import type { FhirResource } from 'fhir/r4';
-import { CONSENT_ACTION, CONSENT_CATEGORY, CONSENT_SCOPE, PRIVACY_SCOPE, REGISTRATION_CODE } from '../../server/consent/vocabulary.js';
 import { parseSearch } from '../../server/search/query/parse.js';
 import { R4_REGISTRY } from '../../server/search/registry.js';
 import { compileSearch } from '../../server/search/sql/compile.js';
 import { includeStatement } from '../../server/search/sql/include.js';
 import { extractIndexRows } from '../../server/search/index/extract.js';
 import { SqlResourceStore } from '../../server/store/sql-resource-store.js';
+import { registrationConsent } from '../support/registration.js';
 import { postgresBackend, TEST_DATABASE_URL, type TestDatabase } from '../support/backends.js';
 
 interface PlanNode {
@@ -22,15 +22,7 @@ function nodes(plan: PlanNode): PlanNode[] {
 const PATIENTS = 400;
 
 function registration(id: string, patient: string, organization: string): FhirResource {
-  return {
-    resourceType: 'Consent',
-    id,
-    status: 'active',
-    scope: { coding: [{ system: CONSENT_SCOPE, code: PRIVACY_SCOPE }] },
-    category: [{ coding: [{ system: CONSENT_CATEGORY, code: REGISTRATION_CODE }] }],
-    patient: { reference: `Patient/${patient}` },
-    provision: { type: 'permit', actor: [{ role: { text: 'recipient' }, reference: { reference: `Organization/${organization}` } }], action: [{ coding: [{ system: CONSENT_ACTION, code: 'access' }] }] },
-  };
+  return { ...registrationConsent(patient, organization, 'view'), id };
 }
 const OBSERVATIONS_PER_PATIENT = 10;
 
