@@ -1,5 +1,6 @@
-// docs/PERFORMANCE.md from one run's results (bench/run.mjs): the machine, the table with ratios to the ceilings,
-// and each target of the benchmarks issue against what was measured, gaps stated as they are.
+// docs/PERFORMANCE.md from one run's results (bench/run.mjs): the machine, one table per database with ratios to
+// the ceilings, the databases side by side, growth when measured, and each target of the benchmarks issue (they
+// name PostgreSQL) against what was measured, gaps stated as they are.
 
 const TARGETS = [
   { what: 'read by id', scenario: 'read Patient by id', rps: 3000 },
@@ -7,69 +8,158 @@ const TARGETS = [
   { what: 'create', scenario: 'create CarePlan (validated, audited)', rps: 1000 },
 ];
 
-const fixed = (n, digits = 0) => (n === undefined ? '–' : Number(n).toFixed(digits));
+const fixed = (n, digits = 0) => (n === undefined || Number.isNaN(Number(n)) ? '–' : Number(n).toFixed(digits));
+const percent = (ratio) => (ratio === undefined ? '–' : `${fixed(ratio * 100, 1)} %`);
+const importRate = (db) => db.dataset.resources / db.dataset.importSeconds;
 
-export function performanceMarkdown(results, file) {
-  const m = results.machine;
-  const rows = results.scenarios.map(
+/** Runs before the PGlite column had one database, at the top level: read them as PostgreSQL. */
+function normalized(results) {
+  if (results.databases) return results;
+  const { scenarios, dataset, ceilings, ...rest } = results;
+  return { ...rest, ceilings: { http: ceilings.http }, databases: [{ name: 'postgres', label: 'PostgreSQL', dataset, ceilings: { storage: ceilings.storage }, scenarios }] };
+}
+
+function databaseSection(db, results) {
+  const rows = db.scenarios.map(
     (s) =>
-      `| ${s.name} | ${fixed(s.requestsPerSecond)} | ${fixed(s.latency.p50, 1)} | ${fixed(s.latency.p95, 1)} | ${fixed(s.latency.p99, 1)} | ${s.errors + s.non2xx} | ${fixed(s.rssMb)} | ${fixed(s.ratioToHttpCeiling * 100, 1)} % | ${fixed(s.ratioToStorageCeiling * 100, 1)} % |`,
+      `| ${s.name} | ${fixed(s.requestsPerSecond)} | ${fixed(s.latency.p50, 1)} | ${fixed(s.latency.p95, 1)} | ${fixed(s.latency.p99, 1)} | ${s.errors + s.non2xx} | ${fixed(s.rssMb)} | ${percent(s.ratioToHttpCeiling)} | ${percent(s.ratioToStorageCeiling)} |`,
   );
-  const byName = Object.fromEntries(results.scenarios.map((s) => [s.name, s]));
-  const targets = TARGETS.map(({ what, scenario, rps }) => {
-    const got = byName[scenario]?.requestsPerSecond;
-    return `| ${what} ≥ ${rps} req/s | ${fixed(got)} req/s | ${got >= rps ? 'met' : `not met: ${fixed((got / rps) * 100)} % of the target`} |`;
-  });
-  const importRate = results.dataset.resources / results.dataset.importSeconds;
-  targets.push(`| transaction import ≥ 5000 resources/s | ${fixed(importRate)} resources/s | ${importRate >= 5000 ? 'met' : `not met: ${fixed((importRate / 5000) * 100)} % of the target`} |`);
-  const errors = results.scenarios.reduce((sum, s) => sum + s.errors + s.non2xx, 0);
-  targets.push(`| zero errors in every scenario | ${errors} errors | ${errors ? 'not met' : 'met'} |`);
-  targets.push('| search p95 at 1M resources ≤ 1.5 × p95 at 10k | not measured yet | the generator of 1M resources is still to come |');
+  const storage = db.ceilings.storage;
+  const where = db.name === 'pglite'
+    ? 'PGlite runs inside the server\'s process, so its RSS includes the database, and its storage ceiling was measured in a process of its own on the server\'s core, before the server started'
+    : 'PostgreSQL\'s processes are not in the RSS';
+  return `## ${db.label}
 
-  return `# Performance
-
-Measured by \`npm run bench\` (bench/run.mjs): the ${results.dataset.resources.toLocaleString('en')} resources of the
-100 Synthea patients loaded into PostgreSQL, the server started on it with access tokens on (a backend client's
-token: the SMART check, the audit record of every request, and the consent decision's "not held" path), and each
-scenario driven by autocannon with ${results.connections} connections for ${results.seconds} s. Results of this run:
-\`${file}\`.
-
-Machine: ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, Node ${m.node}, ${m.postgres ?? 'PostgreSQL'}, ${m.os}.
-${results.pinned ? 'The servers (ours and the HTTP ceiling) ran pinned to core 1 with `taskset`, the load generator to core 0; PostgreSQL\'s processes were not pinned and share both cores.' : 'Nothing was pinned (no taskset, or one core).'}
-
-Ceilings measured in the same run: a bare \`node:http\` server answering a fixed Patient
-(**${fixed(results.ceilings.http.requestsPerSecond)} req/s**, p95 under ${Math.max(1, results.ceilings.http.latency.p95)} ms: autocannon counts whole milliseconds), and a
-primary-key lookup loop on the same PostgreSQL with ${results.connections} connections
-(**${fixed(results.ceilings.storage.requestsPerSecond)} lookups/s**, p95 ${fixed(results.ceilings.storage.latency.p95, 2)} ms).
+${db.dataset.resources.toLocaleString('en')} resources imported from the Synthea files (one transaction per file, in process, validated, indexed and
+audited) in ${fixed(db.dataset.importSeconds)} s: **${fixed(importRate(db))} resources/s**. Storage ceiling: **${fixed(storage.requestsPerSecond)} lookups/s** (p95
+${fixed(storage.latency.p95, 2)} ms) with ${results.connections} concurrent callers. ${where}.
 
 | scenario | req/s | p50 ms | p95 ms | p99 ms | errors | server RSS MB | of HTTP ceiling | of storage ceiling |
 |---|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
+`;
+}
 
-Import of the Synthea files (one transaction per file, in process, validated, indexed and audited):
-${fixed(results.dataset.importSeconds)} s, ${fixed(importRate)} resources/s.
+function sideBySide(databases) {
+  if (databases.length < 2) return '';
+  const [first, ...others] = databases;
+  const header = `| | ${databases.map((db) => `${db.label} req/s`).join(' | ')} | ${others.map((db) => `${db.label} ÷ ${first.label}`).join(' | ')} |`;
+  const line = `|---|${databases.map(() => '---|').join('')}${others.map(() => '---|').join('')}`;
+  const row = (label, value) => `| ${label} | ${databases.map((db) => fixed(value(db))).join(' | ')} | ${others.map((db) => (value(first) ? fixed(value(db) / value(first), 2) : '–')).join(' | ')} |`;
+  const rows = first.scenarios.map((s) => row(s.name, (db) => db.scenarios.find((t) => t.name === s.name)?.requestsPerSecond));
+  rows.push(row('transaction import (resources/s)', importRate));
+  rows.push(row('storage ceiling (lookups/s)', (db) => db.ceilings.storage.requestsPerSecond));
+  return `## Side by side
 
-p95 is autocannon's p97.5 (it reports no p95): never flattering.
+${header}
+${line}
+${rows.join('\n')}
+`;
+}
 
-## Against the targets
+function targetsSection(databases, growth) {
+  const postgres = databases.find((db) => db.name === 'postgres');
+  const gap = (got, want) => (got >= want ? 'met' : `not met: ${fixed((got / want) * 100)} % of the target`);
+  const rows = [];
+  if (postgres) {
+    const byName = Object.fromEntries(postgres.scenarios.map((s) => [s.name, s]));
+    for (const { what, scenario, rps } of TARGETS) {
+      const got = byName[scenario]?.requestsPerSecond;
+      rows.push(`| ${what} ≥ ${rps} req/s | ${fixed(got)} req/s | ${gap(got, rps)} |`);
+    }
+    rows.push(`| transaction import ≥ 5000 resources/s | ${fixed(importRate(postgres))} resources/s | ${gap(importRate(postgres), 5000)} |`);
+  } else {
+    rows.push('| read, search, create, import | not measured | PostgreSQL was left out of this run (BENCH_DATABASES) |');
+  }
+  const errors = databases.reduce((sum, db) => sum + db.scenarios.reduce((n, s) => n + s.errors + s.non2xx, 0), 0);
+  rows.push(`| zero errors in every scenario | ${errors} errors (${databases.map((db) => db.label).join(' and ')}) | ${errors ? 'not met' : 'met'} |`);
+  rows.push(`| search p95 at 1M resources ≤ 1.5 × p95 at 10k | ${growthVerdict(growth)} |`);
+  return `## Against the targets
+
+The targets name PostgreSQL with 10 connections; PGlite is reported beside it, not against them.
 
 | target | measured | |
 |---|---|---|
-${targets.join('\n')}
+${rows.join('\n')}
+`;
+}
 
+/** The growth target from results.growth (when the growth phase ran): the search's p95 at the largest size over the smallest. */
+function growthVerdict(growth) {
+  if (!growth?.length) return 'not measured yet | the generator of 1M resources is still to come';
+  const sizes = [...growth].sort((a, b) => a.resources - b.resources);
+  const search = (size) => size.scenarios.find((s) => s.name.startsWith('search CarePlan')) ?? size.scenarios[0];
+  const low = search(sizes[0]);
+  const high = search(sizes[sizes.length - 1]);
+  const ratio = high.latency.p95 / low.latency.p95;
+  const label = `p95 ${fixed(high.latency.p95, 1)} ms at ${sizes[sizes.length - 1].resources.toLocaleString('en')} vs ${fixed(low.latency.p95, 1)} ms at ${sizes[0].resources.toLocaleString('en')} (${fixed(ratio, 2)} ×)`;
+  return `${label} | ${sizes[sizes.length - 1].resources >= 1_000_000 && sizes[0].resources <= 10_000 ? (ratio <= 1.5 ? 'met' : 'not met') : 'sizes short of 10k–1M: no verdict'}`;
+}
+
+function growthSection(growth) {
+  if (!growth?.length) return '';
+  const rows = [];
+  for (const size of [...growth].sort((a, b) => a.resources - b.resources)) {
+    for (const s of size.scenarios) {
+      rows.push(`| ${size.resources.toLocaleString('en')} | ${s.name} | ${fixed(s.requestsPerSecond)} | ${fixed(s.latency.p50, 1)} | ${fixed(s.latency.p95, 1)} | ${fixed(s.latency.p99, 1)} |`);
+    }
+  }
+  return `## Growth
+
+Search latency as the stored resources grow (bench/growth.mjs).
+
+| stored resources | scenario | req/s | p50 ms | p95 ms | p99 ms |
+|---|---|---|---|---|---|
+${rows.join('\n')}
+`;
+}
+
+export function performanceMarkdown(rawResults, file) {
+  const results = normalized(rawResults);
+  const m = results.machine;
+  const labels = results.databases.map((db) => db.label).join(' and ');
+  const sections = [...results.databases.map((db) => databaseSection(db, results)), sideBySide(results.databases), growthSection(results.growth), targetsSection(results.databases, results.growth)].filter(Boolean);
+
+  return `# Performance
+
+Measured by \`npm run bench\` (bench/run.mjs): the 100 Synthea patients imported into ${labels}, each in turn,
+the server started on it with access tokens on, and each scenario driven by autocannon with ${results.connections}
+connections for ${results.seconds} s. Results of this run: \`${file}\`.
+
+Machine: ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, Node ${m.node}, ${m.postgres ?? 'PostgreSQL'}${m.pglite ? `, PGlite ${m.pglite}` : ''}, ${m.os}.
+${results.pinned ? 'The servers (ours and the HTTP ceiling) ran pinned to core 1 with `taskset`, the load generator to core 0; PostgreSQL\'s processes were not pinned and share both cores.' : 'Nothing was pinned (no taskset, or one core).'}
+
+Ceilings measured in the same run: a bare \`node:http\` server answering a fixed Patient
+(**${fixed(results.ceilings.http.requestsPerSecond)} req/s**, p95 under ${Math.max(1, results.ceilings.http.latency.p95)} ms: autocannon counts whole milliseconds), and for each
+database a primary-key lookup loop with ${results.connections} concurrent callers (below).
+
+What the scenarios are:
+
+- The first six and the update run with the bootstrap backend client's token (no organization: the hosting
+  organization's operator, not held by consent): the SMART check, the audit record of every request, and the
+  consent decision's "not held" path.
+- **update CarePlan with If-Match**: each connection updates a CarePlan of its own, sending the version the ETag
+  of its previous response named, so no request can lose a race (a 412 would count as an error).
+- **partner**: a backend client bound to a partner Organization (the server runs with \`HOSTING_ORGANIZATION\`),
+  registered for five patients through \`$ccp-register\`, each approved by the host's client through \`$approve\`
+  (docs/CONSENT.md). Each request shows the authorized read or search with a bearer token, the consent decision
+  inside the search SQL, and the audit write. The last asks for a patient the partner is not registered for, who
+  has active plans: 200 with total 0 is the consent decision saying no (checked before the load).
+
+p95 is autocannon's p97.5 (it reports no p95): never flattering. Errors count failed requests and non-2xx answers.
+
+${sections.join('\n')}
 ## What this says
 
-Every request here pays for its audit record before it is answered (docs/AUDIT.md): an AuditEvent with about 17
-search index rows and a link of the hash chain, whose appends take turns on one row. One Node process serves all
-requests on one core. Those two are the likely bounds (the storage ceiling is far away; not yet profiled): the next
-steps are a profile, batching the audit index rows, several server processes on the one database, and measuring
-each change here.
-
+Every request here pays for its audit record before it is answered (docs/AUDIT.md): an AuditEvent with its search
+index rows and a link of the hash chain, whose appends take turns on one row. One Node process serves all requests
+on one core; with PGlite the database works on that same core too, one query at a time. Those are the likely
+bounds (the storage ceilings are far away): each change to them should be measured here.
+${results.growth?.length ? '' : `
 ## Not measured yet
 
-Update with \`If-Match\`, a partner's (consent-held) reads and searches, PGlite as a second column, and search
-latency at 10k, 100k and 1M resources with a generator of synthetic CCP patients.
-`;
+Search latency at 10k, 100k and 1M resources with a generator of synthetic CCP patients (bench/growth.mjs).
+`}`;
 }
 
 // `node bench/report.mjs bench/results/<file>.json` writes docs/PERFORMANCE.md again from a saved run.
