@@ -13,8 +13,8 @@ interface Pending {
 /**
  * Group commit of the events of reads: each caller waits until its own event is committed (no answer before its
  * record is durable), but the events of reads arriving while a commit is under way share the next commit. The
- * chain's head is updated once per event and locked once per group, so concurrent readers take one turn, not one
- * each. A group that fails fails every read in it, as each would have failed alone.
+ * group is one statement that locks the chain's head once, so concurrent readers take one turn, not one each.
+ * A group that fails fails every read in it, as each would have failed alone.
  */
 export class GroupCommit {
   private queue: Pending[] = [];
@@ -35,9 +35,7 @@ export class GroupCommit {
       while (this.queue.length) {
         const group = this.queue.splice(0, MAX_GROUP);
         try {
-          await this.store.transaction(async (tx) => {
-            for (const { event } of group) await tx.create(event);
-          });
+          await this.store.createMany(group.map(({ event }) => ({ resource: event })));
           for (const pending of group) pending.resolve();
         } catch (error) {
           for (const pending of group) pending.reject(error);

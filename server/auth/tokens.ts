@@ -74,6 +74,7 @@ export async function findAccessToken(db: Database, token: string): Promise<Acce
        AND (t.session_hash IS NULL OR EXISTS (
          SELECT 1 FROM auth_session s WHERE s.id_hash = t.session_hash AND s.ended_at IS NULL))`,
     [secretHash(token)],
+    { prepared: true },
   );
   if (!rows.length) return undefined;
   const row = rows[0];

@@ -3,21 +3,28 @@
  * AuditEvent, so an event and its link cannot part.
  *
  * The link's hash needs the previous link's, so appends must take turns: the UPDATE of the single `audit_head`
- * row does that. It waits for any other transaction that appended, and then (READ COMMITTED re-evaluation of an
- * updated row) computes from the hash that transaction committed. The row stays locked until this transaction
+ * row does that (locked, then moved). The row stays locked until this transaction
  * ends; an AuditEvent is the last thing a request writes, so the wait is about one commit long.
  */
 export const AUDIT_EVENT = 'AuditEvent';
 
 /**
- * Common table expressions that link the AuditEvent `id` whose JSON text is the parameter `content` (the same
- * parameter the INSERT stores: the hash is taken of its JSONB form, which is what a later read returns).
+ * Common table expressions that link every AuditEvent of the relation `events` (columns `ord`, `id`, `content`
+ * as stored) in `ord` order, in the statement that stores them: the head is locked (and, if another transaction
+ * appended meanwhile, read as that one committed it: READ COMMITTED re-reads a row it waited for), the links are
+ * computed from it one after the other, and the head moves to the last. A group of events takes one turn.
+ * The statement must be `WITH RECURSIVE`.
  */
-export function auditLinkCtes(id: string, content: string): string[] {
-  const contentHash = `sha256(convert_to(${content}::jsonb::text, 'UTF8'))`;
+export function auditLinkCtes(events: string): string[] {
   return [
-    `audit_next AS (UPDATE audit_head SET seq = seq + 1, hash = sha256(hash || ${contentHash}) RETURNING seq, hash)`,
-    `audit_link AS (INSERT INTO audit_chain (seq, event_id, content_hash, hash) SELECT seq, ${id}, ${contentHash}, hash FROM audit_next)`,
+    `audit_prior AS (SELECT seq, hash FROM audit_head FOR UPDATE)`,
+    `audit_event AS (SELECT row_number() OVER (ORDER BY ord) AS n, id, sha256(convert_to(content::text, 'UTF8')) AS content_hash FROM ${events})`,
+    `audit_links (n, seq, hash, event_id, content_hash) AS (
+       SELECT 0::bigint, seq, hash, NULL::text, NULL::bytea FROM audit_prior
+       UNION ALL
+       SELECT e.n, l.seq + 1, sha256(l.hash || e.content_hash), e.id, e.content_hash FROM audit_links l JOIN audit_event e ON e.n = l.n + 1)`,
+    `audit_link AS (INSERT INTO audit_chain (seq, event_id, content_hash, hash) SELECT seq, event_id, content_hash, hash FROM audit_links WHERE n > 0)`,
+    `audit_next AS (UPDATE audit_head SET seq = last.seq, hash = last.hash FROM (SELECT seq, hash FROM audit_links ORDER BY n DESC LIMIT 1) last)`,
   ];
 }
 

@@ -4,12 +4,21 @@
  */
 export interface Database {
   readonly dialect: 'postgres' | 'pglite';
-  query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]>;
+  /**
+   * `prepared`: one of the few statement texts run on every request (a read, a token lookup, a write's insert).
+   * PostgreSQL keeps it parsed per connection, and planned once a generic plan proves as good: planning was most of
+   * their database time.
+   */
+  query<Row = Record<string, unknown>>(sql: string, params?: unknown[], options?: QueryOptions): Promise<Row[]>;
   /** Runs a script of several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
   /** Runs `work` in one transaction: committed if it resolves, rolled back if it throws. Nested calls join the outer one. */
   transaction<T>(work: (tx: Database) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+export interface QueryOptions {
+  prepared?: boolean;
 }
 
 /** SQLSTATE codes the store reacts to. */

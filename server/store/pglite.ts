@@ -15,6 +15,7 @@ class PgliteDatabase implements Database {
 
   constructor(private readonly target: PGlite | Transaction) {}
 
+  // PGlite runs in this process and keeps no statements per connection: `prepared` changes nothing here.
   async query<Row>(sql: string, params: unknown[] = []): Promise<Row[]> {
     const result = await this.target.query<Row>(sql, params);
     return result.rows;

@@ -1,5 +1,6 @@
 import pg from 'pg';
-import type { Database } from './database.js';
+import { createHash } from 'node:crypto';
+import type { Database, QueryOptions } from './database.js';
 
 /** A PostgreSQL server through a `pg` pool. */
 export function openPostgres(connectionString: string, poolSize = 10): Database {
@@ -25,6 +26,20 @@ function withoutJit(connectionString: string): string {
 
 type Queryable = pg.Pool | pg.PoolClient;
 
+/** Prepared statements live as long as their connection: a bound on how many texts each connection keeps. */
+const MAX_PREPARED = 500;
+const names = new Map<string, string>();
+
+/** The name a statement text is prepared under (the same text, the same name), or none once the bound is reached. */
+function statementName(sql: string): string | undefined {
+  let name = names.get(sql);
+  if (!name && names.size < MAX_PREPARED) {
+    name = `s_${createHash('sha256').update(sql).digest('base64url').slice(0, 24)}`;
+    names.set(sql, name);
+  }
+  return name;
+}
+
 class PostgresDatabase implements Database {
   readonly dialect = 'postgres' as const;
 
@@ -33,8 +48,9 @@ class PostgresDatabase implements Database {
     private readonly inTransaction = false,
   ) {}
 
-  async query<Row>(sql: string, params: unknown[] = []): Promise<Row[]> {
-    const result = await this.target.query(sql, params);
+  async query<Row>(sql: string, params: unknown[] = [], options: QueryOptions = {}): Promise<Row[]> {
+    const name = options.prepared ? statementName(sql) : undefined;
+    const result = await this.target.query(name ? { name, text: sql, values: params } : { text: sql, values: params });
     return result.rows as Row[];
   }
 

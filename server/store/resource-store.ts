@@ -20,6 +20,12 @@ export type DeleteResult =
   | { kind: 'missing' }
   | { kind: 'version-conflict'; currentVersionId?: string };
 
+/** A resource to create, and the id a caller assigned it already (else the store assigns one). */
+export interface NewResource {
+  resource: Resource;
+  id?: string;
+}
+
 export interface UpdateOptions {
   /** The version the client last saw (`If-Match`); the write happens only if it is still current. */
   ifMatch?: string;
@@ -88,6 +94,8 @@ export interface SearchPage {
 export interface ResourceStore {
   /** A new resource under a new server id (`id` when the caller assigned one already, as a transaction does). */
   create(resource: Resource, id?: string): Promise<Resource>;
+  /** Several new resources in one write (one statement on SQL): all stored, or none. */
+  createMany(resources: readonly NewResource[]): Promise<Resource[]>;
   read(resourceType: string, id: string): Promise<ReadResult>;
   vread(resourceType: string, id: string, versionId: string): Promise<ReadResult>;
   update(resource: Resource & { id: string }, options: UpdateOptions): Promise<UpdateResult>;

@@ -76,29 +76,62 @@ export interface RidSource {
  * as the resource itself, whatever its size. `param` adds a query parameter and returns its placeholder.
  */
 export function insertIndexCtes(rows: IndexRows, source: RidSource, resourceType: string, param: (value: unknown) => string): string[] {
-  const ctes: string[] = [];
-  for (const kind of Object.keys(TABLES) as IndexedKind[]) {
-    const list = (kind === 'composite' ? rows.composite.map(flattenComposite) : rows[kind]) as unknown as Record<string, unknown>[];
-    if (!list.length) continue;
-    const { table, columns } = TABLES[kind];
-    const names = Object.keys(columns) as (keyof typeof columns)[];
-    const arrays = [
-      `${param(list.map((row) => row.param))}::text[]`,
-      ...names.map((name) => {
-        const keyed = KEYED.has(`${kind}.${name}`);
-        const values = list.map((row) => {
-          const value = row[name] ?? (kind === 'date' ? DATE_DEFAULTS[name] : null);
-          return keyed ? indexKeyOrNull(value as string | null) : value;
-        });
-        return `${param(values)}::${columns[name]}[]`;
-      }),
-    ];
-    ctes.push(
+  return (Object.keys(TABLES) as IndexedKind[]).flatMap((kind) => {
+    const list = rowsOf(rows, kind);
+    if (!list.length) return [];
+    const { table, names, arrays } = columnArrays(kind, list, param);
+    return [
       `index_${kind} AS (INSERT INTO ${table} (rid, resource_type, param, ${names.map(snake).join(', ')})
         SELECT ${source.rid}, ${param(resourceType)}, u.* FROM ${source.from ? `${source.from}, ` : ''}unnest(${arrays.join(', ')}) AS u)`,
-    );
-  }
-  return ctes;
+    ];
+  });
+}
+
+/**
+ * The same for several resources written by one statement: each index row carries its resource's position
+ * (1-based) in `resources`, and `owners` names a relation of `(ord, rid, resource_type)` that maps a position to
+ * the stored row.
+ */
+export function insertIndexCtesOfMany(resources: readonly IndexRows[], owners: string, param: (value: unknown) => string): string[] {
+  return (Object.keys(TABLES) as IndexedKind[]).flatMap((kind) => {
+    const positions: number[] = [];
+    const list = resources.flatMap((rows, i) => {
+      const own = rowsOf(rows, kind);
+      for (let n = 0; n < own.length; n++) positions.push(i + 1);
+      return own;
+    });
+    if (!list.length) return [];
+    const { table, names, arrays } = columnArrays(kind, list, param);
+    const columns = names.map(snake);
+    return [
+      `index_${kind} AS (INSERT INTO ${table} (rid, resource_type, param, ${columns.join(', ')})
+        SELECT o.rid, o.resource_type, u.param, ${columns.map((c) => `u.${c}`).join(', ')}
+        FROM unnest(${param(positions)}::int[], ${arrays.join(', ')}) AS u(ord, param, ${columns.join(', ')})
+        JOIN ${owners} o ON o.ord = u.ord)`,
+    ];
+  });
+}
+
+function rowsOf(rows: IndexRows, kind: IndexedKind): Record<string, unknown>[] {
+  return (kind === 'composite' ? rows.composite.map(flattenComposite) : rows[kind]) as unknown as Record<string, unknown>[];
+}
+
+/** One typed array parameter per column of a kind's table, `param` first: what `unnest` turns back into rows. */
+function columnArrays(kind: IndexedKind, list: Record<string, unknown>[], param: (value: unknown) => string) {
+  const { table, columns } = TABLES[kind];
+  const names = Object.keys(columns) as (keyof typeof columns)[];
+  const arrays = [
+    `${param(list.map((row) => row.param))}::text[]`,
+    ...names.map((name) => {
+      const keyed = KEYED.has(`${kind}.${name}`);
+      const values = list.map((row) => {
+        const value = row[name] ?? (kind === 'date' ? DATE_DEFAULTS[name] : null);
+        return keyed ? indexKeyOrNull(value as string | null) : value;
+      });
+      return `${param(values)}::${columns[name]}[]`;
+    }),
+  ];
+  return { table, names: names as string[], arrays };
 }
 
 /** Common table expressions that remove every index row of a resource (before re-indexing, or on delete). */

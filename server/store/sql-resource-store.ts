@@ -6,12 +6,13 @@ import { queryHistory } from './history.js';
 import { querySearch } from './search.js';
 import type { SearchQuery } from '../search/query/model.js';
 import { AUDIT_EVENT, auditLinkCtes } from './audit-chain.js';
-import { deleteIndexCtes, insertIndexCtes } from './search-index-sql.js';
+import { deleteIndexCtes, insertIndexCtes, insertIndexCtesOfMany } from './search-index-sql.js';
 import { Statement } from './statement.js';
 import type {
   DeleteResult,
   HistoryPage,
   HistoryQuery,
+  NewResource,
   ReadResult,
   ResourceStore,
   SearchPage,
@@ -34,6 +35,9 @@ interface ContentRow {
   last_updated: Date;
   content: Resource | null;
 }
+
+/** The statements of reads and writes by id: few texts, run on every request (Database.query's `prepared`). */
+const PREPARED = { prepared: true };
 
 /** Savepoint names only need to differ within one transaction; a process-wide counter does that. */
 let savepoints = 0;
@@ -69,24 +73,37 @@ export class SqlResourceStore implements ResourceStore {
   }
 
   async create(resource: Resource, assignedId: string = randomUUID()): Promise<Resource> {
-    const stored = stamp(resource, assignedId, 1, new Date());
-    // One statement writes the current row, the version and the search index: they cannot part.
+    const [stored] = await this.createMany([{ resource, id: assignedId }]);
+    return stored;
+  }
+
+  async createMany(resources: readonly NewResource[]): Promise<Resource[]> {
+    if (!resources.length) return [];
+    const at = new Date();
+    const stored = resources.map(({ resource, id }) => stamp(resource, id ?? randomUUID(), 1, at));
+    // One statement writes the current rows, the versions and the search index: they cannot part.
     const sql = new Statement();
-    const [type, id, at, content] = [stored.resourceType, stored.id, stored.meta!.lastUpdated, JSON.stringify(stored)].map(sql.param);
+    const [types, ids, contents] = [stored.map((r) => r.resourceType), stored.map((r) => r.id), stored.map((r) => JSON.stringify(r))].map(sql.param);
+    const time = sql.param(at.toISOString());
+    const audited = stored.some((r) => r.resourceType === AUDIT_EVENT);
     await this.db.query(
       sql.with(
         [
+          `input AS (SELECT * FROM unnest(${types}::text[], ${ids}::text[], ${contents}::jsonb[]) WITH ORDINALITY AS i(resource_type, id, content, ord))`,
           `inserted AS (INSERT INTO resource (resource_type, id, version_id, last_updated, content)
-             VALUES (${type}, ${id}, 1, ${at}, ${content}::jsonb) RETURNING rid)`,
+             SELECT resource_type, id, 1, ${time}, content FROM input RETURNING rid, resource_type, id)`,
           `version AS (INSERT INTO resource_version (resource_type, id, version_id, last_updated, method, created, content)
-             VALUES (${type}, ${id}, 1, ${at}, 'POST', true, ${content}::jsonb))`,
-          ...insertIndexCtes(this.index(stored), { rid: 'inserted.rid', from: 'inserted' }, stored.resourceType, sql.param),
+             SELECT resource_type, id, 1, ${time}, 'POST', true, content FROM input)`,
+          `owner AS (SELECT input.ord, inserted.rid, inserted.resource_type FROM input JOIN inserted USING (resource_type, id))`,
+          ...insertIndexCtesOfMany(stored.map((r) => this.index(r)), 'owner', sql.param),
           // Every AuditEvent joins the tamper-evident chain in the statement that stores it.
-          ...(stored.resourceType === AUDIT_EVENT ? auditLinkCtes(id, content) : []),
+          ...(audited ? auditLinkCtes(`input WHERE resource_type = '${AUDIT_EVENT}'`) : []),
         ],
-        'SELECT rid FROM inserted',
+        'SELECT count(*) FROM inserted',
+        audited,
       ),
       sql.params,
+      PREPARED,
     );
     return stored;
   }
@@ -95,6 +112,7 @@ export class SqlResourceStore implements ResourceStore {
     const rows = await this.db.query<ContentRow>(
       'SELECT version_id, last_updated, content FROM resource WHERE resource_type = $1 AND id = $2',
       [resourceType, id],
+      PREPARED,
     );
     return toReadResult(rows[0]);
   }
@@ -106,6 +124,7 @@ export class SqlResourceStore implements ResourceStore {
       `SELECT version_id, last_updated, content FROM resource_version
        WHERE resource_type = $1 AND id = $2 AND version_id = $3`,
       [resourceType, id, version],
+      PREPARED,
     );
     return toReadResult(rows[0]);
   }
@@ -181,6 +200,7 @@ async function lockCurrent(tx: Database, resourceType: string, id: string): Prom
   const rows = await tx.query<CurrentRow>(
     'SELECT rid::text AS rid, version_id, last_updated, deleted FROM resource WHERE resource_type = $1 AND id = $2 FOR UPDATE',
     [resourceType, id],
+    PREPARED,
   );
   return rows[0];
 }
@@ -231,6 +251,7 @@ async function writeVersion(tx: Database, rid: string, stored: Resource, created
          WHERE resource_type = ${type} AND id = ${id}`,
       ),
       sql.params,
+      PREPARED,
     );
   } catch (error) {
     // The row lock makes this unreachable; the primary key on (type, id, version) is the last guard.

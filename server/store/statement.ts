@@ -3,7 +3,7 @@ export class Statement {
   readonly params: unknown[] = [];
   readonly param = (value: unknown): string => `$${this.params.push(value)}`;
 
-  with(ctes: string[], final: string): string {
-    return ctes.length ? `WITH ${ctes.join(',\n')}\n${final}` : final;
+  with(ctes: string[], final: string, recursive = false): string {
+    return ctes.length ? `WITH ${recursive ? 'RECURSIVE ' : ''}${ctes.join(',\n')}\n${final}` : final;
   }
 }

@@ -78,6 +78,24 @@ describe.each(BACKENDS)('the audit hash chain, on $name', (backend) => {
     expect((await verify()).severity).toBe('information');
   });
 
+
+  it('events stored in groups (one statement each, several groups at once) get consecutive links in their order', async () => {
+    const event = (n: number): AuditEvent => ({ resourceType: 'AuditEvent', type: { code: `group-${n}` }, recorded: '2026-01-01T00:00:00Z', agent: [{ requestor: true }], source: { observer: { display: 'a group' } } });
+    const [before] = await server.db.query<{ seq: string }>('SELECT seq::text AS seq FROM audit_head');
+    // Three groups of four (with a plain resource mixed in, which takes no link) racing for the chain's head.
+    const groups = await Promise.all(
+      [0, 1, 2].map((g) => server.context.store.createMany([0, 1, 2, 3].map((i) => ({ resource: i === 2 ? { resourceType: 'Basic', code: { text: 'x' } } : event(g * 4 + i) })))),
+    );
+    const [after] = await server.db.query<{ seq: string }>('SELECT seq::text AS seq FROM audit_head');
+    expect(Number(after.seq) - Number(before.seq)).toBe(9);
+    for (const stored of groups) {
+      const ids = stored.filter((r) => r.resourceType === 'AuditEvent').map((r) => r.id!);
+      const seqs = await Promise.all(ids.map(async (id) => Number((await server.db.query<{ seq: string }>('SELECT seq::text AS seq FROM audit_chain WHERE event_id = $1', [id]))[0].seq)));
+      // A group's links are consecutive and in the group's order: no other group's link falls between them.
+      expect(seqs).toEqual([seqs[0], seqs[0] + 1, seqs[0] + 2]);
+    }
+    expect((await verify()).severity).toBe('information');
+  });
   it('detects a changed event, naming its link, and passes again once it is restored', async () => {
     const id = await eventAt(3);
     const [original] = await server.db.query<{ content: string }>("SELECT content::text AS content FROM resource WHERE resource_type = 'AuditEvent' AND id = $1", [id]);
