@@ -4,8 +4,12 @@
 // same ids, so a benchmark can name `Patient/gen-p-42` without looking it up, a dataset can be continued by index,
 // and a Bundle refers to the shared Practitioners and Organizations without knowing another Bundle's answer.
 // `uuid` POSTs each resource with a `urn:uuid:` fullUrl (the server picks the ids): a create skips the lookup of
-// a current version that an update-as-create makes. AuditEvents are append-only (no PUT): always POSTed, and put
-// last in their Bundle, since an AuditEvent write takes the audit chain's head row until the transaction commits.
+// a current version that an update-as-create makes.
+//
+// AuditEvents are append-only (no PUT): always POSTed. Writing one locks the audit chain's head row until the
+// transaction commits, so concurrent Bundles take turns from their first AuditEvent on. In `uuid` mode they are
+// the last entries of their Bundle; in `put` mode a transaction would run its POSTs before its PUTs (the
+// specification's order), so they come in a Bundle of their own right after the patients' Bundle.
 import { createHash } from 'node:crypto';
 import { patientResources } from './patient.mjs';
 import { sharedResources } from './shared.mjs';
@@ -14,8 +18,8 @@ export { MRN_SYSTEM, mrnOf, patientId } from './patient.mjs';
 export { HOST, partnerIds } from './shared.mjs';
 
 export const DEFAULT_SEED = 7;
-/** About 20 resources a patient: 25 patients make a Bundle of about 500 entries. */
-export const PATIENTS_PER_BUNDLE = 25;
+/** About 20 resources a patient, 12 of data and 8 AuditEvents: Bundles of about 500 entries. */
+export const PATIENTS_PER_BUNDLE = { put: 40, uuid: 25 };
 
 /** Midnight UTC today: every date is relative to it, so registrations are current whenever the data is loaded. */
 export function todayUtc() {
@@ -24,11 +28,11 @@ export function todayUtc() {
 }
 
 /**
- * Transaction Bundles for patients `offset` … `offset + patients - 1`, `perBundle` patients each (a patient is
- * never split across Bundles). With `shared` (default: when offset is 0) a first Bundle writes the shared
+ * Transaction Bundles for patients `offset` … `offset + patients - 1`, `perBundle` patients each (a patient's
+ * data is never split across Bundles). With `shared` (default: when offset is 0) a first Bundle writes the shared
  * Organizations, Practitioners and PractitionerRoles.
  */
-export function* generateBundles({ patients, seed = DEFAULT_SEED, offset = 0, perBundle = PATIENTS_PER_BUNDLE, ids = 'put', anchor = todayUtc(), shared = offset === 0 }) {
+export function* generateBundles({ patients, seed = DEFAULT_SEED, offset = 0, ids = 'put', perBundle = PATIENTS_PER_BUNDLE[ids], anchor = todayUtc(), shared = offset === 0 }) {
   if (ids !== 'put' && ids !== 'uuid') throw new Error(`ids must be put or uuid, not ${ids}`);
   // The shared resources are PUT in both modes: every later Bundle, in this run or a later one, names them by id.
   if (shared) yield transaction(sharedResources().map(putEntry));
@@ -41,10 +45,15 @@ export function* generateBundles({ patients, seed = DEFAULT_SEED, offset = 0, pe
       resources.push(...made.resources);
       audit.push(...made.audit);
     }
-    const entries = ids === 'put' ? resources.map(putEntry) : uuidEntries(resources, seed);
     const auditEntries = audit.map((event) => ({ request: { method: 'POST', url: 'AuditEvent' }, resource: event }));
-    if (ids === 'uuid') pointAtEntries(auditEntries, resources, seed);
-    yield transaction([...entries, ...auditEntries]);
+    if (ids === 'put') {
+      yield transaction(resources.map(putEntry));
+      yield transaction(auditEntries);
+    } else {
+      const entries = uuidEntries(resources, seed);
+      pointAtEntries(auditEntries, resources, seed);
+      yield transaction([...entries, ...auditEntries]);
+    }
   }
 }
 

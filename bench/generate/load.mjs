@@ -4,7 +4,7 @@
 // exactly as `npm run import` would. Needs `npm run build` (dist/).
 //
 //   DATABASE_URL=postgres://… node bench/generate/load.mjs --patients 5000 [--offset N | --continue]
-//        [--concurrency 2] [--ids put|uuid] [--seed 7] [--per-bundle 25]
+//        [--concurrency 2] [--ids put|uuid] [--seed 7] [--per-bundle 40 (put) | 25 (uuid)]
 //
 // --continue starts after the highest synthetic patient already stored (from the MRN index), so a dataset can
 // grow 10k → 100k → 1M resources without reloading. Prints resources/s (the server's own import AuditEvent per
@@ -38,7 +38,7 @@ export async function nextPatientIndex(databaseUrl) {
  * refused Bundle (Bundles already in flight finish) and throws with its OperationOutcome. Resolves with what was
  * written: `{ resources, byType, bundles, seconds, resourcesPerSecond, nextOffset }`.
  */
-export async function loadPatients({ databaseUrl, patients, offset = 0, seed = DEFAULT_SEED, concurrency = 2, ids = 'put', perBundle = PATIENTS_PER_BUNDLE, onProgress }) {
+export async function loadPatients({ databaseUrl, patients, offset = 0, seed = DEFAULT_SEED, concurrency = 2, ids = 'put', perBundle = PATIENTS_PER_BUNDLE[ids], onProgress }) {
   const config = loadConfig({ DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', HOSTING_ORGANIZATION: HOST });
   const { context, close } = await createContext(config);
   const send = sendInProcess(context, 'http://localhost/fhir');
@@ -47,24 +47,27 @@ export async function loadPatients({ databaseUrl, patients, offset = 0, seed = D
   const started = Date.now();
   let failure;
   // Workers take the next Bundle from the one generator: the patients' order is the generator's, whatever finishes first.
-  const worker = async () => {
-    for (;;) {
-      if (failure) return;
-      const next = bundles.next();
-      if (next.done) return;
-      const result = await send(next.value);
-      if (!result.ok) {
-        failure ??= new Error(`a Bundle was refused (${result.status}): ${result.outcome.issue?.map((issue) => `${issue.diagnostics ?? issue.code} [${issue.expression ?? ''}]`).join('; ')}`);
-        return;
-      }
-      countByType(next.value, done.byType);
-      done.resources += next.value.entry.length;
-      done.bundles++;
-      onProgress?.({ ...done, seconds: (Date.now() - started) / 1000 });
+  const sendNext = async () => {
+    const next = failure ? undefined : bundles.next();
+    if (!next || next.done) return false;
+    const result = await send(next.value);
+    if (!result.ok) {
+      failure ??= new Error(`a Bundle was refused (${result.status}): ${result.outcome.issue?.map((issue) => `${issue.diagnostics ?? issue.code} [${issue.expression ?? ''}]`).join('; ')}`);
+      return false;
     }
+    countByType(next.value, done.byType);
+    done.resources += next.value.entry.length;
+    done.bundles++;
+    onProgress?.({ ...done, seconds: (Date.now() - started) / 1000 });
+    return true;
+  };
+  const worker = async () => {
+    while (await sendNext());
   };
   try {
-    await Promise.all(Array.from({ length: concurrency }, worker));
+    // The shared Organizations and Practitioners first and alone: later Bundles name them.
+    if (offset === 0) await sendNext();
+    await Promise.all(Array.from({ length: concurrency }, () => worker()));
   } finally {
     await close();
   }
@@ -82,12 +85,12 @@ async function main() {
       concurrency: { type: 'string', default: '2' },
       ids: { type: 'string', default: 'put' },
       seed: { type: 'string', default: String(DEFAULT_SEED) },
-      'per-bundle': { type: 'string', default: String(PATIENTS_PER_BUNDLE) },
+      'per-bundle': { type: 'string' },
     },
   });
   const databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl || !values.patients) {
-    console.error('usage: DATABASE_URL=postgres://… node bench/generate/load.mjs --patients N [--offset N | --continue] [--concurrency 2] [--ids put|uuid] [--seed 7] [--per-bundle 25]');
+    console.error('usage: DATABASE_URL=postgres://… node bench/generate/load.mjs --patients N [--offset N | --continue] [--concurrency 2] [--ids put|uuid] [--seed 7] [--per-bundle 40 (put) | 25 (uuid)]');
     return 2;
   }
   const offset = values.continue ? await nextPatientIndex(databaseUrl) : Number(values.offset ?? 0);
@@ -101,7 +104,7 @@ async function main() {
     seed: Number(values.seed),
     concurrency: Number(values.concurrency),
     ids: values.ids,
-    perBundle: Number(values['per-bundle']),
+    perBundle: Number(values['per-bundle'] ?? PATIENTS_PER_BUNDLE[values.ids]),
     onProgress: ({ resources, seconds }) => {
       if (seconds - last < 10) return;
       last = seconds;
