@@ -16,17 +16,17 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { DEFAULT_SEED, MRN_SYSTEM, mrnOf, partnerIds, todayUtc } from './generate/bundles.mjs';
+import { DEFAULT_SEED, HOST, MRN_SYSTEM, mrnOf, partnerIds, todayUtc } from './generate/bundles.mjs';
 import { loadPatients, nextPatientIndex } from './generate/load.mjs';
 import { patientResources } from './generate/patient.mjs';
-import { clientToken, partnerClient, pinSelf, startServer } from './server.mjs';
+import { accessToken, call, log as logLine, PIN, startServer } from './harness.mjs';
 
 /** Resources a synthetic patient adds, as measured: 19.9 of its own and the import's AuditEvent per 25 patients. */
 const RESOURCES_PER_PATIENT = 19.9;
 const SAMPLE = 50;
 const PARTNER = partnerIds[0];
 /** A scenario whose one request takes longer than this is not driven with autocannon. */
-const TOO_SLOW_MS = 3000;
+const TOO_SLOW_MS = 1000;
 
 /**
  * Loads up to each level and measures the searches. `server` is a running server on `databaseUrl` (`{ base,
@@ -42,7 +42,7 @@ export async function measureGrowth({
   concurrency = 2,
   server,
   startServer: start,
-  log = (message) => process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${message}\n`),
+  log = logLine,
 }) {
   const running = server ?? (await start(databaseUrl));
   const db = new pg.Client({ connectionString: databaseUrl });
@@ -53,6 +53,10 @@ export async function measureGrowth({
   try {
     for (const level of levels) {
       const before = await count();
+      if (before > level) {
+        log(`growth ${level}: skipped, ${before} resources stored already`);
+        continue;
+      }
       let load;
       if (before < level) {
         const offset = await nextPatientIndex(databaseUrl);
@@ -75,9 +79,9 @@ export async function measureGrowth({
       }
       const stored = await count();
       const loadedPatients = await nextPatientIndex(databaseUrl);
-      partnerToken ??= await partnerClient(running.base, running.secret, PARTNER);
+      partnerToken ??= await partnerClient(running.base, running.secret);
       const ids = await samplePatients(db, loadedPatients);
-      const adminToken = () => clientToken(running.base, 'local-admin', running.secret);
+      const adminToken = () => accessToken(running.base, 'local-admin', running.secret);
       const scenarios = [
         { name: 'search CarePlan?patient=…&status=active', token: adminToken, paths: ids.all.map((id) => `/fhir/CarePlan?patient=Patient/${id}&status=active`) },
         { name: 'search Patient?identifier=…', token: adminToken, paths: ids.mrns.map((mrn) => `/fhir/Patient?identifier=${encodeURIComponent(`${MRN_SYSTEM}|${mrn}`)}`) },
@@ -96,14 +100,17 @@ export async function measureGrowth({
         }
         const result = await drive(running.base, scenario.paths, token, { seconds, connections });
         measured.push({ name: scenario.name, patients: scenario.paths.length, ...single, ...result });
-        log(`  ${stored} resources, ${scenario.name}: ${result.requestsPerSecond.toFixed(0)} req/s, p50 ${result.latency.p50} ms, p95 ${result.latency.p95} ms, p99 ${result.latency.p99} ms, errors ${result.errors + result.non2xx}`);
+        // autocannon stops on time, not when the server has answered: let the requests still running finish
+        // before the next scenario or load.
+        await new Promise((resolve) => setTimeout(resolve, Math.min(connections * single.ms, 30_000)));
+        log(`  ${stored} resources, ${scenario.name}: one request ${single.ms} ms; ${result.requestsPerSecond.toFixed(0)} req/s, p50 ${result.latency.p50} ms, p95 ${result.latency.p95} ms, p99 ${result.latency.p99} ms, errors ${result.errors + result.non2xx}`);
       }
       // `resources` is the level's count when measuring began; `resourcesAfter` adds the AuditEvents the measurement wrote.
       results.push({ level, resources: stored, resourcesAfter: await count(), patients: loadedPatients, ...(load ? { load } : {}), scenarios: measured });
     }
   } finally {
     await db.end();
-    if (!server) running.stop();
+    if (!server) await running.stop();
   }
   return results;
 }
@@ -134,6 +141,24 @@ async function samplePatients(db, loaded) {
 }
 
 /**
+ * A backend client bound to PARTNER (admin API), so consent holds it: registrations and directives decide what it
+ * sees. Resolves with a function giving a fresh token (they live five minutes).
+ */
+async function partnerClient(base, adminSecret) {
+  const admin = await accessToken(base, 'local-admin', adminSecret, 'admin');
+  const clientId = `bench-growth-${PARTNER}`;
+  const registered = await call(base, admin, 'POST', '/auth/admin/clients', {
+    client_id: clientId,
+    client_name: `Benchmark growth partner (${PARTNER})`,
+    kind: 'backend',
+    token_endpoint_auth_method: 'client_secret_basic',
+    scope: 'system/CarePlan.rs',
+    organization: `Organization/${PARTNER}`,
+  }, [201]);
+  return () => accessToken(base, clientId, registered.body.client_secret, 'system/CarePlan.rs');
+}
+
+/**
  * One request alone, before the load: how many resources it finds (not counting includes; a scenario that finds
  * nothing measures little) and how long it took.
  */
@@ -156,10 +181,12 @@ async function drive(base, paths, token, { seconds, connections }) {
     headers: { authorization: `Bearer ${token}`, accept: 'application/fhir+json' },
     requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, path: paths[next++ % paths.length] }) }],
   });
+  // No answer within the time: there is no latency to report, and zeros would read as fast.
+  const answered = result.requests.total > 0;
   return {
     requestsPerSecond: result.requests.average,
     requests: result.requests.total,
-    latency: { p50: result.latency.p50, p95: result.latency.p97_5, p99: result.latency.p99 },
+    latency: answered ? { p50: result.latency.p50, p95: result.latency.p97_5, p99: result.latency.p99 } : { p50: null, p95: null, p99: null },
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
   };
@@ -177,7 +204,8 @@ async function main() {
     },
   });
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-  pinSelf();
+  // The loader and autocannon on the first core; harness.mjs puts the server on the second.
+  if (PIN) execFileSync('taskset', ['-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
   const base = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
   const schema = `bench_growth_${Date.now().toString(36)}`;
@@ -193,7 +221,7 @@ async function main() {
       seconds: Number(values.seconds),
       connections: Number(values.connections),
       concurrency: Number(values.concurrency),
-      startServer,
+      startServer: (databaseUrl) => startServer({ DATABASE_URL: databaseUrl, HOSTING_ORGANIZATION: HOST }),
     });
     const json = `${JSON.stringify({ startedAt: new Date().toISOString(), schema, results }, null, 2)}\n`;
     if (values.out) writeFileSync(values.out, json);
