@@ -27,6 +27,7 @@ const SAMPLE = 50;
 const PARTNER = partnerIds[0];
 /** A scenario whose one request takes longer than this is not driven with autocannon. */
 const TOO_SLOW_MS = 1000;
+const SINGLE_TIMEOUT_MS = 120_000;
 
 /**
  * Loads up to each level and measures the searches. `server` is a running server on `databaseUrl` (`{ base,
@@ -94,8 +95,9 @@ export async function measureGrowth({
         if (single.ms > TOO_SLOW_MS) {
           // Ten connections on a query this slow would keep PostgreSQL busy long after the measurement (and through
           // the next level's load): the single request's time is the measurement.
-          measured.push({ name: scenario.name, patients: scenario.paths.length, ...single, skipped: `one request took ${single.ms} ms: not driven with ${connections} connections` });
-          log(`  ${stored} resources, ${scenario.name}: one request ${single.ms} ms, too slow to drive`);
+          const took = single.timedOut ? `did not answer within ${single.ms} ms` : `took ${single.ms} ms`;
+          measured.push({ name: scenario.name, patients: scenario.paths.length, ...single, skipped: `one request ${took}: not driven with ${connections} connections` });
+          log(`  ${stored} resources, ${scenario.name}: one request ${took}, too slow to drive`);
           continue;
         }
         const result = await drive(running.base, scenario.paths, token, { seconds, connections });
@@ -160,12 +162,19 @@ async function partnerClient(base, adminSecret) {
 
 /**
  * One request alone, before the load: how many resources it finds (not counting includes; a scenario that finds
- * nothing measures little) and how long it took.
+ * nothing measures little) and how long it took; past SINGLE_TIMEOUT_MS it is given up (`timedOut`).
  */
 async function singleRequest(base, target, token) {
   const started = performance.now();
-  const response = await fetch(`${base}${target}`, { headers: { authorization: `Bearer ${token}`, accept: 'application/fhir+json' }, signal: AbortSignal.timeout(300_000) });
-  const body = await response.json();
+  let response;
+  let body;
+  try {
+    response = await fetch(`${base}${target}`, { headers: { authorization: `Bearer ${token}`, accept: 'application/fhir+json' }, signal: AbortSignal.timeout(SINGLE_TIMEOUT_MS) });
+    body = await response.json();
+  } catch (error) {
+    if (error?.name === 'TimeoutError') return { matches: null, ms: SINGLE_TIMEOUT_MS, timedOut: true };
+    throw error;
+  }
   const ms = Math.round(performance.now() - started);
   if (!response.ok) throw new Error(`${target}: ${response.status} ${JSON.stringify(body).slice(0, 300)}`);
   return { matches: (body.entry ?? []).filter((entry) => entry.search?.mode !== 'include').length, ms };
