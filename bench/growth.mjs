@@ -7,7 +7,11 @@
 // Each scenario rotates over up to 50 patients spread over everything loaded, so it does not measure one hot row.
 // Every request records an AuditEvent, so the count grows during a measurement too: both counts are reported.
 //
-//   node bench/growth.mjs [--levels 10000,100000] [--seconds 10] [--connections 10] [--concurrency 2] [--keep]
+// After each load the schema's tables are ANALYZEd (`analyze: false` to leave that out): autovacuum, which would
+// do it in production, is off on this machine's PostgreSQL, and without statistics the planner drives a search
+// from its least selective condition (every active CarePlan, then the patient), so cost grows with the data.
+//
+//   node bench/growth.mjs [--levels 10000,100000] [--seconds 10] [--connections 10] [--concurrency 2] [--keep] [--skip-analyze]
 // runs it on a fresh schema of DATABASE_URL (default this machine's test database) and prints the results as JSON.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -41,6 +45,7 @@ export async function measureGrowth({
   seconds = 10,
   connections = 10,
   concurrency = 2,
+  analyze = true,
   server,
   startServer: start,
   log = logLine,
@@ -78,6 +83,8 @@ export async function measureGrowth({
         load = { patients, resources: load.resources, seconds: load.seconds, resourcesPerSecond: load.resourcesPerSecond };
         log(`  ${load.resources} resources in ${load.seconds.toFixed(0)} s: ${load.resourcesPerSecond.toFixed(0)}/s`);
       }
+      const analyzed = analyze ? await analyzeSchema(db) : undefined;
+      if (analyzed) log(`  ANALYZE of ${analyzed.tables} tables: ${analyzed.seconds.toFixed(1)} s`);
       const stored = await count();
       const loadedPatients = await nextPatientIndex(databaseUrl);
       partnerToken ??= await partnerClient(running.base, running.secret);
@@ -108,7 +115,7 @@ export async function measureGrowth({
         log(`  ${stored} resources, ${scenario.name}: one request ${single.ms} ms; ${result.requestsPerSecond.toFixed(0)} req/s, p50 ${result.latency.p50} ms, p95 ${result.latency.p95} ms, p99 ${result.latency.p99} ms, errors ${result.errors + result.non2xx}`);
       }
       // `resources` is the level's count when measuring began; `resourcesAfter` adds the AuditEvents the measurement wrote.
-      results.push({ level, resources: stored, resourcesAfter: await count(), patients: loadedPatients, ...(load ? { load } : {}), scenarios: measured });
+      results.push({ level, resources: stored, resourcesAfter: await count(), patients: loadedPatients, ...(load ? { load } : {}), analyzed: Boolean(analyzed), scenarios: measured });
     }
   } finally {
     await db.end();
@@ -140,6 +147,14 @@ async function samplePatients(db, loaded) {
     return found.filter(Boolean);
   };
   return { all: await ids(indices), mrns: indices.map(mrnOf), partner: await ids(partnerIndices) };
+}
+
+/** ANALYZE of this schema's tables only (a bare ANALYZE would take every schema of the database, others' too). */
+async function analyzeSchema(db) {
+  const started = Date.now();
+  const { rows } = await db.query('SELECT tablename FROM pg_tables WHERE schemaname = current_schema()');
+  for (const { tablename } of rows) await db.query(`ANALYZE "${tablename}"`);
+  return { tables: rows.length, seconds: (Date.now() - started) / 1000 };
 }
 
 /**
@@ -210,6 +225,7 @@ async function main() {
       concurrency: { type: 'string', default: '2' },
       out: { type: 'string' },
       keep: { type: 'boolean' },
+      'skip-analyze': { type: 'boolean' },
     },
   });
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -230,6 +246,7 @@ async function main() {
       seconds: Number(values.seconds),
       connections: Number(values.connections),
       concurrency: Number(values.concurrency),
+      analyze: !values['skip-analyze'],
       startServer: (databaseUrl) => startServer({ DATABASE_URL: databaseUrl, HOSTING_ORGANIZATION: HOST }),
     });
     const json = `${JSON.stringify({ startedAt: new Date().toISOString(), schema, results }, null, 2)}\n`;
