@@ -6,18 +6,24 @@ import { formatSummary, progressReporter } from './import/progress.js';
 import { sendInProcess, sendOverHttp } from './import/send.js';
 import { expandPaths } from './import/sources.js';
 
-const USAGE = `usage: npm run import -- [--url FHIR_BASE] FILE_OR_FOLDER...
+const USAGE = `usage: npm run import -- [--url FHIR_BASE] [--parallel N] FILE_OR_FOLDER...
   Loads transaction Bundles (.json, .json.gz) and resources (.ndjson, .ndjson.gz, one per line).
   Without --url the data goes straight into the configured database (DATABASE_URL, or the embedded
   database in DATA_DIR: stop the server first, the embedded database takes one process at a time).
-  With --url it is POSTed to a running server, e.g. --url http://localhost:8080/fhir.`;
+  With --url it is POSTed to a running server, e.g. --url http://localhost:8080/fhir.
+  --parallel N: files imported at once (default 2 on PostgreSQL or --url; the embedded database takes one at a time).`;
 
 /** `npm run import -- FILE…`: one transaction per Bundle, a progress bar on a terminal, a summary at the end. */
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({ options: { url: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({ options: { url: { type: 'string' }, parallel: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
   if (values.help || !positionals.length) {
     console.error(USAGE);
     return values.help ? 0 : 2;
+  }
+  const concurrency = values.parallel !== undefined ? Number(values.parallel) : values.url || process.env.DATABASE_URL ? 2 : 1;
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
+    console.error(`--parallel must be a whole number from 1 to 64, not ${values.parallel}`);
+    return 2;
   }
   const files = expandPaths(positionals);
   if (!files.length) {
@@ -35,7 +41,7 @@ async function main(): Promise<number> {
     close = opened.close;
   }
   try {
-    const summary = await importFiles(files, send, progressReporter(process.stderr));
+    const summary = await importFiles(files, send, progressReporter(process.stderr), { concurrency });
     console.log(formatSummary(summary));
     return summary.failed.length ? 1 : 0;
   } finally {

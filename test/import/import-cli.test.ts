@@ -79,7 +79,13 @@ describe.each(BACKENDS)('npm run import on $name', (backend) => {
   it('without files prints its usage and exits with 2', async () => {
     const run = await runImport([], env);
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/usage: npm run import -- \[--url FHIR_BASE\] FILE_OR_FOLDER/);
+    expect(run.stderr).toMatch(/usage: npm run import -- \[--url FHIR_BASE\] \[--parallel N\] FILE_OR_FOLDER/);
+  });
+
+  it('refuses a --parallel that is not a whole number from 1 to 64, with exit 2', async () => {
+    const run = await runImport(['--parallel', '0', work], env);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--parallel must be a whole number from 1 to 64, not 0');
   });
 
   it('loads a folder of .json.gz, .json, .ndjson and .ndjson.gz files, in any order, and sums up per type', async () => {
