@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { DEFAULT_SEED, HOST, MRN_SYSTEM, mrnOf, partnerIds, todayUtc } from './generate/bundles.mjs';
-import { loadPatients, nextPatientIndex } from './generate/load.mjs';
+import { analyzeTables, loadPatients, nextPatientIndex } from './generate/load.mjs';
 import { patientResources } from './generate/patient.mjs';
 import { accessToken, call, log as logLine, PIN, startServer } from './harness.mjs';
 
@@ -74,6 +74,7 @@ export async function measureGrowth({
           patients,
           offset,
           concurrency,
+          analyze,
           onProgress: ({ resources, seconds: spent }) => {
             if (spent - shown < 60) return;
             shown = spent;
@@ -83,8 +84,9 @@ export async function measureGrowth({
         load = { patients, resources: load.resources, seconds: load.seconds, resourcesPerSecond: load.resourcesPerSecond };
         log(`  ${load.resources} resources in ${load.seconds.toFixed(0)} s: ${load.resourcesPerSecond.toFixed(0)}/s`);
       }
-      const analyzed = analyze ? await analyzeSchema(db) : undefined;
-      if (analyzed) log(`  ANALYZE of ${analyzed.tables} tables: ${analyzed.seconds.toFixed(1)} s`);
+      const analyzeStarted = Date.now();
+      const analyzed = analyze && (await analyzeTables(databaseUrl));
+      if (analyzed) log(`  ANALYZE of ${analyzed} tables: ${((Date.now() - analyzeStarted) / 1000).toFixed(1)} s`);
       const stored = await count();
       const loadedPatients = await nextPatientIndex(databaseUrl);
       partnerToken ??= await partnerClient(running.base, running.secret);
@@ -147,14 +149,6 @@ async function samplePatients(db, loaded) {
     return found.filter(Boolean);
   };
   return { all: await ids(indices), mrns: indices.map(mrnOf), partner: await ids(partnerIndices) };
-}
-
-/** ANALYZE of this schema's tables only (a bare ANALYZE would take every schema of the database, others' too). */
-async function analyzeSchema(db) {
-  const started = Date.now();
-  const { rows } = await db.query('SELECT tablename FROM pg_tables WHERE schemaname = current_schema()');
-  for (const { tablename } of rows) await db.query(`ANALYZE "${tablename}"`);
-  return { tables: rows.length, seconds: (Date.now() - started) / 1000 };
 }
 
 /**

@@ -4,7 +4,7 @@
 // exactly as `npm run import` would. Needs `npm run build` (dist/).
 //
 //   DATABASE_URL=postgres://… node bench/generate/load.mjs --patients 5000 [--offset N | --continue]
-//        [--concurrency 2] [--ids put|uuid] [--seed 7] [--per-bundle 40 (put) | 25 (uuid)]
+//        [--concurrency 2] [--ids put|uuid] [--seed 7] [--per-bundle 40 (put) | 25 (uuid)] [--skip-analyze]
 //
 // --continue starts after the highest synthetic patient already stored (from the MRN index), so a dataset can
 // grow 10k → 100k → 1M resources without reloading. Prints resources/s (the server's own import AuditEvent per
@@ -34,11 +34,29 @@ export async function nextPatientIndex(databaseUrl) {
 }
 
 /**
- * Loads `patients` synthetic patients from index `offset`, `concurrency` Bundles at a time. Stops at the first
- * refused Bundle (Bundles already in flight finish) and throws with its OperationOutcome. Resolves with what was
- * written: `{ resources, byType, bundles, seconds, resourcesPerSecond, nextOffset }`.
+ * ANALYZE of the schema's tables (not the whole database: other schemas are not ours). autovacuum would keep the
+ * statistics current in production; on this machine's PostgreSQL it is off, and without statistics the one-active
+ * CCP check's search runs through every active plan for each plan written, so a long load slows down as it grows.
  */
-export async function loadPatients({ databaseUrl, patients, offset = 0, seed = DEFAULT_SEED, concurrency = 2, ids = 'put', perBundle = PATIENTS_PER_BUNDLE[ids], onProgress }) {
+export async function analyzeTables(databaseUrl) {
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  try {
+    const { rows } = await db.query('SELECT tablename FROM pg_tables WHERE schemaname = current_schema()');
+    for (const { tablename } of rows) await db.query(`ANALYZE "${tablename}"`);
+    return rows.length;
+  } finally {
+    await db.end();
+  }
+}
+
+/**
+ * Loads `patients` synthetic patients from index `offset`, `concurrency` Bundles at a time, with an ANALYZE
+ * (`analyzeTables`) each time this run's resources double from 5,000 on, much as autovacuum's scale factor would.
+ * Stops at the first refused Bundle (Bundles already in flight finish) and throws with its OperationOutcome.
+ * Resolves with what was written: `{ resources, byType, bundles, seconds, resourcesPerSecond, nextOffset }`.
+ */
+export async function loadPatients({ databaseUrl, patients, offset = 0, seed = DEFAULT_SEED, concurrency = 2, ids = 'put', perBundle = PATIENTS_PER_BUNDLE[ids], analyze = true, onProgress }) {
   const config = loadConfig({ DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', HOSTING_ORGANIZATION: HOST });
   const { context, close } = await createContext(config);
   const send = sendInProcess(context, 'http://localhost/fhir');
@@ -46,6 +64,7 @@ export async function loadPatients({ databaseUrl, patients, offset = 0, seed = D
   const done = { resources: 0, byType: {}, bundles: 0 };
   const started = Date.now();
   let failure;
+  let analyzeAt = 5000;
   // Workers take the next Bundle from the one generator: the patients' order is the generator's, whatever finishes first.
   const sendNext = async () => {
     const next = failure ? undefined : bundles.next();
@@ -58,6 +77,10 @@ export async function loadPatients({ databaseUrl, patients, offset = 0, seed = D
     countByType(next.value, done.byType);
     done.resources += next.value.entry.length;
     done.bundles++;
+    if (analyze && done.resources >= analyzeAt) {
+      analyzeAt *= 2;
+      await analyzeTables(databaseUrl);
+    }
     onProgress?.({ ...done, seconds: (Date.now() - started) / 1000 });
     return true;
   };
@@ -86,11 +109,12 @@ async function main() {
       ids: { type: 'string', default: 'put' },
       seed: { type: 'string', default: String(DEFAULT_SEED) },
       'per-bundle': { type: 'string' },
+      'skip-analyze': { type: 'boolean' },
     },
   });
   const databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl || !values.patients) {
-    console.error('usage: DATABASE_URL=postgres://… node bench/generate/load.mjs --patients N [--offset N | --continue] [--concurrency 2] [--ids put|uuid] [--seed 7] [--per-bundle 40 (put) | 25 (uuid)]');
+    console.error('usage: DATABASE_URL=postgres://… node bench/generate/load.mjs --patients N [--offset N | --continue] [--concurrency 2] [--ids put|uuid] [--seed 7] [--per-bundle 40 (put) | 25 (uuid)] [--skip-analyze]');
     return 2;
   }
   const offset = values.continue ? await nextPatientIndex(databaseUrl) : Number(values.offset ?? 0);
@@ -105,6 +129,7 @@ async function main() {
     concurrency: Number(values.concurrency),
     ids: values.ids,
     perBundle: Number(values['per-bundle'] ?? PATIENTS_PER_BUNDLE[values.ids]),
+    analyze: !values['skip-analyze'],
     onProgress: ({ resources, seconds }) => {
       if (seconds - last < 10) return;
       last = seconds;
