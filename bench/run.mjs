@@ -55,7 +55,12 @@ async function benchDatabase(name, httpCeilingResult) {
     log(`${label}: importing the Synthea patients into ${database.where}`);
     // The import runs alone, before the server: the embedded database takes one process at a time.
     const started = Date.now();
-    execFileSync('node', ['dist/server/import.js', SYNTHEA], { cwd: root, env: childEnv({ ...database.env, LOG_LEVEL: 'warn' }), stdio: ['ignore', 'ignore', 'inherit'] });
+    try {
+      execFileSync('node', ['dist/server/import.js', SYNTHEA], { cwd: root, env: childEnv({ ...database.env, LOG_LEVEL: 'warn' }), stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 * 2 ** 20 });
+    } catch (error) {
+      // Its progress lines go to stderr: shown only when it fails, with the reasons at their end.
+      throw new Error(`the import failed:\n${String(error.stderr ?? error.message).slice(-4000)}`);
+    }
     const importSeconds = (Date.now() - started) / 1000;
     const { ids, ceiling } = await database.probe(SECONDS, CONNECTIONS);
     result.dataset = { resources: ids.count, importSeconds };
