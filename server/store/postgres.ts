@@ -27,7 +27,7 @@ function withoutJit(connectionString: string): string {
 type Queryable = pg.Pool | pg.PoolClient;
 
 /** Prepared statements live as long as their connection: a bound on how many texts each connection keeps. */
-const MAX_PREPARED = 500;
+const MAX_PREPARED = 200;
 const names = new Map<string, string>();
 
 /** The name a statement text is prepared under (the same text, the same name), or none once the bound is reached. */

@@ -131,6 +131,11 @@ describe.each(BACKENDS)('npm run import on $name', (backend) => {
     );
     expect(patients).toHaveLength(1);
     expect(members).toEqual([{ reference: `Patient/${patients[0].id}` }]);
+    // The import ends with ANALYZE: the planner knows the resource table is no longer empty (-1: never analyzed).
+    const [stats] = await withDatabase((db) =>
+      db.query<{ reltuples: number }>(`SELECT reltuples::float8 AS reltuples FROM pg_class WHERE relname = 'resource' AND relnamespace = current_schema()::regnamespace`),
+    );
+    expect(stats.reltuples).toBeGreaterThanOrEqual(total);
   }, 180_000);
 
   it('names each failing file with its reason, keeps the others, and exits with 1', async () => {
