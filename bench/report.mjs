@@ -147,9 +147,9 @@ What the scenarios are:
   inside the search SQL, and the audit write. The last asks for a patient the partner is not registered for, who
   has active plans: 200 with total 0 is the consent decision saying no (checked before the load).
 
-Each database is analyzed (\`ANALYZE\`) after the import and before anything is measured. The import does not
-do it: until autovacuum gets there (PGlite has none), the planner plans on the estimates of empty tables, and a
-partner's consent-gated read or search took from 0.1 to several seconds (1 req/s and timeouts in a run without it).
+The import ends with \`ANALYZE\` (server/store/analyze.ts; its time is in the import's): autovacuum is off on this
+machine's PostgreSQL and PGlite runs none, so without it the planner keeps the statistics of empty tables, and in
+a run without it a partner's consent-gated searches served 1 req/s with p95 over 8 s (timeouts on PGlite).
 
 p95 is autocannon's p97.5 (it reports no p95): never flattering. Errors count failed requests and non-2xx answers.
 
