@@ -24,6 +24,8 @@ export type DeleteResult =
 export interface NewResource {
   resource: Resource;
   id?: string;
+  /** When it was created, if stamped before it is written (server/store/write-behind.ts); else now. */
+  lastUpdated?: Date;
 }
 
 export interface UpdateOptions {

@@ -7,6 +7,7 @@ import { querySearch } from './search.js';
 import type { SearchQuery } from '../search/query/model.js';
 import { AUDIT_EVENT, auditLinkCtes } from './audit-chain.js';
 import { deleteIndexCtes, insertIndexCtes, insertIndexCtesOfMany } from './search-index-sql.js';
+import { stamp } from './stamp.js';
 import { Statement } from './statement.js';
 import type {
   DeleteResult,
@@ -80,20 +81,25 @@ export class SqlResourceStore implements ResourceStore {
   async createMany(resources: readonly NewResource[]): Promise<Resource[]> {
     if (!resources.length) return [];
     const at = new Date();
-    const stored = resources.map(({ resource, id }) => stamp(resource, id ?? randomUUID(), 1, at));
+    const stored = resources.map(({ resource, id, lastUpdated }) => stamp(resource, id ?? randomUUID(), 1, lastUpdated ?? at));
     // One statement writes the current rows, the versions and the search index: they cannot part.
     const sql = new Statement();
-    const [types, ids, contents] = [stored.map((r) => r.resourceType), stored.map((r) => r.id), stored.map((r) => JSON.stringify(r))].map(sql.param);
-    const time = sql.param(at.toISOString());
+    const [types, ids, times, contents] = [
+      stored.map((r) => r.resourceType),
+      stored.map((r) => r.id),
+      stored.map((r) => r.meta!.lastUpdated),
+      stored.map((r) => JSON.stringify(r)),
+    ].map(sql.param);
     const audited = stored.some((r) => r.resourceType === AUDIT_EVENT);
     await this.db.query(
       sql.with(
         [
-          `input AS (SELECT * FROM unnest(${types}::text[], ${ids}::text[], ${contents}::jsonb[]) WITH ORDINALITY AS i(resource_type, id, content, ord))`,
+          `input AS (SELECT * FROM unnest(${types}::text[], ${ids}::text[], ${times}::timestamptz[], ${contents}::jsonb[])
+             WITH ORDINALITY AS i(resource_type, id, last_updated, content, ord))`,
           `inserted AS (INSERT INTO resource (resource_type, id, version_id, last_updated, content)
-             SELECT resource_type, id, 1, ${time}, content FROM input RETURNING rid, resource_type, id)`,
+             SELECT resource_type, id, 1, last_updated, content FROM input RETURNING rid, resource_type, id)`,
           `version AS (INSERT INTO resource_version (resource_type, id, version_id, last_updated, method, created, content)
-             SELECT resource_type, id, 1, ${time}, 'POST', true, content FROM input)`,
+             SELECT resource_type, id, 1, last_updated, 'POST', true, content FROM input)`,
           `owner AS (SELECT input.ord, inserted.rid, inserted.resource_type FROM input JOIN inserted USING (resource_type, id))`,
           ...insertIndexCtesOfMany(stored.map((r) => this.index(r)), 'owner', sql.param),
           // Every AuditEvent joins the tamper-evident chain in the statement that stores it.
@@ -258,17 +264,6 @@ async function writeVersion(tx: Database, rid: string, stored: Resource, created
     if (sqlState(error) === SQLSTATE.uniqueViolation) throw new Error('version already written by another writer');
     throw error;
   }
-}
-
-/** The resource as stored: server-owned id, meta.versionId and meta.lastUpdated; every other meta element kept. */
-function stamp(resource: Resource, id: string, versionId: number, lastUpdated: Date): Resource {
-  const { resourceType, id: _ignored, meta, ...rest } = resource;
-  return {
-    resourceType,
-    id,
-    ...rest,
-    meta: { ...meta, versionId: String(versionId), lastUpdated: lastUpdated.toISOString() },
-  } as Resource;
 }
 
 /** Now, but never at or before the previous version's time, so versions of one resource sort by time as by number. */

@@ -7,6 +7,7 @@ import { entryError, planEntries, processingOrder, type PlannedEntry } from '../
 import { rewriteReferences } from '../bundle/references.js';
 import { conditionalTarget, criteriaOf, lockKey, matching } from '../conditional.js';
 import { versionHeaders, versionUrl } from '../headers.js';
+import { WriteBehindStore } from '../../store/write-behind.js';
 import { handleFhirRequest } from '../router.js';
 import type { FhirContext, FhirRequest, FhirResponse, Interaction } from '../types.js';
 
@@ -39,10 +40,12 @@ export const bundle: Interaction = async (request, _params, context) => {
 /**
  * One database transaction: ids are assigned first, so that every `urn:uuid:`/`urn:oid:` fullUrl and every
  * conditional reference can be rewritten to `Type/id` before anything is written; then the entries run in the
- * specification's order. Any failure rolls back everything and names the entry.
+ * specification's order. Any failure rolls back everything and names the entry. Creates are written together
+ * (server/store/write-behind.ts), before anything reads and before the transaction ends.
  */
 async function transaction(entries: PlannedEntry[], request: FhirRequest, context: FhirContext): Promise<BundleEntry[]> {
-  return context.store.transaction(async (tx) => {
+  return context.store.transaction(async (inner) => {
+    const tx = new WriteBehindStore(inner);
     const txContext: FhirContext = { ...context, store: tx };
     const identities = new Map<string, string>();
     const existing = new Map<number, Resource>();
@@ -122,6 +125,7 @@ async function transaction(entries: PlannedEntry[], request: FhirRequest, contex
       }
       responses.set(entry.index, responseEntry(response, request.baseUrl));
     }
+    await tx.flush();
     return entries.map((entry) => responses.get(entry.index)!);
   });
 }
