@@ -2,6 +2,7 @@ import * as resources from './001-resources.js';
 import * as searchIndex from './002-search-index.js';
 import * as auth from './003-auth.js';
 import * as audit from './004-audit.js';
+import * as statistics from './005-statistics.js';
 
 export interface Migration {
   version: number;
@@ -15,4 +16,5 @@ export const MIGRATIONS: Migration[] = [
   { version: 2, name: 'search-index', up: searchIndex.up },
   { version: 3, name: 'auth', up: auth.up },
   { version: 4, name: 'audit', up: audit.up },
+  { version: 5, name: 'statistics', up: statistics.up },
 ];
