@@ -7,10 +7,13 @@
 //   DATABASE_URL      PostgreSQL to benchmark on (default postgres://postgres@127.0.0.1:5432/test; a schema of its own)
 //   BENCH_DATABASES   which to run, comma-separated (default postgres,pglite)
 //   BENCH_SECONDS     seconds per scenario (default 10)      BENCH_CONNECTIONS  concurrent connections (default 10)
+//   BENCH_GROWTH      stored-resource levels of the growth phase on PostgreSQL (default 10000,100000,1000000;
+//                     `none` to leave it out): synthetic CCP patients loaded up to each, searches measured at each
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DATABASES } from './databases.mjs';
+import { measureGrowth } from './growth.mjs';
 import { HOST_ORGANIZATION, setUpPartner } from './partner.mjs';
 import { performanceMarkdown } from './report.mjs';
 import { accessToken, childEnv, CONNECTIONS, httpCeiling, load, log, machine, PIN, root, rssOf, SECONDS, startServer } from './harness.mjs';
@@ -18,11 +21,13 @@ import { createPlans, planPerConnection } from './update-scenario.mjs';
 
 const SYNTHEA = [path.resolve(root, '../shared/data/synthea-r4'), '/work/shared/data/synthea-r4'].find((dir) => existsSync(dir));
 const WANTED = (process.env.BENCH_DATABASES ?? 'postgres,pglite').split(',').map((name) => name.trim()).filter(Boolean);
+const GROWTH = (process.env.BENCH_GROWTH ?? '10000,100000,1000000').split(',').map((level) => level.trim()).filter((level) => level && level !== 'none').map(Number);
 
 async function main() {
   if (!SYNTHEA) throw new Error('the Synthea data (../shared/data/synthea-r4) is not there');
   const unknown = WANTED.filter((name) => !DATABASES[name]);
   if (unknown.length || !WANTED.length) throw new Error(`BENCH_DATABASES: ${unknown.join(', ') || '(none)'}: choose among ${Object.keys(DATABASES).join(', ')}`);
+  if (GROWTH.some((level) => !Number.isSafeInteger(level) || level <= 0)) throw new Error(`BENCH_GROWTH: whole numbers of resources, comma-separated, or none (got ${process.env.BENCH_GROWTH})`);
   // This process (the load generator) on the first core; the servers go on the second. PostgreSQL's own processes
   // are not ours to pin: they share both cores.
   if (PIN) execFileSync('taskset', ['-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
@@ -34,9 +39,7 @@ async function main() {
   log(`HTTP ceiling: ${results.ceilings.http.requestsPerSecond.toFixed(0)} req/s`);
   for (const name of WANTED) results.databases.push(await benchDatabase(name, results.ceilings.http));
 
-  // Growth (search latency at 10k / 100k / 1M stored resources) comes here, from bench/growth.mjs:
-  // results.growth = [{ resources, scenarios: [{ name, requestsPerSecond, latency: { p50, p95, p99 } }] }, …],
-  // which report.mjs renders when present.
+  if (GROWTH.length) results.growth = await benchGrowth(GROWTH);
 
   mkdirSync(path.join(root, 'bench/results'), { recursive: true });
   const file = path.join(root, 'bench/results', `${results.startedAt.replace(/[:.]/g, '-')}.json`);
@@ -89,6 +92,20 @@ async function benchDatabase(name, httpCeilingResult) {
     await database.drop();
   }
   return result;
+}
+
+/** Search latency as synthetic CCP patients fill a fresh PostgreSQL schema up to each level (bench/growth.mjs). */
+async function benchGrowth(levels) {
+  const database = await DATABASES.postgres.open();
+  let server;
+  try {
+    log(`growth: levels ${levels.join(', ')} in ${database.where}`);
+    server = await startServer(database.env);
+    return await measureGrowth({ databaseUrl: database.env.DATABASE_URL, levels, seconds: SECONDS, connections: CONNECTIONS, server });
+  } finally {
+    await server?.stop();
+    await database.drop();
+  }
 }
 
 /**
