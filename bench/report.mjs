@@ -163,10 +163,34 @@ p95 is autocannon's p97.5 (it reports no p95): never flattering. Errors count fa
 ${sections.join('\n')}
 ## What this says
 
-Every request here pays for its audit record before it is answered (docs/AUDIT.md): an AuditEvent with its search
-index rows and a link of the hash chain, whose appends take turns on one row. One Node process serves all requests
-on one core; with PGlite the database works on that same core too, one query at a time. Those are the likely
-bounds (the storage ceilings are far away): each change to them should be measured here.
+Where a read's time goes (profiles of the server under this load, and the CPU time of one PostgreSQL backend per
+statement, measured on the Synthea data): the server's process spends about 1.1 ms of CPU per request (Express and
+its middleware, the token check, the audit record's FHIRPath index extraction, JSON, and the system calls that
+write to PostgreSQL's socket) and PostgreSQL about 0.9 ms more (the token lookup, the read, and the request's share
+of its AuditEvent: the event, its version, about 14 index rows and its chain link). With the load generator on the
+same two cores, that is the whole machine at about 500 requests a second: the storage ceiling is far away, and
+one Node process is not the bound either (it waits on PostgreSQL almost half the time). Every request writes
+to the database: no audit, no access (docs/AUDIT.md).
+
+What was changed for it, each measured before and after:
+
+- The AuditEvents of concurrent reads are written in one statement (server/audit/group-commit.ts with the
+  store's createMany): rows, versions, index rows and chain links together. PostgreSQL's CPU per event fell from
+  1.1 ms written one by one to 0.2 ms in groups of ten.
+- The statements every request runs (token lookup, read, vread, create, update) are prepared once per
+  connection: planning was most of their cost (the token lookup 0.54 → 0.04 ms of PostgreSQL's CPU). Searches are
+  not: PostgreSQL's generic plan for a search ignores its values and can start from the wrong end (all active
+  plans instead of the patient's), so each search is planned for its values (~1 ms).
+- A transaction Bundle's creates are written together before anything reads (server/store/write-behind.ts).
+- The index tables have statistics over their type, parameter and value columns together (migration 005); without
+  them the planner took the CCP category for rare and drove the one-active-CCP check from every CCP (71 ms at
+  170k resources instead of 0.13 ms), which made loading slow down as it grew.
+- \`npm run import\` ends with ANALYZE, and imports two files at a time on PostgreSQL.
+
+What is left to try: the audit record's index rows computed without FHIRPath (the server built the event, it
+knows its values), fewer middleware layers on the FHIR path, PostgreSQL on its Unix socket (25 % less client CPU
+per round trip than TCP here), creates by PUT (client ids) written together like POSTs, and more than one server
+process once PostgreSQL has a core to spare, which on this machine it does not.
 ${results.growth?.length ? '' : `
 ## Not measured yet
 
