@@ -2,9 +2,9 @@
  * The SQL of the audit chain (migration 004): appending a link as part of the statement that stores an
  * AuditEvent, so an event and its link cannot part.
  *
- * The link's hash needs the previous link's, so appends must take turns: the UPDATE of the single `audit_head`
- * row does that (locked, then moved). The row stays locked until this transaction
- * ends; an AuditEvent is the last thing a request writes, so the wait is about one commit long.
+ * The link's hash needs the previous link's, so appends must take turns on the single `audit_head` row: locked,
+ * then moved to the new end, and locked until the transaction ends. An AuditEvent is the last thing a request
+ * writes, so the wait is about one commit long.
  */
 export const AUDIT_EVENT = 'AuditEvent';
 
