@@ -13,6 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DATABASES } from './databases.mjs';
+import { HOST } from './generate/bundles.mjs';
 import { measureGrowth } from './growth.mjs';
 import { HOST_ORGANIZATION, setUpPartner } from './partner.mjs';
 import { performanceMarkdown } from './report.mjs';
@@ -100,7 +101,8 @@ async function benchGrowth(levels) {
   let server;
   try {
     log(`growth: levels ${levels.join(', ')} in ${database.where}`);
-    server = await startServer(database.env);
+    // The generated data's hosting organization: its partners' searches are the consent-gated ones.
+    server = await startServer({ ...database.env, HOSTING_ORGANIZATION: HOST });
     return await measureGrowth({ databaseUrl: database.env.DATABASE_URL, levels, seconds: SECONDS, connections: CONNECTIONS, server });
   } finally {
     await server?.stop();
