@@ -114,7 +114,10 @@ function growthSection(growth) {
   }
   return `## Growth
 
-Search latency as the stored resources grow (bench/growth.mjs).
+Search latency as the stored resources grow (bench/growth.mjs): synthetic CCP patients loaded through the import
+path up to each level, then ANALYZE, then each search driven 3 s unrecorded and measured for the run's duration,
+rotating over 50 patients spread over the data. The partner is a backend client of a partner organization
+registered for the patients it asks about (consent-gated in the SQL).
 
 | stored resources | scenario | req/s | p50 ms | p95 ms | p99 ms |
 |---|---|---|---|---|---|
@@ -164,13 +167,14 @@ ${sections.join('\n')}
 ## What this says
 
 Where a read's time goes (profiles of the server under this load, and the CPU time of one PostgreSQL backend per
-statement, measured on the Synthea data): the server's process spends about 1.1 ms of CPU per request (Express and
-its middleware, the token check, the audit record's FHIRPath index extraction, JSON, and the system calls that
-write to PostgreSQL's socket) and PostgreSQL about 0.9 ms more (the token lookup, the read, and the request's share
-of its AuditEvent: the event, its version, about 14 index rows and its chain link). With the load generator on the
-same two cores, that is the whole machine at about 500 requests a second: the storage ceiling is far away, and
-one Node process is not the bound either (it waits on PostgreSQL almost half the time). Every request writes
-to the database: no audit, no access (docs/AUDIT.md).
+statement, measured on the Synthea data while other work shared the machine, so roughly): the server's process
+spent about 1.1 ms of CPU per request (Express and its middleware, the token check, the audit record's FHIRPath
+index extraction, JSON, and the system calls that write to PostgreSQL's socket) and PostgreSQL about 0.9 ms (the
+token lookup, the read, and the request's share of its AuditEvent: the event, its version, about 14 index rows and
+its chain link). Two cores shared by the server, PostgreSQL and the load generator run out at a few milliseconds
+of CPU per request, which is where reads are: the storage ceiling is far away, and one Node process is not the
+bound either (under load it waited on PostgreSQL almost half the time). Every request writes to the database: no
+audit, no access (docs/AUDIT.md).
 
 What was changed for it, each measured before and after:
 
