@@ -104,8 +104,12 @@ function growthVerdict(growth) {
   return `p95 at ${high.resources.toLocaleString('en')} against ${low.resources.toLocaleString('en')} resources: ${text} | ${verdict}`;
 }
 
-function growthSection(growth) {
+function growthSection(growth, results) {
   if (!growth?.length) return '';
+  // A run whose growth phase was measured again on its own (bench/growth.mjs) keeps the first in growthFirstRun.
+  const again = results.growthFirstRun
+    ? `\n\nThese levels were measured by \`node bench/growth.mjs\` on a fresh schema right after the run (${results.growthStartedAt ?? 'same day'}): the run's own growth phase had no warm-up, so its first level included the freshly started server's (kept in the results file as \`growthFirstRun\`).`
+    : '';
   const rows = [];
   for (const size of [...growth].sort((a, b) => a.resources - b.resources)) {
     for (const s of size.scenarios) {
@@ -117,7 +121,7 @@ function growthSection(growth) {
 Search latency as the stored resources grow (bench/growth.mjs): synthetic CCP patients loaded through the import
 path up to each level, then ANALYZE, then each search driven 3 s unrecorded and measured for the run's duration,
 rotating over 50 patients spread over the data. The partner is a backend client of a partner organization
-registered for the patients it asks about (consent-gated in the SQL).
+registered for the patients it asks about (consent-gated in the SQL).${again}
 
 | stored resources | scenario | req/s | p50 ms | p95 ms | p99 ms |
 |---|---|---|---|---|---|
@@ -129,7 +133,7 @@ export function performanceMarkdown(rawResults, file) {
   const results = normalized(rawResults);
   const m = results.machine;
   const labels = results.databases.map((db) => db.label).join(' and ');
-  const sections = [...results.databases.map((db) => databaseSection(db, results)), sideBySide(results.databases), growthSection(results.growth), targetsSection(results.databases, results.growth)].filter(Boolean);
+  const sections = [...results.databases.map((db) => databaseSection(db, results)), sideBySide(results.databases), growthSection(results.growth, results), targetsSection(results.databases, results.growth)].filter(Boolean);
 
   return `# Performance
 
