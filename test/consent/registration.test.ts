@@ -417,6 +417,8 @@ describe.each(BACKENDS)('registration, review, disengagement and override operat
         status: 'active',
         category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'INFA' }] }],
         patient: { reference: `Patient/${patient}` },
+        // R4's ppc-1: a Consent names a policy or a policy rule.
+        policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'INFA' }] },
         provision: {
           type: 'permit',
           actor: [{ reference: { reference: 'Practitioner/nurse-a' } }],

@@ -36,6 +36,8 @@ export function overrideConsent({ patient, practitioner, organization, reason, p
     scope: { coding: [{ system: CONSENT_SCOPE, code: PRIVACY_SCOPE }] },
     category: [{ coding: [{ system: ACT_CODE, code: OVERRIDE_CODE }] }],
     patient: { reference: `Patient/${patient}` },
+    // R4 ppc-1 wants a policy: access to information that the patient's directives would otherwise withhold.
+    policyRule: { coding: [{ system: ACT_CODE, code: OVERRIDE_CODE }] },
     dateTime: period.start,
     ...(organization ? { organization: [{ reference: `Organization/${organization}` }] } : {}),
     provision: {
