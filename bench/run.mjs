@@ -13,8 +13,6 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DATABASES } from './databases.mjs';
-import { HOST } from './generate/bundles.mjs';
-import { measureGrowth } from './growth.mjs';
 import { HOST_ORGANIZATION, setUpPartner } from './partner.mjs';
 import { performanceMarkdown } from './report.mjs';
 import { accessToken, childEnv, CONNECTIONS, httpCeiling, load, log, machine, PIN, root, rssOf, SECONDS, startServer } from './harness.mjs';
@@ -97,6 +95,9 @@ async function benchDatabase(name, httpCeilingResult) {
 
 /** Search latency as synthetic CCP patients fill a fresh PostgreSQL schema up to each level (bench/growth.mjs). */
 async function benchGrowth(levels) {
+  // Loaded only now: the generator builds its records with the server's own modules, from dist/, which this run
+  // has just built (a fresh clone has none before).
+  const [{ HOST }, { measureGrowth }] = await Promise.all([import('./generate/bundles.mjs'), import('./growth.mjs')]);
   const database = await DATABASES.postgres.open();
   let server;
   try {
