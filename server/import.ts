@@ -20,8 +20,8 @@ async function main(): Promise<number> {
     console.error(USAGE);
     return values.help ? 0 : 2;
   }
-  const concurrency = values.parallel !== undefined ? Number(values.parallel) : values.url || process.env.DATABASE_URL ? 2 : 1;
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
+  const parallel = values.parallel !== undefined ? Number(values.parallel) : undefined;
+  if (parallel !== undefined && (!Number.isInteger(parallel) || parallel < 1 || parallel > 64)) {
     console.error(`--parallel must be a whole number from 1 to 64, not ${values.parallel}`);
     return 2;
   }
@@ -33,6 +33,7 @@ async function main(): Promise<number> {
   let send: SendTransaction;
   let close = async () => {};
   let analyze = async () => {};
+  let embedded = false;
   if (values.url) {
     send = sendOverHttp(values.url);
   } else {
@@ -41,7 +42,10 @@ async function main(): Promise<number> {
     send = sendInProcess(opened.context, config.baseUrl ?? `http://localhost:${config.port}/fhir`);
     close = opened.close;
     analyze = opened.analyze;
+    embedded = !config.databaseUrl;
   }
+  // Files in flight at once: two where a database server works beside us; the embedded one runs in this process.
+  const concurrency = parallel ?? (embedded ? 1 : 2);
   try {
     const summary = await importFiles(files, send, progressReporter(process.stderr), { concurrency });
     // The planner's statistics, for the tables just filled: searches plan well at once.
