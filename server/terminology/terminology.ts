@@ -1,0 +1,16 @@
+import type { Coding } from 'fhir/r4';
+
+/**
+ * The answer to "is this code in that ValueSet?". `unknown` when it cannot be decided here: the ValueSet is not
+ * one the server has, or it draws on a code system whose content the server does not hold (SNOMED CT, LOINC,
+ * UCUM, …). A validator reports `false` against a required binding as an error, and `unknown` as information.
+ */
+export type CodeCheck =
+  | { result: true; display?: string }
+  | { result: false; message: string }
+  | { result: 'unknown'; message: string };
+
+/** What validation needs of terminology (server/terminology implements it over conformance/r4 and our guide). */
+export interface CodeValidator {
+  validateCode(valueSetUrl: string, coding: Pick<Coding, 'system' | 'code' | 'display' | 'version'>): CodeCheck;
+}
