@@ -13,7 +13,15 @@
  * SUSHI's command line has no cache option: it takes `os.homedir()/.fhir/packages`, and Node's homedir is
  * $HOME, so SUSHI runs with HOME=dist/fhir-home (its own process only; the user's ~/.fhir is never touched).
  *
- * Options: --no-snapshot (differentials only; faster), any other argument goes to SUSHI.
+ * After SUSHI succeeds, the guide is written where the server reads it (conformance/profiles/, committed): the
+ * definitions (StructureDefinition, ValueSet, CodeSystem, ImplementationGuide) at the top, the example instances in
+ * examples/, each file byte for byte as SUSHI wrote it (SUSHI stamps no date: the same FSH gives the same bytes),
+ * and any file there that this build did not write is removed. test/conformance/guide-current.test.ts runs this
+ * script into a temporary folder and compares, so an .fsh changed without `npm run profiles` fails the tests.
+ *
+ * Options: --no-snapshot (differentials only; faster; the guide is then not written, since the server needs
+ * snapshots), --out <dir> (SUSHI writes <dir>/fsh-generated/, default profiles/), --guide <dir> (default
+ * conformance/profiles); any other argument goes to SUSHI.
  */
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -27,6 +35,9 @@ const root = path.resolve(profilesDir, '..');
 const require = createRequire(import.meta.url);
 
 const fhirHome = path.join(root, 'dist', 'fhir-home');
+const GUIDE_DIR = path.join(root, 'conformance', 'profiles');
+/** The conformance resources of the guide; everything else SUSHI writes is an example instance. */
+const GUIDE_TYPES = new Set(['StructureDefinition', 'ValueSet', 'CodeSystem', 'ImplementationGuide']);
 const corePackage = path.join(fhirHome, '.fhir', 'packages', 'hl7.fhir.r4.core#4.0.1', 'package');
 
 /** The resource types that make up a core package; the examples package's other files are examples. */
@@ -96,6 +107,50 @@ function assembleCore() {
   return { reused: false, count: files.length };
 }
 
+/**
+ * Copies SUSHI's resources into the guide folder: definitions at the top, examples in examples/. Files already
+ * there with the same bytes are left alone; files no longer produced are removed (only .json files, so a README
+ * or anything else put there by hand survives).
+ */
+function writeGuide(resourcesDir, guideDir) {
+  const wanted = new Map();
+  for (const name of fs.readdirSync(resourcesDir).sort()) {
+    if (!name.endsWith('.json')) continue;
+    const bytes = fs.readFileSync(path.join(resourcesDir, name));
+    const { resourceType } = JSON.parse(bytes.toString('utf8'));
+    wanted.set(GUIDE_TYPES.has(resourceType) ? name : path.join('examples', name), bytes);
+  }
+  let written = 0;
+  let removed = 0;
+  for (const sub of ['', 'examples']) {
+    const dir = path.join(guideDir, sub);
+    fs.mkdirSync(dir, { recursive: true });
+    for (const name of fs.readdirSync(dir)) {
+      const relative = path.join(sub, name);
+      if (name.endsWith('.json') && !wanted.has(relative)) {
+        fs.rmSync(path.join(dir, name));
+        removed++;
+      }
+    }
+  }
+  for (const [relative, bytes] of wanted) {
+    const target = path.join(guideDir, relative);
+    if (fs.existsSync(target) && fs.readFileSync(target).equals(bytes)) continue;
+    fs.writeFileSync(target, bytes);
+    written++;
+  }
+  return { count: wanted.size, written, removed };
+}
+
+/** `--name value` taken out of the arguments: its value, or the fallback. */
+function option(args, name, fallback) {
+  const at = args.indexOf(name);
+  if (at === -1) return fallback;
+  const [, value] = args.splice(at, 2);
+  if (!value) throw new Error(`${name} needs a folder`);
+  return path.resolve(value);
+}
+
 function runSushi(args) {
   const cli = path.join(path.dirname(require.resolve('fsh-sushi/package.json')), 'dist', 'app.js');
   // SUSHI also asks npm for its latest version (a notice only); npm keeps its usual cache, not one under dist/.
@@ -114,9 +169,13 @@ function runSushi(args) {
 
 const started = Date.now();
 const argv = process.argv.slice(2);
+// SUSHI writes into <out>/fsh-generated/; its default <out> is the project folder.
+const out = option(argv, '--out', profilesDir);
+const guideDir = option(argv, '--guide', GUIDE_DIR);
 const snapshot = !argv.includes('--no-snapshot');
 const sushiArgs = argv.filter((arg) => arg !== '--no-snapshot');
 if (snapshot) sushiArgs.push('--snapshot');
+sushiArgs.push('--out', out);
 
 const core = assembleCore();
 console.log(
@@ -126,4 +185,12 @@ console.log(
 );
 const code = await runSushi(sushiArgs);
 console.log(`npm run profiles: SUSHI exited with ${code} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
-process.exit(code === 0 ? 0 : 1);
+if (code !== 0) process.exit(1);
+if (!snapshot) {
+  console.log(`--no-snapshot: ${path.relative(root, guideDir) || guideDir} left as it was (the server needs snapshots)`);
+  process.exit(0);
+}
+const guide = writeGuide(path.join(out, 'fsh-generated', 'resources'), guideDir);
+console.log(
+  `guide: ${guide.count} files in ${path.relative(root, guideDir) || guideDir} (${guide.written} written, ${guide.removed} removed)`,
+);
