@@ -12,6 +12,7 @@ import { createLogger } from './log/logger.js';
 import { loadRegistry } from './search/custom-parameters.js';
 import { openDatabase } from './store/open.js';
 import { SchemaValidator } from './validation/schema-validator.js';
+import { seedGuide } from './conformance/seed.js';
 
 /** `npm start`: read the configuration, open and migrate the database, serve until told to stop. */
 async function main(): Promise<void> {
@@ -37,6 +38,10 @@ async function main(): Promise<void> {
 
   const { registry, custom } = loadRegistry(config.searchParametersDir, schema);
   if (custom.length) logger.info({ custom: custom.length }, 'custom search parameters loaded');
+
+  const seeding = Date.now();
+  const seeded = await seedGuide(new SqlResourceStore(db, (resource) => extractIndexRows(resource, registry)), registry);
+  logger.info({ ms: Date.now() - seeding, created: seeded.created.length, updated: seeded.updated.length, retired: seeded.retired.length }, 'implementation guide in the store');
 
   let auth: AuthServer | undefined;
   if (config.authDisabled) {

@@ -1,5 +1,6 @@
 import { FhirError } from '../fhir/outcome.js';
 import type { Caller } from './caller.js';
+import { isOpenDefinitionRead } from './definition-access.js';
 import { type Permission, PERMISSION_VERBS, type ResourceScope } from './scopes.js';
 
 /**
@@ -11,6 +12,7 @@ export type Grant = 'all' | ResourceScope[];
 export function grantFor(caller: Caller, resourceType: string, permission: Permission): Grant {
   if (caller.kind === 'unrestricted') return 'all';
   if (caller.kind === 'anonymous') throw unauthenticated();
+  if (isOpenDefinitionRead(resourceType, permission)) return 'all';
   if (caller.role && !caller.role.permits(resourceType, permission)) {
     throw forbidden(`your role (${caller.role.roles.join(', ') || 'none'}) does not allow you to ${PERMISSION_VERBS[permission]} ${resourceType}`);
   }

@@ -3,6 +3,7 @@ import { endpoints } from '../auth/discovery.js';
 import type { SearchParameterRegistry } from '../search/registry.js';
 import { RESOURCE_TYPES } from '../fhir/resource-types.js';
 import { SOFTWARE } from '../version.js';
+import { conformanceGuide, type Guide } from '../conformance/guide.js';
 import type { Declared } from '../rest/routes.js';
 import { operationsOf } from './operations.js';
 
@@ -15,6 +16,8 @@ export interface CapabilityInput {
   registry: SearchParameterRegistry;
   /** Whether the API requires SMART access tokens (false only with AUTH_DISABLED). */
   secured: boolean;
+  /** The implementation guide whose profiles the server supports; the committed one (conformance/profiles/) when not given. */
+  guide?: Guide;
 }
 
 /** Parameter types the search compiler answers; the others are not advertised. */
@@ -23,12 +26,15 @@ const SEARCHABLE = new Set(['string', 'token', 'date', 'number', 'quantity', 're
 const STARTED = new Date().toISOString();
 
 /** The server's CapabilityStatement, derived from the interactions it routes and the options it runs with. */
-export function capabilityStatement({ declared, allowUpdateCreate, allowMultipleDelete, baseUrl, registry, secured }: CapabilityInput): CapabilityStatement {
+export function capabilityStatement({ declared, allowUpdateCreate, allowMultipleDelete, baseUrl, registry, secured, guide = conformanceGuide() }: CapabilityInput): CapabilityStatement {
   const typeCodes = declared.filter((d) => d.level === 'type').map((d) => d.code);
   const systemCodes = declared.filter((d) => d.level === 'system').map((d) => d.code);
   const resource: CapabilityStatementRestResource[] = RESOURCE_TYPES.map((type) => ({
     type,
+    // The base definition stays `profile` (the server takes any valid R4 resource of the type); the guide's
+    // profiles of the type are its use cases, which R4 lists in `supportedProfile`.
     profile: `http://hl7.org/fhir/StructureDefinition/${type}`,
+    ...(guide.profilesByType.has(type) ? { supportedProfile: [...guide.profilesByType.get(type)!] } : {}),
     interaction: typeCodes.map((code) => ({ code })),
     versioning: 'versioned-update',
     readHistory: typeCodes.includes('vread'),
@@ -50,6 +56,7 @@ export function capabilityStatement({ declared, allowUpdateCreate, allowMultiple
     software: { name: 'CCP Exchange', version: SOFTWARE.version },
     implementation: { description: 'CCP Exchange FHIR R4 server', url: baseUrl },
     fhirVersion: '4.0.1',
+    implementationGuide: [guide.implementationGuide.url],
     format: ['application/fhir+json', 'application/json', 'json'],
     // JSON Patch, and FHIRPath Patch (a Parameters resource) sent as FHIR JSON.
     patchFormat: ['application/json-patch+json', 'application/fhir+json'],
