@@ -6,11 +6,20 @@ import type { Coding } from 'fhir/r4';
  * UCUM, …). A validator reports `false` against a required binding as an error, and `unknown` as information.
  */
 export type CodeCheck =
-  | { result: true; display?: string }
+  /** `message`: hints and warnings about a valid code (a display that is not the code's, an inactive code). */
+  | { result: true; display?: string; message?: string }
   | { result: false; message: string }
   | { result: 'unknown'; message: string };
 
 /** What validation needs of terminology (server/terminology implements it over conformance/r4 and our guide). */
 export interface CodeValidator {
-  validateCode(valueSetUrl: string, coding: Pick<Coding, 'system' | 'code' | 'display' | 'version'>): CodeCheck;
+  validateCode(valueSetUrl: string, coding: Pick<Coding, 'system' | 'code' | 'display' | 'version'>, options?: CodeCheckOptions): CodeCheck;
+}
+
+export interface CodeCheckOptions {
+  /**
+   * Whether abstract (notSelectable) codes are acceptable, as R4 $validate-code's `abstract` parameter says: by
+   * default they are not, since a grouping concept is not meant to be recorded.
+   */
+  abstract?: boolean;
 }
