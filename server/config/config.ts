@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { isValidId } from '../fhir/resource-types.js';
+import { loadRequiredProfiles, type RequiredProfiles } from '../conformance/required-profiles.js';
 
 /** Everything the server can be told, read once from the environment at start-up. */
 export interface Config {
@@ -43,6 +44,10 @@ export interface Config {
   overrideHours: number;
   /** Days audit records are kept before `npm run purge-audit` removes them; absent = kept forever. */
   auditRetentionDays?: number;
+  /** JSON file of the profiles resources must conform to, by type and FHIRPath condition (docs/CONFORMANCE.md). */
+  requiredProfilesFile: string;
+  /** Its rules, checked and compiled at start. */
+  requiredProfiles: RequiredProfiles;
 }
 
 export class ConfigError extends Error {
@@ -100,7 +105,12 @@ export function loadConfig(env: Env = process.env): Config {
     registrationDays: read('REGISTRATION_DAYS', 365, integer(1, 36500)),
     overrideHours: read('OVERRIDE_HOURS', 4, integer(1, 72)),
     auditRetentionDays: read<number | undefined>('AUDIT_RETENTION_DAYS', undefined, integer(1, 365000)),
+    requiredProfilesFile: path.resolve(env.REQUIRED_PROFILES?.trim() || 'conformance/required-profiles.json'),
+    requiredProfiles: { rules: [], requiredProfiles: () => [] },
   };
+  const required = loadRequiredProfiles(config.requiredProfilesFile);
+  if ('problems' in required) problems.push(...required.problems.map((problem) => `REQUIRED_PROFILES: ${problem}`));
+  else config.requiredProfiles = required;
   const hosting = env.HOSTING_ORGANIZATION?.trim();
   if (hosting) {
     if (isValidId(hosting)) config.hostingOrganization = hosting;
