@@ -90,9 +90,13 @@ Profile: CCPAuditRead
 Parent: CCPRestAuditEvent
 Id: ccp-audit-read
 Title: "CCP AuditEvent: read"
-Description: "BALP's read pattern: a read or vread of one resource, with the resource's version and its patients."
+Description: "BALP's read pattern: a read or vread of one resource, with the resource's version (always) and its patients."
 * action = #R
 * obeys ccp-audit-read-1
+// BALP's read names the data read. The server always does: the resource read (Type/id/_history/v), or the Type/id
+// a failed read asked for (server/audit/audited.ts, targetOf).
+* entity 1..*
+* entity[resource] 1..1
 
 Invariant: ccp-audit-read-1
 Description: "A read is a read or a vread."
