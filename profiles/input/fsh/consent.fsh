@@ -108,6 +108,9 @@ Description: "A break-the-glass override in Ontario's consent override shape: ca
 * dateTime 1..1
 * organization MS
 * organization only Reference(Organization)
+// R4's ppc-1 wants a policy or a rule; the override names INFA as its rule too (server/consent/operations/override-records.ts).
+* policyRule 1..1 MS
+* policyRule = $v3-ActCode#INFA
 * provision.type = #permit
 * provision.period 1..1
 * provision.period.start 1..1 MS
