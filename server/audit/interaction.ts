@@ -16,7 +16,7 @@ export interface AuditedInteraction {
 }
 
 /** Operations that only read (or only check): their events are stored like a read's. */
-const READING_OPERATIONS = new Set(['$validate', '$verify', '$sample']);
+const READING_OPERATIONS = new Set(['$validate', '$verify', '$sample', '$expand', '$lookup', '$validate-code', '$subsumes']);
 
 const BY_METHOD: Record<string, AuditAction> = { GET: 'R', POST: 'C', PUT: 'U', PATCH: 'U', DELETE: 'D' };
 

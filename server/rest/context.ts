@@ -2,6 +2,7 @@ import { AuditLog } from '../audit/audit-log.js';
 import type { SearchParameterRegistry } from '../search/registry.js';
 import type { Database } from '../store/database.js';
 import { type Indexer, SqlResourceStore } from '../store/sql-resource-store.js';
+import { sharedTerminology } from '../terminology/shared.js';
 import type { SchemaValidator } from '../validation/schema-validator.js';
 import type { FhirContext, FhirOptions } from './types.js';
 
@@ -14,5 +15,6 @@ export function createFhirContext(
   options: FhirOptions,
 ): FhirContext {
   const store = new SqlResourceStore(db, index);
-  return { store, schema, registry, options, auditLog: new AuditLog(db, store) };
+  // The terminology loads its definitions on first use, so the server starts without waiting for them.
+  return { store, schema, registry, options, auditLog: new AuditLog(db, store), terminology: sharedTerminology() };
 }

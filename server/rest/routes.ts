@@ -16,6 +16,10 @@ import { override } from '../consent/operations/override.js';
 import { ccpRegister } from '../consent/operations/register.js';
 import { reject } from '../consent/operations/reject.js';
 import { sampleOperation, verifyOperation } from '../audit/operations.js';
+import { expandOperation } from '../terminology/operations/expand.js';
+import { lookupOperation } from '../terminology/operations/lookup.js';
+import { subsumesOperation } from '../terminology/operations/subsumes.js';
+import { validateCodeOperation } from '../terminology/operations/validate-code.js';
 import type { Permission } from '../access/scopes.js';
 import type { FhirContext, FhirResponse, Interaction } from './types.js';
 
@@ -76,6 +80,18 @@ export const ROUTES: Route[] = [
     { method, pattern: [':type', '$verify'], access: ['r'], interaction: verifyOperation, ...(method === 'GET' ? { declared: { level: 'operation', type: 'AuditEvent', name: 'verify' } } : {}) },
     { method, pattern: [':type', '$sample'], access: 'interaction', interaction: sampleOperation, ...(method === 'GET' ? { declared: { level: 'operation', type: 'AuditEvent', name: 'sample' } } : {}) },
   ]),
+  // Terminology (server/terminology/operations), before `[type]/[id]` too: reading ValueSets and CodeSystems is all they need.
+  ...(['GET', 'POST'] as const).flatMap((method): Route[] => {
+    const declared = (...on: Array<[string, string]>) => (method === 'GET' ? { declared: on.map(([type, name]): Declared => ({ level: 'operation', type, name })) } : {});
+    return [
+      { method, pattern: [':type', '$expand'], access: ['r'], interaction: expandOperation, ...declared(['ValueSet', 'expand']) },
+      { method, pattern: [':type', ':id', '$expand'], access: ['r'], interaction: expandOperation },
+      { method, pattern: [':type', '$validate-code'], access: ['r'], interaction: validateCodeOperation, ...declared(['ValueSet', 'validate-code'], ['CodeSystem', 'validate-code']) },
+      { method, pattern: [':type', ':id', '$validate-code'], access: ['r'], interaction: validateCodeOperation },
+      { method, pattern: [':type', '$lookup'], access: ['r'], interaction: lookupOperation, ...declared(['CodeSystem', 'lookup']) },
+      { method, pattern: [':type', '$subsumes'], access: ['r'], interaction: subsumesOperation, ...declared(['CodeSystem', 'subsumes']) },
+    ];
+  }),
   { method: 'GET', pattern: [':type', ':id'], access: ['r'], interaction: read, declared: { level: 'type', code: 'read' } },
   { method: 'PUT', pattern: [':type', ':id'], access: ['u'], interaction: update, declared: { level: 'type', code: 'update' } },
   { method: 'PATCH', pattern: [':type', ':id'], access: ['u'], interaction: patch, declared: { level: 'type', code: 'patch' } },

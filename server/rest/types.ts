@@ -4,6 +4,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { Touched } from '../audit/touched.js';
 import type { SearchParameterRegistry } from '../search/registry.js';
 import type { ResourceStore } from '../store/resource-store.js';
+import type { Terminology } from '../terminology/service.js';
 import type { SchemaValidator } from '../validation/schema-validator.js';
 
 /** A FHIR RESTful request, free of any HTTP framework: what an interaction needs and nothing more. */
@@ -60,6 +61,8 @@ export interface FhirContext {
   auditing?: Touched;
   /** The audit trail's chain walk and random samples (server/audit). */
   auditLog?: AuditLog;
+  /** ValueSet expansion and code checks over the R4 core and the CCP guide (server/terminology). */
+  terminology?: Terminology;
 }
 
 /** `member` is the resource type (or `*`) searched within the compartment of `type`/`id`. */

@@ -1,4 +1,4 @@
-import type { Parameters, ValueSet } from 'fhir/r4';
+import type { CodeSystem, Parameters, ValueSet } from 'fhir/r4';
 import type { Definitions } from '../conformance/definitions.js';
 import { FhirError, notFound } from '../fhir/outcome.js';
 import { checkInCodeSystem, checkInExpansion, type CodingInput } from './check-code.js';
@@ -18,9 +18,12 @@ export interface Terminology extends CodeValidator {
    * that draws on a code system not held here → 422 not-supported naming it.
    */
   expand(valueSet: string | ValueSet, options?: ExpandOptions): ValueSet;
-  /** R4 CodeSystem $lookup's Parameters; unknown system, version or code → 404. */
-  lookup(system: string, code: string, version?: string, properties?: string[]): Parameters;
-  validateCodeInCodeSystem(system: string, coding: CodingInput, options?: CodeCheckOptions): CodeCheck;
+  /** R4 CodeSystem $lookup's Parameters, in a known code system or one given as a resource; unknown system, version or code → 404. */
+  lookup(system: string | CodeSystem, code: string, version?: string, properties?: string[]): Parameters;
+  /** Whether the definitions hold a code system of this URL (in whole or in part). */
+  knowsCodeSystem(url: string): boolean;
+  /** Whether the code is in a code system: a known one by URL, or one given as a resource (not cached). */
+  validateCodeInCodeSystem(system: string | CodeSystem, coding: CodingInput, options?: CodeCheckOptions): CodeCheck;
   /** Whether the code is in a ValueSet given as a resource (not cached: it may be anyone's). */
   validateCodeInValueSet(valueSet: ValueSet, coding: CodingInput, options?: CodeCheckOptions): CodeCheck;
   /** R4 CodeSystem $subsumes over the code system's hierarchy; unknown system or code → 404. */
@@ -68,10 +71,10 @@ export function createTerminology(definitions: Definitions): Terminology {
     }
   }
 
-  const knownCodeSystem = (system: string, version?: string): CodeSystemIndex => {
-    const index = codeSystem(system);
+  const knownCodeSystem = (system: string | CodeSystem, version?: string): CodeSystemIndex => {
+    const index = typeof system === 'string' ? codeSystem(system) : new CodeSystemIndex(system);
     if (!index) throw notFound(`CodeSystem ${system} is not known here`);
-    if (version && index.version && version !== index.version) throw notFound(`Version ${version} of CodeSystem ${system} is not known here (only ${index.version})`);
+    if (version && index.version && version !== index.version) throw notFound(`Version ${version} of CodeSystem ${index.url} is not known here (only ${index.version})`);
     return index;
   };
 
@@ -91,9 +94,10 @@ export function createTerminology(definitions: Definitions): Terminology {
     },
 
     validateCodeInCodeSystem(system, coding, options = {}) {
-      const index = codeSystem(system);
-      if (!index) return { result: 'unknown', message: `CodeSystem ${system} is not known here` };
-      if (coding.system && coding.system !== system) return { result: false, message: `The coding's system ${coding.system} is not ${system}` };
+      const index = typeof system === 'string' ? codeSystem(system) : new CodeSystemIndex(system);
+      const url = typeof system === 'string' ? system : system.url;
+      if (!index) return { result: 'unknown', message: `CodeSystem ${url} is not known here` };
+      if (coding.system && coding.system !== url) return { result: false, message: `The coding's system ${coding.system} is not ${url}` };
       return checkInCodeSystem(index, coding, options);
     },
 
@@ -106,12 +110,14 @@ export function createTerminology(definitions: Definitions): Terminology {
       return expandedValueSet(valueSet, expandValueSet(valueSet, sources), options);
     },
 
+    knowsCodeSystem: (url) => codeSystem(url) !== undefined,
+
     lookup(system, code, version, properties) {
       const index = knownCodeSystem(system, version);
       const concept = index.find(code);
       if (!concept) {
         const held = index.complete ? '' : ` (this server holds only part of it: content ${index.content})`;
-        throw notFound(`${code} is not a code of ${system}${held}`);
+        throw notFound(`${code} is not a code of ${index.url}${held}`);
       }
       return lookupParameters(index, concept, properties);
     },

@@ -15,6 +15,7 @@ export function sharedTerminology(): Terminology {
     validateCodeInCodeSystem: (...args) => real().validateCodeInCodeSystem(...args),
     expand: (...args) => real().expand(...args),
     lookup: (...args) => real().lookup(...args),
+    knowsCodeSystem: (...args) => real().knowsCodeSystem(...args),
     subsumes: (...args) => real().subsumes(...args),
     valueSet: (...args) => real().valueSet(...args),
   };
