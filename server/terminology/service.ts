@@ -116,7 +116,7 @@ export function createTerminology(definitions: Definitions): Terminology {
       const index = knownCodeSystem(system, version);
       const concept = index.find(code);
       if (!concept) {
-        const held = index.complete ? '' : ` (this server holds only part of it: content ${index.content})`;
+        const held = index.complete ? '' : index.content === 'not-present' ? ' (this server holds none of its codes)' : ` (this server holds only some of its codes: content ${index.content})`;
         throw notFound(`${code} is not a code of ${index.url}${held}`);
       }
       return lookupParameters(index, concept, properties);
