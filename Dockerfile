@@ -15,6 +15,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# The CCP guide and the R4 definitions: seeded and served at start, and REQUIRED_PROFILES' default file.
+COPY conformance ./conformance
 RUN mkdir -p /data && chown node:node /data
 USER node
 EXPOSE 8080
