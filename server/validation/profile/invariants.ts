@@ -3,33 +3,66 @@ import fhirpath from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4';
 import { report, type Json, type WalkContext } from './context.js';
 import type { ElementNode } from './element-tree.js';
+import { guardOf, holds, type Guard } from './invariant-guard.js';
 import { hasValueOrChildren, hasExtensionOrValue } from './native-invariants.js';
 
 type Evaluate = (input: unknown, environment: Record<string, unknown>) => unknown[];
+
+interface Compiled {
+  constraint: ElementDefinitionConstraint;
+  /** ele-1 and ext-1 natively, or a compiled FHIRPath (or why it does not compile). */
+  check: 'ele-1' | 'ext-1' | Evaluate | Error;
+  /** A child whose absence (or presence) makes the invariant true (invariant-guard.ts). */
+  guard?: Guard;
+}
 
 /** `trace()` in core expressions (dom-3, ref-1) would otherwise print to the console. */
 const OPTIONS = { traceFn: () => undefined };
 
 /**
  * Each invariant compiled once per (element path, expression), with the element's path as FHIRPath's base so
- * the R4 model types its children (choice elements, `is`, `as`). A compile error is kept and reported as
- * "not checked", like an evaluation error.
+ * the R4 model types its children (choice elements, `is`, `as`), and each element's list of invariants (its own
+ * and its type's, once per key) kept with the element. A compile error is kept and reported as "not checked",
+ * like an evaluation error.
  */
 export class Invariants {
   private readonly compiled = new Map<string, Evaluate | Error>();
+  private readonly perNode = new WeakMap<ElementNode, Map<ElementNode | undefined, Compiled[]>>();
 
-  get(base: string, expression: string): Evaluate | Error {
-    const key = `${base}\u0000${expression}`;
-    let found = this.compiled.get(key);
-    if (!found) {
-      try {
-        found = fhirpath.compile({ base, expression }, r4, OPTIONS) as Evaluate;
-      } catch (error) {
-        found = error instanceof Error ? error : new Error(String(error));
+  of(node: ElementNode, typeRoot: ElementNode | undefined): Compiled[] {
+    let perType = this.perNode.get(node);
+    if (!perType) this.perNode.set(node, (perType = new Map()));
+    let list = perType.get(typeRoot);
+    if (!list) {
+      list = [];
+      const seen = new Set<string>();
+      const owners = typeRoot && typeRoot !== node ? [node, typeRoot] : [node];
+      for (const owner of owners) {
+        for (const constraint of owner.constraints) {
+          if (seen.has(constraint.key) || (!constraint.expression && constraint.key !== 'ele-1' && constraint.key !== 'ext-1')) continue;
+          seen.add(constraint.key);
+          list.push(this.compile(owner.path, constraint));
+        }
       }
-      this.compiled.set(key, found);
+      perType.set(typeRoot, list);
     }
-    return found;
+    return list;
+  }
+
+  private compile(base: string, constraint: ElementDefinitionConstraint): Compiled {
+    if (constraint.key === 'ele-1' || constraint.key === 'ext-1') return { constraint, check: constraint.key };
+    const expression = constraint.expression as string;
+    const key = `${base}\u0000${expression}`;
+    let check = this.compiled.get(key);
+    if (!check) {
+      try {
+        check = fhirpath.compile({ base, expression }, r4, OPTIONS) as Evaluate;
+      } catch (error) {
+        check = error instanceof Error ? error : new Error(String(error));
+      }
+      this.compiled.set(key, check);
+    }
+    return { constraint, check, guard: guardOf(expression) };
   }
 }
 
@@ -39,28 +72,23 @@ export class Invariants {
  * result (e.g. comparing dates of different precision) does not decide, and passes.
  */
 export function checkInvariants(ctx: WalkContext, node: ElementNode, typeRoot: ElementNode | undefined, value: Json, path: string): void {
-  let seen: Set<string> | undefined;
-  const run = (owner: ElementNode, constraint: ElementDefinitionConstraint) => {
-    if (seen?.has(constraint.key)) return;
-    (seen ??= new Set()).add(constraint.key);
-    if (constraint.key === 'ele-1') {
+  for (const compiled of ctx.invariants.of(node, typeRoot)) {
+    const { check, constraint, guard } = compiled;
+    if (check === 'ele-1') {
       if (!hasValueOrChildren(value)) fail(ctx, constraint, path);
-    } else if (constraint.key === 'ext-1') {
+    } else if (check === 'ext-1') {
       if (!hasExtensionOrValue(value)) fail(ctx, constraint, path);
-    } else if (constraint.expression) {
-      evaluate(ctx, owner.path, constraint, value, path);
+    } else if (!guard || holds(value, guard.name) !== (guard.trueWhen === 'present')) {
+      evaluate(ctx, check, constraint, value, path);
     }
-  };
-  for (const constraint of node.constraints) run(node, constraint);
-  if (typeRoot && typeRoot !== node) for (const constraint of typeRoot.constraints) run(typeRoot, constraint);
+  }
 }
 
-function evaluate(ctx: WalkContext, base: string, constraint: ElementDefinitionConstraint, value: Json, path: string): void {
-  const compiled = ctx.invariants.get(base, constraint.expression as string);
+function evaluate(ctx: WalkContext, check: Evaluate | Error, constraint: ElementDefinitionConstraint, value: Json, path: string): void {
   let result: unknown[];
   try {
-    if (compiled instanceof Error) throw compiled;
-    result = compiled(value, { resource: ctx.resource, rootResource: ctx.rootResource });
+    if (check instanceof Error) throw check;
+    result = check(value, { resource: ctx.resource, rootResource: ctx.rootResource });
   } catch (error) {
     if (ctx.notChecked.has(constraint.key)) return;
     ctx.notChecked.add(constraint.key);
