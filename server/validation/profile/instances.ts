@@ -30,13 +30,16 @@ export function elementPath(parent: string, element: ElementNode, type: string):
  */
 export function instancesOf(ctx: WalkContext, object: Json, keys: ElementKeys, parentPath: string): Instance[] {
   const { element } = keys;
-  if (element.isChoice && new Set(keys.entries.map((e) => e.entry.type)).size > 1) {
-    const names = [...new Set(keys.entries.map((e) => e.key.replace(/^_/, '')))].join(', ');
+  let entries = keys.entries;
+  if (element.isChoice && new Set(entries.map((e) => e.entry.type)).size > 1) {
+    const names = [...new Set(entries.map((e) => e.key.replace(/^_/, '')))].join(', ');
     report(ctx, 'error', 'structure', `${parentPath}.${element.name.slice(0, -3)}`, `${parentPath} holds ${names}: ${element.name} takes one type only`);
+    // Reported once here; the first type alone is walked on, so the count does not report it again.
+    entries = entries.filter((e) => e.entry.type === entries[0].entry.type);
   }
   const instances: Instance[] = [];
   const seen = new Set<string>();
-  for (const { key, entry } of keys.entries) {
+  for (const { key, entry } of entries) {
     const name = key.startsWith('_') ? key.slice(1) : key;
     if (seen.has(name)) continue;
     seen.add(name);

@@ -3,6 +3,7 @@ import fhirpath from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4';
 import { report, type Json, type WalkContext } from './context.js';
 import type { ElementNode } from './element-tree.js';
+import { correctedExpression } from './invariant-corrections.js';
 import { guardOf, holds, type Guard } from './invariant-guard.js';
 import { hasValueOrChildren, hasExtensionOrValue } from './native-invariants.js';
 
@@ -51,7 +52,7 @@ export class Invariants {
 
   private compile(base: string, constraint: ElementDefinitionConstraint): Compiled {
     if (constraint.key === 'ele-1' || constraint.key === 'ext-1') return { constraint, check: constraint.key };
-    const expression = constraint.expression as string;
+    const expression = correctedExpression(constraint.key, constraint.expression as string);
     const key = `${base}\u0000${expression}`;
     let check = this.compiled.get(key);
     if (!check) {
