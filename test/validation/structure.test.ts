@@ -26,7 +26,7 @@ describe('profile validator: elements, cardinality, types', () => {
 
   it('checks min: Observation.status and code are 1..1', () => {
     const issues = errors(validate({ resourceType: 'Observation', code: { text: 'weight' } }));
-    expect(issues.map((i) => `${i.code} @ ${i.expression?.[0]}`)).toEqual(['required @ Observation']);
+    expect(issues.map((i) => `${i.code} @ ${i.expression?.[0]}`)).toEqual(['required @ Observation.status']);
     expect(issues[0].diagnostics).toContain('status');
   });
 
@@ -52,7 +52,7 @@ describe('profile validator: elements, cardinality, types', () => {
     const ok = { resourceType: 'Questionnaire', status: 'draft', item: [item('1', { item: [item('1.1', { item: [item('1.1.1')] })] })] };
     expect(errors(validate(ok))).toEqual([]);
     const bad = { resourceType: 'Questionnaire', status: 'draft', item: [item('1', { item: [{ type: 'group', colour: 'red' }] })] };
-    expect(errorsAt(validate(bad)).sort()).toEqual(['required @ Questionnaire.item[0].item[0]', 'structure @ Questionnaire.item[0].item[0].colour']);
+    expect(errorsAt(validate(bad)).sort()).toEqual(['required @ Questionnaire.item[0].item[0].linkId', 'structure @ Questionnaire.item[0].item[0].colour']);
   });
 
   it('never throws on input that is not a resource', () => {

@@ -37,7 +37,8 @@ export function walkObject(ctx: WalkContext, node: ElementNode, type: string, ob
     const keys = found.get(element);
     const instances = keys ? instancesOf(ctx, object, keys, path) : [];
     const elementPath = `${path}.${element.isChoice ? element.name.slice(0, -3) : element.name}`;
-    checkCardinality(ctx, element, instances.length, instances.length ? elementPath : path, element.name);
+    // A missing element is reported at its own path (where it should be), not at its parent's.
+    checkCardinality(ctx, element, instances.length, elementPath, element.name);
     if (!instances.length) continue;
     const targets = element.slicing || element.slices.length ? assignSlices(ctx, element, instances, elementPath) : undefined;
     instances.forEach((instance, i) => walkInstance(ctx, targets?.[i] ?? element, instance));
