@@ -7,9 +7,10 @@ import path from 'node:path';
 import request from 'supertest';
 import { FhirError, type Issue } from '../server/fhir/outcome.js';
 import { isResourceType } from '../server/fhir/resource-types.js';
+import { sharedProfiles } from '../server/validation/profiles.js';
 import { validateResource } from '../server/validation/validate-resource.js';
 import { BACKENDS, reportBackends } from './support/backends.js';
-import { openTestServer, schemaValidator, type TestServer } from './support/fhir-app.js';
+import { openTestServer, schemaValidator, TEST_OPTIONS, type TestServer } from './support/fhir-app.js';
 
 /**
  * Every official R4 example (npm package hl7.fhir.r4.examples@4.0.1: one resource per JSON file, in one flat
@@ -148,7 +149,7 @@ describe.each(BACKENDS)('official R4 examples on $name', (backend) => {
 /** Reads every example once and decides, with the server's own create-time checks, whether it is valid. */
 function classifyExamples(): Catalogue {
   const started = Date.now();
-  const schema = schemaValidator();
+  const validation = { schema: schemaValidator(), profiles: sharedProfiles(TEST_OPTIONS.requiredProfiles) };
   const examples: Example[] = [];
   const unusable: string[] = [];
   let largestBytes = 0;
@@ -173,7 +174,7 @@ function classifyExamples(): Catalogue {
     }
     const example: Example = { file, bytes, resourceType };
     try {
-      validateResource(schema, resource, resourceType);
+      validateResource(validation, resource, resourceType);
     } catch (error) {
       if (!(error instanceof FhirError)) throw error;
       example.rejection = { status: error.status, issues: error.issues };

@@ -5,6 +5,8 @@ import type { Touched } from '../audit/touched.js';
 import type { SearchParameterRegistry } from '../search/registry.js';
 import type { ResourceStore } from '../store/resource-store.js';
 import type { Terminology } from '../terminology/service.js';
+import type { Profiles } from '../validation/profiles.js';
+import type { RequiredProfiles } from '../conformance/required-profiles.js';
 import type { SchemaValidator } from '../validation/schema-validator.js';
 
 /** A FHIR RESTful request, free of any HTTP framework: what an interaction needs and nothing more. */
@@ -46,6 +48,8 @@ export interface FhirOptions {
   /** Days an approved registration lasts; hours a break-the-glass override lasts. */
   registrationDays?: number;
   overrideHours?: number;
+  /** The profiles resources must conform to, by type and condition (REQUIRED_PROFILES); absent: only those they claim. */
+  requiredProfiles?: RequiredProfiles;
 }
 
 /** What interactions work with: storage, validation and the server's options. */
@@ -63,6 +67,8 @@ export interface FhirContext {
   auditLog?: AuditLog;
   /** ValueSet expansion and code checks over the R4 core and the CCP guide (server/terminology). */
   terminology?: Terminology;
+  /** Profile validation of writes and `$validate` (server/validation/profiles.ts); absent: no profile is checked. */
+  profiles?: Profiles;
 }
 
 /** `member` is the resource type (or `*`) searched within the compartment of `type`/`id`. */

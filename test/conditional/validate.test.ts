@@ -23,7 +23,8 @@ describe.each(BACKENDS)('$validate on $name', (backend) => {
     const res = await post('Patient/$validate', { resourceType: 'Patient', gender: 'female' });
     expect(res.status).toBe(200);
     expect(res.body.resourceType).toBe('OperationOutcome');
-    expect(codes(res)).toEqual(['information']);
+    // dom-6 (a resource should have a narrative) is a warning of R4's DomainResource: reported, not an error.
+    expect(res.body.issue.map((i: { severity: string; diagnostics: string }) => `${i.severity} ${i.diagnostics.slice(0, 6)}`)).toEqual(['warning dom-6:', 'information Valid ']);
     expect(await resources()).toBe(before);
   });
 
@@ -44,9 +45,9 @@ describe.each(BACKENDS)('$validate on $name', (backend) => {
       ],
     });
     const okUpdate = await post('Patient/p1/$validate', parameters({ resourceType: 'Patient', id: 'p1' }, 'update'));
-    expect(codes(okUpdate)).toEqual(['information']);
+    expect(codes(okUpdate)).toEqual(['warning', 'information']);
     const badUpdate = await post('Patient/p1/$validate', parameters({ resourceType: 'Patient', id: 'p2' }, 'update'));
-    expect(badUpdate.body.issue[0].expression).toEqual(['Patient.id']);
+    expect(badUpdate.body.issue.filter((i: { severity: string }) => i.severity === 'error').map((i: { expression: string[] }) => i.expression)).toEqual([['Patient.id']]);
 
     const missing = await post('Patient/nobody/$validate', parameters({ resourceType: 'Patient' }, 'delete'));
     expect(missing.body.issue[0].code).toBe('not-found');
@@ -55,7 +56,8 @@ describe.each(BACKENDS)('$validate on $name', (backend) => {
     expect(codes(present)).toEqual(['information']);
 
     const profiled = await post('Patient/$validate', parameters({ resourceType: 'Patient' }, 'create', 'http://example.org/StructureDefinition/other'));
-    expect(codes(profiled)).toEqual(['warning']);
+    // A profile asked for by name that the server does not hold: the resource cannot be said to conform.
+    expect(profiled.body.issue.map((i: { severity: string; code: string }) => `${i.severity} ${i.code}`)).toEqual(['error not-supported']);
   });
 
   it('a bad mode, or no resource, is a 400', async () => {

@@ -54,7 +54,7 @@ describe('the invalid examples of the CCP profiles (test/fixtures/profiles/inval
     const profile = profileOf(fixture.profile);
 
     it('is a valid R4 resource (JSON schema and FHIR JSON rules): only the profile is broken', () => {
-      expect(() => validateResource(schemaValidator(), resource, resource.resourceType)).not.toThrow();
+      expect(() => validateResource({ schema: schemaValidator() }, resource, resource.resourceType)).not.toThrow();
     });
 
     it('claims its profile, a profile of its type in the guide', () => {

@@ -1,4 +1,6 @@
 import type { Express } from 'express';
+import { fileURLToPath } from 'node:url';
+import { loadRequiredProfiles, type RequiredProfiles } from '../../server/conformance/required-profiles.js';
 import { createApp } from '../../server/app.js';
 import { type AuthServer, createAuthServer } from '../../server/auth/auth-server.js';
 import type { IdentityProviderConfig } from '../../server/auth/federation/identity-providers.js';
@@ -16,7 +18,15 @@ export function schemaValidator(): SchemaValidator {
   return (sharedSchema ??= new SchemaValidator());
 }
 
+/** The committed required-profiles file, as a server started with the defaults uses it. */
+function defaultRequiredProfiles(): RequiredProfiles {
+  const loaded = loadRequiredProfiles(fileURLToPath(new URL('../../conformance/required-profiles.json', import.meta.url)));
+  if ('problems' in loaded) throw new Error(`conformance/required-profiles.json: ${loaded.problems.join('; ')}`);
+  return loaded;
+}
+
 export const TEST_OPTIONS: FhirOptions & { bodyLimitBytes: number } = {
+  requiredProfiles: defaultRequiredProfiles(),
   allowUpdateCreate: true,
   allowMultipleDelete: false,
   maxBundleEntries: 10000,

@@ -14,7 +14,7 @@ import { invalidParameter, where } from './parameters.js';
  */
 export function initialPlan(resource: Resource, patient: string, context: FhirContext): CarePlan {
   if (resource.resourceType !== 'CarePlan') throw invalidParameter('carePlan', `expected a CarePlan, not a ${resource.resourceType}`);
-  const plan = withinParameter(() => validateResource(context.schema, resource, 'CarePlan') as CarePlan);
+  const plan = withinParameter(() => validateResource(context, resource, 'CarePlan') as CarePlan);
   if (plan.subject?.reference !== `Patient/${patient}`) {
     throw invalidParameter('carePlan', `the plan's subject must be Patient/${patient}, the patient registered for`);
   }

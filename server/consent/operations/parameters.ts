@@ -23,7 +23,7 @@ export class OperationInput {
 
   static read(schema: SchemaValidator, body: unknown, known: readonly string[]): OperationInput {
     if (body === undefined) return new OperationInput([]);
-    const parameters = named(() => validateResource(schema, body, 'Parameters') as Parameters, body);
+    const parameters = named(() => validateResource({ schema }, body, 'Parameters') as Parameters, body);
     const list = parameters.parameter ?? [];
     for (const parameter of list) {
       if (!known.includes(parameter.name)) {

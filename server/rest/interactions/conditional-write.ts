@@ -16,7 +16,7 @@ const MAX_MULTIPLE_DELETE = 1000;
  * it has one and update-as-create is allowed, else a server id); several → 412. Serialized per criteria.
  */
 export const conditionalUpdate: Interaction = async (request, { type }, context) => {
-  const resource = validateResource(context.schema, request.body, type!);
+  const resource = validateResource(context, request.body, type!);
   const criteria = criteriaOf(request.query);
   return context.store.transaction(async (tx) => {
     await tx.lock(lockKey(type!, criteria));

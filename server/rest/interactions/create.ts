@@ -12,8 +12,9 @@ import { writeUnderRules } from '../write-rules.js';
  * With `If-None-Exist` (conditional create): no match → create; one → 200 with it; several → 412. Writers with
  * the same criteria take turns on a database lock, so parallel conditional creates make exactly one resource.
  */
-export const create: Interaction = async (request, { type }, { store, schema, registry }) => {
-  const resource = validateResource(schema, request.body, type!);
+export const create: Interaction = async (request, { type }, context) => {
+  const { store, registry } = context;
+  const resource = validateResource(context, request.body, type!);
   const condition = request.headers['if-none-exist'];
   const change = { interaction: 'create', resourceType: type!, id: request.assignedId, resource, caller: request.caller } as const;
   const write = (tx: ResourceStore) =>

@@ -3,7 +3,7 @@ import { applyPatch } from '../../patch/apply-patch.js';
 import { validateResource } from '../../validation/validate-resource.js';
 import { etag, parseIfMatch, versionHeaders } from '../headers.js';
 import { withReturnPreference } from '../prefer.js';
-import type { SchemaValidator } from '../../validation/schema-validator.js';
+import type { Validation } from '../../validation/validate-resource.js';
 import type { FhirRequest, FhirResponse, Interaction } from '../types.js';
 import { writeUnderRules, type WriteRuleContext } from '../write-rules.js';
 
@@ -15,16 +15,17 @@ const MAX_ATTEMPTS = 5;
  * update is, and written only if the version it was computed from is still current, so no concurrent write is
  * lost. With `If-Match` the client names that version itself (412 when it is no longer current).
  */
-export const patch: Interaction = async (request, { type, id }, { store, schema, registry }) => {
+export const patch: Interaction = async (request, { type, id }, context) => {
+  const { store, registry } = context;
   const ifMatch = parseIfMatch(request.headers['if-match']);
   return store.transaction(async (tx) => {
     // Patches of one resource take turns; any other writer that slips in is caught by the version check below.
     await tx.lock(`${type}/${id}`);
-    return patchCurrentVersion({ store: tx, registry, baseUrl: request.baseUrl }, request, type!, id!, ifMatch, schema);
+    return patchCurrentVersion({ store: tx, registry, baseUrl: request.baseUrl }, request, type!, id!, ifMatch, context);
   });
 };
 
-async function patchCurrentVersion(rules: WriteRuleContext, request: FhirRequest, type: string, id: string, ifMatch: string | undefined, schema: SchemaValidator): Promise<FhirResponse> {
+async function patchCurrentVersion(rules: WriteRuleContext, request: FhirRequest, type: string, id: string, ifMatch: string | undefined, validation: Validation): Promise<FhirResponse> {
   const { store } = rules;
   for (let attempt = 1; ; attempt++) {
     const current = await store.read(type, id);
@@ -36,7 +37,7 @@ async function patchCurrentVersion(rules: WriteRuleContext, request: FhirRequest
     if (ifMatch !== undefined && ifMatch !== versionId) throw versionConflict(`${type}/${id}`, versionId, ifMatch);
 
     const patched = applyPatch(current.resource, request.body, request.headers['content-type']);
-    const resource = validateResource(schema, patched, type);
+    const resource = validateResource(validation, patched, type);
     const result = await writeUnderRules(
       { interaction: 'patch', resourceType: type, id, resource, current: current.resource, caller: request.caller },
       rules,

@@ -9,8 +9,9 @@ import { writeUnderRules } from '../write-rules.js';
  * `PUT [base]/[type]/[id]`: a new version, or the first one when the id is new and update-as-create is allowed.
  * With `If-Match`, the write happens only if the named version is still current (412 otherwise).
  */
-export const update: Interaction = async (request, { type, id }, { store, schema, registry, options }) => {
-  const resource = validateResource(schema, request.body, type!);
+export const update: Interaction = async (request, { type, id }, context) => {
+  const { store, registry, options } = context;
+  const resource = validateResource(context, request.body, type!);
   if (resource.id === undefined) {
     throw new FhirError(400, { code: 'required', diagnostics: `The resource must carry its id (${id})`, expression: [`${type}.id`] });
   }

@@ -39,7 +39,11 @@ export function walkObject(ctx: WalkContext, node: ElementNode, type: string, ob
     const elementPath = `${path}.${element.isChoice ? element.name.slice(0, -3) : element.name}`;
     // A missing element is reported at its own path (where it should be), not at its parent's.
     checkCardinality(ctx, element, instances.length, elementPath, element.name);
-    if (!instances.length) continue;
+    if (!instances.length) {
+      // No occurrence at all: each slice that needs one is missing too, and says so by name.
+      for (const slice of element.slices) checkCardinality(ctx, slice, 0, elementPath, `slice '${slice.sliceName}'`);
+      continue;
+    }
     const targets = element.slicing || element.slices.length ? assignSlices(ctx, element, instances, elementPath) : undefined;
     instances.forEach((instance, i) => walkInstance(ctx, targets?.[i] ?? element, instance));
   }
