@@ -106,6 +106,7 @@ if (!TEST_DATABASE_URL) {
       killed = true;
       server.child.kill('SIGKILL');
       await load;
+      await commitsLanded(schema.db);
 
       const events: AuditEvent[] = await storedEvents(schema.db);
       const markers = new Set(events.map((event) => decodedQuery(event)).filter((query): query is string => query !== undefined));
@@ -124,4 +125,24 @@ if (!TEST_DATABASE_URL) {
       expect(report.links).toBe(events.length);
     }, 60_000);
   });
+}
+
+/**
+ * A COMMIT that reached PostgreSQL before the kill still completes a moment after it (the backend notices the
+ * closed socket only when it answers), so the last events can land after the load has stopped. Waits until the
+ * stored AuditEvents and chain links have stopped changing for a while (at most 5 s), so the test compares a
+ * settled database; the assertions that follow decide whether they agree.
+ */
+async function commitsLanded(db: EmptySchema['db']): Promise<void> {
+  let last = '';
+  let steady = 0;
+  for (let i = 0; i < 50 && steady < 3; i++) {
+    const [row] = await db.query<{ events: number; links: number }>(
+      "SELECT (SELECT count(*)::int FROM resource WHERE resource_type = 'AuditEvent') AS events, (SELECT count(*)::int FROM audit_chain) AS links",
+    );
+    const now = `${row.events}/${row.links}`;
+    steady = now === last ? steady + 1 : 0;
+    last = now;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
