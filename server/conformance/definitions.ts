@@ -1,8 +1,9 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import type { CodeSystem, ImplementationGuide, Resource, StructureDefinition, ValueSet } from 'fhir/r4';
+import type { CodeSystem, StructureDefinition, ValueSet } from 'fhir/r4';
+import { conformanceDir } from './folder.js';
+import { loadGuide } from './guide.js';
 
 /**
  * The conformance resources the server knows: FHIR R4's own (conformance/r4/, cut down from the official
@@ -16,21 +17,15 @@ export interface Definitions {
   typeDefinition(type: string): StructureDefinition | undefined;
   valueSet(url: string): ValueSet | undefined;
   codeSystem(url: string): CodeSystem | undefined;
-  /** CCP Exchange's own conformance resources, complete (the ImplementationGuide, profiles, terminology). */
-  readonly guide: readonly Resource[];
-  readonly implementationGuide: ImplementationGuide | undefined;
 }
 
 const CORE_FILES = ['structure-definitions', 'value-sets', 'code-systems'] as const;
-const GUIDE_TYPES = new Set(['StructureDefinition', 'ValueSet', 'CodeSystem', 'ImplementationGuide']);
 
 type Canonical = StructureDefinition | ValueSet | CodeSystem;
 
 class LoadedDefinitions implements Definitions {
   private readonly byUrl = new Map<string, Canonical>();
   private readonly byType = new Map<string, StructureDefinition>();
-  readonly guide: Resource[] = [];
-  implementationGuide: ImplementationGuide | undefined;
 
   add(resource: Canonical): void {
     if (!resource.url) return;
@@ -62,33 +57,18 @@ class LoadedDefinitions implements Definitions {
   }
 }
 
-/** The folder holding conformance/: the repository root, found from this module (server/… or dist/server/…). */
-function conformanceDir(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(path.join(dir, 'conformance', 'r4'))) return path.join(dir, 'conformance');
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('conformance/r4 not found above server/conformance (run npm run extract-conformance)');
-    dir = parent;
-  }
-}
-
+/**
+ * R4's definitions from `dir`/r4 and the guide's (`dir`/profiles, server/conformance/guide.ts) after them: a
+ * canonical URL of ours names our resource.
+ */
 export function loadDefinitions(dir = conformanceDir()): Definitions {
   const definitions = new LoadedDefinitions();
   for (const name of CORE_FILES) {
     const resources = JSON.parse(gunzipSync(readFileSync(path.join(dir, 'r4', `${name}.json.gz`))).toString('utf8')) as Canonical[];
     for (const resource of resources) definitions.add(resource);
   }
-  const guideDir = path.join(dir, 'profiles');
-  if (existsSync(guideDir)) {
-    for (const name of readdirSync(guideDir).sort()) {
-      if (!name.endsWith('.json')) continue;
-      const resource = JSON.parse(readFileSync(path.join(guideDir, name), 'utf8')) as Resource;
-      if (!GUIDE_TYPES.has(resource.resourceType)) continue;
-      definitions.guide.push(resource);
-      if (resource.resourceType === 'ImplementationGuide') definitions.implementationGuide = resource as ImplementationGuide;
-      else definitions.add(resource as Canonical);
-    }
+  for (const resource of loadGuide(path.join(dir, 'profiles')).resources) {
+    if (resource.resourceType !== 'ImplementationGuide') definitions.add(resource);
   }
   return definitions;
 }

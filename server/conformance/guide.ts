@@ -1,7 +1,7 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { CodeSystem, ImplementationGuide, Resource, StructureDefinition, ValueSet } from 'fhir/r4';
+import { conformanceDir } from './folder.js';
 
 /** The resource types `npm run profiles` puts at the top of conformance/profiles/: the guide's own definitions. */
 export const GUIDE_TYPES = ['ImplementationGuide', 'StructureDefinition', 'ValueSet', 'CodeSystem'] as const;
@@ -25,21 +25,9 @@ export interface Guide {
   has(type: string, id: string): boolean;
 }
 
-/** The guide folder: conformance/profiles/ above this module (server/… or dist/server/…). */
-function guideDir(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = path.join(dir, 'conformance', 'profiles');
-    if (existsSync(candidate)) return candidate;
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('conformance/profiles not found above server/conformance (run npm run profiles)');
-    dir = parent;
-  }
-}
-
 const isGuideType = (type: string): type is GuideType => (GUIDE_TYPES as readonly string[]).includes(type);
 
-export function loadGuide(dir = guideDir()): Guide {
+export function loadGuide(dir = path.join(conformanceDir(), 'profiles')): Guide {
   const resources: GuideResource[] = [];
   for (const name of readdirSync(dir).sort()) {
     if (!name.endsWith('.json')) continue;

@@ -1,5 +1,6 @@
 import type { ValueSet } from 'fhir/r4';
 import { r4Definitions } from '../../server/conformance/definitions.js';
+import { conformanceGuide } from '../../server/conformance/guide.js';
 import { FhirError } from '../../server/fhir/outcome.js';
 import { createTerminology } from '../../server/terminology/service.js';
 import { thrown } from '../support/thrown.js';
@@ -196,7 +197,7 @@ describe("the CCP guide's ValueSets (conformance/profiles)", () => {
   });
 
   it('every ValueSet of the guide expands', () => {
-    for (const resource of r4Definitions().guide) {
+    for (const resource of conformanceGuide().resources) {
       if (resource.resourceType !== 'ValueSet') continue;
       expect({ url: (resource as ValueSet).url, total: (terminology.expand((resource as ValueSet).url!).expansion?.total ?? 0) > 0 }).toEqual({ url: (resource as ValueSet).url, total: true });
     }

@@ -33,8 +33,6 @@ export function validatorWith(make: (definitions: Definitions) => StructureDefin
     typeDefinition: (type) => real.typeDefinition(type),
     valueSet: (url) => real.valueSet(url),
     codeSystem: (url) => real.codeSystem(url),
-    guide: real.guide,
-    implementationGuide: real.implementationGuide,
   };
   return createProfileValidator(definitions, createTerminology(real));
 }
