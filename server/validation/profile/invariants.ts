@@ -51,6 +51,17 @@ export class Invariants {
   private readonly compiled = new Map<string, Evaluate | Error>();
   private readonly guards = new Map<string, Guard | undefined>();
   private readonly perNode = new WeakMap<ElementNode, Map<ElementNode | undefined, Compiled[]>>();
+  private readonly perPrimitive = new WeakMap<ElementNode, Compiled[]>();
+
+  /** A primitive element's own FHIRPath invariants (txt-1 on Narrative.div, eld-3 on max); ele-1 is native. */
+  ofPrimitive(node: ElementNode): Compiled[] {
+    let list = this.perPrimitive.get(node);
+    if (!list) {
+      list = node.constraints.filter((c) => c.expression && c.key !== 'ele-1' && c.key !== 'ext-1').map((c) => this.compile(node.path, c));
+      this.perPrimitive.set(node, list);
+    }
+    return list;
+  }
 
   of(node: ElementNode, typeRoot: ElementNode | undefined): Compiled[] {
     let perType = this.perNode.get(node);
@@ -108,7 +119,18 @@ export function checkInvariants(ctx: WalkContext, node: ElementNode, typeRoot: E
   }
 }
 
-function evaluate(ctx: WalkContext, check: Evaluate | Error, constraint: ElementDefinitionConstraint, value: Json, path: string): void {
+/** The invariants of a primitive element on its value: FHIRPath sees the value typed by the element's path. */
+export function checkPrimitiveInvariants(ctx: WalkContext, node: ElementNode, value: unknown, path: string): void {
+  for (const { check, constraint, guard } of ctx.invariants.ofPrimitive(node)) {
+    if (typeof check === 'string') continue;
+    // A primitive has no children but its id and extensions: an invariant a choice element states for its
+    // complex types (ras-1 on probability[x]: `low.empty() or …`) holds on its primitive ones.
+    if (guard?.cannotFail(guard.names.map((name) => (name === 'id' || name === 'extension' ? 'unknown' : 'absent')))) continue;
+    evaluate(ctx, check, constraint, value, path);
+  }
+}
+
+function evaluate(ctx: WalkContext, check: Evaluate | Error, constraint: ElementDefinitionConstraint, value: unknown, path: string): void {
   let result: unknown[];
   try {
     if (check instanceof Error) throw check;

@@ -4,7 +4,7 @@ import type { ElementNode } from './element-tree.js';
 import { extensionDefinition } from './extension.js';
 import { checkFixedAndPattern } from './fixed-pattern.js';
 import { checkCardinality, instancesOf, type ElementKeys, type Instance } from './instances.js';
-import { checkInvariants } from './invariants.js';
+import { checkInvariants, checkPrimitiveInvariants } from './invariants.js';
 import { primitiveProblem, primitiveRule } from './primitive.js';
 import { checkReference } from './reference.js';
 import { validateNestedResource } from './resource.js';
@@ -94,6 +94,7 @@ function walkPrimitive(ctx: WalkContext, node: ElementNode, instance: Instance):
     }
     checkFixedAndPattern(ctx, node, value, path);
     checkBinding(ctx, node, type, value, path);
+    checkPrimitiveInvariants(ctx, node, value, path);
   }
   if (ext) {
     const typeRoot = ctx.structures.type(type)?.root;
