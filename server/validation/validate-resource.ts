@@ -24,6 +24,9 @@ export function validateResource({ schema, profiles }: Validation, body: unknown
   if (invariants.length) throw new FhirError(422, invariants);
   if (profiles) {
     const errors = issuesAgainst(profiles, resource, profilesToCheck(profiles, resource).known).filter(isError);
+    // A fault of the validator's own is the server's (500, logged without the resource), not the client's 422.
+    const fault = errors.find((issue) => issue.code === 'exception');
+    if (fault) throw new Error(`profile validation of a ${expectedType} failed: ${fault.diagnostics}`);
     if (errors.length) throw new FhirError(422, errors);
   }
   return resource;
