@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { profileOf, validatorWith } from './test-profiles.js';
 import { errors, errorsAt, validate } from './validator.js';
 
 const observation = (extra: Record<string, unknown>) => ({ resourceType: 'Observation', status: 'final', code: { text: 'x' }, ...extra });
@@ -17,6 +18,20 @@ describe('profile validator: bindings', () => {
     expect(errors(validate(allergy({ coding: [{ system: 'http://example.org', code: 'z' }, coding('active')] })))).toEqual([]);
     expect(errorsAt(validate(allergy({ coding: [coding('gone')] })))).toEqual(['code-invalid @ AllergyIntolerance.clinicalStatus']);
     expect(errorsAt(validate(allergy({ text: 'active' })))).toEqual(['code-invalid @ AllergyIntolerance.clinicalStatus']);
+  });
+
+  it('required, with a coding terminology cannot decide (SNOMED CT): information, not an error, whatever the other codings', () => {
+    // A test profile binds Condition.code (example binding in R4) to SNOMED CT's condition-code value set, required.
+    const url = 'http://example.org/fhir/StructureDefinition/condition-required-code';
+    const validator = validatorWith((definitions) => [
+      profileOf(definitions.typeDefinition('Condition')!, url, { 'Condition.code': { binding: { strength: 'required', valueSet: 'http://hl7.org/fhir/ValueSet/condition-code' } } }),
+    ]);
+    const condition = (coding: unknown[]) => ({ resourceType: 'Condition', subject: { reference: 'Patient/1' }, code: { coding } });
+    const undecided = validator.validate(condition([{ system: 'http://snomed.info/sct', code: '84114007' }, { system: 'http://example.org/local', code: 'hf' }]), url);
+    expect(errors(undecided)).toEqual([]);
+    expect(undecided.filter((i) => i.expression?.[0] === 'Condition.code').map((i) => i.severity)).toEqual(['information']);
+    // With no SNOMED CT coding, nothing can be in the set: an error.
+    expect(errorsAt(validator.validate(condition([{ system: 'http://example.org/local', code: 'hf' }]), url))).toEqual(['code-invalid @ Condition.code']);
   });
 
   it('extensible: a code outside the set is a warning, not an error', () => {

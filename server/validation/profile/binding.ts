@@ -48,12 +48,14 @@ export function checkBinding(ctx: WalkContext, node: ElementNode, type: string, 
   const checks: CodeCheck[] = codes.filter((c) => typeof c.code === 'string').map((c) => ctx.terminology.validateCode(valueSet, c));
   if (!checks.length || checks.some((c) => c.result === true)) return;
   const offered = codes.map(showCode).join(', ');
-  const failed = checks.find((c) => c.result === false);
+  // One undecidable coding (a system the server does not hold) may be the one in the set: then nothing is proven.
+  const failed = checks.every((c) => c.result === false) ? checks[0] : undefined;
   if (failed) {
     const why = failed.result === false ? ` (${failed.message})` : '';
     report(ctx, required ? 'error' : 'warning', 'code-invalid', path, `${path}: ${offered} is not in the value set ${valueSet} (${binding.strength} binding)${why}`);
   } else if (required) {
-    const why = checks[0].result === 'unknown' ? checks[0].message : '';
+    const unknown = checks.find((c) => c.result === 'unknown');
+    const why = unknown?.result === 'unknown' ? unknown.message : '';
     report(ctx, 'information', 'informational', path, `${path}: ${offered} could not be checked against ${valueSet}: ${why}`);
   }
 }
