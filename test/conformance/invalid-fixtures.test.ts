@@ -4,6 +4,7 @@ import { loadGuide } from '../../server/conformance/guide.js';
 import { r4Definitions } from '../../server/conformance/definitions.js';
 import { validateResource } from '../../server/validation/validate-resource.js';
 import { schemaValidator } from '../support/fhir-app.js';
+import { INVALID_EXAMPLES, INVALID_EXAMPLES_DIR } from '../support/invalid-profile-examples.js';
 
 /**
  * The invalid examples of the CCP profiles (test/fixtures/profiles/invalid/) are test material for the profile
@@ -11,26 +12,9 @@ import { schemaValidator } from '../support/fhir-app.js';
  * themselves: each is still a valid R4 resource (only a profile rule is broken), claims its profile, differs
  * from the example it was made from, and its expectations name elements, slices and invariants the profile has.
  */
-interface Expected {
-  severity: string;
-  code: string;
-  expression: string;
-  key?: string;
-  slice?: string;
-}
-interface Fixture {
-  file: string;
-  profile: string;
-  from: string;
-  broken: string;
-  rule: string;
-  expected: Expected[];
-  alsoAllowed?: Expected[];
-}
-
-const DIR = new URL('../fixtures/profiles/invalid/', import.meta.url);
+const DIR = INVALID_EXAMPLES_DIR;
 const ROOT = new URL('../../', import.meta.url);
-const index = JSON.parse(readFileSync(new URL('index.json', DIR), 'utf8')) as { fixtures: Fixture[] };
+const index = { fixtures: INVALID_EXAMPLES };
 const read = (url: URL) => JSON.parse(readFileSync(url, 'utf8')) as Resource;
 const guide = loadGuide();
 const profileOf = (url: string) => guide.resources.find((resource): resource is StructureDefinition & { id: string; url: string } => resource.url === url && resource.resourceType === 'StructureDefinition');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import type { Issue } from '../../server/fhir/outcome.js';
+import { type ExpectedIssue, INVALID_EXAMPLES, INVALID_EXAMPLES_DIR } from '../support/invalid-profile-examples.js';
 import { validate } from './validator.js';
 
 /**
@@ -9,23 +10,9 @@ import { validate } from './validator.js';
  * its severity, code and location, naming its invariant or slice; and no other error may be, apart from those the
  * index allows (a broken value can also leave a required value missing).
  */
-interface Expected {
-  severity: string;
-  code: string;
-  expression: string;
-  key?: string;
-  slice?: string;
-}
-interface Fixture {
-  file: string;
-  profile: string;
-  broken: string;
-  expected: Expected[];
-  alsoAllowed?: Expected[];
-}
-
-const DIR = new URL('../fixtures/profiles/invalid/', import.meta.url);
-const index = JSON.parse(readFileSync(new URL('index.json', DIR), 'utf8')) as { fixtures: Fixture[] };
+type Expected = ExpectedIssue;
+const DIR = INVALID_EXAMPLES_DIR;
+const index = { fixtures: INVALID_EXAMPLES };
 
 const matches = (issue: Issue, expected: Expected) =>
   (issue.severity ?? 'error') === expected.severity && issue.code === expected.code && issue.expression?.[0] === expected.expression;
