@@ -89,6 +89,13 @@ describe.each(BACKENDS)('terminology operations over HTTP on $name', (backend) =
       expect(active.body.issue[0].expression).toEqual(["Parameters.parameter.where(name='activeOnly')"]);
       const notParameters = await post('ValueSet/$expand', { resourceType: 'ValueSet', status: 'draft' });
       expect(notParameters.status).toBe(400);
+      // A posted ValueSet that is not valid R4 (a system must be a uri string, a compose's valueSet a list) is
+      // refused before expansion, naming the element, not expanded as it happens to parse.
+      for (const include of [{ system: 5 }, { valueSet: 'http://example.org/fhir/ValueSet/x' }]) {
+        const malformed = await post('ValueSet/$expand', parameters({ name: 'valueSet', resource: { resourceType: 'ValueSet', status: 'draft', compose: { include: [include] } } }));
+        expect(malformed.status).toBe(400);
+        expect(malformed.body.issue[0].expression[0]).toContain('compose.include[0]');
+      }
     });
 
     it('$expand is a ValueSet operation: on another type it is not found', async () => {

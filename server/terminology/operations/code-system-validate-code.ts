@@ -14,7 +14,7 @@ const OPERATION = '$validate-code';
  */
 export const codeSystemValidateCode: Interaction = async (request, params, context) => {
   onType(params, 'CodeSystem', OPERATION);
-  const input = new OperationInput(request, OPERATION);
+  const input = new OperationInput(request, OPERATION, context.schema);
   const terminology = terminologyOf(context);
   const url = input.string('url');
   const given = input.resource<CodeSystem>('codeSystem', 'CodeSystem');

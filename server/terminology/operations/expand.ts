@@ -15,7 +15,7 @@ const OPERATION = '$expand';
  */
 export const expandOperation: Interaction = async (request, params, context) => {
   onType(params, 'ValueSet', OPERATION);
-  const input = new OperationInput(request, OPERATION);
+  const input = new OperationInput(request, OPERATION, context.schema);
   const terminology = terminologyOf(context);
   const options: ExpandOptions = {
     filter: input.string('filter'),

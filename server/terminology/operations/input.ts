@@ -2,6 +2,8 @@ import type { CodeableConcept, Coding, Parameters, ParametersParameter, Resource
 import { badRequest, FhirError } from '../../fhir/outcome.js';
 import type { FhirContext, FhirRequest } from '../../rest/types.js';
 import type { Terminology } from '../service.js';
+import type { SchemaValidator } from '../../validation/schema-validator.js';
+import { checkStructure } from '../../validation/validate-resource.js';
 
 /**
  * An operation's input parameters (R4 Operations §3.1.0.1): from the URL on GET, from a Parameters body on POST (with
@@ -14,11 +16,15 @@ export class OperationInput {
   constructor(
     private readonly request: FhirRequest,
     private readonly operation: string,
+    schema: SchemaValidator,
   ) {
     const body = request.body as Resource | undefined;
     if (request.method === 'POST' && body !== undefined && body.resourceType !== 'Parameters') {
       throw badRequest(`${operation} takes a Parameters resource as its body (got ${body.resourceType ?? 'no resourceType'})`);
     }
+    // The body, and any ValueSet, CodeSystem or Coding in it, must be valid R4 before anything reads it: a 400
+    // naming the element, never a terminology walk over a malformed compose.
+    if (body !== undefined) checkStructure(schema, body, 'Parameters');
     this.body = (body as Parameters | undefined)?.parameter ?? [];
   }
 

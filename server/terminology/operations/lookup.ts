@@ -12,7 +12,7 @@ const OPERATION = '$lookup';
  */
 export const lookupOperation: Interaction = async (request, params, context) => {
   onType(params, 'CodeSystem', OPERATION);
-  const input = new OperationInput(request, OPERATION);
+  const input = new OperationInput(request, OPERATION, context.schema);
   const terminology = terminologyOf(context);
   const coding = input.coding('coding');
   const code = input.string('code');

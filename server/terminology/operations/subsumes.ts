@@ -10,7 +10,7 @@ const OPERATION = '$subsumes';
  */
 export const subsumesOperation: Interaction = async (request, params, context) => {
   onType(params, 'CodeSystem', OPERATION);
-  const input = new OperationInput(request, OPERATION);
+  const input = new OperationInput(request, OPERATION, context.schema);
   const codingA = input.coding('codingA');
   const codingB = input.coding('codingB');
   const a = codingA?.code ?? input.string('codeA');

@@ -14,7 +14,7 @@ const OPERATION = '$validate-code';
  */
 export const valueSetValidateCode: Interaction = async (request, params, context) => {
   onType(params, 'ValueSet', OPERATION);
-  const input = new OperationInput(request, OPERATION);
+  const input = new OperationInput(request, OPERATION, context.schema);
   const terminology = terminologyOf(context);
   const url = input.string('url');
   const given = input.resource<ValueSet>('valueSet', 'ValueSet');
