@@ -15,7 +15,8 @@ const FHIR_JSON = 'application/fhir+json';
 const GENDER_VS = 'http://hl7.org/fhir/ValueSet/administrative-gender';
 const GENDER = 'http://hl7.org/fhir/administrative-gender';
 
-const parameters = (...parameter: Parameters['parameter'] & object) => ({ resourceType: 'Parameters', parameter });
+/** A Parameters body; with no parameter it has no `parameter` array (FHIR JSON forbids empty arrays). */
+const parameters = (...parameter: Parameters['parameter'] & object) => ({ resourceType: 'Parameters', ...(parameter.length ? { parameter } : {}) });
 const output = (body: Parameters, name: string) => body.parameter?.find((p) => p.name === name);
 const codes = (body: ValueSet) => (body.expansion?.contains ?? []).map((c) => c.code);
 
