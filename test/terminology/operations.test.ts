@@ -1,4 +1,4 @@
-import type { CapabilityStatement, Parameters, ValueSet } from 'fhir/r4';
+import type { CapabilityStatement, Parameters, Resource, ValueSet } from 'fhir/r4';
 import request from 'supertest';
 import { ANONYMOUS, type Caller } from '../../server/access/caller.js';
 import { parseResourceScope } from '../../server/access/scopes.js';
@@ -93,7 +93,7 @@ describe.each(BACKENDS)('terminology operations over HTTP on $name', (backend) =
       // A posted ValueSet that is not valid R4 (a system must be a uri string, a compose's valueSet a list) is
       // refused before expansion, naming the element, not expanded as it happens to parse.
       for (const include of [{ system: 5 }, { valueSet: 'http://example.org/fhir/ValueSet/x' }]) {
-        const malformed = await post('ValueSet/$expand', parameters({ name: 'valueSet', resource: { resourceType: 'ValueSet', status: 'draft', compose: { include: [include] } } }));
+        const malformed = await post('ValueSet/$expand', parameters({ name: 'valueSet', resource: { resourceType: 'ValueSet', status: 'draft', compose: { include: [include] } } as unknown as Resource }));
         expect(malformed.status).toBe(400);
         expect(malformed.body.issue[0].expression[0]).toContain('compose.include[0]');
       }
