@@ -14,7 +14,7 @@ import {
   PRIVACY_SCOPE,
   REGISTRATION_CODE,
 } from '../../server/consent/vocabulary.js';
-import { FhirError } from '../../server/fhir/outcome.js';
+import { rejection } from '../support/thrown.js';
 import { handleFhirRequest } from '../../server/rest/router.js';
 import type { FhirRequest, FhirResponse } from '../../server/rest/types.js';
 import { writeRulesFor, writeUnderRules } from '../../server/rest/write-rules.js';
@@ -80,14 +80,6 @@ describe.each(BACKENDS)('CCP write rules on $name', (backend) => {
     ((await rows('Provenance')) as Provenance[]).filter((p) => p.target.some((t) => t.reference?.startsWith(`CarePlan/${planId}/`)));
   const as = (caller: Caller, fields: Partial<FhirRequest> & { method: string; path: string }): Promise<FhirResponse> =>
     handleFhirRequest({ query: {}, headers: { 'content-type': FHIR_JSON }, baseUrl: BASE, caller, ...fields }, server.context);
-  const refusal = async (pending: Promise<unknown>): Promise<FhirError> => {
-    const error = await pending.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(FhirError);
-    return error as FhirError;
-  };
 
   describe('the extension point', () => {
     it('a type no rule governs is written on the very store it was given: no transaction, no rule query', async () => {
@@ -461,11 +453,11 @@ describe.each(BACKENDS)('CCP write rules on $name', (backend) => {
 
     it('a user creating a registration or an override gets a 403 naming the operation; the server itself may', async () => {
       const patient = randomUUID();
-      const reg = await refusal(as(COORDINATOR, { method: 'POST', path: 'Consent', body: registration(patient) }));
+      const reg = await rejection(as(COORDINATOR, { method: 'POST', path: 'Consent', body: registration(patient) }));
       expect(reg.status).toBe(403);
       expect(reg.issues[0]).toMatchObject({ code: 'forbidden', expression: ['Consent.category'] });
       expect(reg.issues[0].diagnostics).toContain('$ccp-register');
-      const over = await refusal(as(BACKEND, { method: 'POST', path: 'Consent', body: override(patient) }));
+      const over = await rejection(as(BACKEND, { method: 'POST', path: 'Consent', body: override(patient) }));
       expect(over.status).toBe(403);
       expect(over.issues[0].diagnostics).toContain('$override');
       expect(((await rows('Consent')) as Consent[]).filter((c) => c.patient?.reference === `Patient/${patient}`)).toEqual([]);
@@ -479,17 +471,17 @@ describe.each(BACKENDS)('CCP write rules on $name', (backend) => {
     it('changing, patching or deleting a registration is a 403 naming the operation for that change', async () => {
       const stored = (await as(UNRESTRICTED, { method: 'POST', path: 'Consent', body: registration(randomUUID()) })).body as Consent;
       const path = `Consent/${stored.id}`;
-      const approve = await refusal(as(COORDINATOR, { method: 'PUT', path, body: { ...stored, status: 'active' } }));
+      const approve = await rejection(as(COORDINATOR, { method: 'PUT', path, body: { ...stored, status: 'active' } }));
       expect(approve.status).toBe(403);
       expect(approve.issues[0].diagnostics).toContain('$approve');
-      const reject = await refusal(as(COORDINATOR, { method: 'PATCH', path, headers: { 'content-type': JSON_PATCH }, body: [{ op: 'replace', path: '/status', value: 'rejected' }] }));
+      const reject = await rejection(as(COORDINATOR, { method: 'PATCH', path, headers: { 'content-type': JSON_PATCH }, body: [{ op: 'replace', path: '/status', value: 'rejected' }] }));
       expect(reject.issues[0].diagnostics).toContain('$reject');
-      const disengage = await refusal(as(COORDINATOR, { method: 'PUT', path, body: { ...stored, status: 'inactive' } }));
+      const disengage = await rejection(as(COORDINATOR, { method: 'PUT', path, body: { ...stored, status: 'inactive' } }));
       expect(disengage.issues[0].diagnostics).toContain('$ccp-disengage');
       // Turning it into something else is a change of a registration too.
-      const disguised = await refusal(as(COORDINATOR, { method: 'PUT', path, body: { ...stored, category: [{ text: 'other' }] } }));
+      const disguised = await rejection(as(COORDINATOR, { method: 'PUT', path, body: { ...stored, category: [{ text: 'other' }] } }));
       expect(disguised.status).toBe(403);
-      const deleted = await refusal(as(COORDINATOR, { method: 'DELETE', path }));
+      const deleted = await rejection(as(COORDINATOR, { method: 'DELETE', path }));
       expect(deleted.status).toBe(403);
       expect(deleted.issues[0].diagnostics).toContain('$ccp-disengage');
       expect((await get(path)).body).toEqual(stored);
@@ -500,7 +492,7 @@ describe.each(BACKENDS)('CCP write rules on $name', (backend) => {
     it('turning a directive into a registration is a 403, and so is a registration inside a transaction Bundle', async () => {
       const patient = randomUUID();
       const stored = (await as(COORDINATOR, { method: 'POST', path: 'Consent', body: directive(patient) })).body as Consent;
-      const turned = await refusal(as(COORDINATOR, { method: 'PUT', path: `Consent/${stored.id}`, body: { ...registration(patient), id: stored.id } }));
+      const turned = await rejection(as(COORDINATOR, { method: 'PUT', path: `Consent/${stored.id}`, body: { ...registration(patient), id: stored.id } }));
       expect(turned.status).toBe(403);
       expect(turned.issues[0].diagnostics).toContain('$ccp-register');
 
@@ -512,7 +504,7 @@ describe.each(BACKENDS)('CCP write rules on $name', (backend) => {
           { resource: registration(patient), request: { method: 'POST', url: 'Consent' } },
         ],
       };
-      const inBundle = await refusal(as(COORDINATOR, { method: 'POST', path: '', body: bundle }));
+      const inBundle = await rejection(as(COORDINATOR, { method: 'POST', path: '', body: bundle }));
       expect(inBundle.status).toBe(403);
       expect(inBundle.issues[0].diagnostics).toContain('$ccp-register');
       expect(((await rows('Consent')) as Consent[]).filter((c) => c.patient?.reference === `Patient/${patient}`)).toHaveLength(1);

@@ -5,7 +5,7 @@ import { roleRights } from '../../server/access/roles.js';
 import { parseResourceScope } from '../../server/access/scopes.js';
 import { loadGuide } from '../../server/conformance/guide.js';
 import { seedGuide } from '../../server/conformance/seed.js';
-import { FhirError } from '../../server/fhir/outcome.js';
+import { rejection } from '../support/thrown.js';
 import { handleFhirRequest } from '../../server/rest/router.js';
 import type { FhirRequest, FhirResponse } from '../../server/rest/types.js';
 import { extractIndexRows } from '../../server/search/index/extract.js';
@@ -44,14 +44,6 @@ describe.each(BACKENDS)('the implementation guide in the store, on $name', (back
   const store = () => new SqlResourceStore(server.db, (resource) => extractIndexRows(resource, R4_REGISTRY));
   const as = (caller: Caller, fields: Partial<FhirRequest> & { method: string; path: string }): Promise<FhirResponse> =>
     handleFhirRequest({ query: {}, headers: { 'content-type': FHIR_JSON }, baseUrl: BASE, caller, ...fields }, server.context);
-  const refusal = async (pending: Promise<unknown>): Promise<FhirError> => {
-    const error = await pending.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(FhirError);
-    return error as FhirError;
-  };
   const versionOf = async (key: string) => {
     const [type, id] = key.split('/');
     const found = await server.context.store.read(type, id);
@@ -154,19 +146,19 @@ describe.each(BACKENDS)('the implementation guide in the store, on $name', (back
     });
 
     it('the same callers still get nothing else their scopes or role do not allow', async () => {
-      expect((await refusal(as(PATIENT_APP, { method: 'GET', path: 'Organization', query: {} }))).status).toBe(403);
-      expect((await refusal(as(AUDITOR, { method: 'GET', path: 'CarePlan', query: {} }))).status).toBe(403);
-      expect((await refusal(as(NARROW_BACKEND, { method: 'GET', path: 'Observation', query: {} }))).status).toBe(403);
+      expect((await rejection(as(PATIENT_APP, { method: 'GET', path: 'Organization', query: {} }))).status).toBe(403);
+      expect((await rejection(as(AUDITOR, { method: 'GET', path: 'CarePlan', query: {} }))).status).toBe(403);
+      expect((await rejection(as(NARROW_BACKEND, { method: 'GET', path: 'Observation', query: {} }))).status).toBe(403);
     });
 
     it('anonymous callers get 401: only the CapabilityStatement is public', async () => {
-      expect((await refusal(as(ANONYMOUS, { method: 'GET', path: 'StructureDefinition/ccp-careplan' }))).status).toBe(401);
-      expect((await refusal(as(ANONYMOUS, { method: 'GET', path: 'ValueSet', query: {} }))).status).toBe(401);
+      expect((await rejection(as(ANONYMOUS, { method: 'GET', path: 'StructureDefinition/ccp-careplan' }))).status).toBe(401);
+      expect((await rejection(as(ANONYMOUS, { method: 'GET', path: 'ValueSet', query: {} }))).status).toBe(401);
     });
 
     it('reading gives no right to write a definition: the patient app cannot create a ValueSet', async () => {
       const body = { resourceType: 'ValueSet', status: 'draft', url: 'http://example.org/fhir/ValueSet/mine' };
-      expect((await refusal(as(PATIENT_APP, { method: 'POST', path: 'ValueSet', body }))).status).toBe(403);
+      expect((await rejection(as(PATIENT_APP, { method: 'POST', path: 'ValueSet', body }))).status).toBe(403);
     });
   });
 
@@ -184,7 +176,7 @@ describe.each(BACKENDS)('the implementation guide in the store, on $name', (back
         { method: 'DELETE', path: 'ImplementationGuide/ccp-exchange' },
       ];
       for (const attempt of attempts) {
-        const error = await refusal(as(caller, attempt));
+        const error = await rejection(as(caller, attempt));
         expect({ attempt: `${attempt.method} ${attempt.path}`, status: error.status, allow: error.headers.Allow }).toEqual({
           attempt: `${attempt.method} ${attempt.path}`,
           status: 405,
@@ -203,7 +195,7 @@ describe.each(BACKENDS)('the implementation guide in the store, on $name', (back
       const body = { ...careplan(), id: 'ccp-careplan' };
       await server.context.store.delete('StructureDefinition', 'ccp-careplan');
       try {
-        expect((await refusal(as(ADMIN, { method: 'PUT', path: 'StructureDefinition/ccp-careplan', body }))).status).toBe(405);
+        expect((await rejection(as(ADMIN, { method: 'PUT', path: 'StructureDefinition/ccp-careplan', body }))).status).toBe(405);
       } finally {
         await seedGuide(store(), R4_REGISTRY);
       }
@@ -211,14 +203,14 @@ describe.each(BACKENDS)('the implementation guide in the store, on $name', (back
 
     it('a new definition under the guide canonical is refused with 403 naming url; one under another canonical is stored', async () => {
       const claiming = { resourceType: 'ValueSet', status: 'draft', url: `${CANONICAL}/ValueSet/my-own` };
-      const error = await refusal(as(ADMIN, { method: 'POST', path: 'ValueSet', body: claiming }));
+      const error = await rejection(as(ADMIN, { method: 'POST', path: 'ValueSet', body: claiming }));
       expect(error.status).toBe(403);
       expect(error.outcome.issue[0]).toMatchObject({ code: 'forbidden', expression: ['ValueSet.url'] });
       const own = await as(ADMIN, { method: 'POST', path: 'ValueSet', body: { ...claiming, url: 'http://example.org/fhir/ValueSet/my-own' } });
       expect(own.status).toBe(201);
       // Nor may that one be moved under the guide canonical afterwards.
       const moved = { ...(own.body as Resource), url: `${CANONICAL}/ValueSet/moved` };
-      expect((await refusal(as(ADMIN, { method: 'PUT', path: `ValueSet/${own.body!.id}`, body: moved }))).status).toBe(403);
+      expect((await rejection(as(ADMIN, { method: 'PUT', path: `ValueSet/${own.body!.id}`, body: moved }))).status).toBe(403);
     });
 
     it('a transaction Bundle cannot slip a change in either', async () => {
@@ -227,7 +219,7 @@ describe.each(BACKENDS)('the implementation guide in the store, on $name', (back
         type: 'transaction',
         entry: [{ request: { method: 'PUT', url: 'CodeSystem/override-reason' }, resource: { ...(file('CodeSystem/override-reason') as Resource), id: 'override-reason', title: 'x' } as Resource }],
       };
-      const error = await refusal(as(ADMIN, { method: 'POST', path: '', body: bundle }));
+      const error = await rejection(as(ADMIN, { method: 'POST', path: '', body: bundle }));
       expect(error.status).toBe(405);
       expect(await versionOf('CodeSystem/override-reason')).toBe('1');
     });
