@@ -1,19 +1,30 @@
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import type { Database } from './database.js';
+import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
 
 /**
  * The embedded database: PostgreSQL compiled to WebAssembly, in this process, kept in `dataDir`
- * (in memory when `dataDir` is undefined, which the tests use).
+ * (in memory when `dataDir` is undefined, which the tests use). A folder belongs to one process at a time: its lock
+ * is taken before anything in it is opened (a `DataDirLockedError` otherwise) and released when the database closes.
  */
 export async function openPglite(dataDir?: string): Promise<Database> {
-  const db = await PGlite.create(dataDir);
-  return new PgliteDatabase(db);
+  const lock = dataDir === undefined ? undefined : lockDataDir(dataDir);
+  try {
+    const db = await PGlite.create(dataDir);
+    return new PgliteDatabase(db, lock);
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
 }
 
 class PgliteDatabase implements Database {
   readonly dialect = 'pglite' as const;
 
-  constructor(private readonly target: PGlite | Transaction) {}
+  constructor(
+    private readonly target: PGlite | Transaction,
+    private readonly lock?: DataDirLock,
+  ) {}
 
   // PGlite runs in this process and keeps no statements per connection: `prepared` changes nothing here.
   async query<Row>(sql: string, params: unknown[] = []): Promise<Row[]> {
@@ -31,6 +42,11 @@ class PgliteDatabase implements Database {
   }
 
   async close(): Promise<void> {
-    if (this.target instanceof PGlite) await this.target.close();
+    if (!(this.target instanceof PGlite)) return;
+    try {
+      await this.target.close();
+    } finally {
+      this.lock?.release();
+    }
   }
 }
