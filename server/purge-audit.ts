@@ -7,7 +7,8 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /**
  * `npm run purge-audit`: removes the AuditEvents older than AUDIT_RETENTION_DAYS (with their chain links; the
  * chain keeps verifying from the last removed link), on the configured database. Without AUDIT_RETENTION_DAYS the
- * trail is kept forever and nothing is removed. Safe while the server runs; run it daily, e.g. from cron.
+ * trail is kept forever and nothing is removed. Safe while the server runs on PostgreSQL (the
+ * embedded database serves one process: refused while a server holds DATA_DIR); run it daily, e.g. from cron.
  */
 async function main(): Promise<void> {
   const config = loadConfig();

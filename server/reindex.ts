@@ -8,7 +8,7 @@ import { SchemaValidator } from './validation/schema-validator.js';
 /**
  * `npm run reindex [-- ResourceType]`: rebuilds the search index of existing resources after search parameters
  * changed (custom SearchParameters added or edited in SEARCH_PARAMETERS_DIR), with the same configuration as
- * the server. Safe while the server runs.
+ * the server. Safe while the server runs on PostgreSQL; refused while a server holds the embedded database's DATA_DIR.
  */
 async function main(): Promise<void> {
   const config = loadConfig();

@@ -188,9 +188,9 @@ describe('the embedded database folder belongs to one process', () => {
         await Promise.all(lines.map((child) => child[0]));
         for (const child of children) child.stdin!.write('go\n');
         const results = (await Promise.all(lines.map((child) => child[1]))).map((line) => JSON.parse(line) as { won: boolean; message?: string });
-        const winners = children.filter((_, i) => results[i].won);
+        const winners = children.filter((_, i) => results[i].won).map((child) => child.pid);
         expect(winners).toHaveLength(1);
-        const winner = winners[0].pid;
+        const winner = winners[0];
         expect(readHolder(path.join(dataDir, LOCK_FILE))?.pid).toBe(winner);
         for (const result of results.filter((r) => !r.won)) {
           // A loser names the winner: as the holder, or as the one taking the stale lock over.
