@@ -79,25 +79,43 @@ export class UserStore {
     return (await this.find(id))!;
   }
 
-  /** Changes what is given; deactivating ends the user's sessions, which stops their tokens at once. */
+  /**
+   * Changes what is given. Deactivating, a new password and another PractitionerRole end the user's access at once
+   * (see endAccess): whoever held the old password, or acted in the old role, keeps nothing of it. Reactivating
+   * alone ends nothing and revives nothing.
+   */
   async update(id: string, change: { active?: boolean; password?: string; practitionerRoleId?: string }): Promise<User | undefined> {
     const passwordHash = change.password === undefined ? undefined : await hashPassword(change.password);
     const updated = await this.db.transaction(async (tx) => {
-      const rows = await tx.query(
+      // The row locked, so that the role compared is the one replaced.
+      const before = await tx.query<{ practitioner_role_id: string }>('SELECT practitioner_role_id FROM auth_user WHERE id = $1 FOR UPDATE', [id]);
+      if (!before.length) return false;
+      await tx.query(
         `UPDATE auth_user SET active = coalesce($2, active), password_hash = coalesce($3, password_hash),
            practitioner_role_id = coalesce($4, practitioner_role_id),
            failed_attempts = CASE WHEN $3::text IS NULL THEN failed_attempts ELSE 0 END,
            locked_until = CASE WHEN $3::text IS NULL THEN locked_until END
-         WHERE id = $1 RETURNING id`,
+         WHERE id = $1`,
         [id, change.active ?? null, passwordHash ?? null, change.practitionerRoleId ?? null],
       );
-      if (rows.length && change.active === false) {
-        await tx.query('UPDATE auth_session SET ended_at = now() WHERE user_id = $1 AND ended_at IS NULL', [id]);
-      }
-      return rows.length > 0;
+      const roleChanged = change.practitionerRoleId !== undefined && change.practitionerRoleId !== before[0].practitioner_role_id;
+      if (change.active === false || change.password !== undefined || roleChanged) await endAccess(tx, id);
+      return true;
     });
     return updated ? this.find(id) : undefined;
   }
+}
+
+/**
+ * Ends everything the user was given so far: their sign-in sessions (and with them the `online_access` tokens),
+ * every access and refresh token issued to them (`offline_access` grants outlive sessions, so they are revoked
+ * one by one), and codes not yet redeemed. The token lookup reads `revoked_at` on every request: the next request
+ * with any of them is a 401.
+ */
+async function endAccess(tx: Database, userId: string): Promise<void> {
+  await tx.query('UPDATE auth_session SET ended_at = now() WHERE user_id = $1 AND ended_at IS NULL', [userId]);
+  await tx.query('UPDATE auth_token SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [userId]);
+  await tx.query('UPDATE auth_code SET expires_at = now() WHERE user_id = $1 AND used_at IS NULL AND expires_at > now()', [userId]);
 }
 
 /** SQL: the auth_user row aliased `alias` may act: active, with an active PractitionerRole of an active organization. */

@@ -329,6 +329,70 @@ describe.each(BACKENDS)('admin API on $name', (backend) => {
       expect((await api(opsToken).patch('/users/no-such-account', { active: false })).status).toBe(404);
       expectProblem(problemsOf(await api(opsToken).patch(`/users/${created.body.id}`, { password: 'short' })), 'password');
     });
+
+    /** A new account of a new contributor role, signed in through the code flow with a refresh token (offline_access, which outlives sessions). */
+    async function signedInAccount(username: string, password: string) {
+      const role = await practitionerRole(['contributor']);
+      const created = await api(opsToken).post('/users', { username, password, practitioner_role: `PractitionerRole/${role}` });
+      expect(created.status).toBe(201);
+      const token = await userToken({ username, password }, 'app', 'offline_access user/CarePlan.rs');
+      expect(token.status).toBe(200);
+      expect(token.body.refresh_token).toEqual(expect.any(String));
+      expect((await fhirGet(token.body.access_token, 'CarePlan')).status).toBe(200);
+      return { id: created.body.id as string, role, access: token.body.access_token as string, refresh: token.body.refresh_token as string };
+    }
+    const refresh = (refreshToken: string) =>
+      request(server.app).post('/auth/token').type('form').send({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: 'app' });
+
+    it('PATCH password ends the account’s tokens at once, refresh tokens too; the new password signs in, the old one not', async () => {
+      const before = await signedInAccount('rotated', 'the old long password');
+      const patched = await api(opsToken).patch(`/users/${before.id}`, { password: 'the new long password' });
+      expect(patched.status).toBe(200);
+
+      const refused = await fhirGet(before.access, 'CarePlan');
+      expect(refused.status).toBe(401);
+      expect(refused.headers['www-authenticate']).toMatch(/error="invalid_token"/);
+      const refreshed = await refresh(before.refresh);
+      expect(refreshed.status).toBe(400);
+      expect(refreshed.body.error).toBe('invalid_grant');
+
+      expect((await userToken({ username: 'rotated', password: 'the new long password' }, 'app', 'user/CarePlan.rs')).status).toBe(200);
+      const browser = new Browser(server);
+      const { challenge } = pkce();
+      const interaction = location(await browser.get(`/auth/authorize?${new URLSearchParams({
+        response_type: 'code', client_id: 'app', redirect_uri: 'https://app.test/callback', scope: 'user/CarePlan.rs', aud: BASE, state: 's', code_challenge: challenge, code_challenge_method: 'S256',
+      })}`));
+      expect((await browser.post(`${interaction}/sign-in`, { username: 'rotated', password: 'the old long password' })).status).toBe(400);
+    });
+
+    it('PATCH practitioner_role to another role ends the account’s tokens at once; the same role, or active:true, keeps them', async () => {
+      const account = await signedInAccount('moved', 'a long enough password');
+      // Not a change: the role it already has, and active as it already is.
+      expect((await api(opsToken).patch(`/users/${account.id}`, { practitioner_role: `PractitionerRole/${account.role}`, active: true })).status).toBe(200);
+      expect((await fhirGet(account.access, 'CarePlan')).status).toBe(200);
+      const kept = await refresh(account.refresh);
+      expect(kept.status).toBe(200);
+
+      const otherRole = await practitionerRole(['contributor']);
+      const patched = await api(opsToken).patch(`/users/${account.id}`, { practitioner_role: `PractitionerRole/${otherRole}` });
+      expect(patched.status).toBe(200);
+      expect(patched.body.practitioner_role).toBe(`PractitionerRole/${otherRole}`);
+      expect((await fhirGet(account.access, 'CarePlan')).status).toBe(401);
+      expect((await fhirGet(kept.body.access_token, 'CarePlan')).status).toBe(401);
+      const refreshed = await refresh(kept.body.refresh_token);
+      expect(refreshed.status).toBe(400);
+      expect(refreshed.body.error).toBe('invalid_grant');
+      // Signing in again gives a token that works, in the new role.
+      expect((await userToken({ username: 'moved', password: 'a long enough password' }, 'app', 'user/CarePlan.rs')).status).toBe(200);
+    });
+
+    it('a deactivated and reactivated account gets none of its old tokens back', async () => {
+      const account = await signedInAccount('returner', 'a long enough password');
+      expect((await api(opsToken).patch(`/users/${account.id}`, { active: false })).status).toBe(200);
+      expect((await api(opsToken).patch(`/users/${account.id}`, { active: true })).status).toBe(200);
+      expect((await fhirGet(account.access, 'CarePlan')).status).toBe(401);
+      expect((await refresh(account.refresh)).status).toBe(400);
+    });
   });
 
   describe('EHR launch contexts', () => {
