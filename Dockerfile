@@ -3,7 +3,8 @@
 ARG NODE_IMAGE=node:lts-slim
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
-COPY package.json package-lock.json ./
+# .npmrc: legacy-peer-deps, without which npm ci refuses this lock file (see the commit that added it).
+COPY package.json package-lock.json .npmrc ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY server ./server
@@ -12,11 +13,13 @@ RUN npm run build
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production PORT=8080 DATA_DIR=/data
 WORKDIR /app
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json .npmrc ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 # The CCP guide and the R4 definitions: seeded and served at start, and REQUIRED_PROFILES' default file.
 COPY conformance ./conformance
+# TERMS_FILE's default, config/terms-of-use.txt: without it the server cannot start.
+COPY config ./config
 RUN mkdir -p /data && chown node:node /data
 USER node
 EXPOSE 8080
