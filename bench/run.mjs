@@ -41,6 +41,8 @@ async function main() {
   if (GROWTH.length) results.growth = await benchGrowth(GROWTH);
   // The profile validator's throughput, in this process (bench/validation.mjs): it uses dist/, built above.
   results.validation = await (await import('./validation.mjs')).measureValidation();
+  // A search on an API-fed database with the server's statistics upkeep off, then on (bench/statistics-upkeep.mjs).
+  results.statisticsUpkeep = await (await import('./statistics-upkeep.mjs')).measureStatisticsUpkeep();
 
   mkdirSync(path.join(root, 'bench/results'), { recursive: true });
   const file = path.join(root, 'bench/results', `${results.startedAt.replace(/[:.]/g, '-')}.json`);
