@@ -119,6 +119,33 @@ async function unchangedRound(db) {
   return { firstOutcome: first.outcome, msPerRound: (performance.now() - started) / UNCHANGED_ROUNDS };
 }
 
+/**
+ * The search's database time alone, in this process: the server's own search code (dist/) asked for each patient's
+ * active plans in turn, `passes` times over, without HTTP, tokens or audit; and the plan's shape for one patient.
+ */
+async function searchInProcess(db, patients, passes = 5) {
+  const dist = (file) => import(path.join(root, 'dist/server', file));
+  const [{ parseSearch }, { R4_REGISTRY }, { querySearch }, { compileSearch }] = await Promise.all([
+    dist('search/query/parse.js'),
+    dist('search/registry.js'),
+    dist('store/search.js'),
+    dist('search/sql/compile.js'),
+  ]);
+  const queryOf = (patient) => parseSearch({ patient: [`Patient/${patient}`], status: ['active'] }, ['CarePlan'], R4_REGISTRY, { defaultCount: 20, maxCount: 1000 });
+  for (const patient of patients.slice(0, 20)) await querySearch(db, queryOf(patient));
+  const started = performance.now();
+  for (let pass = 0; pass < passes; pass++) for (const patient of patients) await querySearch(db, queryOf(patient));
+  const page = compileSearch(queryOf(patients[0])).page;
+  const [plan] = await db.query(`EXPLAIN (FORMAT JSON) ${page.sql}`, page.params);
+  const nodes = [];
+  const walk = (node) => {
+    if (node['Relation Name'] || node['Index Name']) nodes.push(`${node['Node Type']} ${node['Index Name'] ?? node['Relation Name']}`);
+    for (const child of node.Plans ?? []) walk(child);
+  };
+  walk((typeof plan['QUERY PLAN'] === 'string' ? JSON.parse(plan['QUERY PLAN']) : plan['QUERY PLAN'])[0].Plan);
+  return { msPerSearch: (performance.now() - started) / (passes * patients.length), plan: nodes };
+}
+
 /** Median by req/s of a list of autocannon summaries. */
 const median = (runs) => [...runs].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)[Math.floor(runs.length / 2)];
 
@@ -163,11 +190,13 @@ async function benchDatabase(name) {
       const db = await openDatabase({ databaseUrl: stores[side].env.DATABASE_URL, dataDir: stores[side].env.DATA_DIR });
       try {
         result[side === 'off' ? 'reltuplesOff' : 'reltuplesOn'] = await plannerRows((text) => db.query(text));
+        result[side === 'off' ? 'inProcessOff' : 'inProcessOn'] = await searchInProcess(db, patients[side]);
         if (side === 'on') result.unchangedRound = await unchangedRound(db);
       } finally {
         await db.close();
       }
     }
+    log(`upkeep ${label}: the search in process: upkeep off ${result.inProcessOff.msPerSearch.toFixed(2)} ms (${result.inProcessOff.plan.join(', ')}), on ${result.inProcessOn.msPerSearch.toFixed(2)} ms (${result.inProcessOn.plan.join(', ')})`);
     log(`upkeep ${label}: a round with nothing to do: ${result.unchangedRound.msPerRound.toFixed(3)} ms`);
   } finally {
     for (const side of ['off', 'on']) {

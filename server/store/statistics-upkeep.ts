@@ -116,7 +116,15 @@ export function createStatisticsUpkeep(db: Database, options: StatisticsUpkeepOp
     round,
     tick,
     start() {
-      if (options.enabled && !stopped && !timer) schedule();
+      if (!options.enabled || stopped || timer) return;
+      schedule();
+      if (db.dialect === 'postgres') {
+        // Both would analyze the same tables: say so once, and how to leave it to autovacuum.
+        db.query<{ autovacuum: string }>(`SELECT current_setting('autovacuum') AS autovacuum`).then(
+          ([row]) => row?.autovacuum === 'on' && options.logger?.info('statistics upkeep: PostgreSQL runs autovacuum here, which keeps statistics too; STATISTICS_UPKEEP=false leaves it to autovacuum'),
+          () => undefined,
+        );
+      }
     },
     async stop() {
       stopped = true;
