@@ -3,14 +3,15 @@ import type { Database } from './database.js';
 
 /**
  * The planner's statistics kept fresh by the server when nothing else does: PGlite runs no autovacuum, and a
- * PostgreSQL may have it off. Without it a database fed through the API keeps the statistics of its empty tables
- * (measured: a CarePlan search by patient and status served a third of the requests it serves once analyzed).
+ * PostgreSQL may have it off. Without it a database fed through the API keeps the statistics of its empty tables, and
+ * a CarePlan search by patient and status starts from every active plan instead of the patient's (docs/PERFORMANCE.md).
  *
  * The rule is autovacuum's own analyze rule: a table is analyzed once the rows changed since its last analyze exceed
  * `autovacuum_analyze_threshold + autovacuum_analyze_scale_factor × reltuples` (read from the database, 50 and 0.1
  * unless its administrator changed them). The changes are PostgreSQL's cumulative statistics
  * (`pg_stat_user_tables.n_mod_since_analyze`), which it keeps with autovacuum off as well. PGlite keeps them too,
- * but flushes a session's pending counts only when asked (`pg_stat_force_next_flush()`), and only in memory: a
+ * but (PGlite 0.5, tried) publishes its session's pending counts only when asked (`pg_stat_force_next_flush()`),
+ * and keeps them in memory only: a
  * restart forgets the changes not yet analyzed. So on PGlite `stop` runs one last round before the database closes,
  * and a process's first round also takes a table that holds rows but was never analyzed, whatever its counter says
  * (a database fed through the API, then stopped by a crash). Changes below the threshold at a stop are forgotten.
