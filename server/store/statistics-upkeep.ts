@@ -68,7 +68,7 @@ function driftedSql(neverAnalyzed: boolean): string {
 }
 
 /**
- * One key per schema: processes sharing a schema take turns, while servers (or test suites) on other schemas of one
+ * PostgreSQL only (one process holds PGlite). One key per schema: processes sharing a schema take turns, while servers (or test suites) on other schemas of one
  * database analyze their own tables independently.
  */
 const TRY_LOCK = `SELECT pg_try_advisory_xact_lock(hashtextextended('ccp statistics upkeep ' || current_schema(), 0)) AS locked`;
@@ -141,19 +141,30 @@ async function analyzeDrifted(db: Database, neverAnalyzed: boolean): Promise<Upk
   if (db.dialect === 'pglite') {
     // The flush happens when this statement ends, so the next one sees every write made so far.
     await db.query('SELECT pg_stat_force_next_flush()');
+    const drifted = await db.query<Drifted>(driftedSql(neverAnalyzed));
+    // One process holds the embedded database, so no lock; and each table on its own, not in one transaction, since
+    // PGlite answers one statement at a time: requests get their turn between two tables.
+    for (const table of drifted) await db.exec(analyze(table));
+    return drifted.length ? { outcome: 'analyzed', tables: drifted.map((table) => table.name) } : { outcome: 'unchanged' };
   }
-  if ((await db.query<{ name: string }>(driftedSql(neverAnalyzed))).length === 0) return { outcome: 'unchanged' };
+  if ((await db.query<Drifted>(driftedSql(neverAnalyzed))).length === 0) return { outcome: 'unchanged' };
   return db.transaction(async (tx) => {
     const [lock] = await tx.query<{ locked: boolean }>(TRY_LOCK);
     if (!lock?.locked) return { outcome: 'busy' };
     // Again under the lock: a process that held it a moment ago may have analyzed them already.
-    const drifted = await tx.query<{ schema: string; name: string }>(driftedSql(neverAnalyzed));
-    const tables = drifted.map((row) => row.name);
-    const schema = drifted[0]?.schema ?? '';
-    for (const table of tables) await tx.exec(`ANALYZE ${quoteIdentifier(schema)}.${quoteIdentifier(table)}`);
-    return tables.length ? { outcome: 'analyzed', tables } : { outcome: 'unchanged' };
+    const drifted = await tx.query<Drifted>(driftedSql(neverAnalyzed));
+    // ANALYZE blocks neither reads nor writes: holding the lock to the end costs the other processes nothing.
+    for (const table of drifted) await tx.exec(analyze(table));
+    return drifted.length ? { outcome: 'analyzed', tables: drifted.map((table) => table.name) } : { outcome: 'unchanged' };
   });
 }
+
+interface Drifted {
+  schema: string;
+  name: string;
+}
+
+const analyze = (table: Drifted) => `ANALYZE ${quoteIdentifier(table.schema)}.${quoteIdentifier(table.name)}`;
 
 function quoteIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
