@@ -165,11 +165,56 @@ Invariants that the children present cannot break are not evaluated (server/vali
 `;
 }
 
+/** A search on a database fed only through the API, with the server's statistics upkeep off and on (bench/statistics-upkeep.mjs). */
+function statisticsUpkeepSection(upkeep) {
+  if (!upkeep) return '';
+  const when = upkeep.measuredAt ? ` on ${upkeep.measuredAt.slice(0, 10)}` : '';
+  const all = (runs) => runs.map((run) => fixed(run.requestsPerSecond)).join(', ');
+  const errors = (db) => [...db.runs.off, ...db.runs.on].reduce((sum, run) => sum + run.errors + run.non2xx, 0);
+  const rows = upkeep.databases.map(
+    (db) =>
+      `| ${db.label} | ${fixed(db.off.requestsPerSecond)} (${all(db.runs.off)}) | ${fixed(db.off.latency.p95)} | ${fixed(db.on.requestsPerSecond)} (${all(db.runs.on)}) | ${fixed(db.on.latency.p95)} | ${fixed(db.on.requestsPerSecond / db.off.requestsPerSecond, 2)} | ${errors(db)} | ${fixed(db.firstRound.ms)} ms, ${db.firstRound.tables.length} tables | ${fixed(db.unchangedRound.msPerRound, 2)} |`,
+  );
+  const tuples = (t) => Object.entries(t).map(([table, n]) => `${table} ${fixed(n)}`).join(', ');
+  const counts = upkeep.databases.map((db) => `${db.label}: upkeep off ${tuples(db.reltuplesOff)}; upkeep on ${tuples(db.reltuplesOn)}`);
+  const inProcess = upkeep.databases.map(
+    (db) => `| ${db.label} | ${fixed(db.inProcessOff.msPerSearch, 2)} | ${db.inProcessOff.plan.join(' → ')} | ${fixed(db.inProcessOn.msPerSearch, 2)} | ${db.inProcessOn.plan.join(' → ')} |`,
+  );
+  return `## Statistics upkeep
+
+Measured by \`bench/statistics-upkeep.mjs\`${when}. Per database, two fresh stores side by side, each with its own server:
+one started with \`STATISTICS_UPKEEP=false\`, one with the upkeep as shipped (a round every 60 s). Each is fed only
+through the API, as a deployment without \`npm run import\` is (${upkeep.patients} Patients, then 3 CarePlans each, one active,
+four requests at a time). Once the second server's first round after the feed has analyzed its tables,
+\`CarePlan?patient=…&status=active\`, a different patient each request, is driven by autocannon (${upkeep.connections} connections,
+${upkeep.seconds} s) on one server, then the other, in turn, ${upkeep.rounds} times: the machine is shared and noisy, and short
+alternating runs share its noise between the two; the table gives the median run and, in brackets, every run. The
+servers run any round that falls in a load (every request writes an AuditEvent, so the audit's tables drift).
+Last, the cost of a round that finds nothing to analyze (the common case: one query, two on PGlite), timed in one
+process on the fed store afterwards.
+
+| database | upkeep off req/s | p95 ms | upkeep on req/s | p95 ms | on ÷ off | errors | the round that analyzed | round with nothing to do, ms |
+|---|---|---|---|---|---|---|---|---|
+${rows.join('\n')}
+
+The planner's row counts afterwards (pg_class.reltuples; -1 is never analyzed): ${counts.join('. ')}.
+
+The same search without HTTP, tokens or audit, on each store after its server stopped: the server's search code
+(dist/) asked for each patient's active plans in turn, and the tables the plan reads, outermost first. Without
+statistics the planner starts from the \`status\` token index, every active plan of every patient, a cost that grows
+with the data; with them it starts from the patient's references.
+
+| database | upkeep off ms/search | its plan | upkeep on ms/search | its plan |
+|---|---|---|---|---|
+${inProcess.join('\n')}
+`;
+}
+
 export function performanceMarkdown(rawResults, file) {
   const results = normalized(rawResults);
   const m = results.machine;
   const labels = results.databases.map((db) => db.label).join(' and ');
-  const sections = [...results.databases.map((db) => databaseSection(db, results)), sideBySide(results.databases), growthSection(results.growth, results), validationSection(results.validation), targetsSection(results.databases, results.growth)].filter(Boolean);
+  const sections = [...results.databases.map((db) => databaseSection(db, results)), sideBySide(results.databases), growthSection(results.growth, results), validationSection(results.validation), statisticsUpkeepSection(results.statisticsUpkeep), targetsSection(results.databases, results.growth)].filter(Boolean);
 
   return `# Performance
 

@@ -1,7 +1,7 @@
 // `npm run bench`: for each database (PostgreSQL, then PGlite) imports the Synthea patients into a fresh store,
 // measures that store's ceiling, starts the real server on it with access tokens on, and drives each scenario with
 // autocannon at fixed concurrency for a fixed time; beside them the HTTP ceiling (a bare node:http server answering
-// a fixed resource), measured once. Last, the profile validator's throughput (bench/validation.mjs). Results: bench/results/<time>.json and the tables in docs/PERFORMANCE.md.
+// a fixed resource), measured once. Then the profile validator's throughput (bench/validation.mjs), and last a search on an API-fed store with the server's statistics upkeep off and on (bench/statistics-upkeep.mjs). Results: bench/results/<time>.json and the tables in docs/PERFORMANCE.md.
 // Never part of `npm test`.
 //
 //   DATABASE_URL      PostgreSQL to benchmark on (default postgres://postgres@127.0.0.1:5432/test; a schema of its own)
@@ -41,6 +41,8 @@ async function main() {
   if (GROWTH.length) results.growth = await benchGrowth(GROWTH);
   // The profile validator's throughput, in this process (bench/validation.mjs): it uses dist/, built above.
   results.validation = await (await import('./validation.mjs')).measureValidation();
+  // A search on an API-fed database with the server's statistics upkeep off, then on (bench/statistics-upkeep.mjs).
+  results.statisticsUpkeep = await (await import('./statistics-upkeep.mjs')).measureStatisticsUpkeep();
 
   mkdirSync(path.join(root, 'bench/results'), { recursive: true });
   const file = path.join(root, 'bench/results', `${results.startedAt.replace(/[:.]/g, '-')}.json`);

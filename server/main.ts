@@ -11,6 +11,7 @@ import { ConfigError, loadConfig } from './config/config.js';
 import { createLogger } from './log/logger.js';
 import { loadRegistry } from './search/custom-parameters.js';
 import { openDatabase } from './store/open.js';
+import { createStatisticsUpkeep } from './store/statistics-upkeep.js';
 import { SchemaValidator } from './validation/schema-validator.js';
 import { seedGuide } from './conformance/seed.js';
 
@@ -55,6 +56,9 @@ async function main(): Promise<void> {
     if (credentials) console.log(bootstrapMessage(credentials, (config.baseUrl ?? `http://localhost:${config.port}/fhir`).replace(/\/fhir$/, '')));
   }
 
+  const upkeep = createStatisticsUpkeep(db, { enabled: config.statisticsUpkeep, intervalMs: config.statisticsUpkeepIntervalSeconds * 1000, logger });
+  upkeep.start();
+
   const app = createApp({ db, logger, schema, registry, options: config, auth });
   const server: Server = app.listen(config.port, config.host, () => {
     const address = server.address();
@@ -69,7 +73,7 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down');
     server.close(() => {
-      db.close().then(
+      upkeep.stop().then(() => db.close()).then(
         () => process.exit(0),
         () => process.exit(1),
       );

@@ -48,6 +48,10 @@ export interface Config {
   requiredProfilesFile: string;
   /** Its rules, checked and compiled at start. */
   requiredProfiles: RequiredProfiles;
+  /** Whether the server analyzes tables whose statistics drifted (server/store/statistics-upkeep.ts); off where autovacuum runs. */
+  statisticsUpkeep: boolean;
+  /** Seconds between two rounds of the statistics upkeep. */
+  statisticsUpkeepIntervalSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -107,6 +111,8 @@ export function loadConfig(env: Env = process.env): Config {
     auditRetentionDays: read<number | undefined>('AUDIT_RETENTION_DAYS', undefined, integer(1, 365000)),
     requiredProfilesFile: path.resolve(env.REQUIRED_PROFILES?.trim() || 'conformance/required-profiles.json'),
     requiredProfiles: { rules: [], requiredProfiles: () => [] },
+    statisticsUpkeep: read('STATISTICS_UPKEEP', true, boolean),
+    statisticsUpkeepIntervalSeconds: read('STATISTICS_UPKEEP_INTERVAL', 60, integer(1, 86400)),
   };
   const required = loadRequiredProfiles(config.requiredProfilesFile);
   if ('problems' in required) problems.push(...required.problems.map((problem) => `REQUIRED_PROFILES: ${problem}`));

@@ -52,6 +52,18 @@ describe('configuration from the environment', () => {
     expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual(['HOSTING_ORGANIZATION', 'OVERRIDE_HOURS', 'REGISTRATION_DAYS']);
   });
 
+  it('statistics upkeep: on every 60 s by default, switched off or paced by its variables, each checked', () => {
+    expect(loadConfig({})).toMatchObject({ statisticsUpkeep: true, statisticsUpkeepIntervalSeconds: 60 });
+    expect(loadConfig({ STATISTICS_UPKEEP: 'false', STATISTICS_UPKEEP_INTERVAL: '300' })).toMatchObject({ statisticsUpkeep: false, statisticsUpkeepIntervalSeconds: 300 });
+    let problems: string[] = [];
+    try {
+      loadConfig({ STATISTICS_UPKEEP: 'sometimes', STATISTICS_UPKEEP_INTERVAL: '0' });
+    } catch (error) {
+      problems = (error as ConfigError).problems;
+    }
+    expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual(['STATISTICS_UPKEEP', 'STATISTICS_UPKEEP_INTERVAL']);
+  });
+
   it('requires access tokens unless AUTH_DISABLED=true, which production refuses', () => {
     expect(loadConfig({}).authDisabled).toBe(false);
     expect(loadConfig({ AUTH_DISABLED: 'true' }).authDisabled).toBe(true);
