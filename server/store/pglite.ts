@@ -1,33 +1,40 @@
 import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { Availability } from './availability.js';
 import type { Database } from './database.js';
 
 /**
  * The embedded database: PostgreSQL compiled to WebAssembly, in this process, kept in `dataDir`
- * (in memory when `dataDir` is undefined, which the tests use).
+ * (in memory when `dataDir` is undefined, which the tests use). It cannot become unreachable; once closed (the
+ * server stopping) it refuses statements, which the availability guard reports as the database being away.
  */
 export async function openPglite(dataDir?: string): Promise<Database> {
   const db = await PGlite.create(dataDir);
-  return new PgliteDatabase(db);
+  return new PgliteDatabase(db, new Availability());
 }
 
 class PgliteDatabase implements Database {
   readonly dialect = 'pglite' as const;
 
-  constructor(private readonly target: PGlite | Transaction) {}
+  constructor(
+    private readonly target: PGlite | Transaction,
+    readonly availability: Availability,
+  ) {}
 
   // PGlite runs in this process and keeps no statements per connection: `prepared` changes nothing here.
   async query<Row>(sql: string, params: unknown[] = []): Promise<Row[]> {
-    const result = await this.target.query<Row>(sql, params);
+    const result = await this.availability.guard(() => this.target.query<Row>(sql, params));
     return result.rows;
   }
 
   async exec(sql: string): Promise<void> {
-    await this.target.exec(sql);
+    await this.availability.guard(() => this.target.exec(sql));
   }
 
   async transaction<T>(work: (tx: Database) => Promise<T>): Promise<T> {
-    if (!(this.target instanceof PGlite)) return work(this);
-    return this.target.transaction((tx) => work(new PgliteDatabase(tx)));
+    const target = this.target;
+    if (!(target instanceof PGlite)) return work(this);
+    // Guarded as a whole: a closed PGlite refuses the transaction before any statement of it runs.
+    return this.availability.guard(() => target.transaction((tx) => work(new PgliteDatabase(tx, this.availability))));
   }
 
   async close(): Promise<void> {
