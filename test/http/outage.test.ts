@@ -20,13 +20,16 @@ const MARKER_SYSTEM = 'urn:test:outage';
 const BUNDLE_SIZE = 3;
 const TITLE = 'a database outage under load (a server process on PostgreSQL behind a TCP proxy)';
 
+const OUTAGES = 3;
 type Kind = 'create' | 'bundle' | 'read' | 'search';
-type Phase = 'before' | 'cut' | 'after';
+const KINDS: Kind[] = ['create', 'read', 'search', 'bundle'];
+/** `up n` after the n-th outage (`up 0` before the first), `down n` during it. */
+type Phase = `${'up' | 'down'} ${number}`;
 
 /** One request as its client saw it. */
 interface Sent {
   kind: Kind;
-  /** The outage phase when it was sent, and when its answer came. */
+  /** The phase when it was sent, and when its answer came. */
   sentIn: Phase;
   answeredIn?: Phase;
   status?: number;
@@ -53,7 +56,7 @@ if (!TEST_DATABASE_URL) {
     let proxy: TcpProxy;
     let server: ServerProcess;
     let seedId: string;
-    let phase: Phase = 'before';
+    let phase: Phase = 'up 0';
 
     beforeAll(async () => {
       schema = await createEmptySchema(baseUrl);
@@ -117,54 +120,61 @@ if (!TEST_DATABASE_URL) {
 
     /** A client sending every kind of request in turn until `until` says stop. */
     async function client(offset: number, until: () => boolean, sent: Sent[]): Promise<void> {
-      const kinds: Kind[] = ['create', 'read', 'search', 'bundle'];
-      for (let i = offset; until(); i++) await send(kinds[i % kinds.length], sent);
+      for (let i = offset; until(); i++) await send(KINDS[i % KINDS.length], sent);
     }
 
-    const answered = (sent: Sent[], kind: Kind, status: number, sentIn: Phase) =>
-      sent.filter((s) => s.kind === kind && s.status === status && s.sentIn === sentIn && s.answeredIn === sentIn).length;
-    const everyKind = (sent: Sent[], test: (kind: Kind) => boolean) => (['create', 'bundle', 'read', 'search'] as Kind[]).every(test);
+    /** How many of `kind` were sent and answered within `phase` with `status`. */
+    const answered = (sent: Sent[], kind: Kind, status: number, within: Phase) =>
+      sent.filter((s) => s.kind === kind && s.status === status && s.sentIn === within && s.answeredIn === within).length;
+    const everyKind = (test: (kind: Kind) => boolean) => KINDS.every(test);
     const success = (kind: Kind) => (kind === 'create' ? 201 : 200);
 
-    async function probe(path: string): Promise<number> {
+    async function probe(path: string): Promise<{ status: number; retryAfter: string | null }> {
       const response = await fetch(`${server.origin}${path}`);
       await response.arrayBuffer();
-      return response.status;
+      return { status: response.status, retryAfter: response.headers.get('retry-after') };
     }
 
-    /** Waits (polling, without a deadline of its own: jest's timeout is the bound) until `condition` holds. */
-    async function until(condition: () => boolean | Promise<boolean>): Promise<void> {
-      while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 20));
+    /**
+     * Waits, polling, until `condition` holds. Not a timing assertion: the bound only ends a run that would
+     * otherwise poll forever (the server died, or never answers as expected) with what it was waiting for.
+     */
+    async function until(what: string, condition: () => boolean | Promise<boolean>): Promise<void> {
+      for (let polls = 0; !(await condition()); polls++) {
+        if (server.child.exitCode !== null || server.child.signalCode !== null) throw new Error(`the server exited while waiting until ${what}:\n${server.output()}`);
+        if (polls > 3000) throw new Error(`gave up waiting until ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
     }
 
-    it('answers 503 transient with Retry-After while the database is away, logs the outage once, and serves again after it without losing or half-writing anything', async () => {
+    it(`answers 503 transient with Retry-After while the database is away (${OUTAGES} outages), logs each outage once, and serves again after each without losing or half-writing anything`, async () => {
       const sent: Sent[] = [];
       let stop = false;
       const load = Promise.all(Array.from({ length: CLIENTS }, (_, offset) => client(offset, () => !stop, sent)));
+      const probes: { readyz: number; retryAfter: string | null; healthz: number }[] = [];
+      try {
+        phase = 'up 0';
+        await until('every kind is served before the first outage', () => everyKind((kind) => answered(sent, kind, success(kind), phase) >= 2));
+        for (let outage = 1; outage <= OUTAGES; outage++) {
+          await proxy.cut();
+          phase = `down ${outage}`;
+          await until(`every kind is refused during outage ${outage}`, () => everyKind((kind) => answered(sent, kind, 503, phase) >= 2));
+          const readyz = await probe('/readyz');
+          probes.push({ readyz: readyz.status, retryAfter: readyz.retryAfter, healthz: (await probe('/healthz')).status });
 
-      // Served before the outage.
-      await until(() => everyKind(sent, (kind) => answered(sent, kind, success(kind), 'before') >= 2));
+          await proxy.restore();
+          phase = `up ${outage}`;
+          await until(`/readyz answers 200 after outage ${outage}`, async () => (await probe('/readyz')).status === 200);
+          await until(`every kind is served after outage ${outage}`, () => everyKind((kind) => answered(sent, kind, success(kind), phase) >= 1));
+        }
+      } finally {
+        stop = true;
+        await load;
+      }
 
-      await proxy.cut();
-      phase = 'cut';
-      // Every kind of request is refused, several times, while the database is away.
-      await until(() => everyKind(sent, (kind) => answered(sent, kind, 503, 'cut') >= 3));
-      const readyDuringCut = await probe('/readyz');
-      const healthDuringCut = await probe('/healthz');
-      const retryAfterReadyz = (await fetch(`${server.origin}/readyz`)).headers.get('retry-after');
-
-      await proxy.restore();
-      phase = 'after';
-      await until(async () => (await probe('/readyz')) === 200);
-      // Every kind of request is served again, by the same process.
-      await until(() => everyKind(sent, (kind) => answered(sent, kind, success(kind), 'after') >= 2));
-      stop = true;
-      await load;
-
+      // The same process served throughout; /readyz said 503 during each outage, /healthz 200.
       expect(server.child.exitCode).toBeNull();
-      expect(readyDuringCut).toBe(503);
-      expect(retryAfterReadyz).toMatch(/^[1-9]\d*$/);
-      expect(healthDuringCut).toBe(200);
+      expect(probes).toEqual(Array.from({ length: OUTAGES }, () => ({ readyz: 503, retryAfter: expect.stringMatching(/^[1-9]\d*$/), healthz: 200 })));
 
       // Never a 500: each answer is the kind's success or a 503, and each 503 is an honest "try again".
       const statuses = new Set(sent.map((s) => `${s.kind} ${s.status}`));
@@ -177,14 +187,14 @@ if (!TEST_DATABASE_URL) {
         expect(s.outcome?.issue[0].diagnostics).not.toMatch(/ECONN|terminated|SQLSTATE|\bat .+:\d+/);
       }
       // Nothing sent while the database was away was answered with data.
-      expect(sent.filter((s) => s.sentIn === 'cut' && s.answeredIn === 'cut' && s.status !== 503)).toEqual([]);
+      expect(sent.filter((s) => s.sentIn.startsWith('down') && s.answeredIn === s.sentIn && s.status !== 503)).toEqual([]);
 
-      // The outage is logged once when it starts and once when it ends; no request logged an error or a stack.
+      // Each outage is logged once when it starts and once when it ends; no request logged an error or a stack.
       const log = server.output().split('\n').filter(Boolean).map((line) => parsed(line));
-      expect(log.filter((line) => line.msg?.startsWith('database unavailable'))).toHaveLength(1);
+      expect(log.filter((line) => line.msg?.startsWith('database unavailable'))).toHaveLength(OUTAGES);
       const back = log.filter((line) => line.msg === 'database answers again');
-      expect(back).toHaveLength(1);
-      expect(back[0].awayMs).toBeGreaterThan(0);
+      expect(back).toHaveLength(OUTAGES);
+      for (const line of back) expect(line.awayMs).toBeGreaterThan(0);
       expect(log.filter((line) => (line.level ?? 0) >= 50 || line.err !== undefined || line.stack !== undefined)).toEqual([]);
       expect(server.output()).not.toMatch(/\n\s+at /);
       expect(log.filter((line) => line.msg === 'request' && line.status === 503 && line.path !== '/readyz').length).toBe(refused.length);
@@ -235,7 +245,7 @@ if (!TEST_DATABASE_URL) {
         `database outage: ${sent.length} requests by ${CLIENTS} clients; 503: ${refused.length} (creates ${count('create', 503)}, ` +
           `bundles ${count('bundle', 503)}, reads ${count('read', 503)}, searches ${count('search', 503)}); ` +
           `${confirmedCount} Patients confirmed, ${stored.size} stored (${unconfirmed.length} stored though answered 503); ` +
-          `away ${back[0].awayMs} ms`,
+          `away ${back.map((line) => line.awayMs).join(', ')} ms`,
       );
     }, 120_000);
   });
