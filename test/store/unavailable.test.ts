@@ -4,6 +4,7 @@
  * (57P01, which is also what a server restart sends), a closed PGlite. SQLSTATEs that need a server in trouble to
  * occur (too many connections, starting up) are checked on error values shaped as `pg` delivers them.
  */
+import net from 'node:net';
 import request from 'supertest';
 import type { OperationOutcome } from 'fhir/r4';
 import { Availability, type AvailabilityChange } from '../../server/store/availability.js';
@@ -12,6 +13,7 @@ import { asUnavailable, DatabaseUnavailable } from '../../server/store/unavailab
 import { BACKENDS, reportBackends, TEST_DATABASE_URL } from '../support/backends.js';
 import { openTestServer } from '../support/fhir-app.js';
 import { freePort } from '../support/server-process.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
 
 reportBackends();
 
@@ -103,6 +105,25 @@ describe('the pg pool', () => {
     }
   });
 
+  it('a server that accepts connections and never answers: the pool gives up after its connect timeout, and the request does not hang', async () => {
+    const silent = net.createServer(() => undefined);
+    const accepted = new Set<net.Socket>();
+    silent.on('connection', (socket) => accepted.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as net.AddressInfo;
+    const db = openPostgres(`postgres://postgres@127.0.0.1:${port}/nothing`, 1);
+    try {
+      const failure = await db.query('SELECT 1').catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(DatabaseUnavailable);
+      expect((failure as DatabaseUnavailable).reason).toMatch(/^(timeout exceeded when trying to connect|Connection terminated due to connection timeout)$/);
+      expect(accepted.size).toBe(1);
+    } finally {
+      await db.close();
+      for (const socket of accepted) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  }, 20_000);
+
   const withPostgres = TEST_DATABASE_URL ? it : it.skip;
   withPostgres('a session the server terminates mid-transaction (57P01): the transaction is rolled back, the process lives, the pool connects anew', async () => {
     const db = openPostgres(TEST_DATABASE_URL!, 1);
@@ -121,6 +142,41 @@ describe('the pg pool', () => {
     } finally {
       await db.exec(`DROP TABLE IF EXISTS ${table}`);
       await db.close();
+    }
+  });
+});
+
+describe('/readyz', () => {
+  const withPostgres = TEST_DATABASE_URL ? it : it.skip;
+  withPostgres('notices an outage and the return on its own, with no other request (PostgreSQL behind a TCP proxy)', async () => {
+    const target = new URL(TEST_DATABASE_URL!);
+    const proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
+    await proxy.listen();
+    const proxied = new URL(TEST_DATABASE_URL!);
+    proxied.hostname = '127.0.0.1';
+    proxied.port = String(proxy.port);
+    const db = openPostgres(proxied.toString(), 2);
+    const server = await openTestServer(BACKENDS[0], {}, { db, close: () => db.close() });
+    const readyz = async () => (await request(server.app).get('/readyz')).status;
+    try {
+      expect(await readyz()).toBe(200);
+      await proxy.cut();
+      expect(await readyz()).toBe(503);
+      expect(db.availability.down).toBe(true);
+      // Known to be away: answered from that knowledge, while a probe looks again.
+      expect(await readyz()).toBe(503);
+      await proxy.restore();
+      // Polling, bounded only so that a broken probe ends the test instead of hanging it.
+      let status = await readyz();
+      for (let polls = 0; status !== 200 && polls < 500; polls++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        status = await readyz();
+      }
+      expect(status).toBe(200);
+      expect(db.availability.down).toBe(false);
+    } finally {
+      await db.close();
+      await proxy.stop();
     }
   });
 });
