@@ -12,6 +12,14 @@ interface HttpParserError {
 }
 
 /**
+ * The database being away, for the answers that are not FHIR (the authorization server's JSON and pages): the
+ * `Retry-After` header to send with a 503, or undefined when `error` is something else.
+ */
+export function retryLater(error: unknown): { 'Retry-After': string } | undefined {
+  return error instanceof DatabaseUnavailable ? { 'Retry-After': String(RETRY_AFTER_SECONDS) } : undefined;
+}
+
+/**
  * Every failure, whatever threw it, as the FhirError a caller sees. Unexpected errors are logged with the
  * request id and become a 500 whose OperationOutcome reveals nothing of the server's insides. The database
  * being away is no fault of the request nor a bug: a 503 `transient` with `Retry-After`, not logged here (the

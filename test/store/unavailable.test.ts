@@ -198,4 +198,20 @@ describe('a closed PGlite (the server stopping)', () => {
     expect((await request(server.app).get('/readyz')).status).toBe(503);
     expect((await request(server.app).get('/healthz')).status).toBe(200);
   });
+
+  it('the token endpoint is a 503 temporarily_unavailable with Retry-After, not a 500', async () => {
+    const server = await openTestServer(BACKENDS.find((backend) => backend.name === 'pglite')!, { auth: true });
+    await server.db.close();
+    const token = await request(server.app)
+      .post('/auth/token')
+      .type('form')
+      .send({ grant_type: 'client_credentials', client_id: 'some-client', client_secret: 'some-secret', scope: 'system/Patient.rs' });
+    expect(token.status).toBe(503);
+    expect(token.headers['retry-after']).toMatch(/^[1-9]\d*$/);
+    expect(token.body.error).toBe('temporarily_unavailable');
+    // The FHIR API with a token: the token cannot be checked, which is the same 503, not a 401.
+    const read = await request(server.app).get('/fhir/Patient/p1').set('Authorization', 'Bearer abc');
+    expect(read.status).toBe(503);
+    expect((read.body as OperationOutcome).issue[0].code).toBe('transient');
+  });
 });
