@@ -220,7 +220,12 @@ if (!TEST_DATABASE_URL) {
       const unconfirmed = [...stored.keys()].filter((marker) => !confirmed.some((s) => s.markers.includes(marker)));
       // A write whose COMMIT reached the database just before the cut, but whose answer did not, is stored although
       // the client was told 503: a client cannot know, and retries (conditional create makes that safe).
-      for (const marker of unconfirmed) expect(attempted.get(marker)?.status).toBe(503);
+      // Such a write was in flight when the cut came: sent before it, answered during it. One sent while the
+      // database was away is never stored.
+      for (const marker of unconfirmed) {
+        const write = attempted.get(marker)!;
+        expect({ status: write.status, sentIn: write.sentIn.split(' ')[0], answeredIn: write.answeredIn?.split(' ')[0] }).toEqual({ status: 503, sentIn: 'up', answeredIn: 'down' });
+      }
       const confirmedCount = confirmed.reduce((sum, s) => sum + s.markers.length, 0);
       expect(stored.size).toBe(confirmedCount + unconfirmed.length);
 

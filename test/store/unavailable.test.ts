@@ -187,9 +187,11 @@ describe('a closed PGlite (the server stopping)', () => {
     expect((await request(server.app).get('/readyz')).status).toBe(200);
     await server.db.close();
 
-    const read = await request(server.app).get('/fhir/Patient/p1');
+    const read = await request(server.app).get('/fhir/Patient/p1').set('Origin', 'https://app.example');
     expect(read.status).toBe(503);
     expect(read.headers['retry-after']).toMatch(/^[1-9]\d*$/);
+    // A browser app may read it.
+    expect(read.headers['access-control-expose-headers']).toMatch(/\bRetry-After\b/);
     const outcome = read.body as OperationOutcome;
     expect(outcome.issue.map((issue) => issue.code)).toEqual(['transient']);
     expect(outcome.issue[0].diagnostics).not.toMatch(/PGlite|closed/);
