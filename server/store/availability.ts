@@ -25,17 +25,19 @@ export class Availability {
   /**
    * Runs one exchange with the database: a failure that means the database is away is rethrown as a
    * DatabaseUnavailable and marks it down; any answer (a result, or an error the database itself sent) marks it up.
+   * `answers: false` for work whose success proves nothing (a pool handing out an idle connection, which may be
+   * dead without knowing it yet): its failures count, its successes do not.
    */
-  async guard<T>(work: () => Promise<T>): Promise<T> {
+  async guard<T>(work: () => Promise<T>, { answers = true } = {}): Promise<T> {
     const epoch = this.epoch;
     try {
       const result = await work();
-      this.answered(epoch);
+      if (answers) this.answered(epoch);
       return result;
     } catch (error) {
       const unavailable = asUnavailable(error);
       if (!unavailable) {
-        this.answered(epoch);
+        if (answers) this.answered(epoch);
         throw error;
       }
       this.failed(epoch, unavailable.reason);

@@ -81,7 +81,8 @@ class PostgresDatabase implements Database {
    */
   async transaction<T>(work: (tx: Database) => Promise<T>): Promise<T> {
     if (this.inTransaction) return work(this);
-    const client = await this.availability.guard(() => (this.target as pg.Pool).connect());
+    // An idle connection handed out is no answer from the database: BEGIN is.
+    const client = await this.availability.guard(() => (this.target as pg.Pool).connect(), { answers: false });
     // A checked-out client has no listener of the pool's: without this one, losing the connection between two
     // statements of the transaction would be an unhandled 'error' event, which ends the process.
     let broken = false;

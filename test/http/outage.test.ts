@@ -163,8 +163,9 @@ if (!TEST_DATABASE_URL) {
         phase = 'up 0';
         await until('every kind is served before the first outage', () => everyKind((kind) => answered(sent, kind, success(kind), phase) >= 2));
         for (let outage = 1; outage <= OUTAGES; outage++) {
-          await proxy.cut();
+          // The phase changes in the same turn as the cut resets the connections, so that no answer falls between.
           phase = `down ${outage}`;
+          await proxy.cut();
           await until(`every kind is refused during outage ${outage}`, () => everyKind((kind) => answered(sent, kind, 503, phase) >= 2));
           const readyz = await probe('/readyz');
           probes.push({ readyz: readyz.status, retryAfter: readyz.retryAfter, healthz: (await probe('/healthz')).status });

@@ -83,6 +83,14 @@ describe('Availability', () => {
     expect(changes).toEqual([{ available: false, reason: 'ECONNREFUSED' }, { available: true, awayMs: expect.any(Number) }]);
   });
 
+  it('work whose success proves nothing (a pool handing out an idle connection) does not end an outage, though its failure starts one', async () => {
+    const availability = new Availability();
+    await expect(availability.guard(refused, { answers: false })).rejects.toBeInstanceOf(DatabaseUnavailable);
+    expect(availability.down).toBe(true);
+    await availability.guard(() => Promise.resolve('an idle connection'), { answers: false });
+    expect(availability.down).toBe(true);
+  });
+
   it('an error the database itself answered with (a unique violation) is no outage, and ends one', async () => {
     const availability = new Availability();
     await expect(availability.guard(refused)).rejects.toBeInstanceOf(DatabaseUnavailable);

@@ -32,7 +32,7 @@ export class TcpProxy {
     this.server = server;
   }
 
-  /** The database goes away: every connection through the proxy is reset, and new ones are refused. */
+  /** The database goes away: every connection through the proxy is reset (at once, before the first await), and new ones are refused. */
   async cut(): Promise<void> {
     const server = this.server;
     this.server = undefined;
