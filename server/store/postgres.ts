@@ -15,8 +15,10 @@ export function openPostgres(connectionString: string, poolSize = 10): Database 
     connectionString: withoutJit(connectionString),
     max: poolSize,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    // A peer that vanished without closing the connection is found by TCP keepalive, not by a query hanging.
+    // A peer that vanished without closing the connection is found by TCP keepalive (probing after 10 s idle),
+    // not by a statement waiting for an answer that never comes.
     keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
   });
   // An idle client losing its connection (a server restart) must not crash the process: the pool drops it and
   // connects anew when asked; the first request that finds the database away reports the outage.
