@@ -39,6 +39,11 @@ export function createApp({ db, logger, schema, registry = R4_REGISTRY, options,
   app.set('query parser', 'simple');
   app.use(helmet());
   app.use(requestLog(logger));
+  // An outage is logged twice, when it starts and when it ends; its requests are 503s (server/http/errors.ts).
+  db.availability.onChange((change) => {
+    if (change.available) logger.info({ awayMs: change.awayMs }, 'database answers again');
+    else logger.warn({ reason: change.reason }, 'database unavailable: requests that need it are answered 503');
+  });
 
   app.get('/healthz', healthz);
   app.get('/readyz', readyz(db));

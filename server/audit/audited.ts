@@ -2,6 +2,7 @@ import type { AuditEvent } from 'fhir/r4';
 import { FhirError } from '../fhir/outcome.js';
 import type { FhirContext, FhirRequest, FhirResponse, RouteParams } from '../rest/types.js';
 import type { ResourceStore } from '../store/resource-store.js';
+import { DatabaseUnavailable } from '../store/unavailable.js';
 import type { AuditedInteraction } from './interaction.js';
 import { restEvent, type RestEventInput } from './rest-event.js';
 import { Touched } from './touched.js';
@@ -17,7 +18,8 @@ export interface AuditedRequest {
 /**
  * Runs a request and records it: no audit, no access (docs/AUDIT.md).
  * - A write commits in one transaction with its AuditEvent: neither exists without the other.
- * - A read is answered only once its AuditEvent is committed; if that fails, the caller gets a 500 and no data.
+ * - A read is answered only once its AuditEvent is committed; if that fails, the caller gets no data: a 503 when
+ *   the database is away (it will answer later), else a 500.
  * - A failed request is recorded after its rollback, with the failure's outcome, so the attempt stays on record
  *   while nothing it wrote does.
  * While the request runs, `context.auditing` gathers what it touched, Bundle entries included.
@@ -46,15 +48,17 @@ export async function audited({ request, interaction, params, run }: AuditedRequ
     return response;
   } catch (error) {
     if (error instanceof AuditNotStored) throw error.cause;
-    const status = error instanceof FhirError ? error.status : 500;
-    const failure = error instanceof FhirError ? [...new Set(error.issues.map((issue) => issue.code))].join(' ') : 'exception';
+    const status = error instanceof FhirError ? error.status : error instanceof DatabaseUnavailable ? 503 : 500;
+    const failure =
+      error instanceof FhirError ? [...new Set(error.issues.map((issue) => issue.code))].join(' ') : error instanceof DatabaseUnavailable ? 'transient' : 'exception';
+    // While the database is away this record fails too, and the caller gets the 503 all the same.
     // Whatever the request touched was rolled back (or never answered): the record names only what it asked for.
     await event(undefined, status, failure);
     throw error;
   }
 }
 
-/** A read's AuditEvent could not be stored: the read is not answered (the cause becomes a logged 500). */
+/** A read's AuditEvent could not be stored: the read is not answered (the cause becomes a 503 or a logged 500). */
 class AuditNotStored extends Error {
   constructor(override readonly cause: unknown) {
     super('the AuditEvent of a read could not be stored');

@@ -14,7 +14,8 @@ interface Pending {
  * Group commit of the events of reads: each caller waits until its own event is committed (no answer before its
  * record is durable), but the events of reads arriving while a commit is under way share the next commit. The
  * group is one statement that locks the chain's head once, so concurrent readers take one turn, not one each.
- * A group that fails fails every read in it, as each would have failed alone.
+ * A group that fails fails every read in it, as each would have failed alone (while the database is away, each
+ * read a 503): nothing is kept to be retried behind its caller's back, so an outage loses no confirmed record.
  */
 export class GroupCommit {
   private queue: Pending[] = [];

@@ -8,6 +8,7 @@ import { createLaunch } from '../auth/launch.js';
 import { hashPassword, randomSecret } from '../auth/secrets.js';
 import { publishTerms } from '../auth/terms.js';
 import type { Logger } from '../log/logger.js';
+import { retryLater } from './errors.js';
 import { callerOf } from './bearer.js';
 
 /**
@@ -30,6 +31,8 @@ export function adminRoutes(auth: AuthServer, logger: Logger): Router {
     try {
       await handler(req, res);
     } catch (error) {
+      const retry = retryLater(error);
+      if (retry) return send(res, 503, { error: 'temporarily_unavailable', error_description: 'the database cannot be reached at the moment; retry later' }, retry);
       logger.error({ err: error }, 'admin API failure');
       send(res, 500, { error: 'server_error', error_description: 'the request failed and changed nothing it reports; it can be retried' });
     }

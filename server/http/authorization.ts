@@ -14,6 +14,7 @@ import { OAuthError } from '../auth/oauth-error.js';
 import { endSession, findSession, SESSION_SECONDS } from '../auth/sessions.js';
 import { currentTerms } from '../auth/terms.js';
 import type { Logger } from '../log/logger.js';
+import { retryLater } from './errors.js';
 import type { FhirContext } from '../rest/types.js';
 import { clearCookie, FEDERATION_COOKIE, readCookie, SESSION_COOKIE, setCookie } from './cookies.js';
 import { approvePage, messagePage, patientPage, signInPage, termsPage } from './pages/authorization-pages.js';
@@ -194,6 +195,8 @@ export function authorizationRoutes(auth: AuthServer, fhir: FhirContext, options
   function failure(res: Response, error: unknown): void {
     if (error instanceof RedirectableError) return void res.redirect(303, error.location());
     if (error instanceof OAuthError) return showPage(res, 400, messagePage('This request cannot be completed', `${error.description} (${error.error}).`));
+    const retry = retryLater(error);
+    if (retry) return void showPage(res.set(retry), 503, messagePage('Try again in a moment', 'The server cannot reach its database right now. Try again from the app shortly.'));
     logger.error({ err: error }, 'authorization endpoint failure');
     showPage(res, 500, messagePage('Something went wrong', 'The server could not complete this step. Try again from the app.'));
   }

@@ -9,6 +9,7 @@ import { OAuthError } from '../auth/oauth-error.js';
 import { revocationEndpoint } from '../auth/revocation.js';
 import { tokenEndpoint } from '../auth/token/token-endpoint.js';
 import type { Logger } from '../log/logger.js';
+import { retryLater } from './errors.js';
 import { rootOf } from './root.js';
 
 /**
@@ -81,6 +82,12 @@ export function sendOAuthError(res: Response, error: unknown, logger: Logger): v
   if (error instanceof OAuthError) {
     if (error.status === 401) res.set('WWW-Authenticate', 'Basic realm="token", Bearer');
     sendJson(res, error.status, error.body());
+    return;
+  }
+  const retry = retryLater(error);
+  if (retry) {
+    res.set(retry);
+    sendJson(res, 503, { error: 'temporarily_unavailable', error_description: 'the authorization server cannot reach its database at the moment; retry later' });
     return;
   }
   logger.error({ err: error }, 'authorization server failure');

@@ -1,9 +1,16 @@
+import type { Availability } from './availability.js';
+
 /**
  * The one SQL dialect the server speaks (PostgreSQL), reached either through a PostgreSQL server (`pg`) or the
  * embedded PGlite. Everything above this interface is unaware of which one it talks to.
  */
 export interface Database {
   readonly dialect: 'postgres' | 'pglite';
+  /**
+   * Whether the database answered lately. While it is away (unreachable, restarting, closed) every method rejects
+   * with a DatabaseUnavailable (./unavailable.ts) instead of the driver's error.
+   */
+  readonly availability: Availability;
   /**
    * `prepared`: one of the few statement texts run on every request (a read, a token lookup, a write's insert).
    * PostgreSQL keeps it parsed per connection, and planned once a generic plan proves as good: planning was most of

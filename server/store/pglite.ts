@@ -1,4 +1,5 @@
 import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { Availability } from './availability.js';
 import type { Database } from './database.js';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
 
@@ -6,12 +7,14 @@ import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
  * The embedded database: PostgreSQL compiled to WebAssembly, in this process, kept in `dataDir`
  * (in memory when `dataDir` is undefined, which the tests use). A folder belongs to one process at a time: its lock
  * is taken before anything in it is opened (a `DataDirLockedError` otherwise) and released when the database closes.
+ * It cannot become unreachable; once closed (the server stopping) it refuses statements, which the availability
+ * guard reports as the database being away.
  */
 export async function openPglite(dataDir?: string): Promise<Database> {
   const lock = dataDir === undefined ? undefined : lockDataDir(dataDir);
   try {
     const db = await PGlite.create(dataDir);
-    return new PgliteDatabase(db, lock);
+    return new PgliteDatabase(db, new Availability(), lock);
   } catch (error) {
     lock?.release();
     throw error;
@@ -23,22 +26,25 @@ class PgliteDatabase implements Database {
 
   constructor(
     private readonly target: PGlite | Transaction,
+    readonly availability: Availability,
     private readonly lock?: DataDirLock,
   ) {}
 
   // PGlite runs in this process and keeps no statements per connection: `prepared` changes nothing here.
   async query<Row>(sql: string, params: unknown[] = []): Promise<Row[]> {
-    const result = await this.target.query<Row>(sql, params);
+    const result = await this.availability.guard(() => this.target.query<Row>(sql, params));
     return result.rows;
   }
 
   async exec(sql: string): Promise<void> {
-    await this.target.exec(sql);
+    await this.availability.guard(() => this.target.exec(sql));
   }
 
   async transaction<T>(work: (tx: Database) => Promise<T>): Promise<T> {
-    if (!(this.target instanceof PGlite)) return work(this);
-    return this.target.transaction((tx) => work(new PgliteDatabase(tx)));
+    const target = this.target;
+    if (!(target instanceof PGlite)) return work(this);
+    // Guarded as a whole: a closed PGlite refuses the transaction before any statement of it runs.
+    return this.availability.guard(() => target.transaction((tx) => work(new PgliteDatabase(tx, this.availability))));
   }
 
   async close(): Promise<void> {

@@ -1,14 +1,30 @@
 import pg from 'pg';
 import { createHash } from 'node:crypto';
+import { Availability } from './availability.js';
 import type { Database, QueryOptions } from './database.js';
+
+/**
+ * How long a request waits for a connection (a new one, or a turn in the pool) before it is told the database
+ * is unavailable: an unreachable server must not hold requests open for as long as the operating system tries.
+ */
+const CONNECT_TIMEOUT_MS = 5000;
 
 /** A PostgreSQL server through a `pg` pool. */
 export function openPostgres(connectionString: string, poolSize = 10): Database {
-  const pool = new pg.Pool({ connectionString: withoutJit(connectionString), max: poolSize });
-  // An idle client losing its connection must not crash the process; the pool replaces it.
+  const pool = new pg.Pool({
+    connectionString: withoutJit(connectionString),
+    max: poolSize,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    // A peer that vanished without closing the connection is found by TCP keepalive (probing after 10 s idle),
+    // not by a statement waiting for an answer that never comes.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+  });
+  // An idle client losing its connection (a server restart) must not crash the process: the pool drops it and
+  // connects anew when asked; the first request that finds the database away reports the outage.
   pool.on('error', () => undefined);
 
-  return new PostgresDatabase(pool);
+  return new PostgresDatabase(pool, new Availability());
 }
 
 /**
@@ -45,32 +61,48 @@ class PostgresDatabase implements Database {
 
   constructor(
     private readonly target: Queryable,
+    readonly availability: Availability,
     private readonly inTransaction = false,
   ) {}
 
   async query<Row>(sql: string, params: unknown[] = [], options: QueryOptions = {}): Promise<Row[]> {
     const name = options.prepared ? statementName(sql) : undefined;
-    const result = await this.target.query(name ? { name, text: sql, values: params } : { text: sql, values: params });
+    const result = await this.availability.guard(() =>
+      this.target.query(name ? { name, text: sql, values: params } : { text: sql, values: params }),
+    );
     return result.rows as Row[];
   }
 
   async exec(sql: string): Promise<void> {
-    await this.target.query(sql);
+    await this.availability.guard(() => this.target.query(sql));
   }
 
+  /**
+   * A connection lost mid-transaction aborts it: the server rolls back what it never saw committed, and the
+   * caller gets a DatabaseUnavailable (a COMMIT whose answer was lost may have committed; the server decided).
+   */
   async transaction<T>(work: (tx: Database) => Promise<T>): Promise<T> {
     if (this.inTransaction) return work(this);
-    const client = await (this.target as pg.Pool).connect();
+    // An idle connection handed out is no answer from the database: BEGIN is.
+    const client = await this.availability.guard(() => (this.target as pg.Pool).connect(), { answers: false });
+    // A checked-out client has no listener of the pool's: without this one, losing the connection between two
+    // statements of the transaction would be an unhandled 'error' event, which ends the process.
+    let broken = false;
+    const onError = () => (broken = true);
+    client.on('error', onError);
+    const tx = new PostgresDatabase(client, this.availability, true);
     try {
-      await client.query('BEGIN');
-      const result = await work(new PostgresDatabase(client, true));
-      await client.query('COMMIT');
+      await tx.exec('BEGIN');
+      const result = await work(tx);
+      await tx.exec('COMMIT');
       return result;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      if (!broken) await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
-      client.release();
+      client.off('error', onError);
+      // A broken connection is destroyed rather than returned to the pool.
+      client.release(broken);
     }
   }
 
