@@ -1,0 +1,180 @@
+import { FhirError, type Issue } from './outcome.js';
+import { PROTOTYPE_KEYS, textProblem } from './text-rules.js';
+
+/** Deep enough for every official R4 example (the deepest, Bundle-v3-valuesets.json, nests 22 levels). */
+export const DEFAULT_MAX_JSON_DEPTH = 100;
+
+/** The most MAX_JSON_DEPTH may be: the recursive walkers of request input are tested to this depth. */
+export const MAX_JSON_DEPTH_LIMIT = 500;
+
+/** Enough issues for a client to fix a body in one round, few enough that a hostile body cannot make a huge answer. */
+const MAX_ISSUES = 20;
+
+/**
+ * Parses JSON text a client sent, and refuses (400, each problem named as a FHIRPath) what the server could not
+ * keep exactly or safely: nesting deeper than `maxDepth`, numbers a double cannot hold as written, strings FHIR
+ * forbids (server/fhir/text-rules.ts), and keys that reach an object's prototype. V8's JSON.parse is iterative, and
+ * so is the scan, so nothing here recurses however deep the text nests: the depth limit protects what runs later
+ * (JSON.stringify, the validators, FHIRPath, index extraction all recurse).
+ */
+export function parseJsonText(text: string, maxDepth: number, what = 'The body'): unknown {
+  // The scan comes first: JSON.parse of a body of nothing but brackets costs seconds, the scan stops at the limit.
+  const issues = scanJsonText(text, maxDepth);
+  if (issues[0]?.code === 'too-costly') throw new FhirError(400, issues);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new FhirError(400, { code: 'structure', diagnostics: `${what} is not valid JSON: ${(error as Error).message}` });
+  }
+  if (issues.length) throw new FhirError(400, issues);
+  return parsed;
+}
+
+/** One open object or array; its key or index is where the next value goes. */
+interface Frame {
+  array: boolean;
+  awaitingKey: boolean;
+  key: string;
+  index: number;
+}
+
+interface Found {
+  code: Issue['code'];
+  frames: Array<string | number>;
+  problem: (path: string) => string;
+}
+
+const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
+
+/**
+ * The problems of JSON text, in document order; past `maxDepth` only that one (the scan stops there). The scan
+ * keeps only a stack of the open containers' current keys and indexes, and spells a path out only for a problem.
+ * Text that is not JSON gets no promise beyond ending the scan: JSON.parse names its syntax error.
+ */
+export function scanJsonText(text: string, maxDepth: number): Issue[] {
+  const found: Found[] = [];
+  const stack: Frame[] = [];
+  let rootType: string | undefined;
+  const here = (): Array<string | number> => stack.map((frame) => (frame.array ? frame.index : frame.key));
+  const note = (code: Issue['code'], problem: (path: string) => string, frames = here()): void => {
+    if (found.length < MAX_ISSUES) found.push({ code, frames, problem });
+  };
+
+  for (let i = 0; i < text.length; ) {
+    const c = text.charCodeAt(i);
+    const top = stack[stack.length - 1];
+    if (c === 0x7b || c === 0x5b) {
+      // `{` or `[`: the container's own path is its parent's current key or index.
+      if (stack.length === maxDepth) {
+        const path = spell(rootType ?? '$', here());
+        return [{ code: 'too-costly', diagnostics: `${path} nests deeper than the ${maxDepth} levels this server accepts`, expression: [path] }];
+      }
+      stack.push({ array: c === 0x5b, awaitingKey: c === 0x7b, key: '', index: 0 });
+      i++;
+    } else if (c === 0x7d || c === 0x5d) {
+      stack.pop();
+      i++;
+    } else if (c === 0x2c && top) {
+      if (top.array) top.index++;
+      else top.awaitingKey = true;
+      i++;
+    } else if (c === 0x22) {
+      const end = stringEnd(text, i);
+      const raw = text.slice(i, end);
+      // Escapes (\u0000, \ud800) are where forbidden characters hide; JSON.parse of one token decodes them exactly.
+      const value = raw.includes('\\') ? decodeString(raw) : raw.slice(1, -1);
+      if (top && !top.array && top.awaitingKey) {
+        top.awaitingKey = false;
+        top.key = value;
+        const problem = textProblem(value);
+        if (problem) note('invalid', (path) => `An element name in ${path} ${problem}`, here().slice(0, -1));
+        else if (PROTOTYPE_KEYS.has(value)) note('invalid', (path) => `${path} is not a FHIR element name`);
+      } else {
+        const problem = textProblem(value);
+        if (problem) note('value', (path) => `${path} ${problem}`);
+        if (stack.length === 1 && !top.array && top.key === 'resourceType') rootType = value;
+      }
+      i = end;
+    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      NUMBER.lastIndex = i;
+      const token = NUMBER.exec(text)?.[0] ?? text[i];
+      const problem = numberProblem(token);
+      if (problem) note('value', (path) => `${path} ${problem}`);
+      i += token.length;
+    } else if (c === 0x74 || c === 0x6e) {
+      i += 4; // true, null
+    } else if (c === 0x66) {
+      i += 5; // false
+    } else {
+      i++; // whitespace, `:`
+    }
+  }
+
+  const root = rootType ?? '$';
+  return found.map(({ code, frames, problem }) => {
+    const path = spell(root, frames);
+    return { code, diagnostics: problem(path), expression: [path] };
+  });
+}
+
+/** The index just past the string token that starts at `start` (an opening quote); the end for an unclosed one. */
+function stringEnd(text: string, start: number): number {
+  let i = start + 1;
+  for (;;) {
+    const quote = text.indexOf('"', i);
+    if (quote < 0) return text.length;
+    let backslashes = 0;
+    for (let j = quote - 1; text.charCodeAt(j) === 0x5c; j--) backslashes++;
+    if (backslashes % 2 === 0) return quote + 1;
+    i = quote + 1;
+  }
+}
+
+/** A string token's value; an invalid escape reads as nothing to check (JSON.parse refuses the text anyway). */
+function decodeString(raw: string): string {
+  try {
+    return JSON.parse(raw) as string;
+  } catch {
+    return '';
+  }
+}
+
+/** `Observation.component[0].valueQuantity.value`: each open container's current key or index, from the root. */
+function spell(root: string, frames: Array<string | number>): string {
+  let path = root;
+  for (const frame of frames) path += typeof frame === 'number' ? `[${frame}]` : `.${frame}`;
+  return path;
+}
+
+/**
+ * Why a JSON number cannot be kept as written, or undefined. JSON.parse makes a double of it, and what is stored is
+ * that double's shortest form: so the token must name a finite double whose significant digits are the token's.
+ * Trailing zeros are not digits a double can keep (1.10 is stored as 1.1; docs/DEVIATIONS.md), nor is the notation
+ * (1e2 and 100 are one value).
+ */
+export function numberProblem(token: string): string | undefined {
+  const value = Number(token);
+  if (!Number.isFinite(value)) return `is a number too large for this server to store (${describe(token)})`;
+  if (significant(token) !== significant(String(value))) {
+    return `is a number with more precision than this server can store exactly (${describe(token)}; it would become ${value})`;
+  }
+  return undefined;
+}
+
+/** Sign, significant digits and exponent: `-0.0120e3` → `-12e0`; every zero → `0`. */
+function significant(number: string): string {
+  const m = /^(-?)([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?$/.exec(number)!;
+  const fraction = m[3] ?? '';
+  let digits = (m[2] + fraction).replace(/^0+/, '');
+  if (!digits) return '0';
+  const trimmed = digits.replace(/0+$/, '');
+  const exponent = BigInt(m[4] ?? '0') - BigInt(fraction.length) + BigInt(digits.length - trimmed.length);
+  digits = trimmed;
+  return `${m[1]}${digits}e${exponent}`;
+}
+
+/** A number as the client wrote it, shortened: a hostile token can be megabytes long. */
+function describe(token: string): string {
+  return token.length > 40 ? `${token.slice(0, 20)}…${token.slice(-10)} (${token.length} characters)` : token;
+}
