@@ -20,8 +20,14 @@ export function parseBody(method: string, contentType: string | undefined, raw: 
     throw new FhirError(400, { code: 'required', diagnostics: `${method} needs a FHIR resource in the body` });
   }
   // A JSON Patch document is JSON but not FHIR: PATCH takes it under its own media type.
-  if (!(method === 'PATCH' && contentType && mediaTypeOf(contentType) === JSON_PATCH)) checkRequestMediaType(contentType);
-  return parseJsonText(text, maxDepth);
+  const jsonPatch = method === 'PATCH' && contentType !== undefined && mediaTypeOf(contentType) === JSON_PATCH;
+  if (!jsonPatch) checkRequestMediaType(contentType);
+  const body = parseJsonText(text, maxDepth);
+  // Every FHIR body is a resource; interactions and operations may then read its members without a second guess.
+  if (!jsonPatch && (body === null || typeof body !== 'object' || Array.isArray(body))) {
+    throw new FhirError(400, { code: 'structure', diagnostics: 'The body must be a JSON object holding a FHIR resource' });
+  }
+  return body;
 }
 
 /**
