@@ -56,12 +56,14 @@ export function scanJsonText(text: string, maxDepth: number): Issue[] {
   const found: Found[] = [];
   const stack: Frame[] = [];
   let rootType: string | undefined;
+  let nextEscape = text.indexOf('\\');
+  let nextSurrogate = findSurrogate(text, 0);
   const here = (): Array<string | number> => stack.map((frame) => (frame.array ? frame.index : frame.key));
   const note = (code: Issue['code'], problem: (path: string) => string, frames = here()): void => {
     if (found.length < MAX_ISSUES) found.push({ code, frames, problem });
   };
 
-  for (let i = 0; i < text.length; ) {
+  for (let i = skipSpace(text, 0); i < text.length; i = skipSpace(text, i)) {
     const c = text.charCodeAt(i);
     const top = stack[stack.length - 1];
     if (c === 0x7b || c === 0x5b) {
@@ -81,19 +83,26 @@ export function scanJsonText(text: string, maxDepth: number): Issue[] {
       i++;
     } else if (c === 0x22) {
       const end = stringEnd(text, i);
-      const raw = text.slice(i, end);
-      // Escapes (\u0000, \ud800) are where forbidden characters hide; JSON.parse of one token decodes them exactly.
-      const value = raw.includes('\\') ? decodeString(raw) : raw.slice(1, -1);
-      if (top && !top.array && top.awaitingKey) {
-        top.awaitingKey = false;
-        top.key = value;
-        const problem = textProblem(value);
-        if (problem) note('invalid', (path) => `An element name in ${path} ${problem}`, here().slice(0, -1));
-        else if (PROTOTYPE_KEYS.has(value)) note('invalid', (path) => `${path} is not a FHIR element name`);
-      } else {
-        const problem = textProblem(value);
-        if (problem) note('value', (path) => `${path} ${problem}`);
-        if (stack.length === 1 && !top.array && top.key === 'resourceType') rootType = value;
+      // Where forbidden characters can hide: escapes (\u0000, \ud800) and surrogates. Most strings have neither,
+      // and are not even copied; the next of each is looked up once and kept (the scan stays linear).
+      if (nextEscape >= 0 && nextEscape < i) nextEscape = text.indexOf('\\', i);
+      if (nextSurrogate >= 0 && nextSurrogate < i) nextSurrogate = findSurrogate(text, i);
+      const escaped = nextEscape >= 0 && nextEscape < end;
+      const suspect = escaped || (nextSurrogate >= 0 && nextSurrogate < end);
+      const isKey = top !== undefined && !top.array && top.awaitingKey;
+      if (isKey || suspect || (stack.length === 1 && top.key === 'resourceType')) {
+        // JSON.parse of the one token decodes its escapes exactly.
+        const value = escaped ? decodeString(text.slice(i, end)) : text.slice(i + 1, end - 1);
+        const problem = suspect ? textProblem(value) : undefined;
+        if (isKey) {
+          top.awaitingKey = false;
+          top.key = value;
+          if (problem) note('invalid', (path) => `An element name in ${path} ${problem}`, here().slice(0, -1));
+          else if (PROTOTYPE_KEYS.has(value)) note('invalid', (path) => `${path} is not a FHIR element name`);
+        } else {
+          if (problem) note('value', (path) => `${path} ${problem}`);
+          if (stack.length === 1 && top.key === 'resourceType') rootType = value;
+        }
       }
       i = end;
     } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
@@ -116,6 +125,23 @@ export function scanJsonText(text: string, maxDepth: number): Issue[] {
     const path = spell(root, frames);
     return { code, diagnostics: problem(path), expression: [path] };
   });
+}
+
+const SURROGATE = /[\uD800-\uDFFF]/g;
+const SPACE = /[ \t\r\n:]*/y;
+
+/** Past whitespace and `:`, which carry nothing the scan needs; a regex steps over indentation faster than a loop. */
+function skipSpace(text: string, from: number): number {
+  // Past the end (a literal cut short), a failed sticky match would reset lastIndex to 0: the scan would restart.
+  if (from >= text.length) return from;
+  SPACE.lastIndex = from;
+  SPACE.test(text);
+  return SPACE.lastIndex;
+}
+
+function findSurrogate(text: string, from: number): number {
+  SURROGATE.lastIndex = from;
+  return SURROGATE.exec(text)?.index ?? -1;
 }
 
 /** The index just past the string token that starts at `start` (an opening quote); the end for an unclosed one. */

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { DEFAULT_MAX_JSON_DEPTH } from '../../server/fhir/json-text.js';
+import { DEFAULT_MAX_JSON_DEPTH, MAX_JSON_DEPTH_LIMIT } from '../../server/fhir/json-text.js';
 import { BACKENDS, reportBackends } from '../support/backends.js';
 import { openTestServer, type TestServer } from '../support/fhir-app.js';
 
@@ -156,6 +156,12 @@ describe.each(BACKENDS)('hostile input over HTTP on $name', (backend) => {
       refused(await request(server.app).get(`/fhir/Patient?${query}`));
     });
 
+    it('a path segment that is not UTF-8 is a 400; one that cannot be an id is not found', async () => {
+      refused(await request(server.app).get('/fhir/Patient/%ED%A0%80'));
+      refused(await request(server.app).get('/fhir/Patient/%00'), 404);
+      refused(await request(server.app).get('/fhir/%00'), 404);
+    });
+
     it('a search form and an operation\'s URL parameters get the same checks', async () => {
       const form = 'application/x-www-form-urlencoded';
       refused(await send('post', '/fhir/Patient/_search', 'name=%ED%A0%80', form));
@@ -226,6 +232,29 @@ describe.each(BACKENDS)('hostile input over HTTP on $name', (backend) => {
       expect(issues[0].diagnostics).toContain('nests deeper');
       expect((await request(server.app).get('/fhir/metadata')).status).toBe(200);
     });
+  });
+
+  it(`at the largest MAX_JSON_DEPTH (${MAX_JSON_DEPTH_LIMIT}) no recursive walker overflows: every interaction answers`, async () => {
+    const deepest = await openTestServer(backend, { maxJsonDepth: MAX_JSON_DEPTH_LIMIT }, { db: server.db, close: async () => {} });
+    const app = deepest.app;
+    const patient = deepPatient(MAX_JSON_DEPTH_LIMIT);
+    const created = await request(app).post('/fhir/Patient').set('Content-Type', FHIR_JSON).send(JSON.stringify(patient));
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    expect((await request(app).get(`/fhir/Patient/${id}`)).body.extension).toEqual(patient.extension);
+    for (const query of [`_id=${id}`, `_id=${id}&_elements=extension`, `_id=${id}&_summary=true`, `_id=${id}&_summary=text`, `_id=${id}&_revinclude=Provenance:target`]) {
+      expect((await request(app).get(`/fhir/Patient?${query}`)).status).toBe(200);
+    }
+    expect((await request(app).get(`/fhir/Patient/${id}/_history`)).status).toBe(200);
+    expect((await request(app).post('/fhir/Patient/$validate').set('Content-Type', FHIR_JSON).send(JSON.stringify(patient))).status).toBe(200);
+    const jsonPatch = [{ op: 'test', path: '/extension', value: patient.extension }, { op: 'add', path: '/active', value: true }];
+    expect((await request(app).patch(`/fhir/Patient/${id}`).set('Content-Type', 'application/json-patch+json').send(JSON.stringify(jsonPatch))).status).toBe(200);
+    const fhirPathPatch = { resourceType: 'Parameters', parameter: [{ name: 'operation', part: [{ name: 'type', valueCode: 'delete' }, { name: 'path', valueString: 'Patient.active' }] }] };
+    expect((await request(app).patch(`/fhir/Patient/${id}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(fhirPathPatch))).status).toBe(200);
+    const entry = { request: { method: 'PUT', url: `Patient/${id}` }, resource: { ...deepPatient(MAX_JSON_DEPTH_LIMIT - 4), id } };
+    const transaction = await request(app).post('/fhir').set('Content-Type', FHIR_JSON).send(JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry: [entry] }));
+    expect(transaction.status).toBe(200);
+    expect((await request(app).delete(`/fhir/Patient/${id}`)).status).toBe(204);
   });
 
   it('the audit chain verifies after all of it', async () => {

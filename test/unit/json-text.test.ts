@@ -127,3 +127,9 @@ describe('text that is not JSON', () => {
     expect(error.issues[0].expression?.[0]).toMatch(/^Patient\.a(\[0\]){99}$/);
   });
 });
+
+describe('the scan ends on any text', () => {
+  it.each(['tru', 'fals', 'nul', '[tru', '{"a":n', '-', '"', '"\\', '[1e', '  ', ':', '{"a"  :  '])('%j', (text) => {
+    expect(Array.isArray(scanJsonText(text, 100))).toBe(true);
+  });
+});
