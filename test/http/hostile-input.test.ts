@@ -247,14 +247,16 @@ describe.each(BACKENDS)('hostile input over HTTP on $name', (backend) => {
     }
     expect((await request(app).get(`/fhir/Patient/${id}/_history`)).status).toBe(200);
     expect((await request(app).post('/fhir/Patient/$validate').set('Content-Type', FHIR_JSON).send(JSON.stringify(patient))).status).toBe(200);
-    const jsonPatch = [{ op: 'test', path: '/extension', value: patient.extension }, { op: 'add', path: '/active', value: true }];
+    // The patch document adds a level of its own: its `test` compares from the second level of extensions down.
+    const inner = (patient.extension as Array<{ extension: unknown }>)[0].extension;
+    const jsonPatch = [{ op: 'test', path: '/extension/0/extension', value: inner }, { op: 'add', path: '/active', value: true }];
     expect((await request(app).patch(`/fhir/Patient/${id}`).set('Content-Type', 'application/json-patch+json').send(JSON.stringify(jsonPatch))).status).toBe(200);
     const fhirPathPatch = { resourceType: 'Parameters', parameter: [{ name: 'operation', part: [{ name: 'type', valueCode: 'delete' }, { name: 'path', valueString: 'Patient.active' }] }] };
     expect((await request(app).patch(`/fhir/Patient/${id}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(fhirPathPatch))).status).toBe(200);
     const entry = { request: { method: 'PUT', url: `Patient/${id}` }, resource: { ...deepPatient(MAX_JSON_DEPTH_LIMIT - 4), id } };
     const transaction = await request(app).post('/fhir').set('Content-Type', FHIR_JSON).send(JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry: [entry] }));
     expect(transaction.status).toBe(200);
-    expect((await request(app).delete(`/fhir/Patient/${id}`)).status).toBe(204);
+    expect((await request(app).delete(`/fhir/Patient/${id}`)).status).toBe(200);
   });
 
   it('the audit chain verifies after all of it', async () => {
