@@ -59,8 +59,11 @@ export function scanJsonText(text: string, maxDepth: number): Issue[] {
   let nextEscape = text.indexOf('\\');
   let nextSurrogate = findSurrogate(text, 0);
   const here = (): Array<string | number> => stack.map((frame) => (frame.array ? frame.index : frame.key));
-  const note = (code: Issue['code'], problem: (path: string) => string, frames = here()): void => {
-    if (found.length < MAX_ISSUES) found.push({ code, frames, problem });
+  // Past the cap nothing is spelled out: a body of a million bad numbers costs no more than one of a million good ones.
+  const note = (code: Issue['code'], problem: (path: string) => string, parentOnly = false): void => {
+    if (found.length >= MAX_ISSUES) return;
+    const frames = here();
+    found.push({ code, frames: parentOnly ? frames.slice(0, -1) : frames, problem });
   };
 
   for (let i = skipSpace(text, 0); i < text.length; i = skipSpace(text, i)) {
@@ -97,7 +100,7 @@ export function scanJsonText(text: string, maxDepth: number): Issue[] {
         if (isKey) {
           top.awaitingKey = false;
           top.key = value;
-          if (problem) note('invalid', (path) => `An element name in ${path} ${problem}`, here().slice(0, -1));
+          if (problem) note('invalid', (path) => `An element name in ${path} ${problem}`, true);
           else if (PROTOTYPE_KEYS.has(value)) note('invalid', (path) => `${path} is not a FHIR element name`);
         } else {
           if (problem) note('value', (path) => `${path} ${problem}`);
@@ -180,6 +183,8 @@ function spell(root: string, frames: Array<string | number>): string {
  * (1e2 and 100 are one value).
  */
 export function numberProblem(token: string): string | undefined {
+  // At most 15 digits and no exponent: a double keeps every such decimal (DBL_DIG is 15). Most numbers end here.
+  if (token.length <= 15 && !token.includes('e') && !token.includes('E')) return undefined;
   const value = Number(token);
   if (!Number.isFinite(value)) return `is a number too large for this server to store (${describe(token)})`;
   if (significant(token) !== significant(String(value))) {
