@@ -177,6 +177,19 @@ describe.each(BACKENDS)('hostile input over HTTP on $name', (backend) => {
       expect(found.body.entry.map((e: { resource: { id: string } }) => e.resource.id)).toEqual([created.body.id]);
     });
 
+    it('a parsed header that is not UTF-8 is a 400 naming it; one that is, is read as UTF-8', async () => {
+      const created = await post('/fhir/Patient', { resourceType: 'Patient' });
+      const id = created.body.id as string;
+      // Without a body Node sends a header character up to U+00FF as that one byte: 0xFF alone is not UTF-8.
+      const noneMatch = await request(server.app).get(`/fhir/Patient/${id}`).set('If-None-Match', 'W/"1\u00ff"');
+      expect(refused(noneMatch)[0].diagnostics).toBe('The if-none-match header is not valid UTF-8');
+      const prefer = await request(server.app).get(`/fhir/Patient/${id}`).set('Prefer', 'handling=strict\u00e9');
+      expect(refused(prefer)[0].diagnostics).toBe('The prefer header is not valid UTF-8');
+      // With a string body Node writes the headers as UTF-8 too: ÿ arrives as C3 BF and is read back as ÿ, not Ã¿.
+      const put = await request(server.app).put(`/fhir/Patient/${id}`).set('Content-Type', FHIR_JSON).set('If-Match', 'W/"1\u00ff"').send(JSON.stringify({ resourceType: 'Patient', id }));
+      expect(refused(put, 412)[0].diagnostics).toContain('not 1\u00ff:');
+    });
+
     it('If-None-Exist is decoded strictly, and its values must be FHIR text', async () => {
       const body = JSON.stringify({ resourceType: 'Patient' });
       refused(await request(server.app).post('/fhir/Patient').set('Content-Type', FHIR_JSON).set('If-None-Exist', 'identifier=%00').send(body));
