@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { DEFAULT_MAX_JSON_DEPTH, MAX_JSON_DEPTH_LIMIT } from '../fhir/json-text.js';
 import { isValidId } from '../fhir/resource-types.js';
 import { loadRequiredProfiles, type RequiredProfiles } from '../conformance/required-profiles.js';
 
@@ -20,6 +21,8 @@ export interface Config {
   allowMultipleDelete: boolean;
   /** The most entries a transaction or batch Bundle may hold. */
   maxBundleEntries: number;
+  /** The deepest nesting a JSON body may have (400 past it); bounds every recursive walk of request input. */
+  maxJsonDepth: number;
   /** Page size of history when `_count` is not given, and the largest page size a client may ask for. */
   defaultPageSize: number;
   maxPageSize: number;
@@ -96,6 +99,7 @@ export function loadConfig(env: Env = process.env): Config {
     allowUpdateCreate: read('ALLOW_UPDATE_CREATE', true, boolean),
     allowMultipleDelete: read('CONDITIONAL_DELETE_MULTIPLE', false, boolean),
     maxBundleEntries: read('BUNDLE_MAX_ENTRIES', 10000, integer(1, 1000000)),
+    maxJsonDepth: read('MAX_JSON_DEPTH', DEFAULT_MAX_JSON_DEPTH, integer(16, MAX_JSON_DEPTH_LIMIT)),
     defaultPageSize: read('DEFAULT_PAGE_SIZE', 20, integer(1, 10000)),
     maxPageSize: read('MAX_PAGE_SIZE', 1000, integer(1, 10000)),
     logLevel: env.LOG_LEVEL?.trim() || 'info',

@@ -4,6 +4,9 @@ import type { Logger } from '../log/logger.js';
 import { handleFhirRequest } from '../rest/router.js';
 import type { FhirContext, FhirRequest } from '../rest/types.js';
 import { parseBody, parseSearchForm } from './body.js';
+import { requestHeaders } from './header-text.js';
+import { DEFAULT_MAX_JSON_DEPTH } from '../fhir/json-text.js';
+import { parseQueryText } from '../fhir/query-text.js';
 import { toFhirError } from './errors.js';
 import { FHIR_JSON, responseMediaType } from './negotiation.js';
 import { callerOf } from './bearer.js';
@@ -17,10 +20,11 @@ export interface EndpointOptions {
 /** The Express side of the FHIR API: turns the HTTP request into a FhirRequest and the result back into HTTP. */
 export function fhirEndpoint(context: FhirContext, options: EndpointOptions): RequestHandler {
   return async (req, res) => {
-    const query = queryOf(req);
-    const pretty = query._pretty?.[0] === 'true';
+    let pretty = false;
     let mediaType = FHIR_JSON;
     try {
+      const query = queryOf(req);
+      pretty = query._pretty?.[0] === 'true';
       mediaType = responseMediaType(query._format?.[0], req.get('accept'));
       const path = req.path.replace(/^\/+|\/+$/g, '');
       const searchForm = req.method === 'POST' && /(^|\/)_search$/.test(path);
@@ -29,8 +33,8 @@ export function fhirEndpoint(context: FhirContext, options: EndpointOptions): Re
         method: req.method === 'HEAD' ? 'GET' : req.method,
         path,
         query,
-        body: searchForm ? undefined : parseBody(req.method, req.get('content-type'), req.body),
-        headers: lowerCased(req),
+        body: searchForm ? undefined : parseBody(req.method, req.get('content-type'), req.body, context.options.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH),
+        headers: requestHeaders(req.headers),
         baseUrl: options.baseUrl ?? `${req.protocol}://${req.get('host')}${req.baseUrl}`,
         caller: callerOf(res),
       };
@@ -54,21 +58,16 @@ function sendError(res: Response, error: FhirError, mediaType: string, pretty: b
 
 /** Query parameters in order, repeated ones kept: FHIR gives repetition a meaning (AND). */
 function queryOf(req: Request): Record<string, string[]> {
-  const query: Record<string, string[]> = {};
   const search = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '';
-  for (const [name, value] of new URLSearchParams(search)) (query[name] ??= []).push(value);
-  return query;
+  return parseQueryText(search, "The URL's query");
 }
 
 /** Form parameters join the URL's: both are the search's parameters. */
 function mergeInto(query: Record<string, string[]>, more: Record<string, string[]>): void {
-  for (const [name, values] of Object.entries(more)) (query[name] ??= []).push(...values);
-}
-
-function lowerCased(req: Request): Record<string, string | undefined> {
-  const headers: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(req.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-  return headers;
+  for (const [name, values] of Object.entries(more)) {
+    if (Object.hasOwn(query, name)) query[name].push(...values);
+    else query[name] = values;
+  }
 }
 
 function logOf(res: Response): Logger {

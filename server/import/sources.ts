@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import type { Bundle, BundleEntry, Resource } from 'fhir/r4';
+import { DEFAULT_MAX_JSON_DEPTH, scanJsonText } from '../fhir/json-text.js';
+import { decodeUtf8 } from '../fhir/text-rules.js';
 
 /** Resources per transaction when an NDJSON file is cut into Bundles. */
 export const NDJSON_BATCH = 500;
@@ -28,7 +30,7 @@ export function expandPaths(paths: string[]): string[] {
 export async function* bundlesOf(file: string): AsyncGenerator<Bundle> {
   if (/\.json(\.gz)?$/i.test(file)) {
     const raw = readFileSync(file);
-    const text = (/\.gz$/i.test(file) ? gunzipSync(raw) : raw).toString('utf8');
+    const text = decodeUtf8(/\.gz$/i.test(file) ? gunzipSync(raw) : raw, file);
     yield asTransaction(parseJson(text, file));
     return;
   }
@@ -81,6 +83,9 @@ function parseJson(text: string, where: string): Resource {
   } catch (error) {
     throw new Error(`${where}: not JSON (${(error as Error).message})`);
   }
+  // The checks a body gets over HTTP (server/fhir/json-text.ts): an imported value is not changed either.
+  const problems = scanJsonText(text, DEFAULT_MAX_JSON_DEPTH);
+  if (problems.length) throw new Error(`${where}: ${problems.map((problem) => problem.diagnostics).join('; ')}`);
   if (typeof value !== 'object' || value === null || typeof (value as Resource).resourceType !== 'string') {
     throw new Error(`${where}: not a FHIR resource (no resourceType)`);
   }

@@ -1,5 +1,6 @@
 import type { Resource } from 'fhir/r4';
 import { FhirError } from '../fhir/outcome.js';
+import { parseQueryText } from '../fhir/query-text.js';
 import { parseSearch } from '../search/query/parse.js';
 import type { SearchParameterRegistry } from '../search/registry.js';
 import type { ResourceStore } from '../store/resource-store.js';
@@ -9,9 +10,9 @@ const NOT_CRITERIA = new Set(['_format', '_pretty', '_summary', '_elements']);
 
 /** Search criteria of a conditional interaction, from a header (`identifier=a|b&…`) or the URL's query. */
 export function criteriaOf(raw: string | Record<string, string[]>): Record<string, string[]> {
-  const query: Record<string, string[]> = {};
+  let query: Record<string, string[]> = {};
   if (typeof raw === 'string') {
-    for (const [name, value] of new URLSearchParams(raw.replace(/^.*\?/, ''))) (query[name] ??= []).push(value);
+    query = parseQueryText(raw.replace(/^.*\?/, ''), 'The condition');
   } else {
     for (const [name, values] of Object.entries(raw)) if (!NOT_CRITERIA.has(name)) query[name] = values;
   }

@@ -39,6 +39,8 @@ export interface FhirOptions {
   allowMultipleDelete: boolean;
   /** The most entries a transaction or batch Bundle may hold (413 past it). */
   maxBundleEntries: number;
+  /** The deepest nesting a JSON body may have (MAX_JSON_DEPTH; server/fhir/json-text.ts has the default). */
+  maxJsonDepth?: number;
   defaultPageSize: number;
   maxPageSize: number;
   /** Whether the API requires SMART access tokens: only the CapabilityStatement needs to know. */

@@ -6,16 +6,16 @@ import type { Issue } from '../fhir/outcome.js';
  */
 export function checkJsonRules(resource: Record<string, unknown>, location: string): Issue[] {
   const issues: Issue[] = [];
-  const visit = (node: unknown, path: string, parent?: Record<string, unknown>, key?: string): void => {
+  const visit = (node: unknown, path: string, parent?: Record<string, unknown>, key?: string, index?: number): void => {
     if (node === null) {
-      if (!isAlignedPrimitiveArrayGap(parent, key)) {
+      if (!isAlignedPrimitiveArrayGap(parent, key, index)) {
         issues.push({ code: 'structure', diagnostics: `${path} must not be null`, expression: [path] });
       }
       return;
     }
     if (Array.isArray(node)) {
       if (node.length === 0) issues.push({ code: 'structure', diagnostics: `${path} must not be an empty array`, expression: [path] });
-      node.forEach((item, i) => visit(item, `${path}[${i}]`, parent, key));
+      node.forEach((item, i) => visit(item, `${path}[${i}]`, parent, key, i));
       return;
     }
     if (typeof node === 'object') {
@@ -28,9 +28,12 @@ export function checkJsonRules(resource: Record<string, unknown>, location: stri
   return issues;
 }
 
-/** `"given": ["a", null], "_given": [null, {…}]`: a null holds a place so the two arrays line up. */
-function isAlignedPrimitiveArrayGap(parent: Record<string, unknown> | undefined, key: string | undefined): boolean {
-  if (!parent || !key) return false;
+/**
+ * `"given": ["a", null], "_given": [null, {…}]`: a null holds a place so the two arrays line up, and only where
+ * the other array has something at that place (a null in both says nothing, and would be stored as nothing).
+ */
+function isAlignedPrimitiveArrayGap(parent: Record<string, unknown> | undefined, key: string | undefined, index: number | undefined): boolean {
+  if (!parent || !key || index === undefined) return false;
   const partner = key.startsWith('_') ? parent[key.slice(1)] : parent[`_${key}`];
-  return Array.isArray(partner) && Array.isArray(parent[key]);
+  return Array.isArray(partner) && Array.isArray(parent[key]) && partner[index] !== null && partner[index] !== undefined;
 }

@@ -135,9 +135,21 @@ function toIssue(error: ErrorObject, location: string): Issue {
  * - its `canonical` elements lack the `_name` companion that carries a primitive's id and extensions
  *   (`meta._profile`), which every other primitive has;
  * - its patterns use `\s`/`\S`, which in JavaScript also match Unicode spaces such as U+00A0, where FHIR means
- *   only space, tab, CR and LF (official examples carry non-breaking spaces in strings and codes).
+ *   only space, tab, CR and LF (official examples carry non-breaking spaces in strings and codes);
+ * - its complex types and resources list `properties` without `type: object`, so a string, number or boolean
+ *   where an element of such a type belongs (`"meta": "x"`, `"valueQuantity": 5`) passes unseen.
  */
 function corrected(definitions: Record<string, unknown>): Record<string, unknown> {
+  const typed = Object.fromEntries(
+    Object.entries(definitions).map(([name, definition]) => {
+      const node = definition as Record<string, unknown>;
+      return [name, node && typeof node === 'object' && node.properties && !node.type ? { type: 'object', ...node } : node];
+    }),
+  );
+  return correctedNodes(typed);
+}
+
+function correctedNodes(definitions: Record<string, unknown>): Record<string, unknown> {
   const patch = (node: unknown): unknown => {
     if (Array.isArray(node)) return node.map(patch);
     if (!node || typeof node !== 'object') return node;

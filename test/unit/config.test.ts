@@ -64,6 +64,20 @@ describe('configuration from the environment', () => {
     expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual(['STATISTICS_UPKEEP', 'STATISTICS_UPKEEP_INTERVAL']);
   });
 
+  it('MAX_JSON_DEPTH: 100 by default, 16 to 500', () => {
+    expect(loadConfig({}).maxJsonDepth).toBe(100);
+    expect(loadConfig({ MAX_JSON_DEPTH: '500' }).maxJsonDepth).toBe(500);
+    for (const bad of ['15', '501', '64.5', 'deep']) {
+      let problems: string[] = [];
+      try {
+        loadConfig({ MAX_JSON_DEPTH: bad });
+      } catch (error) {
+        problems = (error as ConfigError).problems;
+      }
+      expect(problems).toEqual([`MAX_JSON_DEPTH: must be an integer from 16 to 500 (got "${bad}")`]);
+    }
+  });
+
   it('requires access tokens unless AUTH_DISABLED=true, which production refuses', () => {
     expect(loadConfig({}).authDisabled).toBe(false);
     expect(loadConfig({ AUTH_DISABLED: 'true' }).authDisabled).toBe(true);

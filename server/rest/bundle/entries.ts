@@ -1,5 +1,6 @@
 import type { Bundle, BundleEntry, Resource } from 'fhir/r4';
 import { FhirError } from '../../fhir/outcome.js';
+import { parseQueryText } from '../../fhir/query-text.js';
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 export type EntryMethod = (typeof METHODS)[number];
@@ -42,8 +43,7 @@ export function planEntries(bundle: Bundle, baseUrl: string, maxEntries: number)
     if ((method === 'POST' || method === 'PUT' || method === 'PATCH') && !entry.resource) throw entryError(index, 400, `${method} needs a resource`);
     const url = request.url.startsWith(`${baseUrl}/`) ? request.url.slice(baseUrl.length + 1) : request.url.replace(/^\/+/, '');
     const [path, search = ''] = url.split('?');
-    const query: Record<string, string[]> = {};
-    for (const [name, value] of new URLSearchParams(search)) (query[name] ??= []).push(value);
+    const query = parseQueryText(search, `Bundle.entry[${index}].request.url`);
     return {
       index,
       method,

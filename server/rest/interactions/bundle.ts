@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Binary, Bundle, BundleEntry, OperationOutcome, Resource } from 'fhir/r4';
+import { DEFAULT_MAX_JSON_DEPTH, parseJsonText } from '../../fhir/json-text.js';
 import { FhirError } from '../../fhir/outcome.js';
+import { decodeUtf8 } from '../../fhir/text-rules.js';
 import { JSON_PATCH } from '../../patch/apply-patch.js';
 import { isResourceType } from '../../fhir/resource-types.js';
 import { entryError, planEntries, processingOrder, type PlannedEntry } from '../bundle/entries.js';
@@ -116,7 +118,7 @@ async function transaction(entries: PlannedEntry[], request: FhirRequest, contex
         responses.set(entry.index, responseEntry({ status: 200, body: known, headers }, request.baseUrl));
         continue;
       }
-      const entryRequest = requestOf(entry, request, assigned.get(entry.index));
+      const entryRequest = requestOf(entry, request, depthOf(context), assigned.get(entry.index));
       let response: FhirResponse;
       try {
         response = await handleFhirRequest(entryRequest, txContext);
@@ -155,7 +157,7 @@ async function batch(entries: PlannedEntry[], request: FhirRequest, context: Fhi
   const responses: BundleEntry[] = [];
   for (const entry of entries) {
     try {
-      const response = await context.store.savepoint((store) => handleFhirRequest(requestOf(entry, request), { ...context, store }));
+      const response = await context.store.savepoint((store) => handleFhirRequest(requestOf(entry, request, depthOf(context)), { ...context, store }));
       responses.push(responseEntry(response, request.baseUrl));
     } catch (error) {
       if (!(error instanceof FhirError)) throw error;
@@ -165,14 +167,18 @@ async function batch(entries: PlannedEntry[], request: FhirRequest, context: Fhi
   return responses;
 }
 
-function requestOf(entry: PlannedEntry, request: FhirRequest, assignedId?: string): FhirRequest {
+function depthOf(context: FhirContext): number {
+  return context.options.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH;
+}
+
+function requestOf(entry: PlannedEntry, request: FhirRequest, maxDepth: number, assignedId?: string): FhirRequest {
   const headers: Record<string, string | undefined> = { prefer: 'return=representation' };
   if (entry.ifMatch) headers['if-match'] = entry.ifMatch;
   if (entry.ifNoneMatch) headers['if-none-match'] = entry.ifNoneMatch;
   if (entry.ifNoneExist && entry.method === 'POST' && !assignedId) headers['if-none-exist'] = entry.ifNoneExist;
   let body: unknown = entry.resource;
   if (entry.method === 'PATCH') {
-    const patch = patchBody(entry);
+    const patch = patchBody(entry, maxDepth);
     body = patch.body;
     headers['content-type'] = patch.contentType;
   }
@@ -192,15 +198,19 @@ function requestOf(entry: PlannedEntry, request: FhirRequest, assignedId?: strin
  * A PATCH entry carries a FHIRPath Patch as a Parameters resource, or a JSON Patch as a Binary holding the
  * patch document (contentType application/json-patch+json, base64 data).
  */
-function patchBody(entry: PlannedEntry): { body: unknown; contentType: string } {
+function patchBody(entry: PlannedEntry, maxDepth: number): { body: unknown; contentType: string } {
   const resource = entry.resource;
   if (resource?.resourceType === 'Parameters') return { body: resource, contentType: 'application/fhir+json' };
   const binary = resource?.resourceType === 'Binary' ? (resource as Binary) : undefined;
   if (binary?.contentType.split(';')[0].trim() === JSON_PATCH && binary.data) {
+    const where = `Bundle.entry[${entry.index}].resource.data`;
     try {
-      return { body: JSON.parse(Buffer.from(binary.data, 'base64').toString('utf8')) as unknown, contentType: JSON_PATCH };
-    } catch {
-      throw entryError(entry.index, 400, 'the Binary\'s data is not a base64-encoded JSON Patch document', `Bundle.entry[${entry.index}].resource.data`);
+      // The same checks as a PATCH body of its own: strict UTF-8, depth, numbers, FHIR text.
+      const text = decodeUtf8(Buffer.from(binary.data, 'base64'), where);
+      return { body: parseJsonText(text, maxDepth, where), contentType: JSON_PATCH };
+    } catch (error) {
+      const why = error instanceof FhirError ? error.issues.map((issue) => issue.diagnostics).join('; ') : '';
+      throw entryError(entry.index, 400, `the Binary's data is not an acceptable base64-encoded JSON Patch document: ${why}`, where);
     }
   }
   throw entryError(entry.index, 400, `PATCH takes a Parameters resource (FHIRPath Patch) or a Binary of ${JSON_PATCH}`, `Bundle.entry[${entry.index}].resource`);

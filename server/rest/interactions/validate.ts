@@ -22,7 +22,7 @@ export const validate: Interaction = async (request, { type, id }, context) => {
   } else {
     if (resource === undefined) throw badRequest('$validate needs the resource: as the body, or as the Parameters "resource"');
     issues.push(...contentIssues(context, resource, type!, profile));
-    const bodyId = (resource as { id?: unknown }).id;
+    const bodyId = resource !== null && typeof resource === 'object' ? (resource as { id?: unknown }).id : undefined;
     if (mode === 'update' && bodyId === undefined) issues.push({ code: 'required', diagnostics: 'An update needs the resource id', expression: [`${type}.id`] });
     if (mode === 'update' && id !== undefined && bodyId !== undefined && bodyId !== id) {
       issues.push({ code: 'invalid', diagnostics: `The resource's id (${String(bodyId)}) is not ${id}`, expression: [`${type}.id`] });
@@ -62,8 +62,12 @@ function inputOf(request: FhirRequest): { resource?: unknown; mode: Mode; profil
   let mode = request.query.mode?.[0];
   let profile = request.query.profile?.[0];
   if (body?.resourceType === 'Parameters') {
-    const parameters = (body as Parameters).parameter ?? [];
-    resource = parameters.find((p) => p.name === 'resource')?.resource;
+    const given: unknown = (body as Parameters).parameter ?? [];
+    if (!Array.isArray(given) || !given.every((p) => p !== null && typeof p === 'object')) {
+      throw badRequest('Parameters.parameter must be an array of parameters', ['Parameters.parameter']);
+    }
+    const parameters = given as NonNullable<Parameters['parameter']>;
+    resource = parameters.find((p) => p.name === 'resource')?.resource ?? undefined;
     mode = parameters.find((p) => p.name === 'mode')?.valueCode ?? mode;
     profile = parameters.find((p) => p.name === 'profile')?.valueUri ?? profile;
   }
