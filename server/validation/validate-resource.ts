@@ -44,6 +44,12 @@ export function validateResource({ schema, profiles }: Validation, body: unknown
   return resource;
 }
 
+/**
+ * The core invariants a write checks: ele-1 and ext-1 (natively, in the base-definition walk) and dom-2/4/5 on
+ * contained resources. The others, FHIRPath all, are left to `$validate` and claimed profiles (docs/CONFORMANCE.md).
+ */
+export const INVARIANTS_ON_WRITE: readonly string[] = ['ele-1', 'ext-1', 'dom-2', 'dom-4', 'dom-5'];
+
 const notFault = (issue: Issue): boolean => issue.code !== 'exception';
 
 /** The 400 checks of the JSON alone: a JSON object of the expected resourceType, FHIR's JSON rules and the R4 JSON schema. */
