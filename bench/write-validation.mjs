@@ -98,7 +98,7 @@ export async function measureWriteValidation({ passes = PASSES, creates = CREATE
   const repeated = { synthea: sets.synthea, guide: Array.from({ length: GUIDE_REPEAT }, () => sets.guide).flat() };
   log(`write validation: ${sets.synthea.length} Synthea resources (${PATIENTS} patients), ${sets.guide.length} guide examples, ${passes} warm rounds`);
 
-  const result = { measuredAt: new Date().toISOString(), machine: machine(), pinned: PIN, patients: PATIENTS, sets: {} };
+  const result = { measuredAt: new Date().toISOString(), machine: machine(), pinned: PIN, patients: PATIENTS, loadAverage: os.loadavg()[0], sets: {} };
   for (const [name, items] of Object.entries(sets)) {
     const validations = Object.fromEntries(VARIANTS.map((v) => [v, { schema, profiles: profilesFor(v) }]));
     const cold = Object.fromEntries(VARIANTS.map((v) => [v, pass(validateResource, validations[v], items)]));
@@ -127,6 +127,7 @@ export async function measureWriteValidation({ passes = PASSES, creates = CREATE
     log(`write validation, ${name}: warm µs per resource before ${w.before.warm.microsPerResource.toFixed(0)}, after ${w.after.warm.microsPerResource.toFixed(0)}, with invariants ${w.afterWithInvariants.warm.microsPerResource.toFixed(0)}`);
   }
   if (creates > 0) result.creates = await measureCreates(dist, profilesFor, sets.synthea, creates, rounds);
+  result.loadAverageAfter = os.loadavg()[0];
   return result;
 }
 
