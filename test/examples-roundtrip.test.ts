@@ -122,7 +122,7 @@ describe.each(BACKENDS)('official R4 examples on $name', (backend) => {
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       console.log(
         `examples round-trip on ${backend.name}: ${total} files, ${valid} valid, ${roundTripped} round-tripped, ` +
-          `${invalid} rejected by schema (${refused} refused by POST as expected), ${failures.length} failures, ${seconds} s` +
+          `${invalid} rejected by validateResource (${refused} refused by POST as expected), ${failures.length} failures, ${seconds} s` +
           (failures.length ? `\n${failures.slice(0, 50).join('\n')}` : ''),
       );
 
