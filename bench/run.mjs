@@ -41,6 +41,8 @@ async function main() {
   if (GROWTH.length) results.growth = await benchGrowth(GROWTH);
   // The profile validator's throughput, in this process (bench/validation.mjs): it uses dist/, built above.
   results.validation = await (await import('./validation.mjs')).measureValidation();
+  // The write path's validation before and after the base-definition check (bench/write-validation.mjs).
+  results.writeValidation = await (await import('./write-validation.mjs')).measureWriteValidation();
 
   mkdirSync(path.join(root, 'bench/results'), { recursive: true });
   const file = path.join(root, 'bench/results', `${results.startedAt.replace(/[:.]/g, '-')}.json`);

@@ -5,8 +5,8 @@
 //   - after: that and the base StructureDefinition walk (cardinality, types, required bindings) without the
 //     FHIRPath invariants: what a write runs now;
 //   - after, with invariants: the same walk with every core invariant, the option measured and not taken.
-// Over the Synthea bundles' resources (the first BENCH_WRITE_PATIENTS patients of /work/shared/data/synthea-r4, or
-// SYNTHEA_DIR) and the CCP guide's examples (which claim their profiles). Each variant gets a fresh validator for
+// Over the Synthea bundles' resources (the first BENCH_WRITE_PATIENTS patients of ../shared/data/synthea-r4, as
+// bench/run.mjs finds it, or SYNTHEA_DIR) and the CCP guide's examples (which claim their profiles). Each variant gets a fresh validator for
 // its cold pass (definitions loaded beforehand, shared); then warm passes, the variants taking turns in each round
 // so that they share the machine's noise. Last, creates through the interactions (handleFhirRequest on a fresh
 // PGlite database in a temporary folder): rounds of creates with the base check on and off, taking turns.
@@ -16,7 +16,7 @@
 //   BENCH_WRITE_PATIENTS (default 20), BENCH_WRITE_PASSES warm rounds (default 5), BENCH_WRITE_CREATES creates
 //   per variant and round (default 500; 0 skips the creates), BENCH_WRITE_ROUNDS (default 3)
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -26,7 +26,7 @@ const PATIENTS = Number(process.env.BENCH_WRITE_PATIENTS ?? 20);
 const PASSES = Number(process.env.BENCH_WRITE_PASSES ?? 5);
 const CREATES = Number(process.env.BENCH_WRITE_CREATES ?? 500);
 const ROUNDS = Number(process.env.BENCH_WRITE_ROUNDS ?? 3);
-const SYNTHEA = process.env.SYNTHEA_DIR ?? '/work/shared/data/synthea-r4';
+const SYNTHEA = process.env.SYNTHEA_DIR ?? [path.resolve(root, '../shared/data/synthea-r4'), '/work/shared/data/synthea-r4'].find((dir) => existsSync(dir));
 const GUIDE_EXAMPLES = path.join(root, 'conformance/profiles/examples');
 /** The guide's eleven examples are repeated so that a pass lasts long enough to mean something. */
 const GUIDE_REPEAT = 100;
@@ -34,6 +34,7 @@ const GUIDE_REPEAT = 100;
 const VARIANTS = ['before', 'after', 'afterWithInvariants'];
 
 function syntheaResources() {
+  if (!SYNTHEA) throw new Error('the Synthea data (../shared/data/synthea-r4, or SYNTHEA_DIR) is not there');
   const files = readdirSync(SYNTHEA).filter((f) => /\.json(\.gz)?$/.test(f)).sort().slice(0, PATIENTS);
   return files.flatMap((file) => {
     const raw = readFileSync(path.join(SYNTHEA, file));
