@@ -210,11 +210,47 @@ ${inProcess.join('\n')}
 `;
 }
 
+/** The write path's validation before and after the base-definition check (bench/write-validation.mjs), when measured. */
+function writeValidationSection(w) {
+  if (!w) return '';
+  const when = w.measuredAt ? ` on ${w.measuredAt.slice(0, 10)}` : '';
+  const label = { synthea: `Synthea resources (${w.patients} patients)`, guide: "CCP guide examples (claiming their profiles)" };
+  const rows = Object.entries(w.sets).flatMap(([name, set]) => {
+    const v = set.variants;
+    const row = (what, x) =>
+      `| ${label[name] ?? name} (${set.resources}) | ${what} | ${fixed(x.cold.resourcesPerSecond)} | ${fixed(x.cold.microsPerResource)} | ${fixed(x.warm.resourcesPerSecond)} | ${fixed(x.warm.microsPerResource)} | ${x.refused} |`;
+    return [row('before: schema, JSON rules, claimed profiles', v.before), row('**after: + base definition, no FHIRPath invariants** (what writes run)', v.after), row('not taken: + base definition with every core invariant', v.afterWithInvariants)];
+  });
+  const s = w.sets.synthea?.variants;
+  const added = (x) => x.warm.microsPerResource - s.before.warm.microsPerResource;
+  const cost = s
+    ? `On the Synthea resources the base-definition check adds ${fixed(added(s.after))} µs per resource warm; with every core invariant it would add ${fixed(added(s.afterWithInvariants))} µs, ${fixed(added(s.afterWithInvariants) / added(s.after), 1)} times as much.`
+    : '';
+  const creates = w.creates
+    ? `
+Creates through the interactions (handleFhirRequest, validation, audit and all) on a fresh PGlite database in this process, ${w.creates.rounds} rounds of ${w.creates.count} Synthea resources per variant taking turns (median round): **${fixed(w.creates.before)} creates/s before, ${fixed(w.creates.after)} after** (rounds: ${w.creates.perRound.before.map((r) => fixed(r)).join(', ')} before; ${w.creates.perRound.after.map((r) => fixed(r)).join(', ')} after).
+`
+    : '';
+  return `## Write-path validation
+
+What \`validateResource\` (server/validation/validate-resource.ts) costs per write, measured by \`bench/write-validation.mjs\`${when} in one process${w.pinned ? ' on core 1' : ''}:
+each variant gets a fresh validator for its cold pass (definitions loaded beforehand), then ${w.sets.synthea?.variants.before.warm.passes.length ?? '?'} warm rounds in which the
+variants take turns, so that before and after share the machine's noise (the table gives each variant's median round). JSON parsing excluded.${w.loadAverage !== undefined ? ` The machine was shared: load average ${fixed(w.loadAverage, 1)} at the start and ${fixed(w.loadAverageAfter, 1)} at the end on ${w.machine?.cores ?? '?'} cores, so absolute figures are pessimistic; compare the rows.` : ''}
+
+| resources | checks | cold: resources/s | cold: µs each | warm: resources/s | warm: µs each | refused |
+|---|---|---|---|---|---|---|
+${rows.join('\n')}
+
+${cost} The core invariants stay off the write path (FHIRPath costs several times the rest of the check);
+\`$validate\` and claimed profiles still evaluate them (docs/CONFORMANCE.md).
+${creates}`;
+}
+
 export function performanceMarkdown(rawResults, file) {
   const results = normalized(rawResults);
   const m = results.machine;
   const labels = results.databases.map((db) => db.label).join(' and ');
-  const sections = [...results.databases.map((db) => databaseSection(db, results)), sideBySide(results.databases), growthSection(results.growth, results), validationSection(results.validation), statisticsUpkeepSection(results.statisticsUpkeep), targetsSection(results.databases, results.growth)].filter(Boolean);
+  const sections = [...results.databases.map((db) => databaseSection(db, results)), sideBySide(results.databases), growthSection(results.growth, results), validationSection(results.validation), writeValidationSection(results.writeValidation), statisticsUpkeepSection(results.statisticsUpkeep), targetsSection(results.databases, results.growth)].filter(Boolean);
 
   return `# Performance
 

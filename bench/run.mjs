@@ -43,6 +43,8 @@ async function main() {
   results.validation = await (await import('./validation.mjs')).measureValidation();
   // A search on an API-fed database with the server's statistics upkeep off, then on (bench/statistics-upkeep.mjs).
   results.statisticsUpkeep = await (await import('./statistics-upkeep.mjs')).measureStatisticsUpkeep();
+  // The write path's validation before and after the base-definition check (bench/write-validation.mjs).
+  results.writeValidation = await (await import('./write-validation.mjs')).measureWriteValidation();
 
   mkdirSync(path.join(root, 'bench/results'), { recursive: true });
   const file = path.join(root, 'bench/results', `${results.startedAt.replace(/[:.]/g, '-')}.json`);

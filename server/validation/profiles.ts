@@ -3,7 +3,7 @@ import { r4Definitions } from '../conformance/definitions.js';
 import type { RequiredProfiles } from '../conformance/required-profiles.js';
 import type { Issue } from '../fhir/outcome.js';
 import { sharedTerminology } from '../terminology/shared.js';
-import { createProfileValidator, type ProfileValidator } from './profile/profile-validator.js';
+import { createProfileValidator, type ProfileValidator, type ValidateOptions } from './profile/profile-validator.js';
 
 /**
  * Profile validation as the write path and `$validate` use it: the snapshot validator (server/validation/profile)
@@ -11,7 +11,7 @@ import { createProfileValidator, type ProfileValidator } from './profile/profile
  */
 export interface Profiles {
   /** Issues of `resource` against `profile` (default: its type's base definition). */
-  validate(resource: Resource, profile?: string): Issue[];
+  validate(resource: Resource, profile?: string, options?: ValidateOptions): Issue[];
   /** Whether the server holds the StructureDefinition `url`. */
   knows(url: string): boolean;
   /** The profiles configuration requires of `resource`, whatever it claims. */
@@ -24,7 +24,7 @@ let sharedValidator: ProfileValidator | undefined;
 export function sharedProfiles(requiredProfiles?: RequiredProfiles): Profiles {
   const validator = () => (sharedValidator ??= createProfileValidator(r4Definitions(), sharedTerminology()));
   return {
-    validate: (resource, profile) => validator().validate(resource as unknown as Record<string, unknown>, profile),
+    validate: (resource, profile, options) => validator().validate(resource as unknown as Record<string, unknown>, profile, options),
     knows: (url) => r4Definitions().structureDefinition(url) !== undefined,
     required: (resource) => requiredProfiles?.requiredProfiles(resource) ?? [],
   };

@@ -194,6 +194,8 @@ describe.each(BACKENDS)('registration, review, disengagement and override operat
         ['carePlan', NURSE_A, registrationBody('modify', { name: 'carePlan', resource: { resourceType: 'CarePlan', status: 'active', intent: 'plan', subject: { reference: 'Patient/someone-else' } } as CarePlan })],
         ['carePlan', NURSE_A, registrationBody('modify', { name: 'carePlan', resource: { resourceType: 'Observation', status: 'final', code: { text: 'x' } } as FhirResource })],
         ['carePlan', NURSE_A, registrationBody('modify', { name: 'carePlan', resource: { resourceType: 'CarePlan', status: 'active', intent: 'plan', subject: { reference: `Patient/${patient}` }, title: 42 } as never })],
+        // R4's CarePlan.status is 1..1: the plan breaks its base definition.
+        ['carePlan', NURSE_A, registrationBody('modify', { name: 'carePlan', resource: { resourceType: 'CarePlan', intent: 'plan', subject: { reference: `Patient/${patient}` } } as never })],
       ];
       for (const [name, caller, body] of cases) {
         const error = await failure(register(patient, caller, body)).catch(() => {

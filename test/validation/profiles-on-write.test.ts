@@ -41,17 +41,20 @@ describe.each(BACKENDS)('profiles on write on $name', (backend) => {
 
   it('a CCP that breaks the profile the configuration requires is refused with 422 and nothing is written', async () => {
     const before = await count('CarePlan');
-    const plan = { ...ccp(`p${++patient}`), goal: [{ reference: 'Observation/o1' }] };
+    // A Group is a valid subject of an R4 CarePlan; a CCP's subject is Reference(Patient) and ccp-1 says so too.
+    const plan = { ...ccp(`p${++patient}`), subject: { reference: 'Group/g1' } };
     const res = await post('CarePlan', plan);
     expect(res.status).toBe(422);
-    // CCP CarePlan: goal only Reference(CCPGoal), whose type is Goal.
-    expect(errors(res.body).map((issue) => [issue.code, issue.expression])).toEqual([['structure', ['CarePlan.goal[0].reference']]]);
+    expect(errors(res.body).map((issue) => [issue.code, issue.expression])).toEqual([
+      ['structure', ['CarePlan.subject.reference']],
+      ['invariant', ['CarePlan']],
+    ]);
     expect(errors(res.body)[0].diagnostics).toContain(CCP_PROFILE);
     expect(await count('CarePlan')).toBe(before);
   });
 
   it('a CarePlan outside the CCP category is not held to the CCP profile', async () => {
-    const plan: CarePlan = { resourceType: 'CarePlan', status: 'draft', intent: 'plan', subject: { reference: `Patient/p${++patient}` }, goal: [{ reference: 'Observation/o1' }] };
+    const plan: CarePlan = { resourceType: 'CarePlan', status: 'draft', intent: 'plan', subject: { reference: 'Group/g1' } };
     expect((await post('CarePlan', plan)).status).toBe(201);
   });
 
@@ -84,10 +87,10 @@ describe.each(BACKENDS)('profiles on write on $name', (backend) => {
     expect(errors(report.body).map((issue) => issue.diagnostics?.slice(0, 6))).toEqual(['ccp-2:']);
 
     const created = (await post('CarePlan', ccp(`p${++patient}`))).body as CarePlan;
-    const update = await request(server.app).put(`/fhir/CarePlan/${created.id}`).set('Content-Type', FHIR_JSON).send({ ...created, goal: [{ reference: 'Observation/o1' }] });
+    const update = await request(server.app).put(`/fhir/CarePlan/${created.id}`).set('Content-Type', FHIR_JSON).send({ ...created, subject: { reference: 'Group/g1' } });
     expect(update.status).toBe(422);
 
-    const bundle = { resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'POST', url: 'CarePlan' }, resource: { ...ccp(`p${++patient}`), goal: [{ reference: 'Observation/o1' }] } }] };
+    const bundle = { resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'POST', url: 'CarePlan' }, resource: { ...ccp(`p${++patient}`), subject: { reference: 'Group/g1' } } }] };
     const transaction = await post('', bundle);
     expect(transaction.status).toBe(422);
   });

@@ -1,7 +1,8 @@
 import type { Parameters, Resource } from 'fhir/r4';
 import { badRequest, FhirError, type Issue, operationOutcome } from '../../fhir/outcome.js';
 import { isError, issuesAgainst, profilesToCheck } from '../../validation/profiles.js';
-import { checkStructure } from '../../validation/validate-resource.js';
+import { mergeIssues } from '../../validation/merge-issues.js';
+import { resourceOf, structureIssues } from '../../validation/validate-resource.js';
 import type { FhirContext, FhirRequest, Interaction } from '../types.js';
 
 const MODES = ['create', 'update', 'delete'] as const;
@@ -33,22 +34,23 @@ export const validate: Interaction = async (request, { type, id }, context) => {
 };
 
 /**
- * The resource's structure first (JSON rules, R4 schema: what a write refuses with 400); when that holds, the
- * snapshot validator against the base definition, or `profile` when asked, and every profile the resource claims
- * or configuration requires of it. The base definition's invariants are reported here even where a write does
- * not check them (docs/CONFORMANCE.md: writes check the schema and the profiles, not every core invariant).
+ * Everything at once, as a write checks it, so a client fixes everything in one round: FHIR's JSON rules and
+ * the R4 schema, the base definition (or `profile` when asked) and every profile the resource claims or
+ * configuration requires of it, one issue per problem. The base definition's invariants are reported here even
+ * where a write does not check them (docs/CONFORMANCE.md: writes check no core invariant but dom-2/4/5).
  */
 function contentIssues({ schema, profiles }: FhirContext, resource: unknown, type: string, profile: string | undefined): Issue[] {
   let checked: Resource;
   try {
-    checked = checkStructure(schema, resource, type);
+    checked = resourceOf(resource, type);
   } catch (error) {
     if (!(error instanceof FhirError)) throw error;
     return error.issues;
   }
-  if (!profiles) return [];
+  const structural = structureIssues(schema, checked, type);
+  if (!profiles) return structural;
   const { known, unknown } = profilesToCheck(profiles, checked);
-  const issues = issuesAgainst(profiles, checked, [profile, ...known.filter((url) => url !== profile)]);
+  const issues = mergeIssues(structural, issuesAgainst(profiles, checked, [profile, ...known.filter((url) => url !== profile)]));
   for (const url of unknown) {
     issues.push({ severity: 'warning', code: 'not-supported', diagnostics: `The resource claims the profile ${url}, which this server does not hold: not checked`, expression: [`${type}.meta.profile`] });
   }

@@ -48,6 +48,12 @@ const OPTIONS = { traceFn: () => undefined, userInvocationTable: USER_FUNCTIONS 
  * like an evaluation error.
  */
 export class Invariants {
+  /**
+   * `nativeOnly`: only ele-1 and ext-1, which cost no FHIRPath; the base-definition check of every write runs so
+   * (docs/CONFORMANCE.md), `$validate` and profiles with every invariant.
+   */
+  constructor(private readonly nativeOnly = false) {}
+
   private readonly compiled = new Map<string, Evaluate | Error>();
   private readonly guards = new Map<string, Guard | undefined>();
   private readonly perNode = new WeakMap<ElementNode, Map<ElementNode | undefined, Compiled[]>>();
@@ -57,7 +63,7 @@ export class Invariants {
   ofPrimitive(node: ElementNode): Compiled[] {
     let list = this.perPrimitive.get(node);
     if (!list) {
-      list = node.constraints.filter((c) => c.expression && c.key !== 'ele-1' && c.key !== 'ext-1').map((c) => this.compile(node.path, c));
+      list = this.nativeOnly ? [] : node.constraints.filter((c) => c.expression && c.key !== 'ele-1' && c.key !== 'ext-1').map((c) => this.compile(node.path, c));
       this.perPrimitive.set(node, list);
     }
     return list;
@@ -73,7 +79,8 @@ export class Invariants {
       const owners = typeRoot && typeRoot !== node ? [node, typeRoot] : [node];
       for (const owner of owners) {
         for (const constraint of owner.constraints) {
-          if (seen.has(constraint.key) || (!constraint.expression && constraint.key !== 'ele-1' && constraint.key !== 'ext-1')) continue;
+          const native = constraint.key === 'ele-1' || constraint.key === 'ext-1';
+          if (seen.has(constraint.key) || (!constraint.expression && !native) || (this.nativeOnly && !native)) continue;
           seen.add(constraint.key);
           list.push(this.compile(owner.path, constraint));
         }

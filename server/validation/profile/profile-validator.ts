@@ -6,9 +6,15 @@ import { Invariants } from './invariants.js';
 import { resourceContext, walkResource } from './resource.js';
 import { Structures } from './structures.js';
 
+/** What a run checks beyond the structure, cardinality, types and bindings: by default, everything. */
+export interface ValidateOptions {
+  /** false: of the invariants, only ele-1 and ext-1 (native, no FHIRPath). The write path's base check. */
+  invariants?: boolean;
+}
+
 export interface ProfileValidator {
   /** The issues of `resource` against the StructureDefinition at canonical URL `profile` (default: the base definition of its resourceType). Never throws on bad input: problems are issues. */
-  validate(resource: Record<string, unknown>, profile?: string): Issue[];
+  validate(resource: Record<string, unknown>, profile?: string, options?: ValidateOptions): Issue[];
 }
 
 /**
@@ -17,8 +23,10 @@ export interface ProfileValidator {
  */
 export function createProfileValidator(definitions: Definitions, terminology: CodeValidator): ProfileValidator {
   const validation: Validation = { structures: new Structures(definitions), terminology, invariants: new Invariants() };
+  // The same compiled element trees, with the FHIRPath invariants left out.
+  const withoutInvariants: Validation = { ...validation, invariants: new Invariants(true) };
   return {
-    validate(resource, profile) {
+    validate(resource, profile, options) {
       if (!isObject(resource)) return [{ severity: 'error', code: 'structure', diagnostics: 'A resource must be a JSON object' }];
       const type = resource.resourceType;
       if (typeof type !== 'string') {
@@ -32,7 +40,8 @@ export function createProfileValidator(definitions: Definitions, terminology: Co
       if (structure.type !== type) {
         return [{ severity: 'error', code: 'invalid', diagnostics: `The profile ${profile} is for ${structure.type}, not ${type}`, expression: ['resourceType'] }];
       }
-      const ctx = { ...resourceContext({ ...validation, issues: [], notChecked: new Set() }, resource) };
+      const run = options?.invariants === false ? withoutInvariants : validation;
+      const ctx = { ...resourceContext({ ...run, issues: [], notChecked: new Set() }, resource) };
       try {
         walkResource(ctx, structure, resource, type);
       } catch (error) {

@@ -22,7 +22,8 @@ export function walkObject(ctx: WalkContext, node: ElementNode, type: string, ob
   const index = ctx.structures.children(node, type);
   const found = new Map<ElementNode, ElementKeys>();
   for (const key of Object.keys(object)) {
-    if (isResource && key === 'resourceType') continue;
+    // JSON has no undefined: a key holding it (a resource built in this process) is no element at all.
+    if ((isResource && key === 'resourceType') || object[key] === undefined) continue;
     const name = key.startsWith('_') ? key.slice(1) : key;
     const entry = index.byJsonName.get(name);
     if (!entry || (key !== name && !ctx.structures.isPrimitive(entry.type))) {
