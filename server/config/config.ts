@@ -48,6 +48,10 @@ export interface Config {
   requiredProfilesFile: string;
   /** Its rules, checked and compiled at start. */
   requiredProfiles: RequiredProfiles;
+  /** Local references must name an existing resource on every write; referenced resources cannot be deleted. */
+  referentialIntegrity: boolean;
+  /** With referential integrity on: whether a resource that others refer to may still be deleted. */
+  deleteReferenced: boolean;
 }
 
 export class ConfigError extends Error {
@@ -107,6 +111,8 @@ export function loadConfig(env: Env = process.env): Config {
     auditRetentionDays: read<number | undefined>('AUDIT_RETENTION_DAYS', undefined, integer(1, 365000)),
     requiredProfilesFile: path.resolve(env.REQUIRED_PROFILES?.trim() || 'conformance/required-profiles.json'),
     requiredProfiles: { rules: [], requiredProfiles: () => [] },
+    referentialIntegrity: read('REFERENTIAL_INTEGRITY', true, boolean),
+    deleteReferenced: read('DELETE_REFERENCED', false, boolean),
   };
   const required = loadRequiredProfiles(config.requiredProfilesFile);
   if ('problems' in required) problems.push(...required.problems.map((problem) => `REQUIRED_PROFILES: ${problem}`));
