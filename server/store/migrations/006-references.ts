@@ -5,7 +5,7 @@
  * table existed are filled here from their content, with the element left empty (found again when needed).
  * Records (AuditEvent, Provenance) have none: they never hold a delete back.
  */
-export const up = `
+const table = `
 CREATE TABLE resource_link (
   rid           bigint NOT NULL,
   resource_type text   NOT NULL,
@@ -15,7 +15,10 @@ CREATE TABLE resource_link (
 );
 CREATE INDEX resource_link_target ON resource_link (target_id, target_type);
 CREATE INDEX resource_link_rid ON resource_link (rid);
+`;
 
+/** The links of resources stored before the table existed: relative references found anywhere in their content. */
+export const backfill = `
 INSERT INTO resource_link (rid, resource_type, param, target_type, target_id)
 SELECT DISTINCT r.rid, r.resource_type, '', m[1], m[2]
 FROM resource r
@@ -24,3 +27,5 @@ CROSS JOIN LATERAL regexp_match(ref #>> '{}', '^([A-Z][A-Za-z]+)/([A-Za-z0-9.-]{
 WHERE NOT r.deleted AND r.resource_type NOT IN ('AuditEvent', 'Provenance') AND jsonb_typeof(ref) = 'string'
   AND NOT (m[1] = r.resource_type AND m[2] = r.id);
 `;
+
+export const up = table + backfill;
