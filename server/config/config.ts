@@ -55,6 +55,10 @@ export interface Config {
   statisticsUpkeep: boolean;
   /** Seconds between two rounds of the statistics upkeep. */
   statisticsUpkeepIntervalSeconds: number;
+  /** Local references must name an existing resource on every write; referenced resources cannot be deleted. */
+  referentialIntegrity: boolean;
+  /** With referential integrity on: whether a resource that others refer to may still be deleted. */
+  deleteReferenced: boolean;
 }
 
 export class ConfigError extends Error {
@@ -117,6 +121,8 @@ export function loadConfig(env: Env = process.env): Config {
     requiredProfiles: { rules: [], requiredProfiles: () => [] },
     statisticsUpkeep: read('STATISTICS_UPKEEP', true, boolean),
     statisticsUpkeepIntervalSeconds: read('STATISTICS_UPKEEP_INTERVAL', 60, integer(1, 86400)),
+    referentialIntegrity: read('REFERENTIAL_INTEGRITY', true, boolean),
+    deleteReferenced: read('DELETE_REFERENCED', false, boolean),
   };
   const required = loadRequiredProfiles(config.requiredProfilesFile);
   if ('problems' in required) problems.push(...required.problems.map((problem) => `REQUIRED_PROFILES: ${problem}`));

@@ -1,5 +1,6 @@
 import type { Resource } from 'fhir/r4';
 import type { Caller } from '../access/caller.js';
+import type { DeferredChecks } from '../integrity/deferred.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Touched } from '../audit/touched.js';
 import type { SearchParameterRegistry } from '../search/registry.js';
@@ -52,6 +53,10 @@ export interface FhirOptions {
   overrideHours?: number;
   /** The profiles resources must conform to, by type and condition (REQUIRED_PROFILES); absent: only those they claim. */
   requiredProfiles?: RequiredProfiles;
+  /** Whether local references must resolve on write, and deletes of referenced resources are refused (REFERENTIAL_INTEGRITY). */
+  referentialIntegrity: boolean;
+  /** Whether a resource others refer to may be deleted all the same (DELETE_REFERENCED). */
+  deleteReferenced: boolean;
 }
 
 /** What interactions work with: storage, validation and the server's options. */
@@ -71,6 +76,8 @@ export interface FhirContext {
   terminology?: Terminology;
   /** Profile validation of writes and `$validate` (server/validation/profiles.ts); absent: no profile is checked. */
   profiles?: Profiles;
+  /** Inside a transaction Bundle: its referential integrity checks, run once all its entries are written. */
+  deferredIntegrity?: DeferredChecks;
 }
 
 /** `member` is the resource type (or `*`) searched within the compartment of `type`/`id`. */

@@ -3,8 +3,11 @@ import type { Caller } from '../access/caller.js';
 import { CCP_RULES } from '../ccp/rules.js';
 import { consentWriteRule } from '../consent/write-rule.js';
 import { guideWriteRule } from '../conformance/guide-write-rule.js';
+import { checkDeleteReferrers, checkWriteReferences, referencesToCheck } from '../integrity/write-check.js';
+import type { Integrity } from '../integrity/settings.js';
 import type { SearchParameterRegistry } from '../search/registry.js';
 import type { ResourceStore } from '../store/resource-store.js';
+import type { FhirContext } from './types.js';
 
 export type WriteInteraction = 'create' | 'update' | 'patch' | 'delete';
 
@@ -26,6 +29,20 @@ export interface WriteRuleContext {
   store: ResourceStore;
   registry: SearchParameterRegistry;
   baseUrl: string;
+  /** Referential integrity as configured; absent: not checked (server/integrity). */
+  integrity?: Integrity;
+}
+
+/** The rules' context of an interaction's write: its store (a transaction's, if given) and its settings. */
+export function rulesContext(context: FhirContext, baseUrl: string, store: ResourceStore = context.store): WriteRuleContext {
+  const { options } = context;
+  const integrity: Integrity = {
+    checkWrites: options.referentialIntegrity,
+    checkDeletes: options.referentialIntegrity && !options.deleteReferenced,
+    consent: options,
+    ...(context.deferredIntegrity ? { deferred: context.deferredIntegrity } : {}),
+  };
+  return { store, registry: context.registry, baseUrl, integrity };
 }
 
 /**
@@ -55,10 +72,11 @@ export function writeRulesFor(resourceType: string): readonly WriteRule[] {
 }
 
 /**
- * Runs `write` under the rules of the change's type: the current version is read under the resource's lock, the
- * rules check (and may replace) the resource, `write` writes it, and the rules' own writes follow, all in one
- * transaction (joining the caller's, as in a transaction Bundle). A type no rule governs costs nothing: `write`
- * runs as it is, with no transaction and no query added.
+ * Runs `write` under the rules of the change's type and under referential integrity (server/integrity): the
+ * current version is read under the resource's lock, the rules check (and may replace) the resource, its
+ * references are checked, `write` writes it, and the rules' own writes follow, all in one transaction (joining the
+ * caller's, as in a transaction Bundle); a delete is checked for referrers after it is written. A write no rule
+ * governs and with nothing to check costs nothing: `write` runs as it is, with no transaction and no query added.
  *
  * `writtenOf` tells what `write` stored: a resource, `{}` for a delete, or undefined when it wrote nothing (a
  * version conflict the interaction reports), in which case no rule's after-write runs.
@@ -70,21 +88,30 @@ export async function writeUnderRules<T>(
   writtenOf: (result: T) => { resource?: Resource } | undefined,
 ): Promise<T> {
   const rules = writeRulesFor(change.resourceType);
-  if (!rules.length) return write(context.store, change.resource);
+  const { integrity } = context;
+  const deleting = change.interaction === 'delete' && integrity?.checkDeletes === true;
+  const referring = referencesToCheck(change.resource, change.id, context.baseUrl, integrity).length > 0;
+  if (!rules.length && !deleting && !referring) return write(context.store, change.resource);
   return context.store.transaction(async (store) => {
     const inner: WriteRuleContext = { ...context, store };
     const { ifMatch, ...planned } = change;
-    const current = planned.current ?? (await currentVersion(store, planned));
-    // A stale If-Match fails in the write itself, with its own status; the rules have nothing to judge.
-    if (ifMatch !== undefined && ifMatch !== current?.meta?.versionId) return write(store, planned.resource);
-    let seen: WriteChange = { ...planned, current };
-    for (const rule of rules) {
-      const replaced = await rule.check?.(seen, inner);
-      if (replaced) seen = { ...seen, resource: replaced };
+    let seen: WriteChange = planned;
+    if (rules.length) {
+      const current = planned.current ?? (await currentVersion(store, planned));
+      // A stale If-Match fails in the write itself, with its own status; the rules have nothing to judge.
+      if (ifMatch !== undefined && ifMatch !== current?.meta?.versionId) return write(store, planned.resource);
+      seen = { ...planned, current };
+      for (const rule of rules) {
+        const replaced = await rule.check?.(seen, inner);
+        if (replaced) seen = { ...seen, resource: replaced };
+      }
     }
+    // The references of what is written, after the rules (which may have replaced it).
+    if (integrity) await checkWriteReferences(referencesToCheck(seen.resource, seen.id, context.baseUrl, integrity), store, seen.caller, integrity);
     const result = await write(store, seen.resource);
     const written = writtenOf(result);
     if (written) for (const rule of rules) await rule.written?.(seen, written.resource, inner);
+    if (written && deleting && integrity) await checkDeleteReferrers(change.resourceType, change.id!, store, change.caller, integrity);
     return result;
   });
 }

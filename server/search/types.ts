@@ -36,6 +36,8 @@ export interface IndexRows {
   reference: ReferenceRow[];
   uri: UriRow[];
   composite: CompositeRow[];
+  /** Local references of the resource, for referential integrity on delete (server/integrity/links.ts). */
+  link: LinkRow[];
 }
 
 export interface StringRow {
@@ -101,6 +103,13 @@ export interface UriRow {
   value: string;
 }
 
+/** A reference to `targetType/targetId` on this server; `param` is the element holding it, as a FHIRPath. */
+export interface LinkRow {
+  param: string;
+  targetType: string;
+  targetId: string;
+}
+
 /** One combination of component values taken from the same element, e.g. an Observation.component's code and value. */
 export interface CompositeRow {
   param: string;
@@ -118,5 +127,5 @@ export type CompositeComponent =
   | ({ type: 'reference' } & Omit<ReferenceRow, 'param'>);
 
 export function emptyIndexRows(): IndexRows {
-  return { string: [], token: [], date: [], number: [], quantity: [], reference: [], uri: [], composite: [] };
+  return { string: [], token: [], date: [], number: [], quantity: [], reference: [], uri: [], composite: [], link: [] };
 }

@@ -1,5 +1,6 @@
 import type { Resource } from 'fhir/r4';
-import type { SearchQuery } from '../search/query/model.js';
+import type { ConsentGate, SearchQuery } from '../search/query/model.js';
+import type { Referrer, ResourceKey, TargetState } from './references.js';
 
 /** What a read or vread finds: the resource, the tombstone of a deleted one, or nothing. */
 export type ReadResult =
@@ -110,6 +111,13 @@ export interface ResourceStore {
    * that decide on the same condition (a conditional create's criteria) take turns, in every server process.
    */
   lock(key: string): Promise<void>;
+  /**
+   * Which of `targets` exist (current or deleted) among the rows `consent` lets through, by `Type/id`, in one
+   * query; inside a transaction they stay locked against a concurrent delete until it ends (server/store/references.ts).
+   */
+  resolveTargets(targets: readonly ResourceKey[], consent?: ConsentGate): Promise<Map<string, TargetState>>;
+  /** For each target, one current resource referring to it (one `consent` lets the caller see first), if any. */
+  findReferrers(targets: readonly ResourceKey[], consent?: ConsentGate): Promise<Referrer[]>;
   /** Runs `work` against a store whose writes commit together or not at all. */
   transaction<T>(work: (store: ResourceStore) => Promise<T>): Promise<T>;
   /**

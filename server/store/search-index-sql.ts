@@ -41,6 +41,8 @@ const TABLES = {
       c3High: 'numeric',
     },
   },
+  // Not a search parameter's: what the resource refers to, for referential integrity (server/integrity).
+  link: { table: 'resource_link', columns: { targetType: 'text', targetId: 'text' } },
 } as const;
 
 type IndexedKind = keyof typeof TABLES;

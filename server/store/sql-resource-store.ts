@@ -4,7 +4,8 @@ import { type Database, sqlState, SQLSTATE } from './database.js';
 import type { IndexRows } from '../search/types.js';
 import { queryHistory } from './history.js';
 import { querySearch } from './search.js';
-import type { SearchQuery } from '../search/query/model.js';
+import type { ConsentGate, SearchQuery } from '../search/query/model.js';
+import { findReferrers, resolveTargets, type Referrer, type ResourceKey, type TargetState } from './references.js';
 import { AUDIT_EVENT, auditLinkCtes } from './audit-chain.js';
 import { deleteIndexCtes, insertIndexCtes, insertIndexCtesOfMany } from './search-index-sql.js';
 import { stamp } from './stamp.js';
@@ -139,7 +140,7 @@ export class SqlResourceStore implements ResourceStore {
     appendOnly(resource.resourceType);
     return this.db.transaction(async (tx) => {
       for (;;) {
-        const current = await lockCurrent(tx, resource.resourceType, resource.id);
+        const current = await lockCurrent(tx, resource.resourceType, resource.id, 'NO KEY UPDATE');
         if (!current) {
           if (!options.allowCreate) return { kind: 'create-not-allowed' };
           if (options.ifMatch !== undefined) return { kind: 'version-conflict' };
@@ -161,7 +162,7 @@ export class SqlResourceStore implements ResourceStore {
   delete(resourceType: string, id: string, options: { ifMatch?: string } = {}): Promise<DeleteResult> {
     appendOnly(resourceType);
     return this.db.transaction(async (tx) => {
-      const current = await lockCurrent(tx, resourceType, id);
+      const current = await lockCurrent(tx, resourceType, id, 'UPDATE');
       // If-Match is false when there is no current version at all (RFC 9110 §13.1.1).
       if (!current) return options.ifMatch !== undefined ? { kind: 'version-conflict' } : { kind: 'missing' };
       if (options.ifMatch !== undefined && options.ifMatch !== String(current.version_id)) {
@@ -187,6 +188,14 @@ export class SqlResourceStore implements ResourceStore {
     });
   }
 
+  resolveTargets(targets: readonly ResourceKey[], consent?: ConsentGate): Promise<Map<string, TargetState>> {
+    return resolveTargets(this.db, targets, consent);
+  }
+
+  findReferrers(targets: readonly ResourceKey[], consent?: ConsentGate): Promise<Referrer[]> {
+    return findReferrers(this.db, targets, consent);
+  }
+
   history(query: HistoryQuery): Promise<HistoryPage> {
     return queryHistory(this.db, query);
   }
@@ -201,10 +210,14 @@ function appendOnly(resourceType: string): void {
   if (resourceType === AUDIT_EVENT) throw new Error('AuditEvents are append-only: they cannot be updated or deleted');
 }
 
-/** The current row, locked until the transaction ends, so concurrent writers to one resource take turns. */
-async function lockCurrent(tx: Database, resourceType: string, id: string): Promise<CurrentRow | undefined> {
+/**
+ * The current row, locked until the transaction ends, so concurrent writers to one resource take turns. An update
+ * takes the lock that leaves the row's key alone (NO KEY UPDATE): writes that refer to the resource, which hold it
+ * with KEY SHARE while they commit (server/store/references.ts), then wait only for its delete, not its updates.
+ */
+async function lockCurrent(tx: Database, resourceType: string, id: string, lock: 'UPDATE' | 'NO KEY UPDATE'): Promise<CurrentRow | undefined> {
   const rows = await tx.query<CurrentRow>(
-    'SELECT rid::text AS rid, version_id, last_updated, deleted FROM resource WHERE resource_type = $1 AND id = $2 FOR UPDATE',
+    `SELECT rid::text AS rid, version_id, last_updated, deleted FROM resource WHERE resource_type = $1 AND id = $2 FOR ${lock}`,
     [resourceType, id],
     PREPARED,
   );

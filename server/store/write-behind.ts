@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Resource } from 'fhir/r4';
-import type { SearchQuery } from '../search/query/model.js';
+import type { ConsentGate, SearchQuery } from '../search/query/model.js';
+import type { Referrer, ResourceKey, TargetState } from './references.js';
 import type {
   DeleteResult,
   HistoryPage,
@@ -80,6 +81,16 @@ export class WriteBehindStore implements ResourceStore {
   async search(query: SearchQuery): Promise<SearchPage> {
     await this.flush();
     return this.inner.search(query);
+  }
+
+  async resolveTargets(targets: readonly ResourceKey[], consent?: ConsentGate): Promise<Map<string, TargetState>> {
+    await this.flush();
+    return this.inner.resolveTargets(targets, consent);
+  }
+
+  async findReferrers(targets: readonly ResourceKey[], consent?: ConsentGate): Promise<Referrer[]> {
+    await this.flush();
+    return this.inner.findReferrers(targets, consent);
   }
 
   async lock(key: string): Promise<void> {

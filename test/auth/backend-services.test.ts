@@ -124,14 +124,16 @@ describe.each(BACKENDS)('SMART Backend Services on $name', (backend) => {
     expect(create.body.issue[0].code).toBe('forbidden');
     expect(create.body.issue[0].diagnostics).toMatch(/create Patient/);
     expect((await fhir(token).get('Encounter')).status).toBe(403);
-    expect((await fhir(token).post('CarePlan', { resourceType: 'CarePlan', status: 'draft', intent: 'plan', subject: { reference: 'Patient/x' } })).status).toBe(201);
+    // The plans' patient, written with the administrator's token (this one may not create Patients).
+    const x = (await fhir(admin).post('Patient', { resourceType: 'Patient' }).expect(201)).body.id as string;
+    expect((await fhir(token).post('CarePlan', { resourceType: 'CarePlan', status: 'draft', intent: 'plan', subject: { reference: `Patient/${x}` } })).status).toBe(201);
     // Each entry of a transaction is checked: the Patient entry is refused, and nothing is written.
     const before = (await fhir(admin).get('CarePlan?_summary=count')).body.total;
     const transaction = await fhir(token).post('', {
       resourceType: 'Bundle',
       type: 'transaction',
       entry: [
-        { resource: { resourceType: 'CarePlan', status: 'draft', intent: 'plan', subject: { reference: 'Patient/x' } }, request: { method: 'POST', url: 'CarePlan' } },
+        { resource: { resourceType: 'CarePlan', status: 'draft', intent: 'plan', subject: { reference: `Patient/${x}` } }, request: { method: 'POST', url: 'CarePlan' } },
         { resource: { resourceType: 'Patient' }, request: { method: 'POST', url: 'Patient' } },
       ],
     });
@@ -141,7 +143,7 @@ describe.each(BACKENDS)('SMART Backend Services on $name', (backend) => {
     // A search of every type keeps to the types the token allows.
     const all = await fhir(token).get('?_count=100');
     expect(all.status).toBe(200);
-    expect(new Set((all.body as Bundle).entry?.map((e) => e.resource!.resourceType))).toEqual(new Set(['CarePlan']));
+    expect(new Set((all.body as Bundle).entry?.map((e) => e.resource!.resourceType))).toEqual(new Set(['CarePlan', 'Patient']));
   });
 
   it('a scope with a query reaches only the rows it names: in totals, pages, reads and includes', async () => {

@@ -60,6 +60,8 @@ describe.each(BACKENDS)('CCP write rules on $name', (backend) => {
   let server: TestServer;
   beforeAll(async () => {
     server = await openTestServer(backend, { hostingOrganization: HOSTING });
+    // The partner organization the registrations below name.
+    expect((await put({ resourceType: 'Organization', id: 'partner', name: 'Partner' })).status).toBe(201);
   });
   afterAll(async () => server?.close());
 
@@ -72,6 +74,8 @@ describe.each(BACKENDS)('CCP write rules on $name', (backend) => {
     expect(res.status).toBe(201);
     return res.body as T & { id: string };
   };
+  /** A stored Patient's id: the plans of these tests name patients that exist, as referential integrity requires. */
+  const newPatient = async (): Promise<string> => (await created(patientNamed('Test'))).id;
   const withStatus = (plan: CarePlan, status: CarePlan['status'], extra: Partial<CarePlan> = {}): CarePlan => ({ ...plan, status, ...extra });
   const issue = (body: OperationOutcome) => body.issue[0];
   const rows = async (type: string) =>
@@ -142,7 +146,7 @@ describe.each(BACKENDS)('CCP write rules on $name', (backend) => {
 
   describe('one active CCP per patient', () => {
     it('a second active CCP of the patient is a 409 naming the active one; other patients and non-CCP plans are not affected', async () => {
-      const patient = randomUUID();
+      const patient = await newPatient();
       const first = await created(ccp(patient, 'active'));
       const second = await post(ccp(patient, 'active'));
       expect(second.status).toBe(409);
@@ -150,14 +154,14 @@ describe.each(BACKENDS)('CCP write rules on $name', (backend) => {
       expect(issue(second.body).diagnostics).toContain(`CarePlan/${first.id}`);
       expect(issue(second.body).diagnostics).toContain(`Patient/${patient}`);
 
-      await created(ccp(randomUUID(), 'active'));
+      await created(ccp(await newPatient(), 'active'));
       await created({ resourceType: 'CarePlan', status: 'active', intent: 'plan', subject: { reference: `Patient/${patient}` } });
       const active = ((await rows('CarePlan')) as CarePlan[]).filter((p) => p.subject.reference === `Patient/${patient}` && p.status === 'active');
       expect(active).toHaveLength(2); // the CCP and the plain CarePlan
     });
 
     it('a draft may wait beside the active plan, and becomes active once the other is completed', async () => {
-      const patient = randomUUID();
+      const patient = await newPatient();
       const first = await created(ccp(patient, 'active'));
       const draft = await created(ccp(patient, 'draft'));
       const early = await put(withStatus(draft, 'active'));
@@ -174,7 +178,7 @@ describe.each(BACKENDS)('CCP write rules on $name', (backend) => {
     });
 
     it('concurrent creates of active CCPs for one patient: exactly one succeeds', async () => {
-      const patient = randomUUID();
+      const patient = await newPatient();
       const responses = await Promise.all(Array.from({ length: 8 }, (_, i) => post(ccp(patient, 'active', { description: `attempt ${i}` }))));
       const statuses = responses.map((r) => r.status).sort();
       expect(statuses).toEqual([201, 409, 409, 409, 409, 409, 409, 409]);
@@ -184,7 +188,7 @@ describe.each(BACKENDS)('CCP write rules on $name', (backend) => {
     });
 
     it('a transaction Bundle that would make a second active CCP rolls back whole', async () => {
-      const patient = randomUUID();
+      const patient = await newPatient();
       const goalsBefore = (await rows('Goal')).length;
       const bundle: Bundle<FhirResource> = {
         resourceType: 'Bundle',
@@ -206,7 +210,7 @@ describe.each(BACKENDS)('CCP write rules on $name', (backend) => {
 
   describe('lifecycle', () => {
     it('draft → active → on-hold → active → completed is accepted, by PUT and by PATCH', async () => {
-      const plan = await created(ccp(randomUUID(), 'draft'));
+      const plan = await created(ccp(await newPatient(), 'draft'));
       const active = await put(withStatus(plan, 'active'));
       expect(active.status).toBe(200);
       const held = await patch(`CarePlan/${plan.id}`, [{ op: 'replace', path: '/status', value: 'on-hold' }]);
@@ -219,9 +223,9 @@ describe.each(BACKENDS)('CCP write rules on $name', (backend) => {
     });
 
     it('draft → revoked and active → revoked are accepted', async () => {
-      const draft = await created(ccp(randomUUID(), 'draft'));
+      const draft = await created(ccp(await newPatient(), 'draft'));
       expect((await put(withStatus(draft, 'revoked'))).status).toBe(200);
-      const active = await created(ccp(randomUUID(), 'active'));
+      const active = await created(ccp(await newPatient(), 'active'));
       expect((await put(withStatus(active, 'revoked'))).status).toBe(200);
     });
 
@@ -235,7 +239,7 @@ describe.each(BACKENDS)('CCP write rules on $name', (backend) => {
       ['draft', 'on-hold'],
       ['draft', 'completed'],
     ] as const)('%s → %s is a 409 naming CarePlan.status', async (from, to) => {
-      const patient = randomUUID();
+      const patient = await newPatient();
       // Reach `from` through the lifecycle itself.
       const path: Record<string, CarePlan['status'][]> = { draft: [], active: ['active'], 'on-hold': ['active', 'on-hold'], completed: ['active', 'completed'], revoked: ['revoked'] };
       let plan: CarePlan = await created(ccp(patient, 'draft'));
@@ -248,7 +252,7 @@ describe.each(BACKENDS)('CCP write rules on $name', (backend) => {
     });
 
     it.each(['completed', 'revoked', 'entered-in-error', 'on-hold', 'unknown'] as const)('creating a CCP as %s is a 422', async (status) => {
-      const res = await post(ccp(randomUUID(), status, { note: [{ text: 'why' }] }));
+      const res = await post(ccp(await newPatient(), status, { note: [{ text: 'why' }] }));
       expect(res.status).toBe(422);
       // unknown breaks the CCP profile's ccp-2 (the profile the default configuration requires), which is checked first.
       if (status === 'unknown') expect(issue(res.body)).toMatchObject({ code: 'invariant', expression: ['CarePlan'], diagnostics: expect.stringContaining('ccp-2') });
@@ -256,7 +260,7 @@ describe.each(BACKENDS)('CCP write rules on $name', (backend) => {
     });
 
     it('a completed plan no longer changes, but writing it again unchanged is harmless', async () => {
-      const plan = await created(ccp(randomUUID(), 'active'));
+      const plan = await created(ccp(await newPatient(), 'active'));
       const done = (await put(withStatus(plan, 'completed')).expect(200)).body as CarePlan;
       expect((await put(done)).status).toBe(200);
       expect((await patch(`CarePlan/${plan.id}`, [{ op: 'replace', path: '/status', value: 'completed' }])).status).toBe(200);
@@ -266,12 +270,12 @@ describe.each(BACKENDS)('CCP write rules on $name', (backend) => {
     });
 
     it('a CCP stays a CCP and stays with its patient, and names a Patient', async () => {
-      const patient = randomUUID();
+      const patient = await newPatient();
       const plan = await created(ccp(patient, 'draft'));
       const uncategorized = await put({ ...plan, category: [{ text: 'other' }] });
       expect(uncategorized.status).toBe(422);
       expect(issue(uncategorized.body).expression).toEqual(['CarePlan.category']);
-      const moved = await put({ ...plan, subject: { reference: `Patient/${randomUUID()}` } });
+      const moved = await put({ ...plan, subject: { reference: `Patient/${await newPatient()}` } });
       expect(moved.status).toBe(422);
       expect(issue(moved.body).expression).toEqual(['CarePlan.subject']);
       const aGroup = await post({ ...ccp(patient, 'draft'), subject: { reference: 'Group/g1' } } as CarePlan);
@@ -289,7 +293,7 @@ describe.each(BACKENDS)('CCP write rules on $name', (backend) => {
 
   describe('deletion and correction', () => {
     it('DELETE of a CCP is a 409, by id and by criteria, and leaves it readable; other CarePlans delete as before', async () => {
-      const patient = randomUUID();
+      const patient = await newPatient();
       const plan = await created(ccp(patient, 'active'));
       const res = await request(server.app).delete(`/fhir/CarePlan/${plan.id}`);
       expect(res.status).toBe(409);
@@ -305,7 +309,7 @@ describe.each(BACKENDS)('CCP write rules on $name', (backend) => {
     });
 
     it('entered-in-error without a new note is a 422 naming CarePlan.note, and writes nothing', async () => {
-      const plan = await created(ccp(randomUUID(), 'active', { note: [{ text: 'initial assessment' }] }));
+      const plan = await created(ccp(await newPatient(), 'active', { note: [{ text: 'initial assessment' }] }));
       const bare = await put(withStatus(plan, 'entered-in-error'));
       expect(bare.status).toBe(422);
       expect(issue(bare.body)).toMatchObject({ code: 'required', expression: ['CarePlan.note'] });
@@ -317,7 +321,7 @@ describe.each(BACKENDS)('CCP write rules on $name', (backend) => {
     });
 
     it('a correction writes a valid Provenance: the new version and the patient as targets, the caller, the reason and the note; history keeps every version', async () => {
-      const patient = randomUUID();
+      const patient = await newPatient();
       const plan = await created(ccp(patient, 'draft', { note: [{ text: 'initial assessment' }] }));
       const active = await as(COORDINATOR, { method: 'PUT', path: `CarePlan/${plan.id}`, body: withStatus(plan, 'active') });
       expect(active.status).toBe(200);
@@ -355,7 +359,7 @@ describe.each(BACKENDS)('CCP write rules on $name', (backend) => {
     });
 
     it('a backend client is named by its client id; a completed plan may still be corrected, by PATCH', async () => {
-      const plan = await created(ccp(randomUUID(), 'active'));
+      const plan = await created(ccp(await newPatient(), 'active'));
       expect((await put(withStatus(plan, 'completed'))).status).toBe(200);
       const corrected = await as(BACKEND, {
         method: 'PATCH',
@@ -376,7 +380,7 @@ describe.each(BACKENDS)('CCP write rules on $name', (backend) => {
 
   describe('narrative', () => {
     it('is generated from the content, goals first, everything escaped, in valid XHTML; the client\'s text is replaced', async () => {
-      const patient = randomUUID();
+      const patient = await newPatient();
       const goal = await created({ resourceType: 'Goal', lifecycleStatus: 'active', description: { text: 'Walk <b>to</b> the "park" & back' }, subject: { reference: `Patient/${patient}` } });
       const second = await created({ resourceType: 'Goal', lifecycleStatus: 'active', description: { coding: [{ system: 'http://snomed.info/sct', code: '1', display: 'Live at home' }] }, subject: { reference: `Patient/${patient}` } });
       const condition = await created({ resourceType: 'Condition', code: { text: 'Heart failure' }, subject: { reference: `Patient/${patient}` } });
@@ -414,16 +418,16 @@ describe.each(BACKENDS)('CCP write rules on $name', (backend) => {
     });
 
     it('quotes only the plan\'s own patient\'s records; a reference elsewhere shows its display', async () => {
-      const patient = randomUUID();
-      const foreign = await created({ resourceType: 'Goal', lifecycleStatus: 'active', description: { text: 'another patient\'s secret goal' }, subject: { reference: `Patient/${randomUUID()}` } });
-      const plan = await created(ccp(patient, 'draft', { goal: [{ reference: `Goal/${foreign.id}`, display: 'goal as the writer named it' }, { reference: 'Goal/missing' }] }));
+      const patient = await newPatient();
+      const foreign = await created({ resourceType: 'Goal', lifecycleStatus: 'active', description: { text: 'another patient\'s secret goal' }, subject: { reference: `Patient/${await newPatient()}` } });
+      const plan = await created(ccp(patient, 'draft', { goal: [{ reference: `Goal/${foreign.id}`, display: 'goal as the writer named it' }, { reference: 'http://elsewhere.test/fhir/Goal/missing' }] }));
       expect(plan.text!.div).not.toContain('secret');
-      expect(plan.text!.div).toContain('<li>goal as the writer named it</li><li>Goal/missing</li>');
+      expect(plan.text!.div).toContain('<li>goal as the writer named it</li><li>http://elsewhere.test/fhir/Goal/missing</li>');
       expect(plan.text!.div).toContain('<h3>Health concerns</h3><p>None recorded.</p>');
     });
 
     it('in a transaction Bundle, a goal written by an earlier entry is quoted', async () => {
-      const patient = randomUUID();
+      const patient = await newPatient();
       const goalUrl = `urn:uuid:${randomUUID()}`;
       const bundle: Bundle<FhirResource> = {
         resourceType: 'Bundle',
@@ -452,7 +456,7 @@ describe.each(BACKENDS)('CCP write rules on $name', (backend) => {
     const override = (patient: string): Consent => ({ ...registration(patient, 'active'), category: [{ coding: [{ system: ACT_CODE, code: OVERRIDE_CODE }] }] });
 
     it('a user creating a registration or an override gets a 403 naming the operation; the server itself may', async () => {
-      const patient = randomUUID();
+      const patient = await newPatient();
       const reg = await rejection(as(COORDINATOR, { method: 'POST', path: 'Consent', body: registration(patient) }));
       expect(reg.status).toBe(403);
       expect(reg.issues[0]).toMatchObject({ code: 'forbidden', expression: ['Consent.category'] });
@@ -469,7 +473,7 @@ describe.each(BACKENDS)('CCP write rules on $name', (backend) => {
     });
 
     it('changing, patching or deleting a registration is a 403 naming the operation for that change', async () => {
-      const stored = (await as(UNRESTRICTED, { method: 'POST', path: 'Consent', body: registration(randomUUID()) })).body as Consent;
+      const stored = (await as(UNRESTRICTED, { method: 'POST', path: 'Consent', body: registration(await newPatient()) })).body as Consent;
       const path = `Consent/${stored.id}`;
       const approve = await rejection(as(COORDINATOR, { method: 'PUT', path, body: { ...stored, status: 'active' } }));
       expect(approve.status).toBe(403);
@@ -490,7 +494,7 @@ describe.each(BACKENDS)('CCP write rules on $name', (backend) => {
     });
 
     it('turning a directive into a registration is a 403, and so is a registration inside a transaction Bundle', async () => {
-      const patient = randomUUID();
+      const patient = await newPatient();
       const stored = (await as(COORDINATOR, { method: 'POST', path: 'Consent', body: directive(patient) })).body as Consent;
       const turned = await rejection(as(COORDINATOR, { method: 'PUT', path: `Consent/${stored.id}`, body: { ...registration(patient), id: stored.id } }));
       expect(turned.status).toBe(403);

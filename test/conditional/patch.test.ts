@@ -51,11 +51,12 @@ describe.each(BACKENDS)('PATCH on $name', (backend) => {
   });
 
   it('FHIRPath Patch (Parameters, sent as FHIR JSON): add, replace, insert, delete and move in one request', async () => {
+    const subject = await create({ resourceType: 'Patient' });
     const plan = await create({
       resourceType: 'CarePlan',
       status: 'draft',
       intent: 'plan',
-      subject: { reference: 'Patient/p1' },
+      subject: { reference: `Patient/${subject.id}` },
       note: [{ text: 'first' }, { text: 'second' }],
       category: [{ text: 'ccp' }],
     });

@@ -85,6 +85,8 @@ function override(id: string, patient: string, practitioner: string, end: string
 const WORLD: Resource[] = [
   ...['host', 'A', 'B'].map((id) => ({ resourceType: 'Organization', id, active: true }) as Resource),
   ...['p1', 'p2', 'p3'].map((id) => ({ resourceType: 'Patient', id, gender: 'female' }) as Resource),
+  // The users' Practitioners, whom overrides and directives name.
+  ...['ua', 'ub', 'un', 'uh', 'aa'].map((id) => ({ resourceType: 'Practitioner', id, active: true }) as Resource),
   { resourceType: 'Goal', id: 'g1', lifecycleStatus: 'active', description: { text: 'walk daily' }, subject: { reference: 'Patient/p1' } } as Resource,
   ccp('cp1', 'p1', { goal: [{ reference: 'Goal/g1' }] }) as Resource,
   ccp('cp2', 'p2') as Resource,
@@ -202,7 +204,7 @@ describe.each(BACKENDS)('the consent access decision on $name', (backend) => {
     const withhold = (id: string, from: string) => ({ body: { ...directive(id, 'p1', [from]), id: undefined } });
     expect(await status(call(ORG_A, 'POST', 'Consent', withhold('x', 'Organization/B')))).toBe(403);
     // A partner's privacy contact, for a patient its organization may modify; and a hosting coordinator.
-    expect(await status(call(user('pa', 'A', ['privacy-contact']), 'POST', 'Consent', withhold('x', 'Practitioner/nobody')))).toBe(201);
+    expect(await status(call(user('pa', 'A', ['privacy-contact']), 'POST', 'Consent', withhold('x', 'Practitioner/aa')))).toBe(201);
     const created = await call(HOST, 'POST', 'Consent', withhold('x', 'Practitioner/ua'));
     expect(created.status).toBe(201);
     // It counts at once: the person is withheld from, their organization's other users are not.

@@ -273,6 +273,14 @@ describe.each(BACKENDS)('fhir-kit-client against a listening server on $name', (
   });
 
   it('deletes the Patient: read then answers 410 Gone with an OperationOutcome; older versions stay readable', async () => {
+    // Not while the CarePlan names it (referential integrity): 409 naming the plan; the plan goes first.
+    const referenced = await failure(() => client.delete({ resourceType: 'Patient', id: patient.id! }));
+    expect(referenced.status).toBe(409);
+    expect(JSON.stringify(referenced.data)).toContain(`CarePlan/${carePlan.id} (CarePlan.subject)`);
+    const planDeleted = httpResponse(await client.delete({ resourceType: 'CarePlan', id: carePlan.id! }));
+    expect([200, 202, 204]).toContain(planDeleted.status);
+    record('DELETE', 'CarePlan', carePlan.id!, '3');
+
     const deleted = await client.delete({ resourceType: 'Patient', id: patient.id! });
     const response = httpResponse(deleted);
     expect([200, 202, 204]).toContain(response.status);

@@ -139,9 +139,10 @@ describe.each(BACKENDS)('HTTP API on $name', (backend) => {
       expect(body.component).toEqual([{ code: { text: 'systolic' }, valueQuantity: { value: 120 } }]);
       expect(body.referenceRange).toBeUndefined();
 
-      const linked = await newPatient({ link: [{ other: { reference: 'Patient/x' }, type: 'seealso' }] });
+      const other = await newPatient();
+      const linked = await newPatient({ link: [{ other: { reference: `Patient/${other.id}` }, type: 'seealso' }] });
       expect((await request(server.app).get(`/fhir/Patient/${linked.id}?_summary=true`)).body.link).toEqual([
-        { other: { reference: 'Patient/x' }, type: 'seealso' },
+        { other: { reference: `Patient/${other.id}` }, type: 'seealso' },
       ]);
     });
 

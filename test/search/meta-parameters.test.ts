@@ -20,6 +20,8 @@ describe.each(BACKENDS)('_tag, _security, _profile and _source on $name', (backe
   let server: TestServer;
   beforeAll(async () => {
     server = await openTestServer(backend);
+    // The plans' patient.
+    expect((await request(server.app).put('/fhir/Patient/x').set('Content-Type', 'application/fhir+json').send({ resourceType: 'Patient', id: 'x' })).status).toBe(201);
     for (const plan of PLANS) {
       const body = { resourceType: 'CarePlan', id: plan.id, status: 'active', intent: 'plan', subject: { reference: 'Patient/x' }, ...(Object.keys(plan.meta).length ? { meta: plan.meta } : {}) };
       expect((await request(server.app).put(`/fhir/CarePlan/${plan.id}`).set('Content-Type', 'application/fhir+json').send(body)).status).toBe(201);

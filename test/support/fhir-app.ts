@@ -33,6 +33,8 @@ export const TEST_OPTIONS: FhirOptions & { bodyLimitBytes: number } = {
   defaultPageSize: 20,
   maxPageSize: 1000,
   bodyLimitBytes: 1024 * 1024,
+  referentialIntegrity: true,
+  deleteReferenced: false,
 };
 
 export interface TestServer extends TestDatabase {

@@ -2,7 +2,7 @@ import type { CarePlan, Resource } from 'fhir/r4';
 import type { Caller } from '../../access/caller.js';
 import { FhirError } from '../../fhir/outcome.js';
 import type { FhirContext } from '../../rest/types.js';
-import { writeUnderRules } from '../../rest/write-rules.js';
+import { rulesContext, writeUnderRules } from '../../rest/write-rules.js';
 import type { ResourceStore } from '../../store/resource-store.js';
 import { validateResource } from '../../validation/validate-resource.js';
 import { CAREPLAN_CATEGORY, CCP_CODE } from '../vocabulary.js';
@@ -31,7 +31,7 @@ export function createPlan(store: ResourceStore, plan: CarePlan, caller: Caller,
   return withinParameter(() =>
     writeUnderRules(
       { interaction: 'create', resourceType: 'CarePlan', resource: plan, caller },
-      { store, registry: context.registry, baseUrl },
+      rulesContext(context, baseUrl, store),
       async (tx, resource) => (await tx.create(resource!)) as CarePlan,
       (created) => ({ resource: created }),
     ),

@@ -11,6 +11,8 @@ import { conditionalTarget, criteriaOf, lockKey, matching } from '../conditional
 import { versionHeaders, versionUrl } from '../headers.js';
 import { WriteBehindStore } from '../../store/write-behind.js';
 import { handleFhirRequest } from '../router.js';
+import { rulesContext } from '../write-rules.js';
+import { DeferredChecks } from '../../integrity/deferred.js';
 import type { FhirContext, FhirRequest, FhirResponse, Interaction } from '../types.js';
 
 const STATUS_TEXT: Record<number, string> = { 200: 'OK', 201: 'Created', 204: 'No Content', 304: 'Not Modified', 400: 'Bad Request', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict', 410: 'Gone', 412: 'Precondition Failed', 413: 'Payload Too Large', 422: 'Unprocessable Entity', 500: 'Internal Server Error' };
@@ -48,7 +50,9 @@ export const bundle: Interaction = async (request, _params, context) => {
 async function transaction(entries: PlannedEntry[], request: FhirRequest, context: FhirContext): Promise<BundleEntry[]> {
   return context.store.transaction(async (inner) => {
     const tx = new WriteBehindStore(inner);
-    const txContext: FhirContext = { ...context, store: tx };
+    // References are resolved, and deletes judged, once every entry is written (server/integrity/deferred.ts).
+    const deferred = new DeferredChecks(request.caller);
+    const txContext: FhirContext = { ...context, store: tx, deferredIntegrity: deferred };
     const identities = new Map<string, string>();
     const existing = new Map<number, Resource>();
     const assigned = new Map<number, string>();
@@ -119,6 +123,7 @@ async function transaction(entries: PlannedEntry[], request: FhirRequest, contex
         continue;
       }
       const entryRequest = requestOf(entry, request, depthOf(context), assigned.get(entry.index));
+      deferred.enter(entry.index, `${entry.method} ${entry.url}`);
       let response: FhirResponse;
       try {
         response = await handleFhirRequest(entryRequest, txContext);
@@ -128,6 +133,7 @@ async function transaction(entries: PlannedEntry[], request: FhirRequest, contex
       responses.set(entry.index, responseEntry(response, request.baseUrl));
     }
     await tx.flush();
+    await deferred.verify(inner, rulesContext(context, request.baseUrl).integrity!);
     return entries.map((entry) => responses.get(entry.index)!);
   });
 }

@@ -4,7 +4,7 @@ import { conditionalTarget, criteriaOf, lockKey, matching } from '../conditional
 import { versionHeaders, versionUrl } from '../headers.js';
 import { withReturnPreference } from '../prefer.js';
 import type { Interaction } from '../types.js';
-import { writeUnderRules } from '../write-rules.js';
+import { rulesContext, writeUnderRules } from '../write-rules.js';
 import { patch } from './patch.js';
 import { update } from './update.js';
 
@@ -26,7 +26,7 @@ export const conditionalUpdate: Interaction = async (request, { type }, context)
     }
     const created = await writeUnderRules(
       { interaction: 'create', resourceType: type!, resource, caller: request.caller },
-      { store: tx, registry: context.registry, baseUrl: request.baseUrl },
+      rulesContext(context, request.baseUrl, tx),
       (rulesStore, ruled) => rulesStore.create(ruled!),
       (stored) => ({ resource: stored }),
     );
@@ -39,7 +39,8 @@ export const conditionalUpdate: Interaction = async (request, { type }, context)
  * `DELETE [base]/[type]?criteria`: deletes the one match; several are a 412 unless the server allows multiple
  * conditional deletes (then all of them, up to a bound); none is a success with nothing to do.
  */
-export const conditionalDelete: Interaction = async (request, { type }, { store, registry, options }) => {
+export const conditionalDelete: Interaction = async (request, { type }, context) => {
+  const { store, registry, options } = context;
   const criteria = criteriaOf(request.query);
   return store.transaction(async (tx) => {
     await tx.lock(lockKey(type!, criteria));
@@ -54,7 +55,7 @@ export const conditionalDelete: Interaction = async (request, { type }, { store,
     for (const { id } of found) {
       await writeUnderRules(
         { interaction: 'delete', resourceType: type!, id, caller: request.caller },
-        { store: tx, registry, baseUrl: request.baseUrl },
+        rulesContext(context, request.baseUrl, tx),
         (rulesStore) => rulesStore.delete(type!, id!),
         (deleted) => (deleted.kind === 'deleted' ? {} : undefined),
       );

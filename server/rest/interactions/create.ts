@@ -5,7 +5,7 @@ import { criteriaOf, lockKey, matching } from '../conditional.js';
 import { versionHeaders, versionUrl } from '../headers.js';
 import { withReturnPreference } from '../prefer.js';
 import type { Interaction } from '../types.js';
-import { writeUnderRules } from '../write-rules.js';
+import { rulesContext, writeUnderRules } from '../write-rules.js';
 
 /**
  * `POST [base]/[type]`: the server assigns the id; an id in the body is ignored, as the specification says.
@@ -18,7 +18,7 @@ export const create: Interaction = async (request, { type }, context) => {
   const condition = request.headers['if-none-exist'];
   const change = { interaction: 'create', resourceType: type!, id: request.assignedId, resource, caller: request.caller } as const;
   const write = (tx: ResourceStore) =>
-    writeUnderRules(change, { store: tx, registry, baseUrl: request.baseUrl }, (rulesStore, ruled) => rulesStore.create(ruled!, request.assignedId), (stored) => ({ resource: stored }));
+    writeUnderRules(change, rulesContext(context, request.baseUrl, tx), (rulesStore, ruled) => rulesStore.create(ruled!, request.assignedId), (stored) => ({ resource: stored }));
   const outcome = condition
     ? await store.transaction(async (tx) => {
         const criteria = criteriaOf(condition);

@@ -1,17 +1,17 @@
 import { FhirError, informational } from '../../fhir/outcome.js';
 import { etag, parseIfMatch } from '../headers.js';
 import type { Interaction } from '../types.js';
-import { writeUnderRules } from '../write-rules.js';
+import { rulesContext, writeUnderRules } from '../write-rules.js';
 
 /**
  * `DELETE [base]/[type]/[id]`: leaves a tombstone version, so later reads answer 410 and history keeps the
  * record. Deleting what is already deleted, or was never there, succeeds too (delete is idempotent).
  */
-export const deleteResource: Interaction = async (request, { type, id }, { store, registry }) => {
+export const deleteResource: Interaction = async (request, { type, id }, context) => {
   const ifMatch = parseIfMatch(request.headers['if-match']);
   const result = await writeUnderRules(
     { interaction: 'delete', resourceType: type!, id, caller: request.caller, ifMatch },
-    { store, registry, baseUrl: request.baseUrl },
+    rulesContext(context, request.baseUrl),
     (tx) => tx.delete(type!, id!, { ifMatch }),
     (deleted) => (deleted.kind === 'deleted' ? {} : undefined),
   );

@@ -5,7 +5,7 @@ import { etag, parseIfMatch, versionHeaders } from '../headers.js';
 import { withReturnPreference } from '../prefer.js';
 import type { Validation } from '../../validation/validate-resource.js';
 import type { FhirRequest, FhirResponse, Interaction } from '../types.js';
-import { writeUnderRules, type WriteRuleContext } from '../write-rules.js';
+import { rulesContext, writeUnderRules, type WriteRuleContext } from '../write-rules.js';
 
 /** A PUT may slip in between our read and our write; without If-Match the patch is then simply reapplied. */
 const MAX_ATTEMPTS = 5;
@@ -16,12 +16,12 @@ const MAX_ATTEMPTS = 5;
  * lost. With `If-Match` the client names that version itself (412 when it is no longer current).
  */
 export const patch: Interaction = async (request, { type, id }, context) => {
-  const { store, registry } = context;
+  const { store } = context;
   const ifMatch = parseIfMatch(request.headers['if-match']);
   return store.transaction(async (tx) => {
     // Patches of one resource take turns; any other writer that slips in is caught by the version check below.
     await tx.lock(`${type}/${id}`);
-    return patchCurrentVersion({ store: tx, registry, baseUrl: request.baseUrl }, request, type!, id!, ifMatch, context);
+    return patchCurrentVersion(rulesContext(context, request.baseUrl, tx), request, type!, id!, ifMatch, context);
   });
 };
 

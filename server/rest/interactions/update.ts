@@ -3,14 +3,14 @@ import { validateResource } from '../../validation/validate-resource.js';
 import { parseIfMatch, versionHeaders, versionUrl } from '../headers.js';
 import { withReturnPreference } from '../prefer.js';
 import type { Interaction } from '../types.js';
-import { writeUnderRules } from '../write-rules.js';
+import { rulesContext, writeUnderRules } from '../write-rules.js';
 
 /**
  * `PUT [base]/[type]/[id]`: a new version, or the first one when the id is new and update-as-create is allowed.
  * With `If-Match`, the write happens only if the named version is still current (412 otherwise).
  */
 export const update: Interaction = async (request, { type, id }, context) => {
-  const { store, registry, options } = context;
+  const { options } = context;
   const resource = validateResource(context, request.body, type!);
   if (resource.id === undefined) {
     throw new FhirError(400, { code: 'required', diagnostics: `The resource must carry its id (${id})`, expression: [`${type}.id`] });
@@ -25,7 +25,7 @@ export const update: Interaction = async (request, { type, id }, context) => {
   const ifMatch = parseIfMatch(request.headers['if-match']);
   const result = await writeUnderRules(
     { interaction: 'update', resourceType: type!, id, resource, caller: request.caller, ifMatch },
-    { store, registry, baseUrl: request.baseUrl },
+    rulesContext(context, request.baseUrl),
     (tx, ruled) => tx.update({ ...ruled!, id: id! }, { ifMatch, allowCreate: options.allowUpdateCreate }),
     (written) => (written.kind === 'created' || written.kind === 'updated' ? { resource: written.resource } : undefined),
   );

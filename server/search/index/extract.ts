@@ -1,5 +1,6 @@
 import type { Resource } from 'fhir/r4';
 import { accessRows } from '../../consent/access-rows.js';
+import { linkRows } from '../../integrity/links.js';
 import type { SearchParameterRegistry } from '../registry.js';
 import { emptyIndexRows, type IndexRows, type SearchParamDefinition } from '../types.js';
 import { compositeCombinations, type CompositeContext } from './composite.js';
@@ -77,5 +78,7 @@ export function extractIndexRows(
   }
   // Who may see a patient's plan, as an active Consent states it: indexed with it, read by the access decision.
   rows.composite.push(...accessRows(resource));
+  // What it refers to, so that a delete can tell whether anything still does (server/integrity).
+  rows.link.push(...linkRows(resource));
   return rows;
 }

@@ -3,6 +3,7 @@ import * as searchIndex from './002-search-index.js';
 import * as auth from './003-auth.js';
 import * as audit from './004-audit.js';
 import * as statistics from './005-statistics.js';
+import * as references from './006-references.js';
 
 export interface Migration {
   version: number;
@@ -17,4 +18,5 @@ export const MIGRATIONS: Migration[] = [
   { version: 3, name: 'auth', up: auth.up },
   { version: 4, name: 'audit', up: audit.up },
   { version: 5, name: 'statistics', up: statistics.up },
+  { version: 6, name: 'references', up: references.up },
 ];
