@@ -33,6 +33,9 @@ describe.each(BACKENDS)('base definitions on write on $name', (backend) => {
   let server: TestServer;
   beforeAll(async () => {
     server = await openTestServer(backend);
+    // The plans below name Patient/p1: referential integrity (on by default) needs it stored.
+    const patient = await request(server.app).put('/fhir/Patient/p1').set('Content-Type', FHIR_JSON).send({ resourceType: 'Patient', id: 'p1' });
+    expect(patient.status).toBe(201);
   });
   afterAll(async () => server?.close());
 
