@@ -90,24 +90,25 @@ export async function writeUnderRules<T>(
   const rules = writeRulesFor(change.resourceType);
   const { integrity } = context;
   const deleting = change.interaction === 'delete' && integrity?.checkDeletes === true;
-  const referring = referencesToCheck(change.resource, change.id, context.baseUrl, integrity).length > 0;
-  if (!rules.length && !deleting && !referring) return write(context.store, change.resource);
+  const planned = referencesToCheck(change.resource, change.id, context.baseUrl, integrity);
+  if (!rules.length && !deleting && !planned.length) return write(context.store, change.resource);
   return context.store.transaction(async (store) => {
     const inner: WriteRuleContext = { ...context, store };
-    const { ifMatch, ...planned } = change;
-    let seen: WriteChange = planned;
+    const { ifMatch, ...unjudged } = change;
+    let seen: WriteChange = unjudged;
     if (rules.length) {
-      const current = planned.current ?? (await currentVersion(store, planned));
+      const current = unjudged.current ?? (await currentVersion(store, unjudged));
       // A stale If-Match fails in the write itself, with its own status; the rules have nothing to judge.
-      if (ifMatch !== undefined && ifMatch !== current?.meta?.versionId) return write(store, planned.resource);
-      seen = { ...planned, current };
+      if (ifMatch !== undefined && ifMatch !== current?.meta?.versionId) return write(store, unjudged.resource);
+      seen = { ...unjudged, current };
       for (const rule of rules) {
         const replaced = await rule.check?.(seen, inner);
         if (replaced) seen = { ...seen, resource: replaced };
       }
     }
-    // The references of what is written, after the rules (which may have replaced it).
-    if (integrity) await checkWriteReferences(referencesToCheck(seen.resource, seen.id, context.baseUrl, integrity), store, seen.caller, integrity);
+    // The references of what is written: walked again only when a rule replaced the resource.
+    const references = seen.resource === change.resource ? planned : referencesToCheck(seen.resource, seen.id, context.baseUrl, integrity);
+    if (integrity) await checkWriteReferences(references, store, seen.caller, integrity);
     const result = await write(store, seen.resource);
     const written = writtenOf(result);
     if (written) for (const rule of rules) await rule.written?.(seen, written.resource, inner);
