@@ -27,3 +27,20 @@ export function decodedQuery(event: AuditEvent): string | undefined {
   const query = entitiesOf(event, '24')[0]?.query;
   return query === undefined ? undefined : Buffer.from(query, 'base64').toString('utf8');
 }
+
+/**
+ * A COMMIT that reached PostgreSQL before its client went away (a killed server, a cut connection) still completes
+ * a moment later, so rows can land after the load has stopped. Waits until the counts `countsSql` reads (one row)
+ * have stopped changing for three polls 100 ms apart, at most 5 s, so a test compares a settled database; the
+ * assertions that follow decide whether it agrees.
+ */
+export async function untilSteady(db: Database, countsSql: string): Promise<void> {
+  let last = '';
+  let steady = 0;
+  for (let i = 0; i < 50 && steady < 3; i++) {
+    const now = JSON.stringify(await db.query(countsSql));
+    steady = now === last ? steady + 1 : 0;
+    last = now;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

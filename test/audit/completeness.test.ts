@@ -7,25 +7,16 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditEvent } from 'fhir/r4';
 import { verifyChain } from '../../server/audit/verify.js';
-import { createEmptySchema, type EmptySchema, TEST_DATABASE_URL } from '../support/backends.js';
+import { createEmptySchema, describeWithPostgres, type EmptySchema } from '../support/backends.js';
 import { freePort, type ServerProcess, startServerProcess } from '../support/server-process.js';
-import { decodedQuery, storedEvents, whats } from './audit-support.js';
+import { decodedQuery, storedEvents, untilSteady, whats } from './audit-support.js';
 
 const CLIENTS = 20;
 const LOAD_MS = 3000;
 const FHIR_JSON = 'application/fhir+json';
 const TITLE = 'audit completeness under load (a server process on PostgreSQL)';
 
-if (!TEST_DATABASE_URL) {
-  describe(TITLE, () => {
-    console.warn('TEST_DATABASE_URL is not set: the audit completeness tests against a server process do NOT run. Set TEST_DATABASE_URL=postgres://… to run them.');
-    it('does not run without TEST_DATABASE_URL (skipped on purpose, see the warning above)', () => {
-      expect(TEST_DATABASE_URL).toBeUndefined();
-    });
-  });
-} else {
-  const baseUrl: string = TEST_DATABASE_URL;
-  describe(TITLE, () => {
+describeWithPostgres(TITLE, 'the audit completeness tests against a server process', (baseUrl) => {
     let schema: EmptySchema;
     let server: ServerProcess;
 
@@ -106,7 +97,7 @@ if (!TEST_DATABASE_URL) {
       killed = true;
       server.child.kill('SIGKILL');
       await load;
-      await commitsLanded(schema.db);
+      await untilSteady(schema.db, "SELECT (SELECT count(*)::int FROM resource WHERE resource_type = 'AuditEvent') AS events, (SELECT count(*)::int FROM audit_chain) AS links");
 
       const events: AuditEvent[] = await storedEvents(schema.db);
       const markers = new Set(events.map((event) => decodedQuery(event)).filter((query): query is string => query !== undefined));
@@ -124,25 +115,4 @@ if (!TEST_DATABASE_URL) {
       expect(report.broken).toBeUndefined();
       expect(report.links).toBe(events.length);
     }, 60_000);
-  });
-}
-
-/**
- * A COMMIT that reached PostgreSQL before the kill still completes a moment after it (the backend notices the
- * closed socket only when it answers), so the last events can land after the load has stopped. Waits until the
- * stored AuditEvents and chain links have stopped changing for a while (at most 5 s), so the test compares a
- * settled database; the assertions that follow decide whether they agree.
- */
-async function commitsLanded(db: EmptySchema['db']): Promise<void> {
-  let last = '';
-  let steady = 0;
-  for (let i = 0; i < 50 && steady < 3; i++) {
-    const [row] = await db.query<{ events: number; links: number }>(
-      "SELECT (SELECT count(*)::int FROM resource WHERE resource_type = 'AuditEvent') AS events, (SELECT count(*)::int FROM audit_chain) AS links",
-    );
-    const now = `${row.events}/${row.links}`;
-    steady = now === last ? steady + 1 : 0;
-    last = now;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+});

@@ -8,10 +8,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AuditEvent, Bundle, OperationOutcome, Patient } from 'fhir/r4';
-import { createEmptySchema, type EmptySchema, TEST_DATABASE_URL } from '../support/backends.js';
+import { createEmptySchema, describeWithPostgres, type EmptySchema } from '../support/backends.js';
 import { freePort, type ServerProcess, startServerProcess } from '../support/server-process.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
-import { decodedQuery, storedEvents, whats } from '../audit/audit-support.js';
+import { decodedQuery, storedEvents, untilSteady, whats } from '../audit/audit-support.js';
 
 const CLIENTS = 5;
 const FHIR_JSON = 'application/fhir+json';
@@ -39,19 +39,10 @@ interface Sent {
   markers: string[];
 }
 
-if (!TEST_DATABASE_URL) {
-  describe(TITLE, () => {
-    console.warn(
-      'TEST_DATABASE_URL is not set: the database outage tests do NOT run. They need a PostgreSQL server to put a TCP ' +
-        'proxy in front of (the embedded PGlite cannot become unreachable). Set TEST_DATABASE_URL=postgres://… to run them.',
-    );
-    it('does not run without TEST_DATABASE_URL (skipped on purpose, see the warning above)', () => {
-      expect(TEST_DATABASE_URL).toBeUndefined();
-    });
-  });
-} else {
-  const baseUrl: string = TEST_DATABASE_URL;
-  describe(TITLE, () => {
+describeWithPostgres(
+  TITLE,
+  'the database outage tests (they need a PostgreSQL server to put a TCP proxy in front of; the embedded PGlite cannot become unreachable)',
+  (baseUrl) => {
     let schema: EmptySchema;
     let proxy: TcpProxy;
     let server: ServerProcess;
@@ -210,7 +201,7 @@ if (!TEST_DATABASE_URL) {
 
       // Nothing confirmed is lost; nothing is half-written: a transaction Bundle is there whole or not at all, and
       // every stored Patient has its one version, its index rows and the AuditEvent of the request that made it.
-      await settled(schema);
+      await untilSteady(schema.db, 'SELECT (SELECT count(*)::int FROM resource) AS resources, (SELECT count(*)::int FROM audit_chain) AS links');
       const stored = await storedPatients(schema);
       const confirmed = sent.filter((s) => (s.kind === 'create' && s.status === 201) || (s.kind === 'bundle' && s.status === 200));
       for (const s of confirmed) for (const marker of s.markers) expect(stored.has(marker)).toBe(true);
@@ -262,8 +253,8 @@ if (!TEST_DATABASE_URL) {
           `away ${back.map((line) => line.awayMs).join(', ')} ms`,
       );
     }, 120_000);
-  });
-}
+  },
+);
 
 interface LogLine {
   level?: number;
@@ -295,22 +286,4 @@ async function storedPatients(schema: EmptySchema): Promise<Map<string, string>>
     if (marker) stored.set(marker, row.id);
   }
   return stored;
-}
-
-/**
- * A transaction that PostgreSQL was committing when its connection was cut still ends a moment later (the backend
- * notices the closed socket only when it answers): waits until the stored rows stop changing (a few polls in a
- * row), so that the assertions compare a settled database.
- */
-async function settled(schema: EmptySchema): Promise<void> {
-  let last = '';
-  for (let steady = 0; steady < 3; ) {
-    const [row] = await schema.db.query<{ resources: number; links: number }>(
-      'SELECT (SELECT count(*)::int FROM resource) AS resources, (SELECT count(*)::int FROM audit_chain) AS links',
-    );
-    const now = `${row.resources}/${row.links}`;
-    steady = now === last ? steady + 1 : 0;
-    last = now;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }

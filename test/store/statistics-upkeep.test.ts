@@ -10,7 +10,7 @@ import { openDatabase } from '../../server/store/open.js';
 import { openPostgres } from '../../server/store/postgres.js';
 import { SqlResourceStore } from '../../server/store/sql-resource-store.js';
 import { createStatisticsUpkeep, type StatisticsUpkeep } from '../../server/store/statistics-upkeep.js';
-import { BACKENDS, reportBackends, TEST_DATABASE_URL, type TestDatabase, postgresBackend } from '../support/backends.js';
+import { BACKENDS, describeWithPostgres, reportBackends, type TestDatabase, postgresBackend } from '../support/backends.js';
 
 reportBackends();
 
@@ -167,12 +167,12 @@ describe('statistics upkeep across a restart of the embedded database', () => {
   });
 });
 
-(TEST_DATABASE_URL ? describe : describe.skip)('two statistics upkeeps on one PostgreSQL schema', () => {
+describeWithPostgres('two statistics upkeeps on one PostgreSQL schema', 'the tests of two upkeeps sharing one PostgreSQL schema', (url) => {
   let database: TestDatabase;
   let other: Database;
   let store: SqlResourceStore;
   beforeAll(async () => {
-    database = await postgresBackend(TEST_DATABASE_URL ?? '').open();
+    database = await postgresBackend(url).open();
     // A second pool on the same schema: another server process, as far as PostgreSQL can tell.
     other = openPostgres(database.url ?? '');
     store = new SqlResourceStore(database.db, () => emptyIndexRows());

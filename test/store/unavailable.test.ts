@@ -10,7 +10,7 @@ import type { OperationOutcome } from 'fhir/r4';
 import { Availability, type AvailabilityChange } from '../../server/store/availability.js';
 import { openPostgres } from '../../server/store/postgres.js';
 import { asUnavailable, DatabaseUnavailable } from '../../server/store/unavailable.js';
-import { BACKENDS, reportBackends, TEST_DATABASE_URL } from '../support/backends.js';
+import { BACKENDS, itWithPostgres, reportBackends } from '../support/backends.js';
 import { openTestServer } from '../support/fhir-app.js';
 import { freePort } from '../support/server-process.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
@@ -132,9 +132,8 @@ describe('the pg pool', () => {
     }
   }, 20_000);
 
-  const withPostgres = TEST_DATABASE_URL ? it : it.skip;
-  withPostgres('a session the server terminates mid-transaction (57P01): the transaction is rolled back, the process lives, the pool connects anew', async () => {
-    const db = openPostgres(TEST_DATABASE_URL!, 1);
+  itWithPostgres('a session the server terminates mid-transaction (57P01): the transaction is rolled back, the process lives, the pool connects anew', async (url) => {
+    const db = openPostgres(url, 1);
     const table = `outage_${process.pid}_${Date.now()}`;
     try {
       await db.exec(`CREATE TABLE ${table} (x int)`);
@@ -155,12 +154,11 @@ describe('the pg pool', () => {
 });
 
 describe('/readyz', () => {
-  const withPostgres = TEST_DATABASE_URL ? it : it.skip;
-  withPostgres('notices an outage and the return on its own, with no other request (PostgreSQL behind a TCP proxy)', async () => {
-    const target = new URL(TEST_DATABASE_URL!);
+  itWithPostgres('notices an outage and the return on its own, with no other request (PostgreSQL behind a TCP proxy)', async (url) => {
+    const target = new URL(url);
     const proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
     await proxy.listen();
-    const proxied = new URL(TEST_DATABASE_URL!);
+    const proxied = new URL(url);
     proxied.hostname = '127.0.0.1';
     proxied.port = String(proxy.port);
     const db = openPostgres(proxied.toString(), 2);

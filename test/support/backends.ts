@@ -82,3 +82,27 @@ export function reportBackends(): void {
     console.warn('TEST_DATABASE_URL is not set: this suite runs on PGlite only, not on PostgreSQL.');
   }
 }
+
+/**
+ * A suite that needs PostgreSQL (a server process, a TCP proxy, two pools on one schema). Without TEST_DATABASE_URL
+ * it does not run and says so: a warning naming what is left out, and one test recording why in the results.
+ */
+export function describeWithPostgres(title: string, leftOut: string, suite: (url: string) => void): void {
+  const url = TEST_DATABASE_URL;
+  if (url) return void describe(title, () => suite(url));
+  describe(title, () => {
+    console.warn(`TEST_DATABASE_URL is not set: ${leftOut} do NOT run. Set TEST_DATABASE_URL=postgres://… to run them.`);
+    it('does not run without TEST_DATABASE_URL (skipped on purpose, see the warning above)', () => {
+      expect(TEST_DATABASE_URL).toBeUndefined();
+    });
+  });
+}
+
+/** One test that needs PostgreSQL, in a suite that otherwise does not: without TEST_DATABASE_URL it says why it did not run. */
+export function itWithPostgres(name: string, test: (url: string) => Promise<void>, timeoutMs?: number): void {
+  const url = TEST_DATABASE_URL;
+  if (url) return void it(name, () => test(url), timeoutMs);
+  it(`${name}: not run, it needs PostgreSQL and TEST_DATABASE_URL is not set`, () => {
+    expect(TEST_DATABASE_URL).toBeUndefined();
+  });
+}
