@@ -6,16 +6,17 @@ import { formatSummary, progressReporter } from './import/progress.js';
 import { sendInProcess, sendOverHttp } from './import/send.js';
 import { expandPaths } from './import/sources.js';
 
-const USAGE = `usage: npm run import -- [--url FHIR_BASE] [--parallel N] FILE_OR_FOLDER...
+const USAGE = `usage: npm run import -- [--url FHIR_BASE [--token ACCESS_TOKEN]] [--parallel N] FILE_OR_FOLDER...
   Loads transaction Bundles (.json, .json.gz) and resources (.ndjson, .ndjson.gz, one per line).
   Without --url the data goes straight into the configured database (DATABASE_URL, or the embedded
   database in DATA_DIR: stop the server first, the embedded database takes one process at a time).
-  With --url it is POSTed to a running server, e.g. --url http://localhost:8080/fhir.
+  With --url it is POSTed to a running server, e.g. --url http://localhost:8080/fhir, with --token as the
+  bearer token (e.g. from npm run -s token -- --client local-admin --secret … --scope 'system/*.cruds').
   --parallel N: files imported at once (default 2 on PostgreSQL or --url; the embedded database takes one at a time).`;
 
 /** `npm run import -- FILE…`: one transaction per Bundle, a progress bar on a terminal, a summary at the end. */
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({ options: { url: { type: 'string' }, parallel: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({ options: { url: { type: 'string' }, token: { type: 'string' }, parallel: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
   if (values.help || !positionals.length) {
     console.error(USAGE);
     return values.help ? 0 : 2;
@@ -23,6 +24,10 @@ async function main(): Promise<number> {
   const parallel = values.parallel !== undefined ? Number(values.parallel) : undefined;
   if (parallel !== undefined && (!Number.isInteger(parallel) || parallel < 1 || parallel > 64)) {
     console.error(`--parallel must be a whole number from 1 to 64, not ${values.parallel}`);
+    return 2;
+  }
+  if (values.token !== undefined && !values.url) {
+    console.error('--token goes with --url: without it the data goes straight into the database, which needs no token');
     return 2;
   }
   const files = expandPaths(positionals);
@@ -35,7 +40,7 @@ async function main(): Promise<number> {
   let analyze = async () => {};
   let embedded = false;
   if (values.url) {
-    send = sendOverHttp(values.url);
+    send = sendOverHttp(values.url, values.token ? { Authorization: `Bearer ${values.token}` } : {});
   } else {
     const config = loadConfig();
     const opened = await createContext(config);
