@@ -36,7 +36,7 @@ export interface Cast {
 export interface StoryRegistration {
   patient: string;
   organization: string;
-  /** The Consent's status; `active, ended` for the expired one. */
+  /** The Consent's status, and for the expired one that its period has ended. */
   status: string;
   task: string;
   consent: string;
@@ -198,5 +198,5 @@ async function expiredRegistration(server: Actor, patient: string, organization:
     lastModified: approved.toISOString(),
   };
   await server.put([consent, task]);
-  return { patient, organization, status: 'active, ended', task: task.id, consent: consent.id };
+  return { patient, organization, status: 'active, period ended (expired)', task: task.id, consent: consent.id };
 }

@@ -56,7 +56,9 @@ export function demoSummary(world: DemoWorld, root: string, seconds: number): st
         `Patient/${patient.id}`,
         nameOf(patient.name),
         `CarePlan/${carePlanId(patient.id)}`,
-        registrations(patient.id).map((r) => `${r.organization} ${r.status}`).join('; ') || 'none',
+        [registrations(patient.id).map((r) => `${r.organization} ${r.status}`).join('; ') || 'none', patient.note]
+          .filter(Boolean)
+          .join('; '),
       ]),
     ),
     '',

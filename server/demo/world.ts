@@ -5,7 +5,7 @@ import type { ClientRegistration } from '../auth/admin/client-registration.js';
 /**
  * The demo world (docs/DEMO.md; its ids are a contract the walk-throughs and tests build on): three
  * organizations, one account per role, three clients and five story patients. Only data here: the steps that
- * write it are in accounts.ts, organization.ts and story.ts.
+ * write it are in accounts.ts, people.ts and story.ts.
  */
 
 /** `HOSTING_ORGANIZATION` the server must be started with for the world to mean what it says. */
@@ -117,8 +117,8 @@ export interface StoryPatient {
   planDaysAgo: number;
   goals: string[];
   activity: string;
-  /** What the story did with the patient's registrations, for the summary. */
-  story: string;
+  /** What else the story did, for the summary. */
+  note?: string;
 }
 
 export const STORY_PATIENTS: StoryPatient[] = [
@@ -131,7 +131,6 @@ export const STORY_PATIENTS: StoryPatient[] = [
     planDaysAgo: 14,
     goals: ['Stay in her own home through the winter'],
     activity: 'Monthly telephone check-in by the care coordinator',
-    story: 'no registrations',
   },
   {
     id: 'p2',
@@ -142,7 +141,6 @@ export const STORY_PATIENTS: StoryPatient[] = [
     planDaysAgo: 60,
     goals: ['Walk to the corner store and back without resting', 'No hospital admission for heart failure this year'],
     activity: 'Weekly home visit by the community nurse',
-    story: 'home-care approved (modify); primary-care requested, waiting for review',
   },
   {
     id: 'p3',
@@ -153,7 +151,6 @@ export const STORY_PATIENTS: StoryPatient[] = [
     planDaysAgo: 120,
     goals: ['Keep blood sugar in her target range'],
     activity: 'Diabetes education sessions at the clinic',
-    story: 'home-care rejected; primary-care approved, then disengaged',
   },
   {
     id: 'p4',
@@ -164,7 +161,7 @@ export const STORY_PATIENTS: StoryPatient[] = [
     planDaysAgo: 200,
     goals: ['Take his medications as prescribed every day', 'Attend his grandson’s wedding in June'],
     activity: 'Medication review with the pharmacist',
-    story: 'home-care approved (view); plan withheld from viewer, who overrode (patient-consent)',
+    note: 'a directive withholds the plan from Practitioner/viewer, who holds an override (patient-consent) for OVERRIDE_HOURS (default 4) from now',
   },
   {
     id: 'p5',
@@ -175,7 +172,6 @@ export const STORY_PATIENTS: StoryPatient[] = [
     planDaysAgo: 500,
     goals: ['Return to gardening after her hip replacement'],
     activity: 'Physiotherapy twice a week',
-    story: 'home-care approved once, its period has ended (expired)',
   },
 ];
 
