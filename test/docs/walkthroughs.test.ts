@@ -20,7 +20,7 @@ describe('the walk-throughs of the docs, on the demo world', () => {
   let exports = '';
 
   beforeAll(async () => {
-    const demo = spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'dist/server/demo.js')], {
+    const demo = spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'scripts/demo.mjs')], {
       cwd: PROJECT_ROOT,
       env: childEnv({ DATA_DIR: dataDir, LOG_LEVEL: 'warn' }),
       encoding: 'utf8',
