@@ -14,10 +14,10 @@
 // specification's order), so they come in a Bundle of their own right after the patients' Bundle.
 import { createHash } from 'node:crypto';
 import { patientResources } from './patient.mjs';
-import { sharedResources } from './shared.mjs';
+import { DEFAULT_LAYOUT, sharedResources } from './shared.mjs';
 
 export { MRN_SYSTEM, mrnOf, patientId } from './patient.mjs';
-export { HOST, partnerIds } from './shared.mjs';
+export { HOST, layoutOf, partnerIds } from './shared.mjs';
 
 export const DEFAULT_SEED = 7;
 /** About 20 resources a patient, 12 of data and 8 AuditEvents: Bundles of about 500 entries. */
@@ -35,25 +35,36 @@ export function todayUtc() {
 /**
  * Transaction Bundles for patients `offset` … `offset + patients - 1`, `perBundle` patients each (a patient's
  * data is never split across Bundles). With `shared` (default: when offset is 0) a first Bundle writes the shared
- * Organizations, Practitioners and PractitionerRoles.
+ * Organizations, Practitioners and PractitionerRoles. `layout` (shared.mjs `layoutOf`) names the organizations
+ * and staff (default: the benchmarks'); `audit: false` leaves out the made-up AuditEvents.
  */
-export function* generateBundles({ patients, seed = DEFAULT_SEED, offset = 0, ids = 'put', perBundle = PATIENTS_PER_BUNDLE[ids], anchor = todayUtc(), shared = offset === 0 }) {
+export function* generateBundles({
+  patients,
+  seed = DEFAULT_SEED,
+  offset = 0,
+  ids = 'put',
+  perBundle = PATIENTS_PER_BUNDLE[ids],
+  anchor = todayUtc(),
+  shared = offset === 0,
+  layout = DEFAULT_LAYOUT,
+  audit: withAudit = true,
+}) {
   if (ids !== 'put' && ids !== 'uuid') throw new Error(`ids must be put or uuid, not ${ids}`);
   // The shared resources are PUT in both modes: every later Bundle, in this run or a later one, names them by id.
-  if (shared) yield transaction(sharedResources().map(putEntry));
+  if (shared) yield transaction(sharedResources(layout).map(putEntry));
   for (let start = offset; start < offset + patients; start += perBundle) {
     const end = Math.min(start + perBundle, offset + patients);
     const resources = [];
     const audit = [];
     for (let index = start; index < end; index++) {
-      const made = patientResources(index, { seed, anchor });
+      const made = patientResources(index, { seed, anchor, layout, audit: withAudit });
       resources.push(...made.resources);
       audit.push(...made.audit);
     }
     const auditEntries = audit.map((event) => ({ request: { method: 'POST', url: 'AuditEvent' }, resource: event }));
     if (ids === 'put') {
       yield transaction(resources.map(putEntry));
-      yield transaction(auditEntries);
+      if (auditEntries.length) yield transaction(auditEntries);
     } else {
       const entries = uuidEntries(resources, seed);
       pointAtEntries(auditEntries, resources, seed);

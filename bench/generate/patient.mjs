@@ -7,7 +7,7 @@ import { accessPeriod, registrationConsent, registrationTask } from '../../dist/
 import { auditHistory } from './audit.mjs';
 import { CITIES, CONCERNS, FAMILY, GIVEN_FEMALE, GIVEN_MALE, SNOMED } from './clinical.mjs';
 import { random, seedOf } from './random.mjs';
-import { coordinators, HOST, hostClinicians, partnerIds, partnerStaff } from './shared.mjs';
+import { DEFAULT_LAYOUT } from './shared.mjs';
 
 export const MRN_SYSTEM = 'https://ccp-exchange.example.org/mrn';
 const DAY = 24 * 3600 * 1000;
@@ -27,9 +27,11 @@ const ref = (type, id) => ({ reference: `${type}/${id}` });
 /**
  * The resources of patient `index`, in an order a transaction can write them in (what a plan points at before
  * the plan: the CCP narrative rule reads its goals, concerns and care team in the write's transaction), and
- * what the growth measurement needs to know about them.
+ * what the growth measurement needs to know about them. `layout` (shared.mjs) names the organizations and staff;
+ * `audit: false` leaves out the made-up audit history (the resources stay the same).
  */
-export function patientResources(index, { seed, anchor }) {
+export function patientResources(index, { seed, anchor, layout = DEFAULT_LAYOUT, audit = true }) {
+  const { coordinators, host, hostClinicians, partnerIds, partnerStaff } = layout;
   const rng = random(seedOf('patient', seed, index));
   const p = patientId(index);
   const female = rng.chance(0.52);
@@ -90,10 +92,10 @@ export function patientResources(index, { seed, anchor }) {
     subject: ref('Patient', p),
     period: { start: day(planStart) },
     participant: [
-      { role: [{ text: 'care coordinator' }], member: ref('Practitioner', author.practitioner), onBehalfOf: ref('Organization', HOST) },
+      { role: [{ text: 'care coordinator' }], member: ref('Practitioner', author.practitioner), onBehalfOf: ref('Organization', host) },
       ...partnerPeople.flatMap((people) => people.map((person) => ({ role: [{ text: person.code }], member: ref('Practitioner', person.practitioner), onBehalfOf: ref('Organization', person.organization) }))),
     ],
-    managingOrganization: [ref('Organization', HOST)],
+    managingOrganization: [ref('Organization', host)],
   };
   const plan = {
     resourceType: 'CarePlan',
@@ -137,7 +139,7 @@ export function patientResources(index, { seed, anchor }) {
     // As $ccp-register wrote them, then as $approve changed them (server/consent/operations/review.ts, approve.ts).
     const proposed = registrationConsent(registration);
     const consent = { ...proposed, id: consentId, status: 'active', provision: { ...proposed.provision, period: accessPeriod(new Date(iso(approvedAt)), REGISTRATION_DAYS) } };
-    const requested = registrationTask(registration, consentId, HOST, plan.id);
+    const requested = registrationTask(registration, consentId, host, plan.id);
     const task = {
       ...requested,
       id: `gen-task-${index}-${k + 1}`,
@@ -169,7 +171,7 @@ export function patientResources(index, { seed, anchor }) {
     };
   }
 
-  const audit = auditHistory(rng, { patient: p, plan, author, registrations, anchor });
+  const events = audit ? auditHistory(rng, { patient: p, plan, author, registrations, anchor }) : [];
   const resources = [patient, ...conditions, ...goals, careTeam, plan, ...registrations.flatMap((r) => [r.consent, r.task]), ...(directive ? [directive] : [])];
-  return { resources, audit, partners, withheldFrom: directive?.provision.actor[0].reference.reference };
+  return { resources, audit: events, partners, withheldFrom: directive?.provision.actor[0].reference.reference };
 }

@@ -5,10 +5,15 @@ import { outcomeOf } from './rest-event.js';
 import {
   AGENT_APPLICATION,
   AGENT_USER_READING,
+  AGENT_USER_WRITING,
   CLIENT_ID_SYSTEM,
+  ENTITY_SYSTEM_OBJECT,
   LOGIN,
   LOGOUT,
   OBSERVER,
+  ROLE_SECURITY_RESOURCE,
+  SECURITY_ALERT,
+  SECURITY_ATTRIBUTES_CHANGED,
   SOURCE_APPLICATION_SERVER,
   TOKEN_GRANT_SYSTEM,
   USER_AUTHENTICATION,
@@ -40,6 +45,25 @@ export function signOutEvent(userId: string | undefined, recorded = new Date()):
 /** A token issued by `grantType` to the caller it now stands for (its client, user and organization). */
 export function tokenIssuedEvent(caller: Caller, grantType: string, recorded = new Date()): AuditEvent {
   return authentication({ system: TOKEN_GRANT_SYSTEM, code: grantType }, 200, agentsOf(caller, AGENT_USER_READING), recorded);
+}
+
+/**
+ * A new password for an account, or a new secret for a client, set by `caller` (no admin API request: those are
+ * not FHIR requests). The entity names the account or client by identifier, as agents name them; never the secret.
+ */
+export function credentialsResetEvent(target: { userId: string } | { clientId: string }, caller: Caller, recorded = new Date()): AuditEvent {
+  const identifier = 'userId' in target ? { system: USER_ID_SYSTEM, value: target.userId } : { system: CLIENT_ID_SYSTEM, value: target.clientId };
+  return {
+    resourceType: 'AuditEvent',
+    type: SECURITY_ALERT,
+    subtype: [SECURITY_ATTRIBUTES_CHANGED],
+    action: 'U',
+    recorded: recorded.toISOString(),
+    outcome: outcomeOf(200),
+    agent: agentsOf(caller, AGENT_USER_WRITING),
+    source: { observer: OBSERVER, type: [SOURCE_APPLICATION_SERVER] },
+    entity: [{ what: { identifier }, type: ENTITY_SYSTEM_OBJECT, role: ROLE_SECURITY_RESOURCE, description: 'userId' in target ? 'password reset' : 'client secret reset' }],
+  };
 }
 
 function authentication(subtype: AuditEvent['type'], status: number, agent: AuditEventAgent[], recorded: Date, failure?: string): AuditEvent {

@@ -48,8 +48,12 @@ export class Touched {
   private addResource(resource: Resource): void {
     if (resource.id) this.resources.add(`${resource.resourceType}/${resource.id}${resource.meta?.versionId ? `/_history/${resource.meta.versionId}` : ''}`);
     this.addPatients(resource);
-    // A Consent that states why access is given (a break-the-glass override's reason) is the event's purpose of use.
-    if (resource.resourceType === 'Consent') for (const purpose of (resource as Consent).provision?.purpose ?? []) this.purposes.push(purpose);
+    // A Consent that states why access is given (a break-the-glass override's reason) is the event's purpose of use:
+    // once, though an operation reports the Consent it wrote and answers it too.
+    if (resource.resourceType !== 'Consent') return;
+    for (const purpose of (resource as Consent).provision?.purpose ?? []) {
+      if (!this.purposes.some((known) => known.system === purpose.system && known.code === purpose.code)) this.purposes.push(purpose);
+    }
   }
 
   private addUnread(type: string, id: string, version: number, deleted: boolean): void {

@@ -17,6 +17,12 @@ export const USER_AUTHENTICATION: Coding = { system: DCM, code: '110114', displa
 export const LOGIN: Coding = { system: DCM, code: '110122', display: 'Login' };
 export const LOGOUT: Coding = { system: DCM, code: '110123', display: 'Logout' };
 /**
+ * An operator's reset of an account's password or a client's secret (`npm run demo` adopting the first-start
+ * accounts): DICOM Security Alert, subtype User Security Attributes Changed.
+ */
+export const SECURITY_ALERT: Coding = { system: DCM, code: '110113', display: 'Security Alert' };
+export const SECURITY_ATTRIBUTES_CHANGED: Coding = { system: DCM, code: '110137', display: 'User Security Attributes Changed' };
+/**
  * Token issue has no BALP pattern of its own: it is recorded as a User Authentication (of the client, and of the
  * user whose grant it is) whose subtype is the OAuth grant type, in this server's code system (docs/AUDIT.md).
  */
@@ -44,3 +50,4 @@ export const ENTITY_SYSTEM_OBJECT: Coding = { system: ENTITY_TYPE, code: '2', di
 export const ROLE_PATIENT: Coding = { system: OBJECT_ROLE, code: '1', display: 'Patient' };
 export const ROLE_DOMAIN_RESOURCE: Coding = { system: OBJECT_ROLE, code: '4', display: 'Domain Resource' };
 export const ROLE_QUERY: Coding = { system: OBJECT_ROLE, code: '24', display: 'Query' };
+export const ROLE_SECURITY_RESOURCE: Coding = { system: OBJECT_ROLE, code: '13', display: 'Security Resource' };

@@ -15,10 +15,13 @@ import { findAccessToken } from './tokens.js';
 export async function callerOfToken(auth: AuthServer, token: string): Promise<Caller | undefined> {
   const record = await findAccessToken(auth.db, token);
   if (!record || !record.clientActive || !record.userActive) return undefined;
-  if (!record.userId) {
-    return { kind: 'system', clientId: record.clientId, scopes: scopesOf(record.scope), otherScopes: otherScopesOf(record.scope), organization: record.clientOrganizationId };
-  }
+  if (!record.userId) return clientCaller({ clientId: record.clientId, scope: record.scope, organizationId: record.clientOrganizationId });
   return userCaller(auth.db, { ...record, userId: record.userId });
+}
+
+/** A backend client acting for itself (and its registered organization, if any) with `scope`. */
+export function clientCaller(client: { clientId: string; scope: string; organizationId?: string }): Caller {
+  return { kind: 'system', clientId: client.clientId, scopes: scopesOf(client.scope), otherScopes: otherScopesOf(client.scope), organization: client.organizationId };
 }
 
 /** A signed-in user acting through `clientId` with `scope`: rights are the scopes within the user's roles. */
