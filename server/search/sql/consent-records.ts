@@ -48,7 +48,10 @@ export function consentRecordConditions(gate: ConsentGate, sql: Statement, row: 
       `(${is('Task')} AND ${token(k3, 'code', TASK_CODE_SYSTEM, REGISTRATION_TASK)} AND ${names(f1, 'requester', 'Organization', organization)})`,
       `(${is('Consent')} AND ${registrationConsent()} AND ${names(f1, 'actor', 'Organization', organization)})`,
     );
-    if (gate.privacyContact) ways.push(`(${is('Consent')} AND ${override()} AND (${names(f1, 'organization', 'Organization', organization)} OR ${notified(gate, sql, row)}))`);
+    if (gate.privacyContact) {
+      const recorded = `${override()} AND NOT ${registrationConsent()}`;
+      ways.push(`(${is('Consent')} AND ${recorded} AND (${names(f1, 'organization', 'Organization', organization)} OR ${notified(gate, sql, row)}))`);
+    }
   }
   if (gate.privacyContact) {
     const directive = `${token(k3, 'scope', CONSENT_SCOPE, PRIVACY_SCOPE)} AND NOT ${registrationConsent()} AND NOT ${override()}`;
