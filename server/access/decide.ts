@@ -62,7 +62,9 @@ export function unauthenticated(): FhirError {
 
 /** RFC 6750 §3.1: a token without the scope a request needs is a 403 with an `insufficient_scope` challenge. */
 export function insufficientScope(diagnostics: string): FhirError {
-  return new FhirError(403, { code: 'forbidden', diagnostics }, { 'WWW-Authenticate': `Bearer error="insufficient_scope", error_description="${diagnostics}"` });
+  // RFC 6750 §3: the description may hold neither `"` nor `\` (it now names scopes, whose queries are the client's text).
+  const description = diagnostics.replace(/["\\]/g, "'");
+  return new FhirError(403, { code: 'forbidden', diagnostics }, { 'WWW-Authenticate': `Bearer error="insufficient_scope", error_description="${description}"` });
 }
 
 export function forbidden(diagnostics: string): FhirError {
