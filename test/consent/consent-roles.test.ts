@@ -1,6 +1,7 @@
 import type { Bundle, Communication, Consent, FhirResource, OperationOutcome, Parameters, ParametersParameter, Resource, Task } from 'fhir/r4';
 import { type Caller, UNRESTRICTED } from '../../server/access/caller.js';
 import { ROLE_SYSTEM } from '../../server/access/roles.js';
+import { userCaller } from '../../server/auth/caller-of-token.js';
 import { parseResourceScope } from '../../server/access/scopes.js';
 import { FhirError } from '../../server/fhir/outcome.js';
 import { handleFhirRequest } from '../../server/rest/router.js';
@@ -176,6 +177,17 @@ describe.each(BACKENDS)('the records of consent each role sees and writes, on $n
       expect(await search(PRIVACY, 'CarePlan', { _id: ['cp3'] })).toEqual({ ids: [], total: 0 });
       await call(UNRESTRICTED, 'DELETE', 'Communication/n-org');
       expect(await status(PRIVACY, `Consent/${made.gpOverride}`)).toBe(404);
+    });
+
+    it("a signed-in privacy contact's PractitionerRole comes from their account, and a notice to it counts", async () => {
+      const signedIn = await userCaller(server.db, { clientId: 'app', userId: 'u-privacy', scope: 'openid fhirUser user/*.cruds', practitionerRoleId: 'privacy-contact' });
+      expect(signedIn).toMatchObject({ organization: 'home-care', practitioner: 'privacy-contact', practitionerRole: 'privacy-contact', role: { roles: ['privacy-contact'] } });
+      await put({ resourceType: 'Communication', id: 'n-role', status: 'completed', recipient: [{ reference: 'PractitionerRole/privacy-contact' }], about: [{ reference: `Consent/${made.gpOverride}` }] });
+      expect(await status(signedIn, `Consent/${made.gpOverride}`)).toBe(200);
+      expect(await search(signedIn, 'Consent', { category: [INFA], _id: [made.gpOverride] })).toEqual({ ids: [`Consent/${made.gpOverride}`], total: 1 });
+      // Another privacy contact of home-care, through another PractitionerRole, was not told.
+      expect(await status({ ...signedIn, practitioner: 'other', practitionerRole: 'other' }, `Consent/${made.gpOverride}`)).toBe(404);
+      await call(UNRESTRICTED, 'DELETE', 'Communication/n-role');
     });
   });
 
