@@ -309,6 +309,16 @@ describe.each(BACKENDS)('the records of consent each role sees and writes, on $n
       expect((await call(scoped, 'GET', 'CarePlan/_history')).diagnostics).toContain("your access token's scopes reach only part of CarePlan (user/CarePlan.cruds?status=active)");
     });
 
+    it("the registration operations name their own rule, not a type the caller's role cannot write", async () => {
+      const registering = await call(PRIVACY, 'POST', 'Patient/p5/$ccp-register', registrationRequest('view'));
+      expect(registering).toMatchObject({
+        status: 403,
+        diagnostics: 'requesting a registration ($ccp-register) is for roles that create Tasks or CarePlans (coordinator, contributor): your role (privacy-contact) does not',
+      });
+      const disengaging = await call(VIEWER, 'POST', 'Patient/p1/$ccp-disengage', parameters({ name: 'organization', valueReference: { reference: 'Organization/home-care' } }));
+      expect(disengaging).toMatchObject({ status: 403, diagnostics: expect.stringContaining('disengaging your organization is for roles that create Tasks or CarePlans') });
+    });
+
     it('a patient/ scope without a patient in context says so', async () => {
       const launched: Caller = { ...NURSE, scopes: [parseResourceScope('patient/CarePlan.rs')!] };
       const refused = await call(launched, 'GET', 'CarePlan');
