@@ -11,7 +11,8 @@ COPY server ./server
 RUN npm run build
 
 FROM ${NODE_IMAGE} AS runtime
-ENV NODE_ENV=production PORT=8080 DATA_DIR=/data
+# HOST: the server's own default is loopback, which nothing outside the container reaches, -p included.
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080 DATA_DIR=/data
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force

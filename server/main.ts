@@ -7,7 +7,7 @@ import { publishTerms } from './auth/terms.js';
 import { readFileSync } from 'node:fs';
 import { extractIndexRows } from './search/index/extract.js';
 import { SqlResourceStore } from './store/sql-resource-store.js';
-import { ConfigError, loadConfig } from './config/config.js';
+import { ConfigError, listeningOrigin, loadConfig } from './config/config.js';
 import { createLogger } from './log/logger.js';
 import { loadRegistry } from './search/custom-parameters.js';
 import { openDatabase } from './store/open.js';
@@ -53,7 +53,7 @@ async function main(): Promise<void> {
     logger.info({ version: terms.version }, 'Terms of Use in force');
     if (config.clientsFile) logger.info({ clients: await applyClientsFile(auth, config.clientsFile) }, 'clients from CLIENTS_FILE registered');
     const credentials = await bootstrap(auth, new SqlResourceStore(db, (resource) => extractIndexRows(resource, registry)));
-    if (credentials) console.log(bootstrapMessage(credentials, (config.baseUrl ?? `http://localhost:${config.port}/fhir`).replace(/\/fhir$/, '')));
+    if (credentials) console.log(bootstrapMessage(credentials, config.baseUrl?.replace(/\/fhir$/, '') ?? listeningOrigin(config.host, config.port)));
   }
 
   const upkeep = createStatisticsUpkeep(db, { enabled: config.statisticsUpkeep, intervalMs: config.statisticsUpkeepIntervalSeconds * 1000, logger });
@@ -63,7 +63,11 @@ async function main(): Promise<void> {
   const server: Server = app.listen(config.port, config.host, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
-    logger.info({ port, database }, `FHIR server listening on http://localhost:${port}/fhir`);
+    const everywhere = config.host === '0.0.0.0' || config.host === '::';
+    logger.info(
+      { host: config.host, port, database },
+      `FHIR server listening on ${everywhere ? `every interface (HOST=${config.host}), ` : ''}${listeningOrigin(config.host, port)}/fhir`,
+    );
   });
   server.on('error', (error) => {
     logger.fatal({ err: error }, 'cannot listen');

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { listeningAddresses } from './support/listening.js';
 import { freePort, PROJECT_ROOT, startServerProcess } from './support/server-process.js';
 
 /** The server as `npm start` runs it (`node dist/server/main.js`, built by jest's global setup). */
@@ -17,6 +18,25 @@ describe('the server process on the embedded database', () => {
     expect(run.stderr).toMatch(/PORT: must be an integer/);
     expect(run.stderr).toMatch(/BASE_URL: must be an absolute http\(s\) URL/);
     expect(run.stderr).not.toMatch(/\bat .+\.js:\d+/);
+  });
+
+  it('listens on loopback only unless HOST says otherwise, and prints that address in the start log and the first-start commands', async () => {
+    const port = await freePort();
+    const folder = mkdtempSync(path.join(os.tmpdir(), 'ccp-cli-host-'));
+    // HOST empty: the default, whatever this machine's environment holds; with tokens, so the first start prints its secrets.
+    const server = startServerProcess('default-host', port, { DATA_DIR: folder, HOST: '', AUTH_DISABLED: 'false', LOG_LEVEL: 'info' });
+    try {
+      await server.ready(60_000);
+      expect(listeningAddresses(port)).toEqual(['127.0.0.1']);
+    } finally {
+      expect(await server.stop()).toBe(0);
+      rmSync(folder, { recursive: true, force: true });
+    }
+    const origin = `http://127.0.0.1:${port}`;
+    expect(server.output()).toMatch(/"host":"127\.0\.0\.1"/);
+    expect(server.output()).toContain(`FHIR server listening on ${origin}/fhir`);
+    expect(server.output()).toContain(`${origin}/auth/token`);
+    expect(server.output()).not.toContain('localhost');
   });
 
   it('keeps data in DATA_DIR across restarts, stops cleanly on SIGTERM, and logs no resource content', async () => {

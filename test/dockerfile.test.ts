@@ -2,6 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { listeningAddresses } from './support/listening.js';
 import { freePort, PROJECT_ROOT } from './support/server-process.js';
 
 /**
@@ -173,6 +174,8 @@ describe('the Dockerfile', () => {
     expect(env.NODE_ENV).toBe('production');
     expect(env).toHaveProperty('PORT');
     expect(env).toHaveProperty('DATA_DIR');
+    // The server's default is loopback; a container must listen on its own interface to be reached through -p.
+    expect(env.HOST).toBe('0.0.0.0');
     expect(cmd).toEqual(['npm', 'start', '--ignore-scripts']);
     const scripts = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
     expect(scripts.start).toBe('node dist/server/main.js');
@@ -197,6 +200,8 @@ describe('the Dockerfile', () => {
     const capability = (await metadata.json()) as { resourceType: string; fhirVersion: string };
     expect(capability.resourceType).toBe('CapabilityStatement');
     expect(capability.fhirVersion).toBe('4.0.1');
+    expect(listeningAddresses(port)).toEqual(['0.0.0.0']);
+    expect(output).toContain(`FHIR server listening on every interface (HOST=0.0.0.0), http://localhost:${port}/fhir`);
 
     server.kill('SIGTERM');
     const code = await new Promise((resolve) => (server!.exitCode !== null ? resolve(server!.exitCode) : server!.once('exit', (exit, signal) => resolve(exit ?? signal))));

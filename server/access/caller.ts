@@ -33,6 +33,8 @@ export interface Caller {
   organization?: string;
   /** A user's Practitioner (id), whom consent directives and overrides can name. */
   practitioner?: string;
+  /** A user's PractitionerRole (id), to which override notices are addressed (server/consent/operations/override.ts). */
+  practitionerRole?: string;
 }
 
 export const UNRESTRICTED: Caller = { kind: 'unrestricted', scopes: [] };

@@ -34,5 +34,13 @@ export function levelFor(permission: Permission): AccessLevel {
  */
 export function consentGateFor(caller: Caller, permission: Permission, settings: ConsentSettings): ConsentGate | undefined {
   if (!isConsentHeld(caller, settings)) return undefined;
-  return { organization: caller.organization, practitioner: caller.practitioner, level: levelFor(permission) };
+  const gate: ConsentGate = { organization: caller.organization, practitioner: caller.practitioner, level: levelFor(permission) };
+  if (caller.practitionerRole !== undefined) gate.practitionerRole = caller.practitionerRole;
+  if (isPrivacyContact(caller)) gate.privacyContact = true;
+  return gate;
+}
+
+/** A user holding the privacy-contact role (their organization's privacy office: docs/CONSENT.md). */
+export function isPrivacyContact(caller: Caller): boolean {
+  return caller.kind === 'user' && (caller.role?.roles.includes('privacy-contact') ?? false);
 }

@@ -16,10 +16,13 @@ export function grantFor(caller: Caller, resourceType: string, permission: Permi
   if (caller.role && !caller.role.permits(resourceType, permission)) {
     throw forbidden(`your role (${caller.role.roles.join(', ') || 'none'}) does not allow you to ${PERMISSION_VERBS[permission]} ${resourceType}`);
   }
-  const scopes = caller.scopes.filter(
-    (scope) => (scope.resourceType === '*' || scope.resourceType === resourceType) && scope.permissions.includes(permission) && usable(caller, scope),
-  );
-  if (!scopes.length) throw insufficientScope(`the access token has no scope to ${PERMISSION_VERBS[permission]} ${resourceType}`);
+  const fitting = caller.scopes.filter((scope) => (scope.resourceType === '*' || scope.resourceType === resourceType) && scope.permissions.includes(permission));
+  const scopes = fitting.filter((scope) => usable(caller, scope));
+  if (!scopes.length) {
+    // A scope that would fit but cannot be used by this caller is named with why, so the message is not misleading.
+    const idle = fitting.map((scope) => `${scope.text} ${UNUSABLE[scope.context]}`);
+    throw insufficientScope(`the access token has no scope to ${PERMISSION_VERBS[permission]} ${resourceType}${idle.length ? ` that it can use (${idle.join('; ')})` : ''}`);
+  }
   // An unrestricted scope makes the others moot.
   if (scopes.some((scope) => scope.context !== 'patient' && !scope.query)) return 'all';
   return scopes;
@@ -39,6 +42,12 @@ export function requirePermission(caller: Caller, resourceType: string, permissi
   throw last;
 }
 
+const UNUSABLE: Record<ResourceScope['context'], string> = {
+  patient: 'needs a patient in context (a SMART launch with launch/patient)',
+  system: 'is for backend clients, not users',
+  user: 'is for signed-in users, not backend clients',
+};
+
 /** A `patient/` scope works only with a patient in context; `system/` scopes only for backend clients. */
 function usable(caller: Caller, scope: ResourceScope): boolean {
   if (scope.context === 'patient') return caller.patient !== undefined;
@@ -53,7 +62,9 @@ export function unauthenticated(): FhirError {
 
 /** RFC 6750 §3.1: a token without the scope a request needs is a 403 with an `insufficient_scope` challenge. */
 export function insufficientScope(diagnostics: string): FhirError {
-  return new FhirError(403, { code: 'forbidden', diagnostics }, { 'WWW-Authenticate': `Bearer error="insufficient_scope", error_description="${diagnostics}"` });
+  // RFC 6750 §3: the description may hold neither `"` nor `\` (it now names scopes, whose queries are the client's text).
+  const description = diagnostics.replace(/["\\]/g, "'");
+  return new FhirError(403, { code: 'forbidden', diagnostics }, { 'WWW-Authenticate': `Bearer error="insufficient_scope", error_description="${description}"` });
 }
 
 export function forbidden(diagnostics: string): FhirError {

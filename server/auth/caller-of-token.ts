@@ -40,6 +40,7 @@ export async function userCaller(
     patient: user.context?.patient,
     organization: idOfReference(role?.organization?.reference, 'Organization'),
     practitioner: idOfReference(role?.practitioner?.reference, 'Practitioner'),
+    practitionerRole: role?.id,
   };
 }
 

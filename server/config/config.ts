@@ -6,6 +6,7 @@ import { loadRequiredProfiles, type RequiredProfiles } from '../conformance/requ
 /** Everything the server can be told, read once from the environment at start-up. */
 export interface Config {
   port: number;
+  /** Address to listen on: loopback unless told otherwise, since the first start prints administrator secrets. */
   host: string;
   /** Folder of the embedded PGlite database; used when `databaseUrl` is not set. */
   dataDir: string;
@@ -95,7 +96,7 @@ export function loadConfig(env: Env = process.env): Config {
 
   const config: Config = {
     port: read('PORT', 8080, integer(0, 65535)),
-    host: env.HOST?.trim() || '0.0.0.0',
+    host: env.HOST?.trim() || '127.0.0.1',
     dataDir: path.resolve(env.DATA_DIR?.trim() || 'data'),
     databaseUrl: undefined,
     baseUrl: undefined,
@@ -154,6 +155,15 @@ export function loadConfig(env: Env = process.env): Config {
 
   if (problems.length) throw new ConfigError(problems);
   return config;
+}
+
+/**
+ * The origin a person on this machine reaches the server at: the address it listens on, or `localhost` when that
+ * is every interface (`0.0.0.0`, `::`), which is no address to connect to.
+ */
+export function listeningOrigin(host: string, port: number): string {
+  const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+  return `http://${shown}:${port}`;
 }
 
 /** `*`, or a comma-separated list of origins such as `https://app.example.org`. */

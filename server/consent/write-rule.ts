@@ -1,9 +1,7 @@
-import type { Consent } from 'fhir/r4';
+import type { Consent, Resource } from 'fhir/r4';
 import { FhirError } from '../fhir/outcome.js';
-import type { WriteChange, WriteRule } from '../rest/write-rules.js';
-import { ACT_CODE, CONSENT_CATEGORY, OVERRIDE_CODE, REGISTRATION_CODE } from './vocabulary.js';
-
-type Kind = 'registration' | 'override';
+import type { WriteInteraction, WriteRule } from '../rest/write-rules.js';
+import { consentKind } from './kind.js';
 
 /**
  * Registrations and overrides are made and changed only through their operations, which check who may do what
@@ -16,26 +14,25 @@ export const consentWriteRule: WriteRule = {
   resourceTypes: ['Consent'],
   async check(change) {
     if (change.caller.kind === 'unrestricted') return;
-    const kind = kindOf(change.current) ?? kindOf(change.resource);
-    if (!kind) return;
-    throw new FhirError(403, { code: 'forbidden', diagnostics: refusal(kind, change), expression: ['Consent.category'] });
+    const diagnostics = throughOperationsOnly(change.interaction, change.current, change.resource);
+    if (diagnostics) throw new FhirError(403, { code: 'forbidden', diagnostics, expression: ['Consent.category'] });
   },
 };
 
-function kindOf(resource: WriteChange['resource']): Kind | undefined {
-  const codings = (resource as Consent | undefined)?.category?.flatMap((category) => category.coding ?? []) ?? [];
-  if (codings.some((coding) => coding.system === CONSENT_CATEGORY && coding.code === REGISTRATION_CODE)) return 'registration';
-  if (codings.some((coding) => coding.system === ACT_CODE && coding.code === OVERRIDE_CODE)) return 'override';
-  return undefined;
-}
-
-function refusal(kind: Kind, change: WriteChange): string {
+/**
+ * Why a REST write that turns `current` into `next` (either absent) is refused, naming the operation to use; undefined
+ * when neither is a registration or an override.
+ */
+export function throughOperationsOnly(interaction: WriteInteraction, current: Resource | undefined, next: Resource | undefined): string | undefined {
+  const kindOf = (resource: Resource | undefined) => (resource?.resourceType === 'Consent' ? consentKind(resource as Consent) : undefined);
+  const was = kindOf(current);
+  const kind = was === 'registration' || was === 'override' ? was : kindOf(next);
   if (kind === 'override') return 'a break-the-glass override is recorded only through the $override operation, and ends when its period does';
-  const isRegistration = kindOf(change.current) === 'registration';
-  if (!isRegistration) return 'a registration is requested only through the $ccp-register operation';
-  if (change.interaction === 'delete') return 'a registration is never deleted: end it with $ccp-disengage, or refuse a request with $reject';
-  const next = (change.resource as Consent | undefined)?.status;
-  const operation = next === 'active' ? '$approve' : next === 'rejected' ? '$reject' : next === 'inactive' ? '$ccp-disengage' : undefined;
+  if (kind !== 'registration') return undefined;
+  if (was !== 'registration') return 'a registration is requested only through the $ccp-register operation';
+  if (interaction === 'delete') return 'a registration is never deleted: end it with $ccp-disengage, or refuse a request with $reject';
+  const status = (next as Consent | undefined)?.status;
+  const operation = status === 'active' ? '$approve' : status === 'rejected' ? '$reject' : status === 'inactive' ? '$ccp-disengage' : undefined;
   return operation
     ? `a registration changes only through its operations: use ${operation}`
     : 'a registration changes only through its operations: $approve, $reject or $ccp-disengage';

@@ -45,7 +45,8 @@ export async function writeDemoWorld(config: Config, options: DemoOptions): Prom
     const state = await inspectDatabase(db);
     if (state.otherData.length && !options.force) return { refused: { kind: 'in-use', otherData: state.otherData } };
 
-    const bundles = [...options.population({ patients: options.patients, host: HOST, partners: PARTNERS })];
+    // No generated patients, no generated colleagues either.
+    const bundles = options.patients ? [...options.population({ patients: options.patients, host: HOST, partners: PARTNERS })] : [];
     const keys = [...(state.admin ? [] : [`Practitioner/${ADMIN}`, `PractitionerRole/${ADMIN}`]), ...peopleKeys(), ...storyKeys(), ...putKeys(bundles)];
     const usernames = USERS.map((user) => user.username).filter((name) => name !== ADMIN || !state.admin);
     const clientIds = CLIENTS.map((client) => client.registration.client_id).filter((id) => id !== LOCAL_ADMIN || !state.localAdmin);

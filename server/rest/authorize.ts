@@ -1,11 +1,12 @@
 import { auditorRestriction } from '../access/auditor-access.js';
 import { consentGateFor, isConsentHeld } from '../access/consent-gate.js';
-import { forbidden, grantFor, requirePermission } from '../access/decide.js';
+import { grantFor, requirePermission } from '../access/decide.js';
 import { isGatedType } from '../consent/vocabulary.js';
 import { rowAccess } from '../access/search-access.js';
-import { type Permission, PERMISSION_VERBS } from '../access/scopes.js';
+import type { Permission } from '../access/scopes.js';
 import { notFound } from '../fhir/outcome.js';
 import { parseSearch } from '../search/query/parse.js';
+import { consentWriteRefusal, restrictedRouteRefusal, scopeWriteRefusal, viewOnlyRefusal } from './refusals.js';
 import type { Route } from './routes.js';
 import type { FhirContext, FhirRequest, FhirResponse, RouteParams } from './types.js';
 
@@ -38,9 +39,10 @@ export async function authorize(route: Route, params: RouteParams, request: Fhir
     if (params.id !== undefined && (permission === 'r' || permission === 'u' || permission === 'd')) {
       if (!(await isReachable(type, params.id, permission, request, context))) {
         // Update may create a resource that does not exist (or was deleted); one that exists must be reachable.
-        const exists = (await context.store.read(type, params.id)).kind === 'found';
-        if (exists && permission !== 'r' && held && (await isReachable(type, params.id, 'r', request, context))) {
-          throw forbidden(`your organization's access to this patient's plan is view only: ${PERMISSION_VERBS[permission]} needs a registration at the modify level`);
+        const current = await context.store.read(type, params.id);
+        const exists = current.kind === 'found';
+        if (current.kind === 'found' && permission !== 'r' && held && (await isReachable(type, params.id, 'r', request, context))) {
+          throw viewOnlyRefusal(permission === 'd' ? 'delete' : request.method === 'PATCH' ? 'patch' : 'update', current.resource, request.body);
         }
         if (exists || permission !== 'u') throw notFound(`${type}/${params.id} is not known`);
       }
@@ -51,11 +53,7 @@ export async function authorize(route: Route, params: RouteParams, request: Fhir
       afterWrite.push('c');
       continue;
     }
-    throw forbidden(
-      held
-        ? `your access to ${type === '*' ? 'patients\' plans' : type} depends on patient consent and registrations, resource by resource: ${PERMISSION_VERBS[permission]} by criteria or across a type's history is not available to you; use search`
-        : `your access to ${type} is restricted (a patient/ scope or a scope with a query): ${PERMISSION_VERBS[permission]} is not allowed that way`,
-    );
+    throw restrictedRouteRefusal(route, type, permission, request.caller, { grant, held });
   }
   return afterWrite;
 }
@@ -67,18 +65,22 @@ export async function authorize(route: Route, params: RouteParams, request: Fhir
 export async function checkWritten(type: string, response: FhirResponse, permissions: Permission[], request: FhirRequest, context: FhirContext): Promise<void> {
   const id = response.body?.id ?? /\/([A-Za-z0-9\-.]{1,64})\/_history\//.exec(response.headers?.Location ?? '')?.[1];
   for (const permission of permissions) {
-    if (!id || !(await isReachable(type, id, permission, request, context))) {
-      throw forbidden(`the resource as written would be outside your access to ${type} (a restricted scope, or a patient's plan your organization may not modify)`);
-    }
+    if (id && (await isReachable(type, id, permission, request, context))) continue;
+    // Which rule keeps it out: the token's scopes (out of reach even without consent), else patient consent.
+    if (!id || !(await isReachable(type, id, permission, request, context, false))) throw scopeWriteRefusal(type, grantFor(request.caller, type, permission));
+    throw consentWriteRefusal(type, response.body, request.caller);
   }
 }
 
-/** `type/id` is one of the rows the caller's `permission` grant reaches (asked of the database like a search). */
-async function isReachable(type: string, id: string, permission: Permission, request: FhirRequest, context: FhirContext): Promise<boolean> {
+/**
+ * `type/id` is one of the rows the caller's `permission` grant reaches (asked of the database like a search); with
+ * `consent` false, leaving patient consent aside (to tell which rule refused).
+ */
+async function isReachable(type: string, id: string, permission: Permission, request: FhirRequest, context: FhirContext, consent = true): Promise<boolean> {
   const reach = rowAccess(request.caller, [type], permission, context.registry, true);
   const query = parseSearch({ _id: [id] }, [type], context.registry, { defaultCount: 1, maxCount: 1 });
   query.access = reach.access;
-  query.consent = consentGateFor(request.caller, permission, context.options);
+  if (consent) query.consent = consentGateFor(request.caller, permission, context.options);
   query.total = 'none';
   const page = await context.store.search(query);
   return page.resources.length > 0;

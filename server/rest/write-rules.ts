@@ -1,6 +1,7 @@
 import type { Resource } from 'fhir/r4';
 import type { Caller } from '../access/caller.js';
 import { CCP_RULES } from '../ccp/rules.js';
+import { privacyContactWriteRule } from '../consent/directive-rule.js';
 import { consentWriteRule } from '../consent/write-rule.js';
 import { guideWriteRule } from '../conformance/guide-write-rule.js';
 import { checkDeleteReferrers, checkWriteReferences, referencesToCheck } from '../integrity/write-check.js';
@@ -62,7 +63,7 @@ export interface WriteRule {
 }
 
 /** The server's rules, in the order they run. */
-const WRITE_RULES: readonly WriteRule[] = [consentWriteRule, ...CCP_RULES, guideWriteRule];
+const WRITE_RULES: readonly WriteRule[] = [consentWriteRule, privacyContactWriteRule, ...CCP_RULES, guideWriteRule];
 
 const BY_TYPE = new Map<string, WriteRule[]>();
 for (const rule of WRITE_RULES) for (const type of rule.resourceTypes) BY_TYPE.set(type, [...(BY_TYPE.get(type) ?? []), rule]);

@@ -32,6 +32,7 @@ export interface QueryOptions {
 export const SQLSTATE = {
   uniqueViolation: '23505',
   serializationFailure: '40001',
+  insufficientPrivilege: '42501',
 } as const;
 
 export function sqlState(error: unknown): string | undefined {

@@ -51,6 +51,12 @@ export interface StatisticsUpkeep {
 }
 
 /**
+ * Tables this role may analyze: only their owner (or a superuser) may, on PostgreSQL 15 and 16; a server role that may
+ * only read and write them (docs/DEPLOY.md) would otherwise count them drifted every round and analyze none.
+ */
+const OWNED = `pg_has_role(c.relowner, 'USAGE')`;
+
+/**
  * The tables of the current schema whose statistics drifted: pg_class with the counter's own function, since the
  * pg_stat_user_tables view computes every statistic of every relation of the database first (3 to 5 times slower).
  * `neverAnalyzed` adds the tables holding rows that were never analyzed, which only a process's first round needs
@@ -60,7 +66,7 @@ function driftedSql(neverAnalyzed: boolean): string {
   return `
   SELECT n.nspname AS schema, c.relname AS name
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-   WHERE n.nspname = current_schema() AND c.relkind = 'r'
+   WHERE n.nspname = current_schema() AND c.relkind = 'r' AND ${OWNED}
      AND (pg_stat_get_mod_since_analyze(c.oid) > current_setting('autovacuum_analyze_threshold')::float8
                                                 + current_setting('autovacuum_analyze_scale_factor')::float8 * greatest(c.reltuples, 0)
           ${neverAnalyzed ? 'OR (c.reltuples < 0 AND pg_relation_size(c.oid) > 0)' : ''})
@@ -120,9 +126,17 @@ export function createStatisticsUpkeep(db: Database, options: StatisticsUpkeepOp
       if (!options.enabled || stopped || timer) return;
       schedule();
       if (db.dialect === 'postgres') {
-        // Both would analyze the same tables: say so once, and how to leave it to autovacuum.
-        db.query<{ autovacuum: string }>(`SELECT current_setting('autovacuum') AS autovacuum`).then(
-          ([row]) => row?.autovacuum === 'on' && options.logger?.info('statistics upkeep: PostgreSQL runs autovacuum here, which keeps statistics too; STATISTICS_UPKEEP=false leaves it to autovacuum'),
+        // Both would analyze the same tables: say so once, and how to leave it to autovacuum. A role that owns no table
+        // can analyze none: say that instead, louder.
+        db.query<{ autovacuum: string; owner: boolean }>(
+          `SELECT current_setting('autovacuum') AS autovacuum,
+                  EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                           WHERE n.nspname = current_schema() AND c.relkind = 'r' AND ${OWNED}) AS owner`,
+        ).then(
+          ([row]) => {
+            if (row && !row.owner) options.logger?.warn(`statistics upkeep: this database role owns none of the tables, and only their owner may analyze them; set STATISTICS_UPKEEP=false and keep PostgreSQL's autovacuum on (it is ${row.autovacuum} here)`);
+            else if (row?.autovacuum === 'on') options.logger?.info('statistics upkeep: PostgreSQL runs autovacuum here, which keeps statistics too; STATISTICS_UPKEEP=false leaves it to autovacuum');
+          },
           () => undefined,
         );
       }

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { Bundle, BundleEntry, CarePlan, Goal, Provenance, Resource } from 'fhir/r4';
+import type { Bundle, BundleEntry, CarePlan, Consent, Goal, Provenance, Resource } from 'fhir/r4';
 import { randomBytes } from 'node:crypto';
 import { type Caller, UNRESTRICTED } from '../../server/access/caller.js';
 import { FhirError, type Issue } from '../../server/fhir/outcome.js';
@@ -8,17 +8,21 @@ import { handleFhirRequest } from '../../server/rest/router.js';
 import type { FhirContext } from '../../server/rest/types.js';
 import { extractIndexRows } from '../../server/search/index/extract.js';
 import { R4_REGISTRY } from '../../server/search/registry.js';
-import { GATED_TYPES } from '../../server/consent/vocabulary.js';
+import { ACT_CODE, CONSENT_CATEGORY, CONSENT_SCOPE, DIRECTIVE_CODE, GATED_TYPES, PRIVACY_SCOPE } from '../../server/consent/vocabulary.js';
 import { BACKENDS, reportBackends, type TestDatabase } from '../support/backends.js';
 import {
   buildWorld,
   compartmentsOf,
   type ConsentSpec,
   describeConsents,
+  isDirective,
   key,
+  ownRecord,
+  planAllows,
   type PatientSpec,
   patientsOf,
   visible,
+  writable,
   type World,
   WORLD_TAG_SYSTEM,
   type WorldSpec,
@@ -244,6 +248,40 @@ async function disagreements(world: World, context: FhirContext, label: string, 
   return problems;
 }
 
+const isPrivacyContact = (caller: Caller) => caller.kind === 'user' && (caller.role?.roles ?? []).includes('privacy-contact');
+
+/**
+ * What a privacy contact may write, against the model: each Consent of the world put back unchanged (404 when
+ * hidden; 403 unless a directive they may write; else 200), and a new directive for each patient (201 or 403). The
+ * new directives withhold from the hosting organization, which consent never holds, so no later check changes.
+ * Run after every read check: a write makes a new version, which the history checks would see.
+ */
+async function writeDisagreements(world: World, context: FhirContext, label: string, caller: Caller): Promise<string[]> {
+  const problems: string[] = [];
+  const say = (what: string, expected: unknown, got: unknown) => problems.push(`${label}: ${what}: model ${JSON.stringify(expected)}, server ${JSON.stringify(got)}`);
+  for (const consent of world.consents) {
+    const stored = world.resources.find((r) => key(r) === key(consent))!;
+    const expected = !visible(world, caller, consent) ? 404 : !isDirective(consent) ? 403 : writable(world, caller, consent) ? 200 : 403;
+    const answer = await ask(context, caller, 'PUT', key(consent), {}, stored);
+    if (answer.status !== expected) say(`PUT ${key(consent)} unchanged`, expected, { status: answer.status, issues: answer.issues });
+  }
+  for (const patient of world.patients) {
+    const directive: Consent = {
+      resourceType: 'Consent',
+      status: 'active',
+      scope: { coding: [{ system: CONSENT_SCOPE, code: PRIVACY_SCOPE }] },
+      category: [{ coding: [{ system: CONSENT_CATEGORY, code: DIRECTIVE_CODE }] }],
+      patient: { reference: `Patient/${patient}` },
+      policyRule: { coding: [{ system: ACT_CODE, code: 'OPTOUT' }] },
+      provision: { type: 'deny', actor: [{ role: { text: 'recipient' }, reference: { reference: `Organization/${world.hostingOrganization}` } }] },
+    };
+    const expected = writable(world, caller, directive) ? 201 : 403;
+    const answer = await ask(context, caller, 'POST', 'Consent', {}, directive);
+    if (answer.status !== expected) say(`POST Consent (a directive for Patient/${patient})`, expected, { status: answer.status, issues: answer.issues });
+  }
+  return problems;
+}
+
 /** One line per world: its size and how much of it each caller sees, by the model. */
 function describeWorld(world: World): string {
   const counts = world.callers.map(({ label, caller }) => {
@@ -274,6 +312,9 @@ describe.each(BACKENDS)('consent access decision, property-based, on $name', (ba
         requests = 0;
         const problems: string[] = [];
         for (const { label, caller } of world.callers) problems.push(...(await disagreements(world, context, label, caller)));
+        for (const { label, caller } of world.callers.filter(({ caller }) => isPrivacyContact(caller))) {
+          problems.push(...(await writeDisagreements(world, context, label, caller)));
+        }
         summaries.push(`${describeWorld(world)} (${requests} requests in ${Date.now() - started} ms)`);
         if (problems.length) {
           throw new Error(
@@ -302,6 +343,14 @@ describe.each(BACKENDS)('consent access decision, property-based, on $name', (ba
     const lines = samples.flatMap((w) => describeConsents(w));
     const now = Date.now();
     const day = (offset: number) => new Date(now + offset * 24 * 3600 * 1000).toISOString().slice(0, 10);
+    // The records of consent that are a role's own business: each kind is some caller's in some world.
+    const own = (test: (r: Resource) => boolean) => samples.some((w) => w.callers.some(({ caller }) => w.resources.some((r) => test(r) && ownRecord(w, caller, r, 'view') && !planAllows(w, caller, r, 'view'))));
+    const category = (r: Resource) => (r as Consent).category?.[0]?.coding?.[0]?.code;
+    expect(own((r) => r.resourceType === 'Task')).toBe(true);
+    expect(own((r) => category(r) === 'ccp-registration')).toBe(true);
+    expect(own((r) => category(r) === 'INFA' && !(r as Consent).organization)).toBe(true);
+    expect(own((r) => category(r) === 'INFA' && Boolean((r as Consent).organization))).toBe(true);
+    expect(own((r) => category(r) === 'consent-directive')).toBe(true);
     for (const pattern of [
       / registration permit \[org1\] .* access$/,
       / registration permit \[org1\] .* access\+correct$/,
@@ -341,6 +390,7 @@ describe('the model of the rules, on hand-worked worlds', () => {
     consents,
     callers: [{ kind: 'practitioner', practitioner: 0 }, { kind: 'org-user', org: 1 }, { kind: 'hosting-user' }],
     partner: 0,
+    planNotice: false,
   });
   const reg = (patient: number, extra: Partial<Extract<ConsentSpec, { kind: 'registration' }>> = {}): ConsentSpec => ({
     kind: 'registration',
@@ -349,6 +399,7 @@ describe('the model of the rules, on hand-worked worlds', () => {
     org: 1,
     actions: ['access'],
     period: 'current',
+    task: false,
     ...extra,
   });
   const deny = (patient: number, extra: Partial<Extract<ConsentSpec, { kind: 'deny' }>> = {}): ConsentSpec => ({
@@ -367,13 +418,16 @@ describe('the model of the rules, on hand-worked worlds', () => {
     status: 'active',
     practitioner: 0,
     period: 'current',
+    org: null,
+    notice: null,
     ...extra,
   });
   /** What pr0 (org1), a user of org1 without practitioner, the hosting coordinator and org1's system see of [pat0-plan0, pat1-plan0, nopat0]. */
   const seen = (consents: ConsentSpec[]) => {
     const world = buildWorld(spec(consents), 'h', Date.parse('2026-06-01T00:00:00Z'));
     const rows = ['CarePlan/h-pat0-plan0', 'CarePlan/h-pat1-plan0', 'Task/h-nopat0'].map((k) => world.resources.find((r) => key(r) === k)!);
-    return [...world.callers.slice(2), world.callers[1]].map(({ caller }) => rows.map((r) => (visible(world, caller, r) ? 1 : 0)).join(''));
+    const callers = world.callers.filter(({ caller }) => !caller.role?.roles.includes('privacy-contact'));
+    return [...callers.slice(2), callers[1]].map(({ caller }) => rows.map((r) => (visible(world, caller, r) ? 1 : 0)).join(''));
   };
 
   it.each<[string, ConsentSpec[], string[]]>([
@@ -403,5 +457,83 @@ describe('the model of the rules, on hand-worked worlds', () => {
     ['expired, future, proposed overrides and overrides of others do nothing', [override(0, { period: 'expired' }), override(0, { period: 'future' }), override(0, { status: 'proposed' }), override(0, { practitioner: 1 })], ['000', '000', '111', '000']],
   ])('%s', (_name, consents, expected) => {
     expect(seen(consents)).toEqual(expected);
+  });
+});
+
+describe('the model of the records of consent, on hand-worked worlds', () => {
+  // org0 hosts; pr0 works for org1, pr1 for org2, pr2 (who overrides) for none. Callers: pr0 as contributor, pr0
+  // as privacy contact, org1's privacy contact without practitioner, pr1 as contributor.
+  const spec = (consents: ConsentSpec[]): WorldSpec => ({
+    organizations: 3,
+    practitioners: [1, 2, null],
+    patients: [0, 1].map(() => ({
+      gender: 'female' as const,
+      org1: null,
+      carePlans: [],
+      goals: 0,
+      conditions: [],
+      careTeams: [],
+      tasks: 0,
+      provenance: [],
+      documents: [],
+      observations: 0,
+    })),
+    noPatientRows: [],
+    consents,
+    callers: [{ kind: 'org-privacy-contact', org: 1 }, { kind: 'practitioner', practitioner: 1 }],
+    partner: 1,
+    planNotice: false,
+  });
+  const reg = (extra: Partial<Extract<ConsentSpec, { kind: 'registration' }>> = {}): ConsentSpec => ({
+    kind: 'registration',
+    patient: 0,
+    status: 'active',
+    org: 1,
+    actions: ['access'],
+    period: 'current',
+    task: true,
+    ...extra,
+  });
+  const override = (extra: Partial<Extract<ConsentSpec, { kind: 'override' }>>): ConsentSpec => ({
+    kind: 'override',
+    patient: 1,
+    status: 'active',
+    practitioner: 2,
+    period: 'current',
+    org: 2,
+    notice: null,
+    ...extra,
+  });
+  const withhold = (patient: number): ConsentSpec => ({ kind: 'deny', patient, status: 'active', actors: [{ org: 1 }], exceptions: [], period: 'open', scope: 'patient-privacy' });
+  /** Who sees the last Consent (or its Task), as 1/0 for: pr0 contributor, pr0 privacy contact, org1's privacy contact, pr1. */
+  const seen = (consents: ConsentSpec[], row: 'consent' | 'task' = 'consent', level: 'view' | 'modify' = 'view') => {
+    const world = buildWorld(spec(consents), 'h', Date.parse('2026-06-01T00:00:00Z'));
+    const last = world.consents[world.consents.length - 1];
+    const resource = row === 'consent' ? last : world.resources.find((r) => r.id === `${last.id}-task`)!;
+    const callers = world.callers.filter(({ label }) => label !== 'unrestricted' && !label.includes('system'));
+    return callers.map(({ caller }) => ((level === 'view' ? visible : writable)(world, caller, resource) ? 1 : 0)).join('');
+  };
+
+  it.each<[string, ConsentSpec[], string]>([
+    ["org1's request, proposed: its Consent is org1's to see, whoever of org1 asks", [reg({ status: 'proposed' })], '1110'],
+    ['rejected, or approved and expired: still theirs', [reg({ status: 'rejected', period: 'expired' })], '1110'],
+    ["org2's request is not org1's", [reg({ org: 2, status: 'proposed' })], '0001'],
+    ["an override whose organization is org1: org1's privacy contacts only", [override({ org: 1 })], '0110'],
+    ["org2's override: not org1's, nor a contributor's of org2", [override({})], '0000'],
+    ["org2's override, with a notice to pr0's PractitionerRole: pr0 as privacy contact", [override({ notice: { practitioner: 0 } })], '0100'],
+    ["org2's override, with a notice to org1: org1's privacy contacts", [override({ notice: { org: 1 } })], '0110'],
+    ["a notice to pr2, who has no PractitionerRole (so to the Practitioner): nobody's", [override({ notice: { practitioner: 2 } })], '0000'],
+    ['a directive of a patient org1 takes part in (view): its privacy contacts, even when it withholds from org1', [reg(), withhold(0)], '0110'],
+    ['not when the registration is only requested, nor expired', [reg({ status: 'proposed' }), reg({ period: 'expired' }), withhold(0)], '0000'],
+    ['nor for another patient', [reg(), withhold(1)], '0000'],
+  ])('%s', (_name, consents, expected) => {
+    expect(seen(consents)).toEqual(expected);
+  });
+
+  it('the Task of a request goes with its Consent; writing: directives only, never requests or overrides', () => {
+    expect(seen([reg({ status: 'proposed' })], 'task')).toEqual('1110');
+    expect(seen([reg({ status: 'proposed' })], 'task', 'modify')).toEqual('0000');
+    expect(seen([override({ org: 1 })], 'consent', 'modify')).toEqual('0000');
+    expect(seen([reg(), withhold(0)], 'consent', 'modify')).toEqual('0110');
   });
 });

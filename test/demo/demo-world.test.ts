@@ -125,7 +125,8 @@ function demoWorld(open: () => Promise<{ env: Record<string, string>; close(): P
     expect(write.status).toBe(403);
   });
 
-  it("the privacy contact was told of the viewer's override of p4", async () => {
+  it("the privacy contact reads what home-care may see, and was told of the viewer's override of p4", async () => {
+    expect(ids((await get('privacy-contact', PLANS_QUERY)).body)).toEqual(['ccp-p2', 'ccp-p4']);
     const { status, body } = await get('privacy-contact', 'Communication?recipient=PractitionerRole/privacy-contact');
     expect(status).toBe(200);
     const notices = matches<Communication>(body);
@@ -148,8 +149,9 @@ function demoWorld(open: () => Promise<{ env: Record<string, string>; close(): P
     expect((await get('registration-authority', PLANS_QUERY)).status).toBe(403);
   });
 
-  it("the admin, asking for the admin scope, uses the admin API; local-admin too, and sees the world's clients", async () => {
+  it("the admin (held by no registration) sees every plan and, asking for the admin scope, uses the admin API; local-admin too, and sees the world's clients", async () => {
     const admin = await as('admin', 'openid fhirUser user/*.cruds admin');
+    expect(ids((await get({ token: admin }, PLANS_QUERY)).body)).toEqual(STORY_PLANS);
     const users = await fetch(`${server.origin}/auth/admin/users`, { headers: { Authorization: `Bearer ${admin}` } });
     expect(users.status).toBe(200);
     const usernames = ((await users.json()) as { username?: string }[]).map((user) => user.username).sort();

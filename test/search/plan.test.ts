@@ -122,6 +122,20 @@ if (!TEST_DATABASE_URL) {
       }
     });
 
+    it.each([
+      ['Consent', { category: ['http://terminology.hl7.org/CodeSystem/v3-ActCode|INFA'], organization: ['Organization/org7'] }],
+      ['Consent', { patient: ['Patient/p7'] }],
+      ['Task', { patient: ['Patient/p7'], status: ['requested'] }],
+    ])("a partner privacy contact's %s?%j: the records of consent are answered from indexes too", async (type, params) => {
+      const query = parseSearch(params, [type], R4_REGISTRY, { defaultCount: 20, maxCount: 1000 });
+      const gate = { organization: 'org7', practitioner: 'u1', practitionerRole: 'u1', privacyContact: true, level: 'view' as const };
+      const compiled = compileSearch({ ...query, consent: gate });
+      for (const statement of [compiled.page, compiled.count]) {
+        const plan = await explain(statement.sql, statement.params);
+        expect(plan.filter((n) => n['Node Type'] === 'Seq Scan').map((n) => n['Relation Name'])).toEqual([]);
+      }
+    });
+
     it('CarePlan?subject=…&_include=CarePlan:care-team: the include query uses indexes too', async () => {
       const compiled = planOf('CarePlan', { subject: ['Patient/p7'] });
       expectIndexed(await explain(compiled.page.sql, compiled.page.params), /^search_reference_target$/);

@@ -10,7 +10,9 @@ import { openDatabase } from '../../server/store/open.js';
 import { openPostgres } from '../../server/store/postgres.js';
 import { SqlResourceStore } from '../../server/store/sql-resource-store.js';
 import { createStatisticsUpkeep, type StatisticsUpkeep } from '../../server/store/statistics-upkeep.js';
-import { BACKENDS, describeWithPostgres, reportBackends, type TestDatabase, postgresBackend } from '../support/backends.js';
+import { BACKENDS, createEmptySchema, describeWithPostgres, itWithPostgres, reportBackends, type TestDatabase, postgresBackend } from '../support/backends.js';
+import { createReadWriteRole } from '../support/database-role.js';
+import { migrate } from '../../server/store/migrate.js';
 
 reportBackends();
 
@@ -206,5 +208,32 @@ describeWithPostgres('two statistics upkeeps on one PostgreSQL schema', 'the tes
     expect(round).toEqual({ outcome: 'busy' });
     expect(await statisticsOf(database.db, 'resource')).toEqual(before);
     expect(await upkeepOf(database.db).round()).toMatchObject({ outcome: 'analyzed' });
+  });
+});
+
+describe('statistics upkeep of a role that owns no table (docs/DEPLOY.md)', () => {
+  itWithPostgres('counts nothing drifted, analyzes nothing, and says at start that it cannot', async (url) => {
+    const schema = await createEmptySchema(url);
+    await migrate(schema.db);
+    const role = await createReadWriteRole(url, schema.schema, schema.url);
+    const db = openPostgres(role.url);
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _encoding, done) => (lines.push(chunk.toString()), done()) }));
+    const upkeep = createStatisticsUpkeep(db, { enabled: true, intervalMs: 3_600_000, logger });
+    try {
+      await new SqlResourceStore(db, () => emptyIndexRows()).createMany(patients(80));
+      await changesReach(db, 'resource', 80);
+      expect(await upkeep.round()).toEqual({ outcome: 'unchanged' });
+      expect((await statisticsOf(db, 'resource')).analyzed).toBe(0);
+      upkeep.start();
+      // The start's check is one query; waiting for its line waits for the database, it asserts no time.
+      for (let attempt = 0; attempt < 400 && !lines.length; attempt++) await new Promise((resolve) => setTimeout(resolve, 25));
+      expect(lines.join('')).toMatch(/this database role owns none of the tables, and only their owner may analyze them; set STATISTICS_UPKEEP=false/);
+    } finally {
+      await upkeep.stop();
+      await db.close();
+      await role.drop();
+      await schema.close();
+    }
   });
 });

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import type {
   Bundle,
   CarePlan,
+  Communication,
   CareTeam,
   CodeableConcept,
   Coding,
@@ -35,6 +36,8 @@ import {
   PRIVACY_SCOPE,
   RECIPIENT_ROLE,
   REGISTRATION_CODE,
+  REGISTRATION_TASK,
+  TASK_CODE_SYSTEM,
   VIEW_ACTION,
 } from '../../server/consent/vocabulary.js';
 
@@ -55,7 +58,16 @@ export type ConsentStatus = Consent['status'];
 export type ActorSpec = { org: number } | { practitioner: number };
 
 export type ConsentSpec =
-  | { kind: 'registration'; patient: number; status: ConsentStatus; org: number; actions: string[]; period: PeriodKind }
+  | {
+      kind: 'registration';
+      patient: number;
+      status: ConsentStatus;
+      org: number;
+      actions: string[];
+      period: PeriodKind;
+      /** Whether the request's Task (code ccp-registration, requester the organization) is there too. */
+      task: boolean;
+    }
   | {
       kind: 'deny';
       patient: number;
@@ -69,7 +81,20 @@ export type ConsentSpec =
       scope: 'patient-privacy' | 'treatment';
     }
   | { kind: 'permit-with-denies'; patient: number; status: ConsentStatus; denies: { actors: ActorSpec[]; period: PeriodKind }[] }
-  | { kind: 'override'; patient: number; status: ConsentStatus; practitioner: number; period: PeriodKind };
+  | {
+      kind: 'override';
+      patient: number;
+      status: ConsentStatus;
+      practitioner: number;
+      period: PeriodKind;
+      /** Consent.organization: the organization the overriding user acted for, if any. */
+      org: number | null;
+      /**
+       * The notice naming it in `about`: to an organization, or to a practitioner's PractitionerRole (their
+       * Practitioner when they have no role, which no rule counts).
+       */
+      notice: ActorSpec | null;
+    };
 
 export interface PatientSpec {
   gender: 'female' | 'male';
@@ -95,7 +120,10 @@ export type CallerSpec =
   | { kind: 'bare-user' }
   | { kind: 'hosting-user' }
   | { kind: 'administrator' }
-  | { kind: 'system'; org: number };
+  | { kind: 'system'; org: number }
+  /** A privacy contact: a practitioner's user with that role, or a user of an organization without practitioner. */
+  | { kind: 'privacy-contact'; practitioner: number }
+  | { kind: 'org-privacy-contact'; org: number };
 
 export interface WorldSpec {
   /** Organization 0 hosts the service. */
@@ -108,6 +136,8 @@ export interface WorldSpec {
   callers: CallerSpec[];
   /** Which partner organization the always-present backend client acts for. */
   partner: number;
+  /** A Communication to pr0's PractitionerRole whose `about` names a plan (which no notice opens). */
+  planNotice: boolean;
 }
 
 const weighted = <T>(...items: [number, T][]): fc.Arbitrary<T> =>
@@ -142,6 +172,7 @@ const consentSpec: fc.Arbitrary<ConsentSpec> = fc.oneof(
       org: orgIndex,
       actions,
       period,
+      task: weighted([2, true], [1, false]),
     }),
   },
   {
@@ -178,7 +209,18 @@ const consentSpec: fc.Arbitrary<ConsentSpec> = fc.oneof(
       denies: fc.array(fc.record({ actors: fc.array(actor, { minLength: 1, maxLength: 2 }), period }), { minLength: 1, maxLength: 2 }),
     }),
   },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('override' as const), patient: index, status: baseStatus, practitioner: practitionerIndex, period }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('override' as const),
+      patient: index,
+      status: baseStatus,
+      practitioner: practitionerIndex,
+      period,
+      org: fc.option(orgIndex, { nil: null, freq: 4 }),
+      notice: fc.option(exception, { nil: null, freq: 3 }),
+    }),
+  },
 );
 
 const patientSpec: fc.Arbitrary<PatientSpec> = fc.record({
@@ -204,6 +246,8 @@ const callerSpec: fc.Arbitrary<CallerSpec> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('hosting-user' as const) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('administrator' as const) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('system' as const), org: index }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('privacy-contact' as const), practitioner: practitionerIndex }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('org-privacy-contact' as const), org: orgIndex }) },
 );
 
 export const worldSpec: fc.Arbitrary<WorldSpec> = fc.record({
@@ -215,6 +259,7 @@ export const worldSpec: fc.Arbitrary<WorldSpec> = fc.record({
   consents: fc.array(consentSpec, { minLength: 8, maxLength: 20 }),
   callers: fc.array(callerSpec, { minLength: 1, maxLength: 2 }),
   partner: fc.constantFrom(0, 0, 1, 2),
+  planNotice: fc.boolean(),
 });
 
 // ---------------------------------------------------------------------------------------------------------
@@ -371,12 +416,28 @@ export function buildWorld(spec: WorldSpec, prefix: string, now: number): World 
     }
   });
 
+  /** A notice goes to an organization, or to a practitioner's PractitionerRole (their Practitioner if they have none). */
+  const recipientOf = (a: ActorSpec): Reference => {
+    if ('org' in a) return ref('Organization', org(a.org));
+    const p = practitioners[a.practitioner % practitioners.length];
+    return p.organization ? ref('PractitionerRole', `${p.id}-role`) : ref('Practitioner', p.id);
+  };
   const actorRef = (a: ActorSpec): Reference => ('org' in a ? ref('Organization', org(a.org)) : ref('Practitioner', practitioner(a.practitioner)));
   const actors = (list: ActorSpec[]) => list.map((a) => ({ role: concept(PARTICIPATION_TYPE, 'PRCP'), reference: actorRef(a) }));
   const base = spec.patients.flatMap((p, i): ConsentSpec[] =>
-    p.org1 ? [{ kind: 'registration', patient: i, org: 1, ...p.org1 }] : [],
+    p.org1 ? [{ kind: 'registration', patient: i, org: 1, task: true, ...p.org1 }] : [],
   );
-  const consents = [...base, ...spec.consents].map((c, n) => add<Consent>(consentOf(c, `${prefix}-consent${n}`, patient(c.patient), now, { org, practitioner, actors })));
+  const consents = [...base, ...spec.consents].map((c, n) => {
+    const consent = add<Consent>(consentOf(c, `${prefix}-consent${n}`, patient(c.patient), now, { org, practitioner, actors }));
+    // What goes with it, as the operations write it: the request's Task, the override's notice.
+    if (c.kind === 'registration' && c.task) add<Task>(registrationTask(consent, org(c.org)));
+    if (c.kind === 'override' && c.notice) add<Communication>(notice(consent, recipientOf(c.notice)));
+    return consent;
+  });
+  if (spec.planNotice) {
+    const plan = resources.find((r) => r.resourceType === 'CarePlan');
+    if (plan) add<Communication>({ ...notice(plan, ref('PractitionerRole', `${practitioners[0].id}-role`)), id: `${prefix}-plan-notice` });
+  }
 
   const held = (role: string[], organization?: string, practitionerId?: string, label = ''): { label: string; caller: Caller } => ({
     label,
@@ -387,8 +448,12 @@ export function buildWorld(spec: WorldSpec, prefix: string, now: number): World 
       role: roleRights(role),
       ...(organization ? { organization } : {}),
       ...(practitionerId ? { practitioner: practitionerId } : {}),
+      // A practitioner's user acts through the PractitionerRole the world gives them (one with an organization).
+      ...(practitionerId && organization ? { practitionerRole: `${practitionerId}-role` } : {}),
     },
   });
+  const privacyContact = (p: World['practitioners'][number], label: string) =>
+    held(['privacy-contact'], p.organization, p.id, `${label}privacy contact ${p.id}${p.organization ? ` of ${p.organization}` : ' without organization'}`);
   const partnerSystem = (label: string, i: number): { label: string; caller: Caller } => {
     // A partner's backend client: any organization but the hosting one.
     const partner = organizations[1 + (i % (organizations.length - 1))];
@@ -398,6 +463,7 @@ export function buildWorld(spec: WorldSpec, prefix: string, now: number): World 
     { label: 'unrestricted', caller: { kind: 'unrestricted', scopes: [] } as Caller },
     partnerSystem('', spec.partner),
     held(['contributor'], practitioners[0].organization, practitioners[0].id, `practitioner ${practitioners[0].id} of ${practitioners[0].organization}`),
+    privacyContact(practitioners[0], ''),
     ...spec.callers.map((c, n) => {
       switch (c.kind) {
         case 'practitioner': {
@@ -414,6 +480,10 @@ export function buildWorld(spec: WorldSpec, prefix: string, now: number): World 
           return held(['administrator'], undefined, undefined, `${n}-administrator without organization`);
         case 'system':
           return partnerSystem(`${n}-`, c.org);
+        case 'privacy-contact':
+          return privacyContact(practitioners[c.practitioner % practitioners.length], `${n}-`);
+        case 'org-privacy-contact':
+          return held(['privacy-contact'], org(c.org), undefined, `${n}-privacy contact of ${org(c.org)} without practitioner`);
       }
     }),
   ];
@@ -485,8 +555,43 @@ function consentOf(spec: ConsentSpec, id: string, patientId: string, now: number
           actor: [{ role: concept(PARTICIPATION_TYPE, 'PROV'), reference: ref('Practitioner', names.practitioner(spec.practitioner)) }],
           purpose: [{ system: OVERRIDE_REASON, code: 'risk-of-harm' }],
         },
+        ...(spec.org !== null ? { organization: [ref('Organization', names.org(spec.org))] } : {}),
       };
   }
+}
+
+/** The registration request's Task, in the shape $ccp-register writes, its status following its Consent's. */
+function registrationTask(consent: Consent, organization: string): Task {
+  const status: Record<ConsentStatus, Task['status']> = {
+    proposed: 'requested',
+    active: 'completed',
+    inactive: 'completed',
+    rejected: 'rejected',
+    'entered-in-error': 'entered-in-error',
+    draft: 'draft',
+  };
+  return {
+    resourceType: 'Task',
+    id: `${consent.id}-task`,
+    status: status[consent.status],
+    intent: 'order',
+    code: concept(TASK_CODE_SYSTEM, REGISTRATION_TASK),
+    focus: ref('Consent', consent.id!),
+    for: consent.patient!,
+    requester: ref('Organization', organization),
+  };
+}
+
+/** A notice in the shape $override writes, naming `record` in `about`. */
+function notice(record: Resource, recipient: Reference): Communication {
+  return {
+    resourceType: 'Communication',
+    id: `${record.id}-notice`,
+    status: 'completed',
+    category: [concept('http://terminology.hl7.org/CodeSystem/communication-category', 'notification')],
+    about: [ref(record.resourceType, record.id!)],
+    recipient: [recipient],
+  };
 }
 
 /** One transaction Bundle that writes the whole world with the ids chosen above. */
@@ -574,7 +679,8 @@ const isRegistration = (c: Consent) => hasCode(c.category, CONSENT_CATEGORY, REG
 const isOverride = (c: Consent) => hasCode(c.category, ACT_CODE, OVERRIDE_CODE);
 const about = (c: Consent, patient: string) => c.status === 'active' && c.patient?.reference === `Patient/${patient}`;
 
-export function registered(world: World, patient: string, organization: string | undefined): boolean {
+/** An active registration of `organization` for `patient` now, at `level` (view: either level). */
+export function registered(world: World, patient: string, organization: string | undefined, level: 'view' | 'modify' = 'view'): boolean {
   if (organization === undefined) return false;
   return world.consents.some(
     (c) =>
@@ -583,7 +689,7 @@ export function registered(world: World, patient: string, organization: string |
       c.provision?.type === 'permit' &&
       names(c.provision.actor, organization, undefined) &&
       contains(c.provision.period, world.now) &&
-      (hasCode(c.provision.action, CONSENT_ACTION, VIEW_ACTION) || hasCode(c.provision.action, CONSENT_ACTION, MODIFY_ACTION)),
+      (hasCode(c.provision.action, CONSENT_ACTION, MODIFY_ACTION) || (level === 'view' && hasCode(c.provision.action, CONSENT_ACTION, VIEW_ACTION))),
   );
 }
 
@@ -627,12 +733,65 @@ export function held(caller: Caller, hostingOrganization: string): boolean {
 /** Whether `caller` may see `resource` (scopes and role allow everything the worlds hold; only consent filters). */
 export function visible(world: World, caller: Caller, resource: Resource): boolean {
   if (!GATED.includes(resource.resourceType) || !held(caller, world.hostingOrganization)) return true;
+  return planAllows(world, caller, resource, 'view') || ownRecord(world, caller, resource, 'view');
+}
+
+/**
+ * Whether `caller` may write `resource` as it is (a held caller's writes need the modify level), by the consent
+ * rules alone: what the role allows (a privacy contact writes directives only) is the caller's to check.
+ */
+export function writable(world: World, caller: Caller, resource: Resource): boolean {
+  if (!GATED.includes(resource.resourceType) || !held(caller, world.hostingOrganization)) return true;
+  return planAllows(world, caller, resource, 'modify') || ownRecord(world, caller, resource, 'modify');
+}
+
+/** The plan's rule: every patient the row names is registered (at the level) and not denied, or overridden. */
+export function planAllows(world: World, caller: Caller, resource: Resource, level: 'view' | 'modify'): boolean {
   const patients = patientsOf(resource);
   const { organization, practitioner } = caller;
   return (
     patients.length > 0 &&
-    patients.every((p) => (registered(world, p, organization) && !denied(world, p, organization, practitioner)) || overridden(world, p, practitioner))
+    patients.every((p) => (registered(world, p, organization, level) && !denied(world, p, organization, practitioner)) || overridden(world, p, practitioner))
   );
+}
+
+const isPrivacyContact = (caller: Caller) => caller.kind === 'user' && (caller.role?.roles ?? []).includes('privacy-contact');
+
+/** A Consent that is neither a registration nor an override, with the patient-privacy scope. */
+export const isDirective = (c: Consent) => !isRegistration(c) && !isOverride(c) && hasCode([c.scope], CONSENT_SCOPE, PRIVACY_SCOPE);
+
+/**
+ * The records of consent that are the caller's own business, from docs/CONSENT.md ("Who sees the records of
+ * consent"): their organization's registration requests (Task and Consent, any status; to read); for a privacy
+ * contact, their organization's overrides and those named in notices sent to them (to read), and the directives
+ * of the patients whose plans their organization takes part in (an active registration, any level; to read and
+ * write).
+ */
+export function ownRecord(world: World, caller: Caller, resource: Resource, level: 'view' | 'modify'): boolean {
+  const organization = caller.organization;
+  if (organization === undefined) return false;
+  const own = `Organization/${organization}`;
+  if (resource.resourceType === 'Task') {
+    const task = resource as Task;
+    return level === 'view' && hasCode(task.code ? [task.code] : [], TASK_CODE_SYSTEM, REGISTRATION_TASK) && task.requester?.reference === own;
+  }
+  if (resource.resourceType !== 'Consent') return false;
+  const consent = resource as Consent;
+  if (isRegistration(consent)) return level === 'view' && (consent.provision?.actor ?? []).some((a) => a.reference.reference === own);
+  if (!isPrivacyContact(caller)) return false;
+  if (isOverride(consent)) {
+    if (level !== 'view') return false;
+    if ((consent.organization ?? []).some((o) => o.reference === own)) return true;
+    const addressees = [own, ...(caller.practitionerRole ? [`PractitionerRole/${caller.practitionerRole}`] : [])];
+    return world.resources.some(
+      (r) =>
+        r.resourceType === 'Communication' &&
+        ((r as Communication).about ?? []).some((a) => a.reference === key(consent)) &&
+        ((r as Communication).recipient ?? []).some((to) => addressees.includes(to.reference ?? '')),
+    );
+  }
+  const patients = patientsOf(consent);
+  return isDirective(consent) && patients.length > 0 && patients.every((p) => registered(world, p, organization));
 }
 
 export const key = (resource: Resource): string => `${resource.resourceType}/${resource.id}`;

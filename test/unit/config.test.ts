@@ -1,11 +1,12 @@
 import path from 'node:path';
-import { ConfigError, loadConfig, parseByteSize } from '../../server/config/config.js';
+import { ConfigError, listeningOrigin, loadConfig, parseByteSize } from '../../server/config/config.js';
 
 describe('configuration from the environment', () => {
-  it('defaults: port 8080, embedded database in ./data, no BASE_URL, 16 MiB bodies', () => {
+  it('defaults: loopback port 8080, embedded database in ./data, no BASE_URL, 16 MiB bodies', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({
       port: 8080,
+      host: '127.0.0.1',
       dataDir: path.resolve('data'),
       databaseUrl: undefined,
       baseUrl: undefined,
@@ -18,6 +19,7 @@ describe('configuration from the environment', () => {
   it('reads every variable', () => {
     const config = loadConfig({
       PORT: '9000',
+      HOST: '0.0.0.0',
       DATA_DIR: '/tmp/ccp',
       DATABASE_URL: 'postgres://u@db:5432/ccp',
       BASE_URL: 'https://ccp.example.org/fhir/',
@@ -27,6 +29,7 @@ describe('configuration from the environment', () => {
     });
     expect(config).toMatchObject({
       port: 9000,
+      host: '0.0.0.0',
       dataDir: '/tmp/ccp',
       databaseUrl: 'postgres://u@db:5432/ccp',
       baseUrl: 'https://ccp.example.org/fhir',
@@ -34,6 +37,14 @@ describe('configuration from the environment', () => {
       allowUpdateCreate: false,
       logLevel: 'warn',
     });
+  });
+
+  it('the origin printed for a person on this machine: the address listened on, localhost for every interface', () => {
+    expect(listeningOrigin('127.0.0.1', 8080)).toBe('http://127.0.0.1:8080');
+    expect(listeningOrigin('10.1.2.3', 80)).toBe('http://10.1.2.3:80');
+    expect(listeningOrigin('::1', 8080)).toBe('http://[::1]:8080');
+    expect(listeningOrigin('0.0.0.0', 8080)).toBe('http://localhost:8080');
+    expect(listeningOrigin('::', 9000)).toBe('http://localhost:9000');
   });
 
   it('consent settings: the hosting organization, registration days (365) and override hours (4), each checked', () => {

@@ -1,6 +1,8 @@
 import { migrate } from '../../server/store/migrate.js';
 import { MIGRATIONS } from '../../server/store/migrations/index.js';
-import { BACKENDS, reportBackends } from '../support/backends.js';
+import { openPostgres } from '../../server/store/postgres.js';
+import { BACKENDS, createEmptySchema, itWithPostgres, reportBackends } from '../support/backends.js';
+import { createReadWriteRole } from '../support/database-role.js';
 
 reportBackends();
 
@@ -28,6 +30,25 @@ describe.each(BACKENDS)('migrations on $name', (backend) => {
       expect(await db.query('SELECT 1 FROM schema_migration WHERE version = 9999')).toHaveLength(0);
     } finally {
       await close();
+    }
+  });
+});
+
+describe('migrations run by a role that may only read and write the tables (docs/DEPLOY.md)', () => {
+  itWithPostgres('find the schema up to date, and refuse a migration that is due, naming it', async (url) => {
+    const schema = await createEmptySchema(url);
+    await migrate(schema.db);
+    const role = await createReadWriteRole(url, schema.schema, schema.url);
+    const db = openPostgres(role.url);
+    try {
+      expect(await migrate(db)).toEqual([]);
+      const next = { version: 9999, name: 'next', up: 'CREATE TABLE later (x int)' };
+      await expect(migrate(db, [...MIGRATIONS, next])).rejects.toThrow(/^migration 9999 \(next\) is due and this database role may not apply it \(permission denied for schema/);
+      expect(await db.query('SELECT 1 FROM schema_migration WHERE version = 9999')).toHaveLength(0);
+    } finally {
+      await db.close();
+      await role.drop();
+      await schema.close();
     }
   });
 });

@@ -20,7 +20,7 @@ export const ccpDisengage: Interaction = async (request, { id }, context) => {
   const organization = required(input.reference('organization', 'Organization', baseUrl), 'organization');
   if (isConsentHeld(caller, { hostingOrganization: context.options.hostingOrganization })) {
     if (caller.organization !== organization) throw forbidden(`a partner may disengage its own organization only (you act for Organization/${caller.organization ?? '(none)'})`);
-    requireRegistrant(caller, patient);
+    requireRegistrant(caller, patient, 'disengaging your organization');
   } else {
     requireReviewer(caller, context.options, 'disengage other organizations');
   }

@@ -22,7 +22,7 @@ export const ccpRegister: Interaction = async (request, { id }, context) => {
   const { caller, baseUrl } = request;
   const patient = id!;
   const { hostingOrganization } = context.options;
-  requireRegistrant(caller, patient);
+  requireRegistrant(caller, patient, 'requesting a registration ($ccp-register)');
   const now = new Date();
   const input = OperationInput.read(context.schema, request.body, PARAMETERS);
 

@@ -4,7 +4,11 @@ import { forbidden, type Grant, grantFor } from '../../access/decide.js';
 import type { FhirOptions } from '../../rest/types.js';
 
 /** Who may ask for a registration (or end their own): a caller who may create Tasks or CarePlans for this patient. */
-export function requireRegistrant(caller: Caller, patient: string): void {
+export function requireRegistrant(caller: Caller, patient: string, action: string): void {
+  // The rule is the operation's, not CarePlan's: a role that may create neither is refused in those words.
+  if (caller.role && !caller.role.permits('Task', 'c') && !caller.role.permits('CarePlan', 'c')) {
+    throw forbidden(`${action} is for roles that create Tasks or CarePlans (coordinator, contributor): your role (${caller.role.roles.join(', ') || 'none'}) does not`);
+  }
   let grant: Grant;
   try {
     grant = grantFor(caller, 'Task', 'c');

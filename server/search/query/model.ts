@@ -118,6 +118,14 @@ export interface SearchQuery {
 export interface ConsentGate {
   organization?: string;
   practitioner?: string;
+  /** The user's PractitionerRole, to which override notices are addressed. */
+  practitionerRole?: string;
+  /**
+   * The caller holds the privacy-contact role: their organization's overrides, the overrides named in the notices
+   * sent to them, and the directives of the patients whose plans their organization takes part in are theirs to
+   * see (and the directives to record and end), whatever the directives say (docs/CONSENT.md).
+   */
+  privacyContact?: boolean;
   level: 'view' | 'modify';
 }
 

@@ -1,7 +1,8 @@
-import { ACCESS_PARAM } from '../../consent/access-rows.js';
 import { GATED_TYPES, PATIENT_PARAMS } from '../../consent/vocabulary.js';
 import type { Statement } from '../../store/statement.js';
 import type { ConsentGate } from '../query/model.js';
+import { consentRecordConditions } from './consent-records.js';
+import { accessRule, patientReferences } from './consent-rules.js';
 
 /**
  * The consent decision as a condition on the resource row `row`: a row of a gated type is visible to the partner
@@ -9,27 +10,22 @@ import type { ConsentGate } from '../query/model.js';
  * active registration at the level needed and no active directive withholds the plan from the organization or the
  * person (deny wins; a nested permit is an exception) — or the person holds an active override. The rules are the
  * `_access` rows active Consents write (server/consent/access-rows.ts), looked up through the composite index.
+ * Besides the plan, the records of consent itself that are the partner's own business (its registration requests;
+ * for a privacy contact, overrides, notices and directives) are visible by their own rules (consent-records.ts).
  * Other types pass untouched.
  */
 export function consentCondition(gate: ConsentGate, sql: Statement, row: string): string {
   const gated = sql.param([...GATED_TYPES]);
   const p = `${row}_p`;
-  const names = Object.entries(PATIENT_PARAMS)
-    .map(([type, params]) => `(${p}.resource_type = ${sql.param(type)} AND ${p}.param = ANY(${sql.param(params)}::text[]))`)
-    .join(' OR ');
-  const patientRefs = `FROM search_reference ${p} WHERE ${p}.rid = ${row}.rid AND ${p}.target_type = 'Patient' AND (${names})`;
-  return `(${row}.resource_type <> ALL(${gated}::text[]) OR (
-    EXISTS (SELECT 1 ${patientRefs})
-    AND NOT EXISTS (SELECT 1 ${patientRefs} AND NOT ${permitted(gate, sql, `${p}.target_id`, row)})))`;
+  const patientRefs = patientReferences(sql, row, p, PATIENT_PARAMS);
+  const plan = `(EXISTS (SELECT 1 ${patientRefs})
+    AND NOT EXISTS (SELECT 1 ${patientRefs} AND NOT ${permitted(gate, sql, `${p}.target_id`, row)}))`;
+  return `(${row}.resource_type <> ALL(${gated}::text[]) OR ${[plan, ...consentRecordConditions(gate, sql, row)].join(' OR ')})`;
 }
 
 /** The partner may see the plan of the patient whose id is the SQL expression `patient`. */
 function permitted(gate: ConsentGate, sql: Statement, patient: string, row: string): string {
-  const rule = (alias: string, kinds: string[], actors: string[]) =>
-    `${alias}.resource_type = 'Consent' AND ${alias}.param = '${ACCESS_PARAM}'
-      AND ${alias}.c1_system = ANY(${sql.param(kinds)}::text[])
-      AND ${alias}.c1_code = ANY(ARRAY[${actors.map((actor) => `${patient} || ${sql.param(`|${actor}`)}`).join(', ')}]::text[])
-      AND ${alias}.c2_date_low <= now() AND ${alias}.c2_date_high >= now()`;
+  const rule = (alias: string, kinds: string[], actors: string[]) => accessRule(sql, alias, kinds, patient, actors);
   const organization = gate.organization && `Organization/${gate.organization}`;
   const practitioner = gate.practitioner && `Practitioner/${gate.practitioner}`;
   const people = [organization, practitioner].filter((actor): actor is string => Boolean(actor));
