@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { listeningAddresses } from './support/listening.js';
-import { freePort, PROJECT_ROOT, startServerProcess } from './support/server-process.js';
+import { childEnv, freePort, PROJECT_ROOT, startServerProcess } from './support/server-process.js';
 
 /** The server as `npm start` runs it (`node dist/server/main.js`, built by jest's global setup). */
 describe('the server process on the embedded database', () => {
@@ -38,6 +38,46 @@ describe('the server process on the embedded database', () => {
     expect(server.output()).toContain(`${origin}/auth/token`);
     expect(server.output()).not.toContain('localhost');
   });
+
+  it('refuses a HOSTING_ORGANIZATION the database does not hold (exit 1, naming it and the fix); the start log names the one in force, or none', async () => {
+    const folder = mkdtempSync(path.join(os.tmpdir(), 'ccp-hosting-'));
+    try {
+      // A fresh database holds no Organization yet: refused, not started quietly with the host's staff held as partners.
+      const env = childEnv({ DATA_DIR: folder, HOSTING_ORGANIZATION: 'no-such-org', HOST: '127.0.0.1', PORT: String(await freePort()), AUTH_DISABLED: 'true' });
+      const refused = spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'dist/server/main.js')], { env, encoding: 'utf8', timeout: 60_000 });
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toContain('HOSTING_ORGANIZATION: Organization/no-such-org does not exist');
+      expect(refused.stderr).toContain('PUT /fhir/Organization/no-such-org');
+      expect(refused.stderr).toContain('npm run demo');
+      expect(refused.stderr).not.toMatch(/\bat .+\.js:\d+/);
+
+      // The refusal released DATA_DIR: a start without it runs, says no organization hosts, and the host is created.
+      const port = await freePort();
+      const unhosted = startServerProcess('unhosted', port, { DATA_DIR: folder, LOG_LEVEL: 'info' });
+      try {
+        await unhosted.ready(60_000);
+        const put = await fetch(`${unhosted.fhir}/Organization/host-org`, {
+          method: 'PUT',
+          headers: { 'Content-Type': 'application/fhir+json' },
+          body: JSON.stringify({ resourceType: 'Organization', id: 'host-org', active: true, name: 'Regional Host' }),
+        });
+        expect(put.status).toBe(201);
+      } finally {
+        expect(await unhosted.stop()).toBe(0);
+      }
+      expect(unhosted.output()).toMatch(/"msg":"no hosting organization \(HOSTING_ORGANIZATION is not set\)/);
+
+      const hosted = startServerProcess('hosted', port, { DATA_DIR: folder, LOG_LEVEL: 'info', HOSTING_ORGANIZATION: 'host-org' });
+      try {
+        await hosted.ready(60_000);
+      } finally {
+        expect(await hosted.stop()).toBe(0);
+      }
+      expect(hosted.output()).toMatch(/"hostingOrganization":"Organization\/host-org","msg":"hosting organization: Organization\/host-org \(Regional Host\)"/);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  }, 180_000);
 
   it('keeps data in DATA_DIR across restarts, stops cleanly on SIGTERM, and logs no resource content', async () => {
     const port = await freePort();
