@@ -13,6 +13,10 @@ export interface BootstrapCredentials {
   clientSecret: string;
 }
 
+/** The first start's accounts: `npm run reset-admin` finds them by these names. */
+export const BOOTSTRAP_USERNAME = 'admin';
+export const BOOTSTRAP_CLIENT_ID = 'local-admin';
+
 /** Any constant works; every process sharing the database uses the same one. */
 const BOOTSTRAP_LOCK = 7_041_905_823;
 
@@ -34,7 +38,7 @@ export async function bootstrap(auth: AuthServer, store: ResourceStore): Promise
     code: [{ coding: [{ system: ROLE_SYSTEM, code: 'administrator', display: 'Administrator' }] }],
   };
   const role = await store.create(administrator);
-  const credentials: BootstrapCredentials = { username: 'admin', password: randomSecret().slice(0, 20), clientId: 'local-admin', clientSecret: randomSecret() };
+  const credentials: BootstrapCredentials = { username: BOOTSTRAP_USERNAME, password: newPassword(), clientId: BOOTSTRAP_CLIENT_ID, clientSecret: randomSecret() };
   const passwordHash = await hashPassword(credentials.password);
   const secretHash = await hashPassword(credentials.clientSecret);
 
@@ -61,6 +65,11 @@ export async function bootstrap(auth: AuthServer, store: ResourceStore): Promise
   return undefined;
 }
 
+/** An administrator password as the first start makes one: 20 random URL-safe characters. */
+export function newPassword(): string {
+  return randomSecret().slice(0, 20);
+}
+
 /** What the operator is told once: how to sign in, and how to get and use a token (and for how long it works). */
 export function bootstrapMessage(credentials: BootstrapCredentials, root: string): string {
   const minutes = ACCESS_TOKEN_SECONDS.backend / 60;
@@ -69,7 +78,7 @@ export function bootstrapMessage(credentials: BootstrapCredentials, root: string
   return [
     '',
     '=== First start: an administrator account and a local backend client were created. ===',
-    'These secrets are shown once and stored only as hashes: keep them now.',
+    'These secrets are shown once and stored only as hashes: keep them now (lost: npm run reset-admin).',
     `  administrator:  username ${credentials.username}   password ${credentials.password}`,
     `  backend client: client_id ${credentials.clientId}   client_secret ${credentials.clientSecret}`,
     `Get an access token (it lasts ${minutes} minutes: get a new one then; \`admin\` in the scope opens the admin API) and use it,`,
