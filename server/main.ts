@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { extractIndexRows } from './search/index/extract.js';
 import { SqlResourceStore } from './store/sql-resource-store.js';
 import { ConfigError, listeningOrigin, loadConfig } from './config/config.js';
-import { createLogger } from './log/logger.js';
+import { createLogger, logFormatFor } from './log/logger.js';
 import { loadRegistry } from './search/custom-parameters.js';
 import { openDatabase } from './store/open.js';
 import { createStatisticsUpkeep } from './store/statistics-upkeep.js';
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, logFormatFor(config.logFormat, process.stdout.isTTY === true));
   const database = config.databaseUrl ? 'postgres' : 'pglite';
   logger.info({ database, dataDir: config.databaseUrl ? undefined : config.dataDir }, 'opening database');
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });

@@ -79,6 +79,28 @@ describe('the server process on the embedded database', () => {
     }
   }, 180_000);
 
+  it('LOG_FORMAT=pretty: one readable line per entry even on a pipe, and still no resource content', async () => {
+    const folder = mkdtempSync(path.join(os.tmpdir(), 'ccp-pretty-'));
+    const server = startServerProcess('pretty', await freePort(), { DATA_DIR: folder, LOG_LEVEL: 'info', LOG_FORMAT: 'pretty' });
+    try {
+      await server.ready(60_000);
+      const created = await fetch(`${server.fhir}/Patient`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/fhir+json' },
+        body: JSON.stringify({ resourceType: 'Patient', name: [{ family: 'Qzxjvbnmlk' }] }),
+      });
+      expect(created.status).toBe(201);
+    } finally {
+      expect(await server.stop()).toBe(0);
+      rmSync(folder, { recursive: true, force: true });
+    }
+    const lines = server.output().split('\n').filter(Boolean);
+    expect(lines.find((line) => line.includes('FHIR server listening'))).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: FHIR server listening on http:\/\/localhost:\d+\/fhir \{"port":\d+,"database":"pglite"\}$/);
+    expect(lines.find((line) => line.includes('INFO: request') && line.includes('"method":"POST"'))).toMatch(/"path":"\/fhir\/Patient","status":201/);
+    for (const line of lines) expect(line).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] (INFO|WARN|ERROR|FATAL): /);
+    expect(server.output()).not.toContain('Qzxjvbnmlk');
+  }, 120_000);
+
   it('keeps data in DATA_DIR across restarts, stops cleanly on SIGTERM, and logs no resource content', async () => {
     const port = await freePort();
     const first = startServerProcess('first', port, { DATA_DIR: dataDir, LOG_LEVEL: 'info' });
@@ -102,6 +124,10 @@ describe('the server process on the embedded database', () => {
       expect(await first.stop()).toBe(0);
     }
     const log = first.output();
+    // Its stdout is a pipe, not a terminal: every line is a JSON log entry.
+    const lines = log.split('\n').filter(Boolean);
+    expect(lines.length).toBeGreaterThan(3);
+    for (const line of lines) expect(JSON.parse(line)).toMatchObject({ level: expect.any(Number), msg: expect.any(String) });
     expect(log).toMatch(/"msg":"request"/);
     expect(log).toMatch(/"requestId":"[0-9a-f-]{36}"/);
     expect(log).not.toMatch(/Zyxwvutsrq|1931-07-04|Qwertyuiop/);
