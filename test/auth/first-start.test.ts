@@ -64,14 +64,26 @@ describe('first start: the banner and its commands', () => {
   });
 
   /** Runs `lines` with bash, as a user pasting them would (in the repository's folder). */
-  const bash = (lines: string) => spawnSync('bash', ['-c', lines], { env: childEnv({}), encoding: 'utf8', timeout: 30_000 });
+  const bash = (lines: string) => spawnSync('bash', ['-c', lines], { cwd: PROJECT_ROOT, env: childEnv({}), encoding: 'utf8', timeout: 60_000 });
 
   it('says how long the token lasts and gets it with the token helper, the secret kept in one exported variable', () => {
     expect(banner).toContain('it lasts 5 minutes');
     expect(banner).toMatch(/^ {2}export LOCAL_ADMIN_SECRET='[A-Za-z0-9_-]{43}'$/m);
-    expect(banner).toContain(`TOKEN=$(npm run -s token -- --client local-admin --secret "$LOCAL_ADMIN_SECRET" --scope 'system/*.cruds admin' --url http://localhost:${server.port})`);
+    expect(banner).toContain(`TOKEN=$(npm run -s token -- --client local-admin --secret "$LOCAL_ADMIN_SECRET" --scope 'system/*.cruds admin' --url ${server.origin})`);
     // The line other tools read the secret from is kept as it was.
     expect(banner).toMatch(/client_id local-admin\s+client_secret [A-Za-z0-9_-]{43}/);
+  });
+
+  it('its token helper lines, run as printed, get a token that opens the FHIR API; with a wrong secret $TOKEN stays empty', () => {
+    const exported = /^ {2}(export LOCAL_ADMIN_SECRET=.*)$/m.exec(banner)![1];
+    const helper = /^ {2}(TOKEN=\$\(npm run -s token .*\))$/m.exec(banner)![1];
+    const use = /^ {2}(curl -H "Authorization: Bearer \$TOKEN" .*)$/m.exec(banner)![1];
+    const run = bash(`${exported}\n${helper}\n${use} -s -o /dev/null -w '%{http_code}'`);
+    expect([run.status, run.stdout]).toEqual([0, '200']);
+
+    const wrong = bash(`LOCAL_ADMIN_SECRET=not-the-secret\n${helper}\necho "[$TOKEN]"`);
+    expect(wrong.stdout).toBe('[]\n');
+    expect(wrong.stderr).toMatch(/invalid_client/);
   });
 
   it('its curl command, run as printed, answers a token of that lifetime that opens the FHIR API and the admin API', () => {
