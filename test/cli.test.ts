@@ -95,7 +95,7 @@ describe('the server process on the embedded database', () => {
       rmSync(folder, { recursive: true, force: true });
     }
     const lines = server.output().split('\n').filter(Boolean);
-    expect(lines.find((line) => line.includes('FHIR server listening'))).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: FHIR server listening on http:\/\/localhost:\d+\/fhir \{"port":\d+,"database":"pglite"\}$/);
+    expect(lines.find((line) => line.includes('FHIR server listening'))).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: FHIR server listening on http:\/\/127\.0\.0\.1:\d+\/fhir \{"host":"127\.0\.0\.1","port":\d+,"database":"pglite"\}$/);
     expect(lines.find((line) => line.includes('INFO: request') && line.includes('"method":"POST"'))).toMatch(/"path":"\/fhir\/Patient","status":201/);
     for (const line of lines) expect(line).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] (INFO|WARN|ERROR|FATAL): /);
     expect(server.output()).not.toContain('Qzxjvbnmlk');

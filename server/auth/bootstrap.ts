@@ -84,7 +84,7 @@ export function bootstrapMessage(credentials: BootstrapCredentials, root: string
     `Get an access token (it lasts ${minutes} minutes: get a new one then; \`admin\` in the scope opens the admin API) and use it,`,
     'from this repository (the helper prints only the token, or says on stderr why there is none):',
     `  export LOCAL_ADMIN_SECRET='${credentials.clientSecret}'`,
-    `  TOKEN=$(npm run -s token -- --client ${credentials.clientId} --secret "$LOCAL_ADMIN_SECRET" --scope 'system/*.cruds admin'${url})`,
+    `  TOKEN=$(npm run -s token -- --client ${credentials.clientId} --secret="$LOCAL_ADMIN_SECRET" --scope 'system/*.cruds admin'${url})`,
     `  curl -H "Authorization: Bearer $TOKEN" ${root}/fhir/Patient`,
     'or with curl alone (the answer is JSON: its access_token is the token, or its error_description says why not):',
     `  curl -s -u "${credentials.clientId}:$LOCAL_ADMIN_SECRET" -d grant_type=client_credentials -d scope='system/*.cruds admin' ${root}/auth/token`,

@@ -69,7 +69,7 @@ describe('first start: the banner and its commands', () => {
   it('says how long the token lasts and gets it with the token helper, the secret kept in one exported variable', () => {
     expect(banner).toContain('it lasts 5 minutes');
     expect(banner).toMatch(/^ {2}export LOCAL_ADMIN_SECRET='[A-Za-z0-9_-]{43}'$/m);
-    expect(banner).toContain(`TOKEN=$(npm run -s token -- --client local-admin --secret "$LOCAL_ADMIN_SECRET" --scope 'system/*.cruds admin' --url ${server.origin})`);
+    expect(banner).toContain(`TOKEN=$(npm run -s token -- --client local-admin --secret="$LOCAL_ADMIN_SECRET" --scope 'system/*.cruds admin' --url ${server.origin})`);
     // The line other tools read the secret from is kept as it was.
     expect(banner).toMatch(/client_id local-admin\s+client_secret [A-Za-z0-9_-]{43}/);
   });
