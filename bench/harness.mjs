@@ -1,7 +1,7 @@
 // What run.mjs drives the scenarios with: the real server as a child process on its own core (on PostgreSQL or
 // PGlite), the bare HTTP ceiling beside it, access tokens, set-up calls, and the load itself (autocannon).
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,9 +28,11 @@ export function childEnv(env) {
 /**
  * The real server, pinned to the second core, with `env` (DATABASE_URL or DATA_DIR, HOSTING_ORGANIZATION);
  * resolves with its base URL, the bootstrap client's secret (printed on the first start on an empty database),
- * its pid, and `stop`, which resolves once it has exited.
+ * its pid, and `stop`, which resolves once it has exited. The server refuses a HOSTING_ORGANIZATION its database
+ * does not hold, so that Organization is written first (the scenarios' set-up and the generator write it again).
  */
 export function startServer(env) {
+  if (env.HOSTING_ORGANIZATION) storeOrganization(env, env.HOSTING_ORGANIZATION);
   const port = 20000 + Math.floor(Math.random() * 20000);
   const [command, args] = pinned(1, 'node', ['dist/server/main.js']);
   const child = spawn(command, args, { cwd: root, env: childEnv({ ...env, PORT: String(port), LOG_LEVEL: 'warn' }), stdio: ['ignore', 'pipe', 'inherit'] });
@@ -59,6 +61,18 @@ export function startServer(env) {
     };
     poll();
   });
+}
+
+/** Writes Organization/`id` into the database of `env` with the import (an ndjson line keeps its id: a PUT). */
+function storeOrganization(env, id) {
+  const folder = mkdtempSync(path.join(os.tmpdir(), 'bench-org-'));
+  try {
+    const file = path.join(folder, 'organization.ndjson');
+    writeFileSync(file, `${JSON.stringify({ resourceType: 'Organization', id, active: true, name: id })}\n`);
+    execFileSync('node', ['dist/server/import.js', file], { cwd: root, env: childEnv({ ...env, LOG_LEVEL: 'warn' }), stdio: ['ignore', 'ignore', 'pipe'] });
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
 }
 
 /** A client-credentials token (client_secret_basic). Backend tokens live five minutes: take one per scenario. */

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import type { Organization } from 'fhir/r4';
 import { createApp } from './app.js';
 import { type AuthServer, createAuthServer } from './auth/auth-server.js';
 import { bootstrap, bootstrapMessage } from './auth/bootstrap.js';
@@ -8,12 +9,13 @@ import { readFileSync } from 'node:fs';
 import { extractIndexRows } from './search/index/extract.js';
 import { SqlResourceStore } from './store/sql-resource-store.js';
 import { ConfigError, listeningOrigin, loadConfig } from './config/config.js';
-import { createLogger } from './log/logger.js';
+import { createLogger, logFormatFor } from './log/logger.js';
 import { loadRegistry } from './search/custom-parameters.js';
 import { openDatabase } from './store/open.js';
 import { createStatisticsUpkeep } from './store/statistics-upkeep.js';
 import { SchemaValidator } from './validation/schema-validator.js';
 import { seedGuide } from './conformance/seed.js';
+import { checkHostingOrganization, hostingOrganizationLog } from './consent/hosting-organization.js';
 
 /** `npm start`: read the configuration, open and migrate the database, serve until told to stop. */
 async function main(): Promise<void> {
@@ -27,7 +29,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, logFormatFor(config.logFormat, process.stdout.isTTY === true));
   const database = config.databaseUrl ? 'postgres' : 'pglite';
   logger.info({ database, dataDir: config.databaseUrl ? undefined : config.dataDir }, 'opening database');
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
@@ -41,8 +43,22 @@ async function main(): Promise<void> {
   if (custom.length) logger.info({ custom: custom.length }, 'custom search parameters loaded');
 
   const seeding = Date.now();
-  const seeded = await seedGuide(new SqlResourceStore(db, (resource) => extractIndexRows(resource, registry)), registry);
+  const store = new SqlResourceStore(db, (resource) => extractIndexRows(resource, registry));
+  const seeded = await seedGuide(store, registry);
   logger.info({ ms: Date.now() - seeding, created: seeded.created.length, updated: seeded.updated.length, retired: seeded.retired.length }, 'implementation guide in the store');
+
+  let hosting: Organization | undefined;
+  if (config.hostingOrganization) {
+    const checked = await checkHostingOrganization(store, config.hostingOrganization);
+    if ('problem' in checked) {
+      console.error(checked.problem);
+      await db.close();
+      process.exit(1);
+    }
+    hosting = checked.organization;
+  }
+  const { fields: hostingFields, message: hostingMessage } = hostingOrganizationLog(config.hostingOrganization, hosting);
+  logger.info(hostingFields, hostingMessage);
 
   let auth: AuthServer | undefined;
   if (config.authDisabled) {
@@ -52,7 +68,7 @@ async function main(): Promise<void> {
     const terms = await publishTerms(db, readFileSync(config.termsFile, 'utf8'));
     logger.info({ version: terms.version }, 'Terms of Use in force');
     if (config.clientsFile) logger.info({ clients: await applyClientsFile(auth, config.clientsFile) }, 'clients from CLIENTS_FILE registered');
-    const credentials = await bootstrap(auth, new SqlResourceStore(db, (resource) => extractIndexRows(resource, registry)));
+    const credentials = await bootstrap(auth, store);
     if (credentials) console.log(bootstrapMessage(credentials, config.baseUrl?.replace(/\/fhir$/, '') ?? listeningOrigin(config.host, config.port)));
   }
 

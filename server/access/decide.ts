@@ -55,9 +55,12 @@ function usable(caller: Caller, scope: ResourceScope): boolean {
   return caller.kind === 'user';
 }
 
-/** RFC 6750 §3: no token → 401 with a Bearer challenge (no error code: the client simply did not authenticate). */
+/**
+ * RFC 6750 §3: no token → 401 with a Bearer challenge (no error code: the client simply did not authenticate).
+ * The hint names the discovery document where SMART puts it, under the FHIR base (the root has none).
+ */
 export function unauthenticated(): FhirError {
-  return new FhirError(401, { code: 'login', diagnostics: 'an access token is required (Authorization: Bearer …); see /.well-known/smart-configuration' }, { 'WWW-Authenticate': 'Bearer' });
+  return new FhirError(401, { code: 'login', diagnostics: 'an access token is required (Authorization: Bearer …); see /fhir/.well-known/smart-configuration' }, { 'WWW-Authenticate': 'Bearer' });
 }
 
 /** RFC 6750 §3.1: a token without the scope a request needs is a 403 with an `insufficient_scope` challenge. */

@@ -48,10 +48,12 @@ export function tokenIssuedEvent(caller: Caller, grantType: string, recorded = n
 }
 
 /**
- * A new password for an account, or a new secret for a client, set by `caller` (no admin API request: those are
- * not FHIR requests). The entity names the account or client by identifier, as agents name them; never the secret.
+ * A new password for an account, or a new secret for a client, set by `by` (no admin API request: those are
+ * not FHIR requests): a caller, or a command run on the server's machine, named as it names itself with whoever
+ * ran it (`npm run reset-admin`). The entity names the account or client by identifier, as agents name them;
+ * never the secret.
  */
-export function credentialsResetEvent(target: { userId: string } | { clientId: string }, caller: Caller, recorded = new Date()): AuditEvent {
+export function credentialsResetEvent(target: { userId: string } | { clientId: string }, by: Caller | { command: string }, recorded = new Date()): AuditEvent {
   const identifier = 'userId' in target ? { system: USER_ID_SYSTEM, value: target.userId } : { system: CLIENT_ID_SYSTEM, value: target.clientId };
   return {
     resourceType: 'AuditEvent',
@@ -60,7 +62,7 @@ export function credentialsResetEvent(target: { userId: string } | { clientId: s
     action: 'U',
     recorded: recorded.toISOString(),
     outcome: outcomeOf(200),
-    agent: agentsOf(caller, AGENT_USER_WRITING),
+    agent: 'command' in by ? [{ type: { coding: [AGENT_APPLICATION] }, who: { display: by.command }, requestor: true }] : agentsOf(by, AGENT_USER_WRITING),
     source: { observer: OBSERVER, type: [SOURCE_APPLICATION_SERVER] },
     entity: [{ what: { identifier }, type: ENTITY_SYSTEM_OBJECT, role: ROLE_SECURITY_RESOURCE, description: 'userId' in target ? 'password reset' : 'client secret reset' }],
   };

@@ -4,6 +4,7 @@ import { ROLE_SYSTEM } from '../access/roles.js';
 import type { ResourceStore } from '../store/resource-store.js';
 import type { AuthServer } from './auth-server.js';
 import { hashPassword, randomSecret } from './secrets.js';
+import { ACCESS_TOKEN_SECONDS } from './tokens.js';
 
 export interface BootstrapCredentials {
   username: string;
@@ -11,6 +12,10 @@ export interface BootstrapCredentials {
   clientId: string;
   clientSecret: string;
 }
+
+/** The first start's accounts: `npm run reset-admin` finds them by these names. */
+export const BOOTSTRAP_USERNAME = 'admin';
+export const BOOTSTRAP_CLIENT_ID = 'local-admin';
 
 /** Any constant works; every process sharing the database uses the same one. */
 const BOOTSTRAP_LOCK = 7_041_905_823;
@@ -33,7 +38,7 @@ export async function bootstrap(auth: AuthServer, store: ResourceStore): Promise
     code: [{ coding: [{ system: ROLE_SYSTEM, code: 'administrator', display: 'Administrator' }] }],
   };
   const role = await store.create(administrator);
-  const credentials: BootstrapCredentials = { username: 'admin', password: randomSecret().slice(0, 20), clientId: 'local-admin', clientSecret: randomSecret() };
+  const credentials: BootstrapCredentials = { username: BOOTSTRAP_USERNAME, password: newPassword(), clientId: BOOTSTRAP_CLIENT_ID, clientSecret: randomSecret() };
   const passwordHash = await hashPassword(credentials.password);
   const secretHash = await hashPassword(credentials.clientSecret);
 
@@ -60,18 +65,29 @@ export async function bootstrap(auth: AuthServer, store: ResourceStore): Promise
   return undefined;
 }
 
-/** What the operator is told once: how to sign in, and how to get and use a token. */
+/** An administrator password as the first start makes one: 20 random URL-safe characters. */
+export function newPassword(): string {
+  return randomSecret().slice(0, 20);
+}
+
+/** What the operator is told once: how to sign in, and how to get and use a token (and for how long it works). */
 export function bootstrapMessage(credentials: BootstrapCredentials, root: string): string {
+  const minutes = ACCESS_TOKEN_SECONDS.backend / 60;
+  // The token helper's default server is http://localhost:8080: named only when this one is elsewhere.
+  const url = root === 'http://localhost:8080' ? '' : ` --url ${root}`;
   return [
     '',
     '=== First start: an administrator account and a local backend client were created. ===',
-    'These secrets are shown once and stored only as hashes: keep them now.',
+    'These secrets are shown once and stored only as hashes: keep them now (lost: npm run reset-admin).',
     `  administrator:  username ${credentials.username}   password ${credentials.password}`,
     `  backend client: client_id ${credentials.clientId}   client_secret ${credentials.clientSecret}`,
-    'Get an access token and use it:',
-    `  TOKEN=$(curl -s -u '${credentials.clientId}:${credentials.clientSecret}' -d grant_type=client_credentials \\`,
-    `          -d scope='system/*.cruds' ${root}/auth/token | sed 's/.*"access_token":"\\([^"]*\\)".*/\\1/')`,
+    `Get an access token (it lasts ${minutes} minutes: get a new one then; \`admin\` in the scope opens the admin API) and use it,`,
+    'from this repository (the helper prints only the token, or says on stderr why there is none):',
+    `  export LOCAL_ADMIN_SECRET='${credentials.clientSecret}'`,
+    `  TOKEN=$(npm run -s token -- --client ${credentials.clientId} --secret="$LOCAL_ADMIN_SECRET" --scope 'system/*.cruds admin'${url})`,
     `  curl -H "Authorization: Bearer $TOKEN" ${root}/fhir/Patient`,
+    'or with curl alone (the answer is JSON: its access_token is the token, or its error_description says why not):',
+    `  curl -s -u "${credentials.clientId}:$LOCAL_ADMIN_SECRET" -d grant_type=client_credentials -d scope='system/*.cruds admin' ${root}/auth/token`,
     '',
   ].join('\n');
 }

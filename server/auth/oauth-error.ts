@@ -29,3 +29,18 @@ export class OAuthError extends Error {
     return { error: this.error, error_description: this.description };
   }
 }
+
+/**
+ * An OAuthError the operator must hear of too, because its cause lies outside the request (a client's key set URL
+ * that fails): `logged` goes to the server log as it is, so it holds ids, URLs and reasons only, never a secret,
+ * a token or anything about a patient.
+ */
+export class LoggedOAuthError extends OAuthError {
+  constructor(
+    error: OAuthError['error'],
+    description: string,
+    readonly logged: { message: string; fields: Record<string, string> },
+  ) {
+    super(error, description);
+  }
+}

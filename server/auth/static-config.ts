@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config/config.js';
-import { checkRegistration } from './admin/client-registration.js';
+import { checkClientRegistration } from './admin/client-registration.js';
 import type { AuthServer } from './auth-server.js';
 import { type Client, ClientStore } from './clients.js';
 import { type IdentityProviderConfig, identityProviderProblems } from './federation/identity-providers.js';
@@ -54,7 +54,7 @@ export async function applyClientsFile(auth: AuthServer, file: string, env: Env 
   const clients: Client[] = [];
   for (const [index, entry] of readJsonList(file, 'CLIENTS_FILE').entries()) {
     const where = `client [${index}]`;
-    const { client, problems: found } = checkRegistration(entry, 'config');
+    const { client, problems: found } = await checkClientRegistration(auth.db, entry, 'config');
     problems.push(...found.map((problem) => `${where}: ${problem}`));
     if (!client) continue;
     const secret = secretFrom(entry as Record<string, unknown>, env, where, problems);

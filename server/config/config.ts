@@ -2,6 +2,7 @@ import path from 'node:path';
 import { DEFAULT_MAX_JSON_DEPTH, MAX_JSON_DEPTH_LIMIT } from '../fhir/json-text.js';
 import { isValidId } from '../fhir/resource-types.js';
 import { loadRequiredProfiles, type RequiredProfiles } from '../conformance/required-profiles.js';
+import type { LogFormat } from '../log/logger.js';
 
 /** Everything the server can be told, read once from the environment at start-up. */
 export interface Config {
@@ -28,6 +29,8 @@ export interface Config {
   defaultPageSize: number;
   maxPageSize: number;
   logLevel: string;
+  /** LOG_FORMAT: `json` or `pretty`; unset = pretty on a terminal, JSON otherwise (server/log/logger.ts). */
+  logFormat?: LogFormat;
   /** Folder of custom SearchParameters (JSON), added to the official R4 ones; absent folder = none. */
   searchParametersDir: string;
   /** The FHIR API without access tokens: local experiments only, refused when NODE_ENV=production. */
@@ -108,6 +111,7 @@ export function loadConfig(env: Env = process.env): Config {
     defaultPageSize: read('DEFAULT_PAGE_SIZE', 20, integer(1, 10000)),
     maxPageSize: read('MAX_PAGE_SIZE', 1000, integer(1, 10000)),
     logLevel: env.LOG_LEVEL?.trim() || 'info',
+    logFormat: undefined,
     searchParametersDir: path.resolve(env.SEARCH_PARAMETERS_DIR?.trim() || 'conformance/search-parameters'),
     authDisabled: read('AUTH_DISABLED', false, boolean),
     corsOrigins: read('CORS_ORIGINS', ['*'], parseOrigins),
@@ -150,6 +154,9 @@ export function loadConfig(env: Env = process.env): Config {
     else problems.push(`BASE_URL: must be an absolute http(s) URL without query or fragment (got "${baseUrl}")`);
   }
 
+  const logFormat = env.LOG_FORMAT?.trim();
+  if (logFormat === 'json' || logFormat === 'pretty') config.logFormat = logFormat;
+  else if (logFormat) problems.push(`LOG_FORMAT: must be json or pretty (got "${logFormat}")`);
   if (!LOG_LEVELS.includes(config.logLevel)) problems.push(`LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')}`);
   if (config.defaultPageSize > config.maxPageSize) problems.push('DEFAULT_PAGE_SIZE: must not exceed MAX_PAGE_SIZE');
 

@@ -1,6 +1,6 @@
 import express, { type Request, type Response, Router } from 'express';
 import { adminRefusal } from '../auth/admin/admin-access.js';
-import { checkRegistration, registrationOf } from '../auth/admin/client-registration.js';
+import { checkClientRegistration, registrationOf } from '../auth/admin/client-registration.js';
 import { checkLaunchRequest } from '../auth/admin/launch-request.js';
 import { checkNewUser, checkUserChange, userView } from '../auth/admin/user-registration.js';
 import type { AuthServer } from '../auth/auth-server.js';
@@ -52,7 +52,7 @@ export function adminRoutes(auth: AuthServer, logger: Logger): Router {
     '/auth/admin/clients',
     json,
     guarded('admin', async (req, res) => {
-      const { client, problems } = checkRegistration(req.body, 'api');
+      const { client, problems } = await checkClientRegistration(auth.db, req.body, 'api');
       if (!client) return invalid(res, problems);
       if (await auth.clients.find(client.clientId)) return send(res, 409, { error: 'invalid_request', error_description: `client_id ${client.clientId} is taken` });
       // A secret is made here, shown once, and kept only as a hash.
@@ -68,7 +68,7 @@ export function adminRoutes(auth: AuthServer, logger: Logger): Router {
       const existing = await auth.clients.find(String(req.params.id));
       if (!existing) return notFound(res, 'client');
       if (existing.source === 'config') return send(res, 409, { error: 'invalid_request', error_description: 'this client comes from CLIENTS_FILE; change it there' });
-      const { client, problems } = checkRegistration({ ...(req.body as object), client_id: existing.clientId }, 'api');
+      const { client, problems } = await checkClientRegistration(auth.db, { ...(req.body as object), client_id: existing.clientId }, 'api');
       if (!client) return invalid(res, problems);
       if (client.authMethod !== existing.authMethod) return invalid(res, ['token_endpoint_auth_method: cannot change; register a new client']);
       await auth.clients.save({ ...client, secretHash: existing.secretHash });

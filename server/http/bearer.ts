@@ -20,6 +20,8 @@ export function bearer(auth: AuthServer | undefined): RequestHandler {
       res.locals.caller = ANONYMOUS;
       return next();
     }
+    // `Bearer` and nothing after it: most often a `TOKEN=$(…)` that got no token, which is the thing to look at.
+    if (/^Bearer\s*$/i.test(header)) return next(challenge('invalid_request', 'the Authorization header holds no token after Bearer (is the variable holding it empty? getting the token may have failed)', 400));
     const token = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i.exec(header)?.[1];
     if (!token) return next(challenge('invalid_request', 'the Authorization header must be "Bearer <token>"', 400));
     try {

@@ -5,7 +5,7 @@ import { callerOfToken } from '../auth/caller-of-token.js';
 import type { ResourceStore } from '../store/resource-store.js';
 import { endpoints, openidConfiguration, smartConfiguration } from '../auth/discovery.js';
 import { introspectionEndpoint } from '../auth/introspection.js';
-import { OAuthError } from '../auth/oauth-error.js';
+import { LoggedOAuthError, OAuthError } from '../auth/oauth-error.js';
 import { revocationEndpoint } from '../auth/revocation.js';
 import { tokenEndpoint } from '../auth/token/token-endpoint.js';
 import type { Logger } from '../log/logger.js';
@@ -80,6 +80,7 @@ function sendJson(res: Response, status: number, body: unknown): void {
 
 export function sendOAuthError(res: Response, error: unknown, logger: Logger): void {
   if (error instanceof OAuthError) {
+    if (error instanceof LoggedOAuthError) logger.warn(error.logged.fields, error.logged.message);
     if (error.status === 401) res.set('WWW-Authenticate', 'Basic realm="token", Bearer');
     sendJson(res, error.status, error.body());
     return;

@@ -1,10 +1,12 @@
 import type { Consent, Parameters, Task } from 'fhir/r4';
 import { UNRESTRICTED } from '../../server/access/caller.js';
+import { credentialsResetEvent } from '../../server/audit/auth-events.js';
 import { auditedInteraction } from '../../server/audit/interaction.js';
 import { outcomeOf, restEvent } from '../../server/audit/rest-event.js';
 import { Touched } from '../../server/audit/touched.js';
 import { R4_REGISTRY } from '../../server/search/registry.js';
 import type { FhirRequest } from '../../server/rest/types.js';
+import { schemaValidator } from '../support/fhir-app.js';
 
 const request = (method: string, body?: unknown): FhirRequest => ({ method, path: '', query: {}, headers: {}, baseUrl: 'http://x/fhir', caller: UNRESTRICTED, body });
 
@@ -60,5 +62,18 @@ describe('the audit event of an interaction (no database)', () => {
       ['4', 'Task/t1/_history/2'],
     ]);
     expect(event.recorded).toBe('1970-01-01T00:00:00.000Z');
+  });
+
+  it('a credentials reset by a command (npm run reset-admin) names the command, and the account or client by id only; R4-valid', () => {
+    const by = { command: 'CCP Exchange reset-admin command, run by system user ops on host1' };
+    const account = credentialsResetEvent({ userId: 'u-1' }, by, new Date(0));
+    const client = credentialsResetEvent({ clientId: 'local-admin' }, by, new Date(0));
+    for (const event of [account, client]) {
+      expect(schemaValidator().validate(event as never, 'AuditEvent')).toEqual([]);
+      expect(event).toMatchObject({ type: { code: '110113' }, subtype: [{ code: '110137' }], action: 'U', outcome: '0', recorded: '1970-01-01T00:00:00.000Z' });
+      expect(event.agent).toEqual([expect.objectContaining({ who: { display: by.command }, requestor: true })]);
+    }
+    expect(account.entity!.map((entity) => [entity.what!.identifier!.system, entity.what!.identifier!.value, entity.description])).toEqual([['http://ccp-exchange.org/fhir/sid/user-id', 'u-1', 'password reset']]);
+    expect(client.entity!.map((entity) => [entity.what!.identifier!.system, entity.what!.identifier!.value, entity.description])).toEqual([['http://ccp-exchange.org/fhir/sid/client-id', 'local-admin', 'client secret reset']]);
   });
 });

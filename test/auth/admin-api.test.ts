@@ -246,6 +246,27 @@ describe.each(BACKENDS)('admin API on $name', (backend) => {
       expect((await api(opsToken).post('/clients', appRegistration('native-app', { redirect_uris: ['http://127.0.0.1:51004/callback'] }))).status).toBe(201);
     });
 
+    it('a backend client acts for a current Organization: one that does not exist (or was deleted) is a 400 naming organization', async () => {
+      const registration = { client_id: 'org-job', client_name: 'Org job', kind: 'backend', token_endpoint_auth_method: 'client_secret_basic', scope: 'system/Patient.rs' };
+      const missing = problemsOf(await api(opsToken).post('/clients', { ...registration, organization: 'Organization/no-such-org' }));
+      expectProblem(missing, 'organization', 'Organization/no-such-org does not exist');
+      expect(missing.join(' ')).toMatch(/create the Organization first/);
+      expect(await server.auth!.clients.find('org-job')).toBeUndefined();
+
+      const store = server.context.store;
+      const gone = await store.create({ resourceType: 'Organization', active: true, name: 'Closed clinic' } as Organization);
+      await store.delete('Organization', gone.id!);
+      expectProblem(problemsOf(await api(opsToken).post('/clients', { ...registration, organization: `Organization/${gone.id}` })), 'organization', 'does not exist');
+
+      const clinic = await store.create({ resourceType: 'Organization', active: true, name: 'Open clinic' } as Organization);
+      const created = await api(opsToken).post('/clients', { ...registration, organization: `Organization/${clinic.id}` });
+      expect(created.status).toBe(201);
+      expect(created.body.organization).toBe(`Organization/${clinic.id}`);
+      // A change to a missing organization is refused the same way, and leaves the client as it was.
+      expectProblem(problemsOf(await api(opsToken).put('/clients/org-job', { ...registration, organization: 'Organization/no-such-org' })), 'organization', 'does not exist');
+      expect((await server.auth!.clients.find('org-job'))?.organizationId).toBe(clinic.id);
+    });
+
     it('a taken client_id is a 409, and the registered client is unchanged', async () => {
       expect((await api(opsToken).post('/clients', appRegistration('twice'))).status).toBe(201);
       const again = await api(opsToken).post('/clients', appRegistration('twice', { client_name: 'Impostor', redirect_uris: ['https://impostor.example/cb'] }));
@@ -278,7 +299,9 @@ describe.each(BACKENDS)('admin API on $name', (backend) => {
     it('creates an account for a PractitionerRole, who can then sign in; bad accounts are 400s by field', async () => {
       const role = await practitionerRole(['contributor']);
       const tooShort = problemsOf(await api(opsToken).post('/users', { username: 'newbie', password: 'eleven-char', practitioner_role: `PractitionerRole/${role}` }));
-      expectProblem(tooShort, 'password');
+      // One problem, the real one: the password was given, it is too short.
+      expect(tooShort.filter((problem) => problem.startsWith('password:'))).toEqual(['password: at least 12 characters']);
+      expect(problemsOf(await api(opsToken).post('/users', { username: 'newbie', practitioner_role: `PractitionerRole/${role}` }))).toContain('password: required with a username');
       expectProblem(problemsOf(await api(opsToken).post('/users', { username: 'newbie', password: 'long enough password', practitioner_role: 'PractitionerRole/does-not-exist' })), 'practitioner_role');
       expectProblem(problemsOf(await api(opsToken).post('/users', { username: casey.username, password: 'long enough password', practitioner_role: `PractitionerRole/${role}` })), 'username');
       expect((await server.db.query("SELECT 1 FROM auth_user WHERE username = 'newbie'"))).toHaveLength(0);
@@ -463,6 +486,14 @@ describe.each(BACKENDS)('admin API on $name', (backend) => {
       expect((noSecret as ConfigError).problems.some((problem) => /client \[0\]/.test(problem) && /CFG_BACKEND_SECRET/.test(problem))).toBe(true);
       // The clients of the last good file are still as they were.
       expect((await server.auth!.clients.find('cfg-app'))?.active).toBe(true);
+    });
+
+    it('an entry naming an Organization that does not exist is a ConfigError naming the entry and organization', async () => {
+      const orphan = { ...cfgBackend, client_id: 'cfg-orphan', organization: 'Organization/cfg-no-such-org' };
+      const error = await applyClientsFile(server.auth!, file('orphan', [orphan]), env).then(() => undefined, (thrown: unknown) => thrown);
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).problems).toEqual([expect.stringMatching(/^CLIENTS_FILE: client \[0\]: organization: Organization\/cfg-no-such-org does not exist/)]);
+      expect(await server.auth!.clients.find('cfg-orphan')).toBeUndefined();
     });
 
     it('an entry taking the client_id of an API client is refused; that client and the rest of the file are left alone', async () => {

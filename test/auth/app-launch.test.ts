@@ -24,7 +24,14 @@ describe.each(BACKENDS)('SMART App Launch on $name', (backend) => {
   beforeAll(async () => {
     server = await openTestServer(backend, { baseUrl: BASE, auth: true });
     clinician = await person(server, 'casey', ['contributor']);
-    patient = await server.context.store.create({ resourceType: 'Patient', name: [{ family: 'Rivera', given: ['Ana'] }], birthDate: '1950-02-03' } as Patient) as Patient;
+    patient = await server.context.store.create({
+      resourceType: 'Patient', name: [{ family: 'Rivera', given: ['Ana'] }], birthDate: '1950-02-03',
+      identifier: [
+        { system: 'urn:example:insurer', value: 'INS-1' },
+        // Markup in a value must reach the page as text.
+        { type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MR' }], text: 'MRN' }, system: 'urn:example:mrn', value: '00<7>&1' },
+      ],
+    } as Patient) as Patient;
     other = await server.context.store.create({ resourceType: 'Patient', name: [{ family: 'Okafor', given: ['Ben'] }] } as Patient) as Patient;
     plan = await server.context.store.create({
       resourceType: 'CarePlan', status: 'active', intent: 'plan', subject: { reference: `Patient/${patient.id}` },
@@ -98,6 +105,10 @@ describe.each(BACKENDS)('SMART App Launch on $name', (backend) => {
     expect(res.text).toContain('<h1>Choose a patient</h1>');
     expect(res.text).toContain('Ana Rivera');
     expect(res.text).toContain('Ben Okafor');
+    // Beside each name, what tells two namesakes apart: birth date and an identifier (the MRN first), escaped.
+    const ana = /<label>(?:(?!<\/label>).)*Ana Rivera.*?<\/label>/s.exec(res.text)?.[0];
+    expect(ana).toContain('Ana Rivera, born 1950-02-03, MRN 00&lt;7&gt;&amp;1</label>');
+    expect(res.text).not.toContain('00<7>');
     res = await browser.get(`${interaction}?name=Rivera`);
     expect(res.text).toContain('Ana Rivera');
     expect(res.text).not.toContain('Ben Okafor');

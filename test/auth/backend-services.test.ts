@@ -107,6 +107,14 @@ describe.each(BACKENDS)('SMART Backend Services on $name', (backend) => {
     expect(none.status).toBe(401);
     expect(none.headers['www-authenticate']).toMatch(/^Bearer/);
     expect(none.body.resourceType).toBe('OperationOutcome');
+    // The hint names the discovery document, and following it finds one.
+    const hinted = /see (\/\S+)/.exec(none.body.issue[0].diagnostics)?.[1];
+    expect(hinted).toBe('/fhir/.well-known/smart-configuration');
+    expect((await request(server.app).get(hinted!)).status).toBe(200);
+    // An empty $TOKEN: the answer points at the token, not at the header's syntax.
+    const empty = await request(server.app).get('/fhir/Patient').set('Authorization', 'Bearer ');
+    expect(empty.status).toBe(400);
+    expect(empty.body.issue[0].diagnostics).toMatch(/holds no token after Bearer .*getting the token may have failed/);
     const bad = await fhir('not-a-token').get('Patient');
     expect(bad.status).toBe(401);
     expect(bad.headers['www-authenticate']).toMatch(/error="invalid_token"/);

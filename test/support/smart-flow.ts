@@ -21,7 +21,8 @@ export function pkce(): { verifier: string; challenge: string } {
 export class Browser {
   readonly cookies = new Map<string, string>();
 
-  constructor(private readonly server: TestServer) {}
+  /** `server.app` is the in-process app, or the origin of a server process (`http://127.0.0.1:port`). */
+  constructor(private readonly server: { app: TestServer['app'] | string }) {}
 
   private remember(res: request.Response): void {
     const setCookies = res.headers['set-cookie'] as unknown as string[] | undefined;
@@ -165,7 +166,7 @@ export async function authorizeThrough(
 }
 
 export async function exchangeCode(
-  server: TestServer,
+  server: { app: TestServer['app'] | string },
   form: { code: string; code_verifier: string; client_id?: string; redirect_uri?: string },
   basic?: [string, string],
 ): Promise<request.Response> {

@@ -47,6 +47,13 @@ describe('configuration from the environment', () => {
     expect(listeningOrigin('::', 9000)).toBe('http://localhost:9000');
   });
 
+  it('LOG_FORMAT: json or pretty; unset leaves the choice to the terminal test; anything else is named', () => {
+    expect(loadConfig({}).logFormat).toBeUndefined();
+    expect(loadConfig({ LOG_FORMAT: 'json' }).logFormat).toBe('json');
+    expect(loadConfig({ LOG_FORMAT: ' pretty ' }).logFormat).toBe('pretty');
+    expect(() => loadConfig({ LOG_FORMAT: 'colour' })).toThrow(/LOG_FORMAT: must be json or pretty \(got "colour"\)/);
+  });
+
   it('consent settings: the hosting organization, registration days (365) and override hours (4), each checked', () => {
     expect(loadConfig({})).toMatchObject({ hostingOrganization: undefined, registrationDays: 365, overrideHours: 4 });
     expect(loadConfig({ HOSTING_ORGANIZATION: 'lhin-1', REGISTRATION_DAYS: '30', OVERRIDE_HOURS: '2' })).toMatchObject({

@@ -1,5 +1,6 @@
 import type { JWK } from 'jose';
 import { isKnownScope, parseResourceScope, splitScopes } from '../../access/scopes.js';
+import type { Database } from '../../store/database.js';
 import type { Client, ClientAuthMethod, ClientKind } from '../clients.js';
 import { isLoopback } from '../loopback.js';
 
@@ -17,6 +18,8 @@ export interface ClientRegistration {
   organization?: string;
   active?: boolean;
 }
+
+const ORGANIZATION_REFERENCE = /^Organization\/([A-Za-z0-9\-.]{1,64})$/;
 
 const METHODS: Record<ClientKind, ClientAuthMethod[]> = {
   public: ['none'],
@@ -81,7 +84,7 @@ export function checkRegistration(input: unknown, source: Client['source']): { c
   if (method === 'private_key_jwt' && !jwks && !jwksUri) problems.push('jwks: private_key_jwt needs jwks or jwks_uri');
 
   const organization = text('organization', false);
-  if (organization && !/^Organization\/[A-Za-z0-9\-.]{1,64}$/.test(organization)) problems.push('organization: must be Organization/{id}');
+  if (organization && !ORGANIZATION_REFERENCE.test(organization)) problems.push('organization: must be Organization/{id}');
   if (value.active !== undefined && typeof value.active !== 'boolean') problems.push('active: must be true or false');
 
   if (problems.length) return { problems };
@@ -101,6 +104,20 @@ export function checkRegistration(input: unknown, source: Client['source']): { c
       source,
     },
   };
+}
+
+/**
+ * checkRegistration, and the `organization` it names must be a current Organization here: a client acting for
+ * an organization that does not exist would get tokens that reach nothing (every token check wants it active).
+ */
+export async function checkClientRegistration(db: Database, input: unknown, source: Client['source']): Promise<{ client?: Omit<Client, 'secretHash'>; problems: string[] }> {
+  const checked = checkRegistration(input, source);
+  const organization = (input as { organization?: unknown } | null)?.organization;
+  const id = typeof organization === 'string' ? ORGANIZATION_REFERENCE.exec(organization.trim())?.[1] : undefined;
+  if (id === undefined) return checked;
+  const found = await db.query("SELECT 1 FROM resource WHERE resource_type = 'Organization' AND id = $1 AND NOT deleted", [id]);
+  if (found.length) return checked;
+  return { problems: [...checked.problems, `organization: Organization/${id} does not exist; create the Organization first (POST /fhir/Organization), then register the client`] };
 }
 
 /** Why `uri` cannot be a redirect URI (or, with `allowCustomScheme` false, a key set URL); undefined if it can. */

@@ -33,7 +33,8 @@ export async function checkNewUser(db: Database, input: unknown): Promise<{ user
   const password = passwordProblem(value.password);
   if (value.password !== undefined && password) problems.push(password);
   else if (typeof value.password === 'string') user.password = value.password;
-  if (user.username && user.password === undefined) problems.push('password: required with a username');
+  // Only a password not given at all is missing; a bad one was reported above.
+  if (user.username && value.password === undefined) problems.push('password: required with a username');
   if (value.identities !== undefined) {
     if (!Array.isArray(value.identities)) problems.push('identities: must be a list of {"issuer", "subject"}');
     else {

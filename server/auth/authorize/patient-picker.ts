@@ -1,4 +1,4 @@
-import type { Bundle, HumanName, Patient } from 'fhir/r4';
+import type { Bundle, HumanName, Identifier, Patient } from 'fhir/r4';
 import type { Caller } from '../../access/caller.js';
 import { FhirError } from '../../fhir/outcome.js';
 import { handleFhirRequest } from '../../rest/router.js';
@@ -9,6 +9,8 @@ export interface PatientChoice {
   name: string;
   birthDate?: string;
   gender?: string;
+  /** One identifier, with what kind it is, so that two patients of one name can be told apart (`MRN 12345`). */
+  identifier?: string;
 }
 
 /** How many patients the picker lists at once; a name narrows it. */
@@ -25,7 +27,7 @@ export async function findPatients(fhir: FhirContext, caller: Caller, name: stri
   return ((response?.body as Bundle | undefined)?.entry ?? []).flatMap((entry) => {
     const patient = entry.resource as Patient | undefined;
     if (patient?.resourceType !== 'Patient' || !patient.id) return [];
-    return [{ id: patient.id, name: displayName(patient.name), birthDate: patient.birthDate, gender: patient.gender }];
+    return [{ id: patient.id, name: displayName(patient.name), birthDate: patient.birthDate, gender: patient.gender, identifier: displayIdentifier(patient.identifier) }];
   });
 }
 
@@ -50,4 +52,16 @@ function displayName(names: HumanName[] | undefined): string {
   const name = names?.find((candidate) => candidate.use === 'official') ?? names?.[0];
   if (!name) return '(no name)';
   return name.text ?? [...(name.given ?? []), name.family].filter(Boolean).join(' ');
+}
+
+const V2_IDENTIFIER_TYPE = 'http://terminology.hl7.org/CodeSystem/v2-0203';
+
+/** The medical record number if there is one (what staff know a patient by), else the first identifier with a value. */
+function displayIdentifier(identifiers: Identifier[] | undefined): string | undefined {
+  const usable = identifiers?.filter((identifier) => identifier.value && identifier.use !== 'old') ?? [];
+  const chosen = usable.find((identifier) => identifier.type?.coding?.some((coding) => coding.system === V2_IDENTIFIER_TYPE && coding.code === 'MR')) ?? usable[0];
+  if (!chosen) return undefined;
+  const coding = chosen.type?.coding?.[0];
+  const kind = chosen.type?.text ?? coding?.display ?? coding?.code ?? 'identifier';
+  return `${kind} ${chosen.value}`;
 }

@@ -1,7 +1,8 @@
-import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { decodeJwt, errors, jwtVerify } from 'jose';
 import type { Database } from '../../store/database.js';
 import type { Client } from '../clients.js';
 import { OAuthError } from '../oauth-error.js';
+import { keySetFailure, keysOf } from './client-keys.js';
 
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
@@ -10,22 +11,6 @@ export const ASSERTION_ALGORITHMS = ['RS384', 'ES384'];
 
 /** An assertion may not claim to live longer than this (SMART: `exp` no more than five minutes ahead). */
 const MAX_LIFETIME_SECONDS = 300;
-
-const remoteKeySets = new Map<string, JWTVerifyGetKey>();
-
-/** The client's keys: registered inline, or fetched (and cached, refetched on an unknown `kid`) from its JWKS URL. */
-function keysOf(client: Client): JWTVerifyGetKey {
-  if (client.jwks) return createLocalJWKSet(client.jwks);
-  if (client.jwksUri) {
-    let keySet = remoteKeySets.get(client.jwksUri);
-    if (!keySet) {
-      keySet = createRemoteJWKSet(new URL(client.jwksUri), { timeoutDuration: 5000, cooldownDuration: 30_000 });
-      remoteKeySets.set(client.jwksUri, keySet);
-    }
-    return keySet;
-  }
-  throw new OAuthError('invalid_client', 'the client has no registered keys');
-}
 
 /**
  * `private_key_jwt` (RFC 7523, SMART Backend Services): the assertion's issuer and subject are the client, its
@@ -60,7 +45,7 @@ export async function checkClientAssertion(
       clockTolerance: 30,
     }));
   } catch (error) {
-    throw new OAuthError('invalid_client', `client_assertion: ${describe(error)}`);
+    throw keySetFailure(client, error) ?? new OAuthError('invalid_client', `client_assertion: ${describe(error)}`);
   }
   const now = Math.floor(Date.now() / 1000);
   if (payload.exp! > now + MAX_LIFETIME_SECONDS + 30) throw new OAuthError('invalid_client', 'client_assertion: exp is more than five minutes ahead');
@@ -83,7 +68,6 @@ function describe(error: unknown): string {
   if (error instanceof errors.JOSEAlgNotAllowed) return `alg must be one of ${ASSERTION_ALGORITHMS.join(', ')}`;
   if (error instanceof errors.JWSSignatureVerificationFailed) return 'signature does not verify';
   if (error instanceof errors.JWKSNoMatchingKey) return 'no registered key matches its kid and alg';
-  if (error instanceof errors.JWKSTimeout) return 'the client JWKS URL did not answer in time';
   if (error instanceof errors.JOSEError) return error.code;
   return 'cannot be verified';
 }

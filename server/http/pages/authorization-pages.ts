@@ -47,7 +47,7 @@ export function patientPage(action: string, options: { name: string; patients: P
 <legend>Patients</legend>
 ${options.patients.map(
   (patient, index) =>
-    html`<label><input type="radio" name="patient" value="${patient.id}" ${index === 0 ? 'required' : ''}> ${patient.name}${patient.birthDate ? html`, born ${patient.birthDate}` : ''}${patient.gender ? html`, ${patient.gender}` : ''}</label>`,
+    html`<label><input type="radio" name="patient" value="${patient.id}" ${index === 0 ? 'required' : ''}> ${patient.name}${patient.birthDate ? html`, born ${patient.birthDate}` : ''}${patient.gender ? html`, ${patient.gender}` : ''}${patient.identifier ? html`, ${patient.identifier}` : ''}</label>`,
 )}
 </fieldset>
 <button type="submit">Choose this patient</button>
