@@ -36,11 +36,25 @@ Errors are one line on stderr, with exit code 1; nothing is printed on stdout th
 
 class Failure extends Error {}
 
+/**
+ * `--password -x…` as `--password=-x…`: a generated secret or a chosen password may begin with a dash, which
+ * parseArgs would otherwise take for an option (and refuse as ambiguous).
+ */
+function withAttachedValues(argv) {
+  const takesValue = new Set(['--user', '--password', '--client', '--secret', '--scope', '--url', '--redirect-uri', '--patient']);
+  const out = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (takesValue.has(argv[i]) && i + 1 < argv.length) out.push(`${argv[i]}=${argv[++i]}`);
+    else out.push(argv[i]);
+  }
+  return out;
+}
+
 async function main(argv) {
   let values;
   try {
     ({ values } = parseArgs({
-      args: argv,
+      args: withAttachedValues(argv),
       strict: true,
       options: {
         user: { type: 'string' },

@@ -243,6 +243,20 @@ function demoWorld(open: () => Promise<{ env: Record<string, string>; close(): P
       expect(result).toEqual({ code: 1, stdout: '', stderr: expect.stringMatching(/^token: sign-in as gp failed: The username or password is wrong[^\n]*\n$/) });
     });
 
+    it('a password that begins with a dash is the password, not an option (generated secrets may begin with one)', async () => {
+      const admin = await token(['--client', 'local-admin', '--secret', secrets.get('LOCAL_ADMIN_SECRET')!, '--scope', 'admin']);
+      const password = '-begins-with-a-dash';
+      const made = await fetch(`${server.origin}/auth/admin/users`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${admin.stdout.trim()}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ username: 'dash', password, practitioner_role: 'PractitionerRole/gp' }),
+      });
+      expect(made.status).toBe(201);
+      const result = await token(['--user', 'dash', '--password', password]);
+      expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(result.stdout.trim()).toMatch(/^\S{20,}$/);
+    });
+
     it("a wrong client secret: exit 1, the server's OAuth error and description", async () => {
       const result = await token(['--client', 'local-admin', '--secret', 'not-the-secret']);
       expect(result).toEqual({ code: 1, stdout: '', stderr: 'token: the token request was refused (401): invalid_client: unknown client or wrong secret\n' });
