@@ -16,11 +16,15 @@ import { openTestServer, schemaValidator, TEST_OPTIONS, type TestServer } from '
 
 /**
  * Every official R4 example (npm package hl7.fhir.r4.examples@4.0.1: one resource per JSON file, in one flat
- * folder beside its package.json) goes through the server. An example the server's own create-time checks
- * (validateResource: JSON rules, the R4 JSON schema, the base StructureDefinition) accept must come back from create and
- * then read with the same content apart from id, meta.versionId and meta.lastUpdated. One they reject must be
- * refused by POST with that same status and an OperationOutcome, and leave nothing stored. Nothing is skipped:
+ * folder beside its package.json) goes through the server. Every example but the known invalid ones
+ * (KNOWN_INVALID, below) must come back from create and then read with the same content apart from id,
+ * meta.versionId and meta.lastUpdated. Each known invalid one must be refused by POST with the status and first
+ * issue of the server's own create-time checks (the text checks, then validateResource: JSON rules, the R4 JSON
+ * schema, the base StructureDefinition), run here on it in-process, and leave nothing stored. Nothing is skipped:
  * a file that is not an R4 resource fails the test.
+ *
+ * Only the known invalid examples are validated in-process: for the other 5,285 the server's answer is the check
+ * (a valid example it refused fails the round trip), and validating them here as well cost 75-100 s of CI time.
  */
 
 const require = createRequire(import.meta.url);
@@ -154,7 +158,10 @@ describe.each(BACKENDS)('official R4 examples on $name', (backend) => {
   );
 });
 
-/** Reads every example once and decides, with the server's own create-time checks, whether it is valid. */
+/**
+ * Reads every example once; for the known invalid ones, works out with the server's own create-time checks the
+ * status and issues their POST must be refused with (a known invalid example these checks accept fails the test).
+ */
 function classifyExamples(): Catalogue {
   const started = Date.now();
   const validation = { schema: schemaValidator(), profiles: sharedProfiles(TEST_OPTIONS.requiredProfiles) };
@@ -182,6 +189,11 @@ function classifyExamples(): Catalogue {
       continue;
     }
     const example: Example = { file, bytes, resourceType };
+    // The others are left to the server: a refusal of one of them fails its round trip.
+    if (!KNOWN_INVALID.includes(file)) {
+      examples.push(example);
+      continue;
+    }
     // The checks of the body's text come first on the server too (server/http/body.ts).
     const textIssues = scanJsonText(text, DEFAULT_MAX_JSON_DEPTH);
     if (textIssues.length) {
