@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { Database } from '../../server/store/database.js';
 import { migrate } from '../../server/store/migrate.js';
 import { openDatabase } from '../../server/store/open.js';
+import { openPglite } from '../../server/store/pglite.js';
 import { openPostgres } from '../../server/store/postgres.js';
 
 /**
@@ -24,10 +26,22 @@ export interface TestDatabase {
 const pglite: Backend = {
   name: 'pglite',
   async open() {
-    const db = await openDatabase({});
+    const db = await openMigratedPglite();
     return { db, close: () => db.close() };
   },
 };
+
+/** jest's global setup (build-server.mjs) dumps a migrated empty PGlite once per run; each suite starts from a copy. */
+const TEMPLATE = process.env.CCP_TEST_PGLITE_TEMPLATE;
+let template: Blob | undefined;
+
+async function openMigratedPglite(): Promise<Database> {
+  if (!TEMPLATE) return openDatabase({});
+  template ??= new Blob([readFileSync(TEMPLATE)]);
+  const db = await openPglite(undefined, template);
+  await migrate(db); // nothing to do unless the migrations changed since the dump: then it catches up
+  return db;
+}
 
 export function postgresBackend(baseUrl: string): Backend {
   return {

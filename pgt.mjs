@@ -1,0 +1,16 @@
+import { PGlite } from '@electric-sql/pglite';
+import { migrate } from '/work/main/dist/server/store/migrate.js';
+import { openDatabase } from '/work/main/dist/server/store/open.js';
+let t = Date.now();
+const db = await openDatabase({});
+console.log('create', Date.now() - t); t = Date.now();
+await migrate(db);
+console.log('migrate', Date.now() - t); t = Date.now();
+await db.close();
+const raw = await PGlite.create();
+console.log('raw create', Date.now() - t); t = Date.now();
+await raw.exec('create table x (a int)');
+const dump = await raw.dumpDataDir('none');
+console.log('dump', Date.now() - t, dump.size); t = Date.now();
+const again = await PGlite.create({ loadDataDir: dump });
+console.log('load', Date.now() - t); t = Date.now();
