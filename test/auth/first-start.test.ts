@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +15,22 @@ const FANNIE = 'Fannie_Waelchi_8666cd40-7af9-48c6-a1a6-86a161195542.json.gz';
  * administrator's and the local backend client's secrets, and the commands it prints, run as printed; then
  * `npm run reset-admin` (`node dist/server/reset-admin.js`, built by jest's global setup) for an operator who lost them.
  */
+/**
+ * A command run to its end without blocking the event loop (spawnSync would: the server's keep-alive timeout then
+ * closes a pooled connection that fetch, not having seen it close, reuses: "other side closed").
+ */
+function runCommand(command: string, args: string[], env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: PROJECT_ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('error', reject);
+    child.once('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
 describe('first start: the banner and its commands', () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ccp-first-start-'));
   let server: ServerProcess;
@@ -38,7 +54,7 @@ describe('first start: the banner and its commands', () => {
     await server.ready(90_000);
   };
   const resetAdmin = (...args: string[]) =>
-    spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'dist/server/reset-admin.js'), ...args], { cwd: PROJECT_ROOT, env: childEnv({ DATA_DIR: dataDir }), encoding: 'utf8', timeout: 120_000 });
+    runCommand(process.execPath, [path.join(PROJECT_ROOT, 'dist/server/reset-admin.js'), ...args], { DATA_DIR: dataDir });
   const clientToken = async (secret: string, scope = 'system/*.cruds admin') => {
     const res = await fetch(`${server.origin}/auth/token`, {
       method: 'POST',
@@ -68,7 +84,7 @@ describe('first start: the banner and its commands', () => {
   });
 
   /** Runs `lines` with bash, as a user pasting them would (in the repository's folder). */
-  const bash = (lines: string) => spawnSync('bash', ['-c', lines], { cwd: PROJECT_ROOT, env: childEnv({}), encoding: 'utf8', timeout: 60_000 });
+  const bash = (lines: string) => runCommand('bash', ['-c', lines], {});
 
   it('says how long the token lasts and gets it with the token helper, the secret kept in one exported variable', () => {
     expect(banner).toContain('it lasts 5 minutes');
@@ -82,43 +98,43 @@ describe('first start: the banner and its commands', () => {
     const { body } = await clientToken(secretsOf(banner).secret!, 'system/*.cruds');
     const file = path.join(syntheaDir(), FANNIE);
     const importer = (...args: string[]) =>
-      spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'dist/server/import.js'), '--url', server.fhir, ...args, file], { env: childEnv({ LOG_LEVEL: 'warn' }), encoding: 'utf8', timeout: 120_000 });
-    const refused = importer();
+      runCommand(process.execPath, [path.join(PROJECT_ROOT, 'dist/server/import.js'), '--url', server.fhir, ...args, file], { LOG_LEVEL: 'warn' });
+    const refused = await importer();
     expect(refused.status).toBe(1);
     expect(refused.stdout).toMatch(/401/);
-    const run = importer('--token', body.access_token!);
+    const run = await importer('--token', body.access_token!);
     expect(run.stdout).toMatch(/^imported 28 resources from 1 of 1 files/);
     expect(run.status).toBe(0);
   }, 120_000);
 
-  it('its token helper lines, run as printed, get a token that opens the FHIR API; with a wrong secret $TOKEN stays empty', () => {
+  it('its token helper lines, run as printed, get a token that opens the FHIR API; with a wrong secret $TOKEN stays empty', async () => {
     const exported = /^ {2}(export LOCAL_ADMIN_SECRET=.*)$/m.exec(banner)![1];
     const helper = /^ {2}(TOKEN=\$\(npm run -s token .*\))$/m.exec(banner)![1];
     const use = /^ {2}(curl -H "Authorization: Bearer \$TOKEN" .*)$/m.exec(banner)![1];
-    const run = bash(`${exported}\n${helper}\n${use} -s -o /dev/null -w '%{http_code}'`);
+    const run = await bash(`${exported}\n${helper}\n${use} -s -o /dev/null -w '%{http_code}'`);
     expect([run.status, run.stdout]).toEqual([0, '200']);
 
-    const wrong = bash(`LOCAL_ADMIN_SECRET=not-the-secret\n${helper}\necho "[$TOKEN]"`);
+    const wrong = await bash(`LOCAL_ADMIN_SECRET=not-the-secret\n${helper}\necho "[$TOKEN]"`);
     expect(wrong.stdout).toBe('[]\n');
     expect(wrong.stderr).toMatch(/invalid_client/);
   });
 
-  it('its curl command, run as printed, answers a token of that lifetime that opens the FHIR API and the admin API', () => {
+  it('its curl command, run as printed, answers a token of that lifetime that opens the FHIR API and the admin API', async () => {
     const exported = /^ {2}(export LOCAL_ADMIN_SECRET=.*)$/m.exec(banner)![1];
     const curl = /^ {2}(curl -s -u .*\/auth\/token)$/m.exec(banner)![1];
-    const run = bash(`${exported}\n${curl}`);
+    const run = await bash(`${exported}\n${curl}`);
     expect(run.status).toBe(0);
     const answer = JSON.parse(run.stdout) as { access_token: string; expires_in: number; scope: string };
     expect(answer).toMatchObject({ token_type: 'bearer', expires_in: 5 * 60, scope: 'system/*.cruds admin' });
 
     const use = /^ {2}(curl -H "Authorization: Bearer \$TOKEN" .*)$/m.exec(banner)![1];
-    const fhir = bash(`TOKEN='${answer.access_token}'\n${use} -s -o /dev/null -w '%{http_code}'`);
+    const fhir = await bash(`TOKEN='${answer.access_token}'\n${use} -s -o /dev/null -w '%{http_code}'`);
     expect(fhir.stdout).toBe('200');
-    const admin = bash(`curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer ${answer.access_token}' ${server.origin}/auth/admin/clients`);
+    const admin = await bash(`curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer ${answer.access_token}' ${server.origin}/auth/admin/clients`);
     expect(admin.stdout).toBe('200');
 
     // A wrong secret: the answer says so, and holds no token.
-    const wrong = JSON.parse(bash(`LOCAL_ADMIN_SECRET=not-the-secret\n${curl}`).stdout) as Record<string, string>;
+    const wrong = JSON.parse((await bash(`LOCAL_ADMIN_SECRET=not-the-secret\n${curl}`)).stdout) as Record<string, string>;
     expect(wrong).toEqual({ error: 'invalid_client', error_description: 'unknown client or wrong secret' });
   });
 
@@ -128,7 +144,7 @@ describe('first start: the banner and its commands', () => {
 
     it('is refused while the server holds DATA_DIR, naming the holder, and changes nothing', async () => {
       first = secretsOf(banner) as { password: string; secret: string };
-      const refused = resetAdmin();
+      const refused = await resetAdmin();
       expect(refused.status).toBe(1);
       expect(refused.stderr).toMatch(/is in use by process \d+/);
       expect(refused.stdout).toBe('');
@@ -150,7 +166,7 @@ describe('first start: the banner and its commands', () => {
       expect(await firstPage(browser)).not.toBe('Sign in');
 
       await server.stop();
-      const run = resetAdmin();
+      const run = await resetAdmin();
       expect(run.status).toBe(0);
       reset = secretsOf(run.stdout) as { password: string; secret: string };
       expect(reset.password).toMatch(/^[A-Za-z0-9_-]{20}$/);
@@ -190,13 +206,13 @@ describe('first start: the banner and its commands', () => {
 
     it('--password resets only the password, --secret only the client secret', async () => {
       await server.stop();
-      const passwordOnly = resetAdmin('--password');
+      const passwordOnly = await resetAdmin('--password');
       expect(passwordOnly.status).toBe(0);
       expect(secretsOf(passwordOnly.stdout)).toEqual({ password: expect.any(String), secret: undefined });
-      const secretOnly = resetAdmin('--secret');
+      const secretOnly = await resetAdmin('--secret');
       expect(secretOnly.status).toBe(0);
       expect(secretsOf(secretOnly.stdout)).toEqual({ password: undefined, secret: expect.any(String) });
-      expect(resetAdmin('--everything').status).toBe(2);
+      expect((await resetAdmin('--everything')).status).toBe(2);
       await restart();
 
       // Each run changed its own credential only: the password from the first, the secret from the second.
