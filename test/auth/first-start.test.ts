@@ -5,10 +5,6 @@ import path from 'node:path';
 import type { AuditEvent, Bundle } from 'fhir/r4';
 import { childEnv, freePort, PROJECT_ROOT, startServerProcess, type ServerProcess } from '../support/server-process.js';
 import { authorizeThrough, authorizeUrl, Browser, exchangeCode, location, pageTitle, pkce } from '../support/smart-flow.js';
-import { syntheaDir } from '../support/synthea.js';
-
-/** The smallest Synthea patient: 28 resources in one self-contained transaction Bundle. */
-const FANNIE = 'Fannie_Waelchi_8666cd40-7af9-48c6-a1a6-86a161195542.json.gz';
 
 /**
  * The first start on an empty database, as `npm start` runs it (a real server process): the banner with the
@@ -93,19 +89,6 @@ describe('first start: the banner and its commands', () => {
     // The line other tools read the secret from is kept as it was.
     expect(banner).toMatch(/client_id local-admin\s+client_secret [A-Za-z0-9_-]{43}/);
   });
-
-  it('npm run import --url needs the token (--token): without it every file fails with the 401, with it the file loads', async () => {
-    const { body } = await clientToken(secretsOf(banner).secret!, 'system/*.cruds');
-    const file = path.join(syntheaDir(), FANNIE);
-    const importer = (...args: string[]) =>
-      runCommand(process.execPath, [path.join(PROJECT_ROOT, 'dist/server/import.js'), '--url', server.fhir, ...args, file], { LOG_LEVEL: 'warn' });
-    const refused = await importer();
-    expect(refused.status).toBe(1);
-    expect(refused.stdout).toMatch(/401/);
-    const run = await importer('--token', body.access_token!);
-    expect(run.stdout).toMatch(/^imported 28 resources from 1 of 1 files/);
-    expect(run.status).toBe(0);
-  }, 120_000);
 
   it('its token helper lines, run as printed, get a token that opens the FHIR API; with a wrong secret $TOKEN stays empty', async () => {
     const exported = /^ {2}(export LOCAL_ADMIN_SECRET=.*)$/m.exec(banner)![1];

@@ -195,6 +195,39 @@ describe.each(BACKENDS)('npm run import on $name', (backend) => {
   }, 120_000);
 });
 
+describe('npm run import --url into a server that requires tokens', () => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ccp-import-secured-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('with --url and --token imports into a server that requires tokens; without the token each file fails with the 401', async () => {
+    const port = await freePort();
+    const server = startServerProcess('import-secured', port, { DATA_DIR: dataDir, AUTH_DISABLED: 'false', LOG_LEVEL: 'info' });
+    try {
+      await server.ready(60_000);
+      // The first start's backend client, as its banner prints it.
+      const secret = /client_id local-admin\s+client_secret (\S+)/.exec(server.output())?.[1];
+      expect(secret).toBeDefined();
+      const issued = await fetch(`${server.origin}/auth/token`, {
+        method: 'POST',
+        headers: { Authorization: `Basic ${Buffer.from(`local-admin:${secret}`).toString('base64')}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: 'grant_type=client_credentials&scope=system%2F*.cruds',
+      });
+      const token = ((await issued.json()) as { access_token: string }).access_token;
+      const file = path.join(syntheaDir(), FANNIE);
+
+      const refused = await runImport(['--url', server.fhir, file], {});
+      expect(refused.code).toBe(1);
+      expect(refused.stdout).toMatch(/401/);
+
+      const run = await runImport(['--url', server.fhir, '--token', token, file], {});
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/^imported 28 resources from 1 of 1 files/);
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+  }, 120_000);
+});
+
 it('npm run import refuses --token without --url (usage error, exit 2)', async () => {
   const run = await runImport(['--token', 'abc', 'nothing.json'], {});
   expect(run.code).toBe(2);
