@@ -31,10 +31,12 @@ export function childEnv(env) {
  * its pid, and `stop`, which resolves once it has exited. The server refuses a HOSTING_ORGANIZATION its database
  * does not hold, so that Organization is written first (the scenarios' set-up and the generator write it again).
  */
-export function startServer(env) {
+export function startServer(env, { secret: knownSecret } = {}) {
   if (env.HOSTING_ORGANIZATION) storeOrganization(env, env.HOSTING_ORGANIZATION);
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const [command, args] = pinned(1, 'node', ['dist/server/main.js']);
+  // BENCH_SERVER_ARGS: node's own arguments for the server, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it.
+  const nodeArgs = (process.env.BENCH_SERVER_ARGS ?? '').split(' ').filter(Boolean);
+  const [command, args] = pinned(1, 'node', [...nodeArgs, 'dist/server/main.js']);
   const child = spawn(command, args, { cwd: root, env: childEnv({ ...env, PORT: String(port), LOG_LEVEL: 'warn' }), stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
@@ -43,7 +45,7 @@ export function startServer(env) {
   return new Promise((resolve, reject) => {
     const deadline = Date.now() + 60_000;
     const poll = async () => {
-      const secret = /client_id local-admin\s+client_secret (\S+)/.exec(output)?.[1];
+      const secret = knownSecret ?? /client_id local-admin\s+client_secret (\S+)/.exec(output)?.[1];
       const up = await fetch(`${base}/fhir/metadata`).then((r) => r.ok, () => false);
       if (up && secret) {
         // Stopping waits for the exit: PGlite's data folder is one process's at a time.
