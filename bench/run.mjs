@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DATABASES } from './databases.mjs';
 import { HOST_ORGANIZATION, setUpPartner } from './partner.mjs';
-import { performanceMarkdown } from './report.mjs';
+import { writeReport } from './report.mjs';
 import { accessToken, childEnv, CONNECTIONS, httpCeiling, load, log, machine, PIN, root, rssOf, SECONDS, startServer } from './harness.mjs';
 import { createPlans, planPerConnection } from './update-scenario.mjs';
 
@@ -49,7 +49,7 @@ async function main() {
   mkdirSync(path.join(root, 'bench/results'), { recursive: true });
   const file = path.join(root, 'bench/results', `${results.startedAt.replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(path.join(root, 'docs/PERFORMANCE.md'), performanceMarkdown(results, path.relative(root, file)));
+  writeReport(root, file, results);
   log(`results in ${path.relative(root, file)} and docs/PERFORMANCE.md`);
 }
 
@@ -133,6 +133,8 @@ function scenarios(ids, plans) {
   return [
     { name: 'read Patient by id', path: `Patient/${ids.patient}` },
     { name: 'vread Patient', path: `Patient/${ids.patient}/_history/1` },
+    // The host's read of the plan the partner reads: what the partner's consent-gated read is held against.
+    { name: 'read CarePlan by id', path: `CarePlan/${ids.carePlan}` },
     { name: 'search CarePlan?patient=…&status=active', path: search(ids.carePlanPatient) },
     { name: 'search … &_include=CarePlan:care-team', path: `${search(ids.carePlanPatient)}&_include=CarePlan:care-team` },
     { name: 'search Patient?identifier=…', path: `Patient?identifier=${encodeURIComponent(ids.identifier)}` },

@@ -182,11 +182,11 @@ if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).
   if (PIN) execFileSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
   const writeValidation = await measureWriteValidation();
   if (into) {
-    const { performanceMarkdown } = await import('./report.mjs');
+    const { writeReport } = await import('./report.mjs');
     const results = JSON.parse(readFileSync(into, 'utf8'));
     results.writeValidation = writeValidation;
     writeFileSync(into, `${JSON.stringify(results, null, 2)}\n`);
-    writeFileSync(path.join(root, 'docs/PERFORMANCE.md'), performanceMarkdown(results, path.relative(root, path.resolve(into))));
+    writeReport(root, into, results);
     log(`write validation results in ${into} and docs/PERFORMANCE.md`);
   } else {
     console.log(JSON.stringify(writeValidation, null, 2));
