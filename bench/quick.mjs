@@ -16,6 +16,7 @@ try {
   const search = (patient) => `CarePlan?patient=Patient/${patient}&status=active`;
   const scenarios = [
     { name: 'read', path: `Patient/${ids.patient}` },
+    { name: 'careplan-read', path: `CarePlan/${ids.carePlan}` },
     { name: 'search', path: search(ids.carePlanPatient) },
     { name: 'include', path: `${search(ids.carePlanPatient)}&_include=CarePlan:care-team` },
     { name: 'identifier', path: `Patient?identifier=${encodeURIComponent(ids.identifier)}` },

@@ -1,4 +1,5 @@
 import { compileFhirPath, isChoiceName, jsonNames, type Evaluator } from './fhirpath.js';
+import { compileMemberPath, ENGINE_FALLBACK } from './member-path.js';
 import { referenceType } from './reference.js';
 import { splitUnion, unwrap } from './union.js';
 import { isRecord, type FhirValue } from './values.js';
@@ -6,6 +7,8 @@ import { isRecord, type FhirValue } from './values.js';
 /** One compiled union part of an expression; `targetType` keeps only references to that resource type. */
 interface Branch {
   evaluate: Evaluator;
+  /** The same selection without the engine, for a plain member path (member-path.ts); its values carry no node. */
+  walk?: Evaluator;
   targetType?: string;
   /** A plain path from the resource selects nothing unless one of these JSON properties is present. */
   requires?: string[];
@@ -47,7 +50,7 @@ export function compileExpression(expression: string): Branch[] {
       if (path.includes('resolve()')) throw new Error(`resolve() is only supported as .where(resolve() is X): ${part}`);
       const equals = whereEquals(unwrap(path));
       if (equals) path = equals.path;
-      const branch: Branch = { evaluate: compileFhirPath(path), usesResource: path.includes('%resource') };
+      const branch: Branch = { evaluate: compileFhirPath(path), walk: compileMemberPath(unwrap(path)), usesResource: path.includes('%resource') };
       if (match) branch.targetType = match[2];
       if (equals) branch.where = { member: equals.member, literal: equals.literal };
       const plain = PLAIN_PATH.exec(unwrap(path));
@@ -67,10 +70,13 @@ function whereEquals(path: string): { path: string; member: string; literal: str
   return match && !isChoiceName(match[2]) ? { path: match[1], member: match[2], literal: match[3] } : undefined;
 }
 
-/** The items an expression selects from a resource. */
-export function selectFromResource(expression: string, resource: object): FhirValue[] {
+/**
+ * The items an expression selects from a resource. `withNodes`: the caller evaluates further from the items (a
+ * composite's components), so each must carry the engine's node.
+ */
+export function selectFromResource(expression: string, resource: object, withNodes = false): FhirValue[] {
   // Most parameters of a type name elements a given resource does not have; the engine would still walk them.
-  return select(expression, resource, resource, (branch) => !branch.requires || branch.requires.some((n) => n in resource));
+  return select(expression, resource, resource, (branch) => !branch.requires || branch.requires.some((n) => n in resource), withNodes);
 }
 
 /**
@@ -79,14 +85,16 @@ export function selectFromResource(expression: string, resource: object): FhirVa
  */
 export function selectFromElement(expression: string, element: FhirValue, resource: object): FhirValue[] {
   const data = element.data;
-  return select(expression, element.node, resource, (branch) => !branch.member || !isRecord(data) || hasMember(data, branch.member));
+  return select(expression, element.node, resource, (branch) => !branch.member || !isRecord(data) || hasMember(data, branch.member), true);
 }
 
-function select(expression: string, input: unknown, resource: object, worthEvaluating: (branch: Branch) => boolean): FhirValue[] {
+function select(expression: string, input: unknown, resource: object, worthEvaluating: (branch: Branch) => boolean, withNodes: boolean): FhirValue[] {
   const values: FhirValue[] = [];
   for (const branch of compileExpression(expression)) {
     if (!worthEvaluating(branch)) continue;
-    for (const value of branch.evaluate(input, branch.usesResource ? { resource } : undefined)) {
+    let selected = branch.walk && !withNodes ? branch.walk(input) : ENGINE_FALLBACK;
+    if (selected === ENGINE_FALLBACK) selected = branch.evaluate(input, branch.usesResource ? { resource } : undefined);
+    for (const value of selected) {
       if (branch.targetType && referenceType(value) !== branch.targetType) continue;
       if (branch.where && !(isRecord(value.data) && value.data[branch.where.member] === branch.where.literal)) continue;
       values.push(value);

@@ -37,7 +37,7 @@ export function extractIndexRows(
   const context: CompositeContext = { resource, resourceType, registry, onUnindexed: options.onUnindexed, cache: new Map() };
   for (const definition of registry.forType(resourceType)) {
     if (definition.type === 'special' || !definition.expression || ANSWERED_BY_COLUMNS.has(definition.code)) continue;
-    const values = selectFromResource(definition.expression, resource);
+    const values = selectFromResource(definition.expression, resource, definition.type === 'composite');
     if (values.length === 0) continue;
     const param = definition.code;
     const convert = <T extends object>(converter: Converter<T>, table: (T & { param: string })[]): void => {
