@@ -31,12 +31,18 @@ export async function dumpPglite(db: Database): Promise<Blob> {
 
 class PgliteDatabase implements Database {
   readonly dialect = 'pglite' as const;
+  readonly root: Database;
 
   constructor(
     private readonly target: PGlite | Transaction,
     readonly availability: Availability,
     private readonly lock?: DataDirLock,
-  ) {}
+    /** In a transaction: what runs after its COMMIT. */
+    private readonly committed?: (() => Promise<void>)[],
+    root?: Database,
+  ) {
+    this.root = root ?? this;
+  }
 
   // PGlite runs in this process and keeps no statements per connection: `prepared` changes nothing here.
   async query<Row>(sql: string, params: unknown[] = []): Promise<Row[]> {
@@ -52,7 +58,15 @@ class PgliteDatabase implements Database {
     const target = this.target;
     if (!(target instanceof PGlite)) return work(this);
     // Guarded as a whole: a closed PGlite refuses the transaction before any statement of it runs.
-    return this.availability.guard(() => target.transaction((tx) => work(new PgliteDatabase(tx, this.availability))));
+    const committed: (() => Promise<void>)[] = [];
+    const result = await this.availability.guard(() => target.transaction((tx) => work(new PgliteDatabase(tx, this.availability, undefined, committed, this))));
+    for (const effect of committed) await effect();
+    return result;
+  }
+
+  async afterCommit(effect: () => Promise<void>): Promise<void> {
+    if (this.committed) this.committed.push(effect);
+    else await effect();
   }
 
   /** The database's files as one archive, for `openPglite(…, copyOf)`. */
