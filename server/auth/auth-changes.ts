@@ -24,7 +24,9 @@ const CALLER_RESOURCES = new Set(['PractitionerRole', 'Practitioner', 'Organizat
  *   request returns once every listening process of this schema has answered (or ACK_TIMEOUT_MS passed). While a
  *   process does not listen (not yet, or its connection was lost) it does not use its cache (`live` is false), and
  *   listening again moves the generation, since notifications may have been missed meanwhile.
- * - PGlite is one process (its DATA_DIR is locked): `live` always, and the in-process step is the whole of it.
+ * - PGlite is one process (its DATA_DIR is locked) with one session: the same listener on that session, which
+ *   PGlite hands each notification before the committing statement returns, so even a change made by SQL outside
+ *   these code paths (migration 009's triggers) is heard in time; nobody else to wait for.
  */
 export class AccessChanges {
   /** Moves on every change of access heard or made here. */
@@ -42,7 +44,6 @@ export class AccessChanges {
 
   /** Whether this process hears every change of access now; asking starts listening when it does not. */
   get live(): boolean {
-    if (!this.db.dedicatedConnection) return true;
     if (!this.connection) void this.listen();
     return this.connection !== undefined;
   }
@@ -56,7 +57,8 @@ export class AccessChanges {
     const inTransaction = tx !== tx.root;
     if (inTransaction && this.announced.has(tx)) return;
     if (inTransaction) this.announced.add(tx);
-    if (!this.db.dedicatedConnection) {
+    if (this.db.dialect === 'pglite') {
+      // One process: the step in this process is all (and listening from inside a transaction would wait for it).
       await tx.afterCommit(async () => void this.generation++);
       return;
     }
@@ -111,14 +113,14 @@ export class AccessChanges {
   private async connect(): Promise<void> {
     let connection: DedicatedConnection | undefined;
     try {
-      connection = await this.db.dedicatedConnection!();
+      connection = await this.db.dedicatedConnection();
       const opened = connection;
       opened.onLost(() => this.lost(opened));
       const [{ schema }] = await opened.query<{ schema: string }>('SELECT current_schema() AS schema');
       opened.onNotification((channel, payload, pid) => this.heard(opened, schema, channel, payload, pid));
-      await opened.query("SELECT set_config('application_name', left($1, 63), false)", [listenerName(schema)]);
+      if (!opened.inProcess) await opened.query("SELECT set_config('application_name', left($1, 63), false)", [listenerName(schema)]);
       await opened.query(`LISTEN ${CHANNEL}`);
-      await opened.query(`LISTEN ${ACK_CHANNEL}`);
+      if (!opened.inProcess) await opened.query(`LISTEN ${ACK_CHANNEL}`);
       this.schema = schema;
       // Whatever was cached before may have changed unheard.
       this.generation++;
@@ -148,7 +150,7 @@ export class AccessChanges {
     const [changedSchema, id] = payload.split(' ');
     if (changedSchema !== schema) return;
     this.generation++;
-    if (id) connection.query(`SELECT pg_notify('${ACK_CHANNEL}', $1)`, [id]).catch(() => undefined);
+    if (id && !connection.inProcess) connection.query(`SELECT pg_notify('${ACK_CHANNEL}', $1)`, [id]).catch(() => undefined);
   }
 }
 

@@ -31,14 +31,19 @@ export interface Database {
   readonly root: Database;
   /**
    * A connection of its own, outside the pool, for LISTEN (server/auth/auth-changes.ts); closed with the database.
-   * Only a PostgreSQL server has one: PGlite is a single process, which hears its own changes in memory.
+   * PGlite has one session only: its "connection" is that session, shared (`inProcess`).
    */
-  dedicatedConnection?(): Promise<DedicatedConnection>;
+  dedicatedConnection(): Promise<DedicatedConnection>;
   close(): Promise<void>;
 }
 
 /** A connection outside the pool: NOTIFY messages arrive on it; `lost` is called once when it ends. */
 export interface DedicatedConnection {
+  /**
+   * PGlite: the one process's own session. Its notifications are delivered before the statement (or transaction)
+   * that committed them returns, and no other process shares the database.
+   */
+  readonly inProcess: boolean;
   query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]>;
   onNotification(listener: (channel: string, payload: string, processId: number) => void): void;
   onLost(listener: () => void): void;

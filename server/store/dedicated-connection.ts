@@ -30,6 +30,7 @@ export async function openDedicated(connectionString: string, closed: () => void
     throw error;
   }
   return {
+    inProcess: false,
     async query<Row>(sql: string, params: unknown[] = []) {
       return (await client.query(sql, params)).rows as Row[];
     },

@@ -1,6 +1,6 @@
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { Availability } from './availability.js';
-import type { Database } from './database.js';
+import type { Database, DedicatedConnection } from './database.js';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
 
 /**
@@ -32,6 +32,7 @@ export async function dumpPglite(db: Database): Promise<Blob> {
 class PgliteDatabase implements Database {
   readonly dialect = 'pglite' as const;
   readonly root: Database;
+  private readonly dedicated = new Set<DedicatedConnection>();
 
   constructor(
     private readonly target: PGlite | Transaction,
@@ -69,6 +70,28 @@ class PgliteDatabase implements Database {
     else await effect();
   }
 
+  /** The one session, listening: PGlite hands a notification to its listeners before the committing call returns. */
+  async dedicatedConnection(): Promise<DedicatedConnection> {
+    const target = this.root === this ? this.target : undefined;
+    if (!(target instanceof PGlite)) return (this.root as PgliteDatabase).dedicatedConnection();
+    if (target.closed) throw new Error('the database is closed');
+    const lostListeners: (() => void)[] = [];
+    const unsubscribe: (() => void)[] = [];
+    const connection: DedicatedConnection = {
+      inProcess: true,
+      query: async <Row>(sql: string, params: unknown[] = []) => (await target.query<Row>(sql, params)).rows,
+      onNotification: (listener) => void unsubscribe.push(target.onNotification((channel, payload) => listener(channel, payload, 0))),
+      onLost: (listener) => void lostListeners.push(listener),
+      close: async () => {
+        this.dedicated.delete(connection);
+        for (const stop of unsubscribe) stop();
+        for (const listener of lostListeners.splice(0)) listener();
+      },
+    };
+    this.dedicated.add(connection);
+    return connection;
+  }
+
   /** The database's files as one archive, for `openPglite(…, copyOf)`. */
   async dumpFiles(): Promise<Blob> {
     if (!(this.target instanceof PGlite)) throw new Error('a transaction cannot be dumped');
@@ -77,6 +100,7 @@ class PgliteDatabase implements Database {
 
   async close(): Promise<void> {
     if (!(this.target instanceof PGlite)) return;
+    await Promise.all([...this.dedicated].map((connection) => connection.close()));
     try {
       await this.target.close();
     } finally {
