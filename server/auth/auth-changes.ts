@@ -73,9 +73,9 @@ export class AccessChanges {
 
   private async settle(id: string): Promise<void> {
     this.generation++;
-    const waiting = this.answers.get(id)!;
+    const waiting = this.answers.get(id);
     try {
-      if (!this.connection || !this.schema) return;
+      if (!waiting || !this.connection || !this.schema) return;
       // Every process listening on this schema, this one included: the application name each listener sets.
       const rows = await this.db.query<{ pid: number }>(
         'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = left($1, 63)',
@@ -118,9 +118,12 @@ export class AccessChanges {
       opened.onLost(() => this.lost(opened));
       const [{ schema }] = await opened.query<{ schema: string }>('SELECT current_schema() AS schema');
       opened.onNotification((channel, payload, pid) => this.heard(opened, schema, channel, payload, pid));
-      if (!opened.inProcess) await opened.query("SELECT set_config('application_name', left($1, 63), false)", [listenerName(schema)]);
       await opened.query(`LISTEN ${CHANNEL}`);
-      if (!opened.inProcess) await opened.query(`LISTEN ${ACK_CHANNEL}`);
+      if (!opened.inProcess) {
+        await opened.query(`LISTEN ${ACK_CHANNEL}`);
+        // Named once listening: whoever finds this name in pg_stat_activity may count on an answer.
+        await opened.query("SELECT set_config('application_name', left($1, 63), false)", [listenerName(schema)]);
+      }
       this.schema = schema;
       // Whatever was cached before may have changed unheard.
       this.generation++;
