@@ -36,7 +36,8 @@ export function startServer(env, { secret: knownSecret } = {}) {
   const port = 20000 + Math.floor(Math.random() * 20000);
   // BENCH_SERVER_ARGS: node's own arguments for the server, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it.
   const nodeArgs = (process.env.BENCH_SERVER_ARGS ?? '').split(' ').filter(Boolean);
-  const [command, args] = pinned(1, 'node', [...nodeArgs, 'dist/server/main.js']);
+  // BENCH_SERVER_CORES: the cores the server may use (`0,1` for WORKERS=2), the second core otherwise.
+  const [command, args] = pinned(process.env.BENCH_SERVER_CORES ?? 1, 'node', [...nodeArgs, 'dist/server/main.js']);
   const child = spawn(command, args, { cwd: root, env: childEnv({ ...env, PORT: String(port), LOG_LEVEL: 'warn' }), stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import type { Organization } from 'fhir/r4';
 import { createApp } from './app.js';
@@ -16,6 +17,7 @@ import { createStatisticsUpkeep } from './store/statistics-upkeep.js';
 import { SchemaValidator } from './validation/schema-validator.js';
 import { seedGuide } from './conformance/seed.js';
 import { checkHostingOrganization, hostingOrganizationLog } from './consent/hosting-organization.js';
+import { runWorkers } from './workers.js';
 
 /** `npm start`: read the configuration, open and migrate the database, serve until told to stop. */
 async function main(): Promise<void> {
@@ -30,6 +32,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel, logFormatFor(config.logFormat, process.stdout.isTTY === true));
+  if (config.workers > 1 && cluster.isPrimary) return runWorkers(config.workers, logger, (code) => process.exit(code));
   const database = config.databaseUrl ? 'postgres' : 'pglite';
   logger.info({ database, dataDir: config.databaseUrl ? undefined : config.dataDir }, 'opening database');
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
@@ -90,7 +93,11 @@ async function main(): Promise<void> {
     process.exit(1);
   });
 
+  let stopping = false;
   const stop = (signal: string) => {
+    // A worker (WORKERS) hears Ctrl-C from the terminal and SIGTERM from its primary: one stop.
+    if (stopping) return;
+    stopping = true;
     logger.info({ signal }, 'shutting down');
     server.close(() => {
       upkeep.stop().then(() => db.close()).then(

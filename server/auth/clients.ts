@@ -1,3 +1,4 @@
+import { accessChanged } from './auth-changes.js';
 import type { JWK } from 'jose';
 import type { Database } from '../store/database.js';
 
@@ -90,5 +91,7 @@ export class ClientStore {
         client.source,
       ],
     );
+    // A client deactivated, moved to another organization or given other scopes: its callers change.
+    await accessChanged(this.db);
   }
 }

@@ -1,3 +1,4 @@
+import { accessChanged } from './auth-changes.js';
 import { credentialsResetEvent } from '../audit/auth-events.js';
 import type { Database } from '../store/database.js';
 import type { ResourceStore } from '../store/resource-store.js';
@@ -50,6 +51,7 @@ export async function resetAdministratorCredentials(
       const changed = await tx.query('UPDATE auth_client SET secret_hash = $2 WHERE client_id = $1 RETURNING client_id', [BOOTSTRAP_CLIENT_ID, secretHash]);
       if (!changed.length) throw new ResetRefused(`there is no client ${BOOTSTRAP_CLIENT_ID}: the server makes it at its first start on an empty database`);
       await tx.query('UPDATE auth_token SET revoked_at = now() WHERE client_id = $1 AND revoked_at IS NULL', [BOOTSTRAP_CLIENT_ID]);
+      await accessChanged(tx);
       reset.auditEventIds.push((await storeOf(tx).create(credentialsResetEvent({ clientId: BOOTSTRAP_CLIENT_ID }, by))).id!);
       reset.clientSecret = clientSecret;
     }

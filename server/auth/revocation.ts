@@ -1,3 +1,4 @@
+import { accessChanged } from './auth-changes.js';
 import type { AuthServer } from './auth-server.js';
 import { OAuthError } from './oauth-error.js';
 import { secretHash } from './secrets.js';
@@ -19,5 +20,8 @@ export async function revocationEndpoint(auth: AuthServer, request: ClientCreden
   );
   if (!rows.length) return;
   if (rows[0].kind === 'refresh') await revokeGrant(auth.db, rows[0].grant_id);
-  else await auth.db.query('UPDATE auth_token SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL', [secretHash(token)]);
+  else {
+    await auth.db.query('UPDATE auth_token SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL', [secretHash(token)]);
+    await accessChanged(auth.db);
+  }
 }

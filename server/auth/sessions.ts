@@ -1,3 +1,4 @@
+import { accessChanged } from './auth-changes.js';
 import type { Database } from '../store/database.js';
 import { randomSecret, secretHash } from './secrets.js';
 import { userUsable } from './users.js';
@@ -38,4 +39,5 @@ export async function findSession(db: Database, id: string | undefined): Promise
 /** Signs out: the session and every `online_access` token bound to it stop working. */
 export async function endSession(db: Database, id: string): Promise<void> {
   await db.query('UPDATE auth_session SET ended_at = now() WHERE id_hash = $1 AND ended_at IS NULL', [secretHash(id)]);
+  await accessChanged(db);
 }

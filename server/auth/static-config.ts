@@ -1,3 +1,4 @@
+import { accessChanged } from './auth-changes.js';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config/config.js';
 import { checkClientRegistration } from './admin/client-registration.js';
@@ -69,6 +70,7 @@ export async function applyClientsFile(auth: AuthServer, file: string, env: Env 
     const store = new ClientStore(tx);
     for (const client of clients) await store.save(client);
     await tx.query(`UPDATE auth_client SET active = false WHERE source = 'config' AND NOT (client_id = ANY($1))`, [clients.map((client) => client.clientId)]);
+    await accessChanged(tx);
   });
   return clients.length;
 }

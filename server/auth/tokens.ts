@@ -1,4 +1,5 @@
 import type { Database } from '../store/database.js';
+import { accessChanged } from './auth-changes.js';
 import { randomSecret, secretHash } from './secrets.js';
 
 /** What a SMART client learns with its token: the patient, encounter and resources the launch was about. */
@@ -22,6 +23,8 @@ export interface TokenGrant {
 /** An access token as the resource server sees it, with what decides whether it still works. */
 export interface AccessTokenRecord extends TokenGrant {
   expiresAt: Date;
+  /** How long until it expires, by the database's clock (which decided that it has not yet). */
+  expiresInMs: number;
   /** The client is registered and active, and its organization (if any) is active. */
   clientActive: boolean;
   /** For a user's token: the account is active and so are its PractitionerRole and organization. */
@@ -45,10 +48,15 @@ export async function issueToken(db: Database, kind: 'access' | 'refresh', grant
 }
 
 /**
- * An unexpired, unrevoked access token and the state of everyone it speaks for, read in one statement on every
- * request: deactivating an account, a role, an organization or a client stops its tokens at once.
+ * An unexpired, unrevoked access token and the state of everyone it speaks for, read in one statement: deactivating
+ * an account, a role, an organization or a client stops its tokens at once. Requests find their caller in the
+ * process's cache first (caller-cache.ts), which every such change empties (auth-changes.ts).
  */
-export async function findAccessToken(db: Database, token: string): Promise<AccessTokenRecord | undefined> {
+export function findAccessToken(db: Database, token: string): Promise<AccessTokenRecord | undefined> {
+  return findAccessTokenByHash(db, secretHash(token));
+}
+
+export async function findAccessTokenByHash(db: Database, tokenHash: string): Promise<AccessTokenRecord | undefined> {
   const rows = await db.query<{
     grant_id: string;
     client_id: string;
@@ -58,12 +66,14 @@ export async function findAccessToken(db: Database, token: string): Promise<Acce
     context: LaunchContext;
     auth_time: Date | null;
     expires_at: Date;
+    expires_in_ms: number;
     client_active: boolean;
     user_active: boolean;
     practitioner_role_id: string | null;
     organization_id: string | null;
   }>(
     `SELECT t.grant_id, t.client_id, t.user_id, t.session_hash, t.scope, t.context, t.auth_time, t.expires_at,
+            (extract(epoch FROM t.expires_at - now()) * 1000)::float8 AS expires_in_ms,
             coalesce(c.active, false) AND ${organizationActive('c.organization_id')} AS client_active,
             t.user_id IS NULL OR (coalesce(u.active, false) AND ${roleActive('u.practitioner_role_id')}) AS user_active,
             u.practitioner_role_id, c.organization_id
@@ -73,7 +83,7 @@ export async function findAccessToken(db: Database, token: string): Promise<Acce
      WHERE t.token_hash = $1 AND t.kind = 'access' AND t.revoked_at IS NULL AND t.expires_at > now()
        AND (t.session_hash IS NULL OR EXISTS (
          SELECT 1 FROM auth_session s WHERE s.id_hash = t.session_hash AND s.ended_at IS NULL))`,
-    [secretHash(token)],
+    [tokenHash],
     { prepared: true },
   );
   if (!rows.length) return undefined;
@@ -87,6 +97,7 @@ export async function findAccessToken(db: Database, token: string): Promise<Acce
     context: row.context,
     authTime: row.auth_time ?? undefined,
     expiresAt: row.expires_at,
+    expiresInMs: row.expires_in_ms,
     clientActive: row.client_active,
     userActive: row.user_active,
     practitionerRoleId: row.practitioner_role_id ?? undefined,
@@ -112,4 +123,5 @@ export function roleActive(idColumn: string): string {
 /** Revokes every token of a grant (a reused code or refresh token, a revocation request). */
 export async function revokeGrant(db: Database, grantId: string): Promise<void> {
   await db.query('UPDATE auth_token SET revoked_at = now() WHERE grant_id = $1 AND revoked_at IS NULL', [grantId]);
+  await accessChanged(db);
 }

@@ -1,3 +1,4 @@
+import { accessChanged } from './auth-changes.js';
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../store/database.js';
 import { hashPassword } from './secrets.js';
@@ -116,6 +117,7 @@ async function endAccess(tx: Database, userId: string): Promise<void> {
   await tx.query('UPDATE auth_session SET ended_at = now() WHERE user_id = $1 AND ended_at IS NULL', [userId]);
   await tx.query('UPDATE auth_token SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [userId]);
   await tx.query('UPDATE auth_code SET expires_at = now() WHERE user_id = $1 AND used_at IS NULL AND expires_at > now()', [userId]);
+  await accessChanged(tx);
 }
 
 /** SQL: the auth_user row aliased `alias` may act: active, with an active PractitionerRole of an active organization. */

@@ -59,6 +59,8 @@ export interface Config {
   statisticsUpkeep: boolean;
   /** Seconds between two rounds of the statistics upkeep. */
   statisticsUpkeepIntervalSeconds: number;
+  /** How many server processes serve the port (node:cluster, server/workers.ts); more than one needs PostgreSQL. */
+  workers: number;
   /** Local references must name an existing resource on every write; referenced resources cannot be deleted. */
   referentialIntegrity: boolean;
   /** With referential integrity on: whether a resource that others refer to may still be deleted. */
@@ -126,6 +128,7 @@ export function loadConfig(env: Env = process.env): Config {
     requiredProfiles: { rules: [], requiredProfiles: () => [] },
     statisticsUpkeep: read('STATISTICS_UPKEEP', true, boolean),
     statisticsUpkeepIntervalSeconds: read('STATISTICS_UPKEEP_INTERVAL', 60, integer(1, 86400)),
+    workers: read('WORKERS', 1, integer(1, 64)),
     referentialIntegrity: read('REFERENTIAL_INTEGRITY', true, boolean),
     deleteReferenced: read('DELETE_REFERENCED', false, boolean),
   };
@@ -145,6 +148,10 @@ export function loadConfig(env: Env = process.env): Config {
   if (databaseUrl) {
     if (/^postgres(ql)?:\/\//.test(databaseUrl)) config.databaseUrl = databaseUrl;
     else problems.push('DATABASE_URL: must start with postgres:// or postgresql://');
+  }
+
+  if (config.workers > 1 && !config.databaseUrl) {
+    problems.push(`WORKERS: ${config.workers} server processes need PostgreSQL (DATABASE_URL); the embedded database lives in one process's memory and its DATA_DIR is locked to it, so WORKERS must be 1 without DATABASE_URL`);
   }
 
   const baseUrl = env.BASE_URL?.trim();

@@ -21,6 +21,32 @@ export interface Database {
   exec(sql: string): Promise<void>;
   /** Runs `work` in one transaction: committed if it resolves, rolled back if it throws. Nested calls join the outer one. */
   transaction<T>(work: (tx: Database) => Promise<T>): Promise<T>;
+  /**
+   * Runs `effect` once what this handle wrote is committed: after the outermost transaction's COMMIT, before
+   * `transaction` returns (never after a rollback); at once outside a transaction. For a process's own caches of
+   * database state (server/auth/caller-cache.ts), which must forget it before the changing request returns.
+   */
+  afterCommit(effect: () => Promise<void>): Promise<void>;
+  /** The database this handle belongs to (itself outside a transaction): the key of state kept per database. */
+  readonly root: Database;
+  /**
+   * A connection of its own, outside the pool, for LISTEN (server/auth/auth-changes.ts); closed with the database.
+   * PGlite has one session only: its "connection" is that session, shared (`inProcess`).
+   */
+  dedicatedConnection(): Promise<DedicatedConnection>;
+  close(): Promise<void>;
+}
+
+/** A connection outside the pool: NOTIFY messages arrive on it; `lost` is called once when it ends. */
+export interface DedicatedConnection {
+  /**
+   * PGlite: the one process's own session. Its notifications are delivered before the statement (or transaction)
+   * that committed them returns, and no other process shares the database.
+   */
+  readonly inProcess: boolean;
+  query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]>;
+  onNotification(listener: (channel: string, payload: string, processId: number) => void): void;
+  onLost(listener: () => void): void;
   close(): Promise<void>;
 }
 

@@ -1,6 +1,6 @@
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { Availability } from './availability.js';
-import type { Database } from './database.js';
+import type { Database, DedicatedConnection } from './database.js';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
 
 /**
@@ -31,12 +31,19 @@ export async function dumpPglite(db: Database): Promise<Blob> {
 
 class PgliteDatabase implements Database {
   readonly dialect = 'pglite' as const;
+  readonly root: Database;
+  private readonly dedicated = new Set<DedicatedConnection>();
 
   constructor(
     private readonly target: PGlite | Transaction,
     readonly availability: Availability,
     private readonly lock?: DataDirLock,
-  ) {}
+    /** In a transaction: what runs after its COMMIT. */
+    private readonly committed?: (() => Promise<void>)[],
+    root?: Database,
+  ) {
+    this.root = root ?? this;
+  }
 
   // PGlite runs in this process and keeps no statements per connection: `prepared` changes nothing here.
   async query<Row>(sql: string, params: unknown[] = []): Promise<Row[]> {
@@ -52,7 +59,37 @@ class PgliteDatabase implements Database {
     const target = this.target;
     if (!(target instanceof PGlite)) return work(this);
     // Guarded as a whole: a closed PGlite refuses the transaction before any statement of it runs.
-    return this.availability.guard(() => target.transaction((tx) => work(new PgliteDatabase(tx, this.availability))));
+    const committed: (() => Promise<void>)[] = [];
+    const result = await this.availability.guard(() => target.transaction((tx) => work(new PgliteDatabase(tx, this.availability, undefined, committed, this))));
+    for (const effect of committed) await effect();
+    return result;
+  }
+
+  async afterCommit(effect: () => Promise<void>): Promise<void> {
+    if (this.committed) this.committed.push(effect);
+    else await effect();
+  }
+
+  /** The one session, listening: PGlite hands a notification to its listeners before the committing call returns. */
+  async dedicatedConnection(): Promise<DedicatedConnection> {
+    const target = this.root === this ? this.target : undefined;
+    if (!(target instanceof PGlite)) return (this.root as PgliteDatabase).dedicatedConnection();
+    if (target.closed) throw new Error('the database is closed');
+    const lostListeners: (() => void)[] = [];
+    const unsubscribe: (() => void)[] = [];
+    const connection: DedicatedConnection = {
+      inProcess: true,
+      query: async <Row>(sql: string, params: unknown[] = []) => (await target.query<Row>(sql, params)).rows,
+      onNotification: (listener) => void unsubscribe.push(target.onNotification((channel, payload) => listener(channel, payload, 0))),
+      onLost: (listener) => void lostListeners.push(listener),
+      close: async () => {
+        this.dedicated.delete(connection);
+        for (const stop of unsubscribe) stop();
+        for (const listener of lostListeners.splice(0)) listener();
+      },
+    };
+    this.dedicated.add(connection);
+    return connection;
   }
 
   /** The database's files as one archive, for `openPglite(…, copyOf)`. */
@@ -63,6 +100,7 @@ class PgliteDatabase implements Database {
 
   async close(): Promise<void> {
     if (!(this.target instanceof PGlite)) return;
+    await Promise.all([...this.dedicated].map((connection) => connection.close()));
     try {
       await this.target.close();
     } finally {

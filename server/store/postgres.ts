@@ -1,7 +1,8 @@
 import pg from 'pg';
 import { createHash } from 'node:crypto';
 import { Availability } from './availability.js';
-import type { Database, QueryOptions } from './database.js';
+import type { Database, DedicatedConnection, QueryOptions } from './database.js';
+import { openDedicated } from './dedicated-connection.js';
 
 /**
  * How long a request waits for a connection (a new one, or a turn in the pool) before it is told the database
@@ -24,7 +25,7 @@ export function openPostgres(connectionString: string, poolSize = 10): Database 
   // connects anew when asked; the first request that finds the database away reports the outage.
   pool.on('error', () => undefined);
 
-  return new PostgresDatabase(pool, new Availability());
+  return new PostgresDatabase(pool, new Availability(), false, undefined, undefined, connectionString);
 }
 
 /**
@@ -58,12 +59,38 @@ function statementName(sql: string): string | undefined {
 
 class PostgresDatabase implements Database {
   readonly dialect = 'postgres' as const;
+  readonly root: Database;
+  private readonly dedicated = new Set<DedicatedConnection>();
+  private closed = false;
 
   constructor(
     private readonly target: Queryable,
     readonly availability: Availability,
     private readonly inTransaction = false,
-  ) {}
+    /** In a transaction: what runs after its COMMIT. */
+    private readonly committed?: (() => Promise<void>)[],
+    root?: Database,
+    private readonly connectionString?: string,
+  ) {
+    this.root = root ?? this;
+  }
+
+  async afterCommit(effect: () => Promise<void>): Promise<void> {
+    if (this.committed) this.committed.push(effect);
+    else await effect();
+  }
+
+  async dedicatedConnection(): Promise<DedicatedConnection> {
+    if (this.root !== this) return (this.root as PostgresDatabase).dedicatedConnection();
+    if (this.closed) throw new Error('the database is closed');
+    const connection = await openDedicated(withoutJit(this.connectionString!), () => this.dedicated.delete(connection));
+    if (this.closed) {
+      await connection.close();
+      throw new Error('the database is closed');
+    }
+    this.dedicated.add(connection);
+    return connection;
+  }
 
   async query<Row>(sql: string, params: unknown[] = [], options: QueryOptions = {}): Promise<Row[]> {
     const name = options.prepared ? statementName(sql) : undefined;
@@ -90,12 +117,13 @@ class PostgresDatabase implements Database {
     let broken = false;
     const onError = () => (broken = true);
     client.on('error', onError);
-    const tx = new PostgresDatabase(client, this.availability, true);
+    const committed: (() => Promise<void>)[] = [];
+    const tx = new PostgresDatabase(client, this.availability, true, committed, this);
+    let result: T;
     try {
       await tx.exec('BEGIN');
-      const result = await work(tx);
+      result = await work(tx);
       await tx.exec('COMMIT');
-      return result;
     } catch (error) {
       if (!broken) await client.query('ROLLBACK').catch(() => undefined);
       throw error;
@@ -104,9 +132,14 @@ class PostgresDatabase implements Database {
       // A broken connection is destroyed rather than returned to the pool.
       client.release(broken);
     }
+    for (const effect of committed) await effect();
+    return result;
   }
 
   async close(): Promise<void> {
-    if (!this.inTransaction) await (this.target as pg.Pool).end();
+    if (this.inTransaction) return;
+    this.closed = true;
+    await Promise.all([...this.dedicated].map((connection) => connection.close()));
+    await (this.target as pg.Pool).end();
   }
 }

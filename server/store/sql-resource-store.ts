@@ -10,6 +10,7 @@ import { AUDIT_EVENT, auditLinkCtes } from './audit-chain.js';
 import { deleteIndexCtes, insertIndexCtes, insertIndexCtesOfMany } from './search-index-sql.js';
 import { stamp } from './stamp.js';
 import { Statement } from './statement.js';
+import { reportWrite } from './write-observers.js';
 import type {
   DeleteResult,
   HistoryPage,
@@ -154,6 +155,7 @@ export class SqlResourceStore implements ResourceStore {
         }
         const stored = stamp(resource, resource.id, current.version_id + 1, after(current.last_updated));
         await writeVersion(tx, current.rid, stored, current.deleted, this.index(stored), options.method ?? 'PUT');
+        await reportWrite(tx, resource.resourceType);
         return { kind: current.deleted ? 'created' : 'updated', resource: stored };
       }
     });
@@ -184,6 +186,7 @@ export class SqlResourceStore implements ResourceStore {
         ),
         sql.params,
       );
+      await reportWrite(tx, resourceType);
       return { kind: 'deleted', versionId: String(versionId) };
     });
   }

@@ -47,6 +47,13 @@ describe('configuration from the environment', () => {
     expect(listeningOrigin('::', 9000)).toBe('http://localhost:9000');
   });
 
+  it('WORKERS: 1 by default; more only on PostgreSQL, refused on the embedded database with the reason', () => {
+    expect(loadConfig({}).workers).toBe(1);
+    expect(loadConfig({ WORKERS: '2', DATABASE_URL: 'postgres://u@db:5432/ccp' }).workers).toBe(2);
+    expect(() => loadConfig({ WORKERS: '2' })).toThrow(/WORKERS: 2 server processes need PostgreSQL \(DATABASE_URL\)/);
+    expect(() => loadConfig({ WORKERS: '0', DATABASE_URL: 'postgres://u@db:5432/ccp' })).toThrow(/WORKERS: must be an integer from 1 to 64/);
+  });
+
   it('LOG_FORMAT: json or pretty; unset leaves the choice to the terminal test; anything else is named', () => {
     expect(loadConfig({}).logFormat).toBeUndefined();
     expect(loadConfig({ LOG_FORMAT: 'json' }).logFormat).toBe('json');
