@@ -98,22 +98,26 @@ describe.each(BACKENDS)('the audit hash chain, on $name', (backend) => {
   });
   it('detects a changed event, naming its link, and passes again once it is restored', async () => {
     const id = await eventAt(3);
-    const [original] = await server.db.query<{ content: string }>("SELECT content::text AS content FROM resource WHERE resource_type = 'AuditEvent' AND id = $1", [id]);
-    await server.db.query(`UPDATE resource SET content = jsonb_set(content, '{outcome}', '"8"') WHERE resource_type = 'AuditEvent' AND id = $1`, [id]);
+    const [original] = await server.db.query<{ content: string }>("SELECT content::text AS content FROM audit_event WHERE id = $1", [id]);
+    await server.db.query(`UPDATE audit_event SET content = jsonb_set(content, '{outcome}', '"8"') WHERE id = $1`, [id]);
     const verdict = await verify();
     expect(verdict.severity).toBe('error');
     expect(verdict.diagnostics).toContain(`broken at sequence 3 (AuditEvent/${id}): AuditEvent/${id}: content changed`);
     expect(verdict.diagnostics).toContain('2 links before it verified');
-    await server.db.query("UPDATE resource SET content = $2::jsonb WHERE resource_type = 'AuditEvent' AND id = $1", [id, original.content]);
+    await server.db.query("UPDATE audit_event SET content = $2::jsonb WHERE id = $1", [id, original.content]);
     expect((await verify()).severity).toBe('information');
   });
 
-  it('detects a changed stored version (vread) of an event', async () => {
+  it('an event is one row (its only version): what vread answers is what the chain covers', async () => {
     const id = await eventAt(6);
-    await server.db.query(`UPDATE resource_version SET content = jsonb_set(content, '{action}', '"D"') WHERE resource_type = 'AuditEvent' AND id = $1`, [id]);
+    const [original] = await server.db.query<{ content: string }>('SELECT content::text AS content FROM audit_event WHERE id = $1', [id]);
+    await server.db.query(`UPDATE audit_event SET content = jsonb_set(content, '{action}', '"D"') WHERE id = $1`, [id]);
+    const read = await server.context.store.vread('AuditEvent', id, '1');
+    expect(read.kind === 'found' && (read.resource as AuditEvent).action).toBe('D');
+    expect((await server.context.store.vread('AuditEvent', id, '2')).kind).toBe('missing');
     const verdict = await verify();
-    expect(verdict.diagnostics).toContain(`broken at sequence 6 (AuditEvent/${id}): AuditEvent/${id}: its stored version (history) was changed`);
-    await server.db.query(`UPDATE resource_version SET content = r.content FROM resource r WHERE r.resource_type = resource_version.resource_type AND r.id = resource_version.id AND r.id = $1`, [id]);
+    expect(verdict.diagnostics).toContain(`broken at sequence 6 (AuditEvent/${id}): AuditEvent/${id}: content changed`);
+    await server.db.query('UPDATE audit_event SET content = $2::jsonb WHERE id = $1', [id, original.content]);
     expect((await verify()).severity).toBe('information');
   });
 
@@ -147,10 +151,9 @@ describe.each(BACKENDS)('the audit hash chain, on $name', (backend) => {
     const [last] = await server.db.query<{ seq: string; event_id: string; content_hash: Uint8Array; hash: Uint8Array }>(
       'SELECT seq::text AS seq, event_id, content_hash, hash FROM audit_chain ORDER BY seq DESC LIMIT 1',
     );
-    const [content] = await server.db.query<{ content: string }>("SELECT content::text AS content FROM resource WHERE resource_type = 'AuditEvent' AND id = $1", [last.event_id]);
+    const [content] = await server.db.query<{ content: string }>("SELECT content::text AS content FROM audit_event WHERE id = $1", [last.event_id]);
     await server.db.query('DELETE FROM audit_chain WHERE seq = $1', [last.seq]);
-    await server.db.query("DELETE FROM resource_version WHERE resource_type = 'AuditEvent' AND id = $1", [last.event_id]);
-    await server.db.query("DELETE FROM resource WHERE resource_type = 'AuditEvent' AND id = $1", [last.event_id]);
+    await server.db.query('DELETE FROM audit_event WHERE id = $1', [last.event_id]);
     // The walk reads the head first, so the events recorded after the deletion do not hide it.
     const verdict = await verify();
     expect(verdict.diagnostics).toContain(`broken at sequence ${last.seq}`);
@@ -220,7 +223,7 @@ describe.each(BACKENDS)('random audits ($sample) and retention (purge), on $name
     expect(before).toBeGreaterThan(8);
     const oldIds = (await server.db.query<{ event_id: string }>('SELECT event_id FROM audit_chain WHERE seq <= 5 ORDER BY seq')).map((row) => row.event_id);
     await server.db.query(
-      "UPDATE resource SET last_updated = now() - interval '40 days' WHERE resource_type = 'AuditEvent' AND id = ANY($1::text[])",
+      "UPDATE audit_event SET last_updated = now() - interval '40 days' WHERE id = ANY($1::text[])",
       [oldIds],
     );
     expect(await purgeAuditTrail(server.db, new Date(Date.now() - 30 * 24 * 3600 * 1000))).toBe(5);
@@ -238,7 +241,7 @@ describe.each(BACKENDS)('random audits ($sample) and retention (purge), on $name
     expect(verdict.diagnostics).toContain(`verifies: ${remaining} links from the retention anchor after sequence 5`);
 
     const [{ event_id: sixth }] = await server.db.query<{ event_id: string }>('SELECT event_id FROM audit_chain WHERE seq = 6');
-    await server.db.query(`UPDATE resource SET content = jsonb_set(content, '{action}', '"D"') WHERE resource_type = 'AuditEvent' AND id = $1`, [sixth]);
+    await server.db.query(`UPDATE audit_event SET content = jsonb_set(content, '{action}', '"D"') WHERE id = $1`, [sixth]);
     const broken = ((await call('GET', 'AuditEvent/$verify')).body as OperationOutcome).issue[0];
     expect(broken.diagnostics).toContain(`broken at sequence 6 (AuditEvent/${sixth}): AuditEvent/${sixth}: content changed`);
   });
