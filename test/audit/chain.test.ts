@@ -241,8 +241,43 @@ describe.each(BACKENDS)('random audits ($sample) and retention (purge), on $name
     expect(verdict.diagnostics).toContain(`verifies: ${remaining} links from the retention anchor after sequence 5`);
 
     const [{ event_id: sixth }] = await server.db.query<{ event_id: string }>('SELECT event_id FROM audit_chain WHERE seq = 6');
+    const [original] = await server.db.query<{ content: string }>('SELECT content::text AS content FROM audit_event WHERE id = $1', [sixth]);
     await server.db.query(`UPDATE audit_event SET content = jsonb_set(content, '{action}', '"D"') WHERE id = $1`, [sixth]);
     const broken = ((await call('GET', 'AuditEvent/$verify')).body as OperationOutcome).issue[0];
     expect(broken.diagnostics).toContain(`broken at sequence 6 (AuditEvent/${sixth}): AuditEvent/${sixth}: content changed`);
+    await server.db.query('UPDATE audit_event SET content = $2::jsonb WHERE id = $1', [sixth, original.content]);
+  });
+
+  it('purge drops a month wholly before the cutoff as partitions, and deletes the boundary month\'s old rows', async () => {
+    // Events 6-8 stored in a month of their own, 100 days ago; event 9 40 days ago, in the DEFAULT partition.
+    const [{ month }] = await server.db.query<{ month: string }>(
+      `SELECT to_char((now() - interval '100 days') AT TIME ZONE 'UTC', 'YYYYMM') AS month, audit_add_partitions(now() - interval '100 days', now() - interval '100 days')`,
+    );
+    const partition = `audit_event_p${month}`;
+    const ids = async (from: number, to: number) =>
+      (await server.db.query<{ event_id: string }>('SELECT event_id FROM audit_chain WHERE seq >= $1 AND seq <= $2 ORDER BY seq', [from, to])).map((row) => row.event_id);
+    const [monthOld, daysOld] = [await ids(6, 8), await ids(9, 9)];
+    for (const [events, age] of [[monthOld, '100 days'], [daysOld, '40 days']] as const) {
+      const rids = `(SELECT rid FROM audit_event WHERE id = ANY($1::text[]))`;
+      for (const table of ['audit_token', 'audit_reference', 'audit_date', 'audit_string', 'audit_uri']) {
+        await server.db.query(`UPDATE ${table} SET last_updated = now() - interval '${age}' WHERE rid IN ${rids}`, [events]);
+      }
+      await server.db.query(`UPDATE audit_event SET last_updated = now() - interval '${age}' WHERE id = ANY($1::text[])`, [events]);
+    }
+    const count = async (table: string) => (await server.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`))[0].n;
+    expect(await count(partition)).toBe(3);
+    expect(await count(`audit_token_p${month}`)).toBeGreaterThan(3);
+
+    expect(await purgeAuditTrail(server.db, new Date(Date.now() - 30 * 24 * 3600 * 1000))).toBe(4);
+    const [gone] = await server.db.query<{ gone: boolean }>('SELECT to_regclass($1) IS NULL AS gone', [partition]);
+    expect(gone.gone).toBe(true);
+    for (const id of [...monthOld, ...daysOld]) expect((await server.context.store.read('AuditEvent', id)).kind).toBe('missing');
+    const [{ orphans }] = await server.db.query<{ orphans: number }>(
+      `SELECT count(*)::int AS orphans FROM audit_token t WHERE NOT EXISTS (SELECT 1 FROM audit_event e WHERE e.rid = t.rid)`,
+    );
+    expect(orphans).toBe(0);
+    const verdict = ((await call('GET', 'AuditEvent/$verify')).body as OperationOutcome).issue[0];
+    expect(verdict.severity).toBe('information');
+    expect(verdict.diagnostics).toContain('from the retention anchor after sequence 9');
   });
 });
