@@ -28,6 +28,9 @@ export async function purgeAuditTrail(db: Database, cutoff: Date, onBatch?: (pur
     if (last === head.anchor_seq) return 0;
     const whole = await droppableMonths(db, cutoff, last);
     const moved = await db.transaction(async (tx) => {
+      // Dropping a partition locks its parent table. Taken before the head: an append holds the parent tables
+      // from the start of its statement and only then waits for the head, so the other order could deadlock.
+      if (whole.length) await tx.exec(`LOCK TABLE ${AUDIT_TABLES.join(', ')} IN ACCESS EXCLUSIVE MODE`);
       // Taking the head row makes concurrent purges take turns; appenders wait only for this short commit.
       const [now] = await tx.query<{ anchor_seq: string }>('SELECT anchor_seq::text AS anchor_seq FROM audit_head FOR UPDATE');
       if (now.anchor_seq !== head.anchor_seq) return false;
