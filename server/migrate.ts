@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from './config/config.js';
 import { MIGRATIONS } from './store/migrations/index.js';
+import { addAuditPartitions } from './store/audit-partitions.js';
 import { migrate } from './store/migrate.js';
 import { openPglite } from './store/pglite.js';
 import { openPostgres } from './store/postgres.js';
@@ -14,6 +15,7 @@ async function main(): Promise<void> {
   const db = config.databaseUrl ? openPostgres(config.databaseUrl, 1) : await openPglite(config.dataDir);
   try {
     const applied = await migrate(db);
+    await addAuditPartitions(db);
     const names = MIGRATIONS.filter((migration) => applied.includes(migration.version)).map((migration) => `${migration.version} ${migration.name}`);
     console.log(applied.length ? `applied ${applied.length} migrations: ${names.join(', ')}` : `the schema is up to date (${MIGRATIONS.length} migrations)`);
   } finally {

@@ -1,5 +1,6 @@
 import type { AuditEvent, AuditEventAgent } from 'fhir/r4';
 import type { Caller } from '../access/caller.js';
+import { serverBuilt } from '../search/index/audit-event.js';
 import { agentsOf } from './agents.js';
 import { outcomeOf } from './rest-event.js';
 import {
@@ -55,7 +56,7 @@ export function tokenIssuedEvent(caller: Caller, grantType: string, recorded = n
  */
 export function credentialsResetEvent(target: { userId: string } | { clientId: string }, by: Caller | { command: string }, recorded = new Date()): AuditEvent {
   const identifier = 'userId' in target ? { system: USER_ID_SYSTEM, value: target.userId } : { system: CLIENT_ID_SYSTEM, value: target.clientId };
-  return {
+  return serverBuilt({
     resourceType: 'AuditEvent',
     type: SECURITY_ALERT,
     subtype: [SECURITY_ATTRIBUTES_CHANGED],
@@ -65,12 +66,12 @@ export function credentialsResetEvent(target: { userId: string } | { clientId: s
     agent: 'command' in by ? [{ type: { coding: [AGENT_APPLICATION] }, who: { display: by.command }, requestor: true }] : agentsOf(by, AGENT_USER_WRITING),
     source: { observer: OBSERVER, type: [SOURCE_APPLICATION_SERVER] },
     entity: [{ what: { identifier }, type: ENTITY_SYSTEM_OBJECT, role: ROLE_SECURITY_RESOURCE, description: 'userId' in target ? 'password reset' : 'client secret reset' }],
-  };
+  });
 }
 
 function authentication(subtype: AuditEvent['type'], status: number, agent: AuditEventAgent[], recorded: Date, failure?: string): AuditEvent {
   const outcome = outcomeOf(status);
-  return {
+  return serverBuilt({
     resourceType: 'AuditEvent',
     type: USER_AUTHENTICATION,
     subtype: [subtype],
@@ -80,7 +81,7 @@ function authentication(subtype: AuditEvent['type'], status: number, agent: Audi
     ...(failure ? { outcomeDesc: failure } : {}),
     agent,
     source: { observer: OBSERVER, type: [SOURCE_APPLICATION_SERVER] },
-  };
+  });
 }
 
 function userAgent(userId: string | undefined): AuditEventAgent {

@@ -1,5 +1,6 @@
 import type { AuditEvent, AuditEventEntity, CodeableConcept } from 'fhir/r4';
 import type { Caller } from '../access/caller.js';
+import { serverBuilt } from '../search/index/audit-event.js';
 import { agentsOf } from './agents.js';
 import type { AuditedInteraction } from './interaction.js';
 import type { Touched } from './touched.js';
@@ -56,7 +57,8 @@ export function restEvent(input: RestEventInput): AuditEvent {
   const writing = interaction.action === 'C' || interaction.action === 'U' || interaction.action === 'D';
   const outcome = outcomeOf(input.status);
   const purposes = [...(input.purposeOfUse ?? []), ...(touched?.purposes ?? []).map((coding) => ({ coding: [coding] }))];
-  return {
+  // Built here, so indexed by hand (server/search/index/audit-event.ts).
+  return serverBuilt({
     resourceType: 'AuditEvent',
     type: REST,
     ...(interaction.subtype ? { subtype: [{ system: RESTFUL_INTERACTION, code: interaction.subtype }] } : {}),
@@ -68,5 +70,5 @@ export function restEvent(input: RestEventInput): AuditEvent {
     agent: agentsOf(input.caller, writing ? AGENT_USER_WRITING : AGENT_USER_READING),
     source: { observer: OBSERVER, type: [SOURCE_APPLICATION_SERVER] },
     ...(entity.length ? { entity } : {}),
-  };
+  });
 }

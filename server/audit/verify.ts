@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Database } from '../store/database.js';
-import { AUDIT_EVENT, storedContentHash } from '../store/audit-chain.js';
+import { storedContentHash } from '../store/audit-chain.js';
 
 /** What a walk of the chain found: every link sound, or the first one that is not. */
 export interface ChainReport {
@@ -19,15 +19,14 @@ interface LinkRow {
   content_hash: Uint8Array;
   hash: Uint8Array;
   current_hash: Uint8Array | null;
-  version_hash: Uint8Array | null;
-  version_id: number | null;
 }
 
 const PAGE = 5000;
 
 /**
  * Walks the chain from its anchor to its head, recomputing every link from the events as they are stored now:
- * the content hash from the event's JSONB (current row and version 1), the link hash from the previous link's.
+ * the content hash from the event's JSONB (its one row in `audit_event`: AuditEvents have one version), the link
+ * hash from the previous link's.
  * Names the first broken link and what is wrong with it: content changed, link removed, order changed; and
  * AuditEvents stored without a link.
  */
@@ -44,11 +43,9 @@ export async function verifyChain(db: Database): Promise<ChainReport> {
   while (expected <= last) {
     // Only up to the head read above: links appended since then are the next walk's.
     const rows = await db.query<LinkRow>(
-      `SELECT c.seq::text AS seq, c.event_id, c.content_hash, c.hash, r.version_id,
-              ${storedContentHash('r')} AS current_hash, ${storedContentHash('v')} AS version_hash
+      `SELECT c.seq::text AS seq, c.event_id, c.content_hash, c.hash, ${storedContentHash('e')} AS current_hash
        FROM audit_chain c
-       LEFT JOIN resource r ON r.resource_type = '${AUDIT_EVENT}' AND r.id = c.event_id
-       LEFT JOIN resource_version v ON v.resource_type = '${AUDIT_EVENT}' AND v.id = c.event_id AND v.version_id = 1
+       LEFT JOIN audit_event e ON e.id = c.event_id
        WHERE c.seq >= $1 AND c.seq <= $2 ORDER BY c.seq LIMIT ${PAGE}`,
       [String(expected), head.seq],
     );
@@ -61,11 +58,8 @@ export async function verifyChain(db: Database): Promise<ChainReport> {
       }
       const recorded = Buffer.from(row.content_hash);
       if (!row.current_hash) return fail(row.seq, `AuditEvent/${row.event_id} was removed (its link remains)`, row.event_id);
-      if (!recorded.equals(Buffer.from(row.current_hash)) || row.version_id !== 1) {
+      if (!recorded.equals(Buffer.from(row.current_hash))) {
         return fail(row.seq, `AuditEvent/${row.event_id}: content changed since it was recorded`, row.event_id);
-      }
-      if (!row.version_hash || !recorded.equals(Buffer.from(row.version_hash))) {
-        return fail(row.seq, `AuditEvent/${row.event_id}: its stored version (history) was changed or removed`, row.event_id);
       }
       const hash = Buffer.from(row.hash);
       if (!hash.equals(linkHash(previous, recorded))) {
@@ -91,8 +85,7 @@ export function linkHash(previous: Buffer, contentHash: Buffer): Buffer {
 /** An AuditEvent (current or deleted) no link names: written around the trail, or its link was deleted. */
 async function unlinkedEvent(db: Database): Promise<string | undefined> {
   const rows = await db.query<{ id: string }>(
-    `SELECT r.id FROM resource r WHERE r.resource_type = '${AUDIT_EVENT}'
-       AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.event_id = r.id) ORDER BY r.rid LIMIT 1`,
+    `SELECT e.id FROM audit_event e WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.event_id = e.id) ORDER BY e.rid LIMIT 1`,
   );
   return rows[0]?.id;
 }

@@ -18,11 +18,11 @@ export const AUDIT_EVENT = 'AuditEvent';
 export function auditLinkCtes(events: string): string[] {
   return [
     `audit_prior AS (SELECT seq, hash FROM audit_head FOR UPDATE)`,
-    `audit_event AS (SELECT row_number() OVER (ORDER BY ord) AS n, id, sha256(convert_to(content::text, 'UTF8')) AS content_hash FROM ${events})`,
+    `audit_input AS (SELECT row_number() OVER (ORDER BY ord) AS n, id, sha256(convert_to(content::text, 'UTF8')) AS content_hash FROM ${events})`,
     `audit_links (n, seq, hash, event_id, content_hash) AS (
        SELECT 0::bigint, seq, hash, NULL::text, NULL::bytea FROM audit_prior
        UNION ALL
-       SELECT e.n, l.seq + 1, sha256(l.hash || e.content_hash), e.id, e.content_hash FROM audit_links l JOIN audit_event e ON e.n = l.n + 1)`,
+       SELECT e.n, l.seq + 1, sha256(l.hash || e.content_hash), e.id, e.content_hash FROM audit_links l JOIN audit_input e ON e.n = l.n + 1)`,
     `audit_link AS (INSERT INTO audit_chain (seq, event_id, content_hash, hash) SELECT seq, event_id, content_hash, hash FROM audit_links WHERE n > 0)`,
     `audit_next AS (UPDATE audit_head SET seq = last.seq, hash = last.hash FROM (SELECT seq, hash FROM audit_links ORDER BY n DESC LIMIT 1) last)`,
   ];

@@ -1,4 +1,5 @@
 import type { Resource } from 'fhir/r4';
+import { AUDIT_EVENT } from './audit-chain.js';
 import type { Database } from './database.js';
 import { keysetPage } from './keyset-page.js';
 import type { HistoryEntry, HistoryPage, HistoryQuery } from './resource-store.js';
@@ -19,6 +20,11 @@ interface VersionRow {
  * page deep in a long history costs the same as the first.
  */
 export async function queryHistory(db: Database, query: HistoryQuery): Promise<HistoryPage> {
+  // AuditEvents have one version each, in their own table (migration 007); their rid orders them as seq does versions.
+  const audit = query.resourceType === AUDIT_EVENT;
+  const versions = audit
+    ? `(SELECT resource_type, id, version_id, last_updated, 'POST' AS method, true AS created, content, rid AS seq FROM audit_event)`
+    : 'resource_version';
   const where: string[] = [];
   const params: unknown[] = [];
   const param = (value: unknown) => `$${params.push(value)}`;
@@ -27,7 +33,8 @@ export async function queryHistory(db: Database, query: HistoryQuery): Promise<H
   else if (query.excludeTypes?.length) where.push(`v.resource_type <> ALL(${param(query.excludeTypes)}::text[])`);
   if (query.id) where.push(`v.id = ${param(query.id)}`);
   if (query.since) where.push(`v.last_updated >= ${param(query.since)}`);
-  if (query.at) {
+  if (query.at && audit) where.push(`v.last_updated <= ${param(query.at.end)}`);
+  else if (query.at) {
     // Current at some point in [start, end]: written by the end, and not replaced by a newer version before the start.
     where.push(`v.last_updated <= ${param(query.at.end)}`);
     where.push(`NOT EXISTS (SELECT 1 FROM resource_version n
@@ -44,7 +51,7 @@ export async function queryHistory(db: Database, query: HistoryQuery): Promise<H
 
   const rows = await db.query<VersionRow>(
     `SELECT v.resource_type, v.id, v.version_id, v.last_updated, v.method, v.created, v.content, v.seq::text AS seq
-     FROM resource_version v
+     FROM ${versions} v
      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
      ORDER BY v.seq ${backwards ? 'ASC' : 'DESC'}
      LIMIT ${param(query.count + 1)}`,

@@ -1,6 +1,7 @@
 import type { Database } from './database.js';
 import { openPglite } from './pglite.js';
 import { openPostgres } from './postgres.js';
+import { addAuditPartitions } from './audit-partitions.js';
 import { migrate } from './migrate.js';
 
 export interface DatabaseOptions {
@@ -13,6 +14,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   const db = options.databaseUrl ? openPostgres(options.databaseUrl) : await openPglite(options.dataDir);
   try {
     await migrate(db);
+    await addAuditPartitions(db);
     return db;
   } catch (error) {
     await db.close();

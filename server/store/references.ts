@@ -1,6 +1,7 @@
 import type { Resource } from 'fhir/r4';
 import type { ConsentGate } from '../search/query/model.js';
 import { consentCondition } from '../search/sql/consent.js';
+import { AUDIT_EVENT } from './audit-chain.js';
 import type { Database } from './database.js';
 import { Statement } from './statement.js';
 
@@ -49,6 +50,12 @@ export async function resolveTargets(db: Database, targets: readonly ResourceKey
     sql.params,
   );
   for (const row of rows) found.set(`${row.resource_type}/${row.id}`, row.deleted ? 'deleted' : 'current');
+  // AuditEvents are in their own table (migration 007), never deleted nor gated: asked only when one is named.
+  const events = targets.filter((t) => t.type === AUDIT_EVENT).map((t) => t.id);
+  if (events.length) {
+    const stored = await db.query<{ id: string }>('SELECT id FROM audit_event WHERE id = ANY($1::text[])', [events]);
+    for (const row of stored) found.set(`${AUDIT_EVENT}/${row.id}`, 'current');
+  }
   return found;
 }
 

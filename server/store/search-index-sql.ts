@@ -1,5 +1,6 @@
 import { indexKeyOrNull } from '../search/index-key.js';
 import type { CompositeComponent, CompositeRow, IndexRows } from '../search/types.js';
+import { AUDIT_TABLES } from '../search/sql/tables.js';
 
 /** The index tables and, for each, the columns an index row fills (after `rid, resource_type, param`). */
 const TABLES = {
@@ -49,6 +50,9 @@ type IndexedKind = keyof typeof TABLES;
 
 export const INDEX_TABLES: readonly string[] = Object.values(TABLES).map((t) => t.table);
 
+/** The audit trail's index tables (migration 007): the same rows, plus the event's `last_updated` (their partition key). */
+export const AUDIT_INDEX_TABLES: readonly string[] = Object.values(AUDIT_TABLES.index);
+
 const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 /** The columns a btree index covers as text: their values are cut to the index's byte budget (search/index-key). */
@@ -95,7 +99,20 @@ export function insertIndexCtes(rows: IndexRows, source: RidSource, resourceType
  * the stored row.
  */
 export function insertIndexCtesOfMany(resources: readonly IndexRows[], owners: string, param: (value: unknown) => string): string[] {
+  return manyRows(resources, owners, param, false);
+}
+
+/**
+ * The same into the audit tables, for AuditEvents: `owners` also has each event's `last_updated`, which its index
+ * rows carry so that they fall into the event's partition. Records hold no links (server/integrity/exemptions.ts).
+ */
+export function insertAuditIndexCtes(resources: readonly IndexRows[], owners: string, param: (value: unknown) => string): string[] {
+  return manyRows(resources, owners, param, true);
+}
+
+function manyRows(resources: readonly IndexRows[], owners: string, param: (value: unknown) => string, audit: boolean): string[] {
   return (Object.keys(TABLES) as IndexedKind[]).flatMap((kind) => {
+    if (audit && kind === 'link') return [];
     const positions: number[] = [];
     const list = resources.flatMap((rows, i) => {
       const own = rowsOf(rows, kind);
@@ -105,9 +122,10 @@ export function insertIndexCtesOfMany(resources: readonly IndexRows[], owners: s
     if (!list.length) return [];
     const { table, names, arrays } = columnArrays(kind, list, param);
     const columns = names.map(snake);
+    const into = audit ? AUDIT_TABLES.index[kind as Exclude<IndexedKind, 'link'>] : table;
     return [
-      `index_${kind} AS (INSERT INTO ${table} (rid, resource_type, param, ${columns.join(', ')})
-        SELECT o.rid, o.resource_type, u.param, ${columns.map((c) => `u.${c}`).join(', ')}
+      `index_${kind} AS (INSERT INTO ${into} (rid, resource_type, param, ${columns.join(', ')}${audit ? ', last_updated' : ''})
+        SELECT o.rid, o.resource_type, u.param, ${columns.map((c) => `u.${c}`).join(', ')}${audit ? ', o.last_updated' : ''}
         FROM unnest(${param(positions)}::int[], ${arrays.join(', ')}) AS u(ord, param, ${columns.join(', ')})
         JOIN ${owners} o ON o.ord = u.ord)`,
     ];

@@ -7,7 +7,8 @@ import { querySearch } from './search.js';
 import type { ConsentGate, SearchQuery } from '../search/query/model.js';
 import { findReferrers, resolveTargets, type Referrer, type ResourceKey, type TargetState } from './references.js';
 import { AUDIT_EVENT, auditLinkCtes } from './audit-chain.js';
-import { deleteIndexCtes, insertIndexCtes, insertIndexCtesOfMany } from './search-index-sql.js';
+import { deleteIndexCtes, insertAuditIndexCtes, insertIndexCtes, insertIndexCtesOfMany } from './search-index-sql.js';
+import { builtAlike } from '../search/index/audit-event.js';
 import { stamp } from './stamp.js';
 import { Statement } from './statement.js';
 import { reportWrite } from './write-observers.js';
@@ -83,8 +84,28 @@ export class SqlResourceStore implements ResourceStore {
   async createMany(resources: readonly NewResource[]): Promise<Resource[]> {
     if (!resources.length) return [];
     const at = new Date();
-    const stored = resources.map(({ resource, id, lastUpdated }) => stamp(resource, id ?? randomUUID(), 1, lastUpdated ?? at));
-    // One statement writes the current rows, the versions and the search index: they cannot part.
+    const stored = resources.map(({ resource, id, lastUpdated }) => {
+      const copy = stamp(resource, id ?? randomUUID(), 1, lastUpdated ?? at);
+      builtAlike(resource, copy);
+      return copy;
+    });
+    // The trail has its own tables (migration 007): a mixed batch (an import's Bundle) is two statements, one
+    // transaction, so still all stored or none.
+    const events = stored.filter((r) => r.resourceType === AUDIT_EVENT);
+    const clinical = events.length ? stored.filter((r) => r.resourceType !== AUDIT_EVENT) : stored;
+    if (!events.length) await this.insertClinical(this.db, clinical);
+    else if (!clinical.length) await this.insertAuditEvents(this.db, events);
+    else {
+      await this.db.transaction(async (tx) => {
+        await this.insertClinical(tx, clinical);
+        await this.insertAuditEvents(tx, events);
+      });
+    }
+    return stored;
+  }
+
+  /** One statement writes the current rows, the versions and the search index: they cannot part. */
+  private async insertClinical(db: Database, stored: Resource[]): Promise<void> {
     const sql = new Statement();
     const [types, ids, times, contents] = [
       stored.map((r) => r.resourceType),
@@ -92,8 +113,7 @@ export class SqlResourceStore implements ResourceStore {
       stored.map((r) => r.meta!.lastUpdated),
       stored.map((r) => JSON.stringify(r)),
     ].map(sql.param);
-    const audited = stored.some((r) => r.resourceType === AUDIT_EVENT);
-    await this.db.query(
+    await db.query(
       sql.with(
         [
           `input AS (SELECT * FROM unnest(${types}::text[], ${ids}::text[], ${times}::timestamptz[], ${contents}::jsonb[])
@@ -104,19 +124,42 @@ export class SqlResourceStore implements ResourceStore {
              SELECT resource_type, id, 1, last_updated, 'POST', true, content FROM input)`,
           `owner AS (SELECT input.ord, inserted.rid, inserted.resource_type FROM input JOIN inserted USING (resource_type, id))`,
           ...insertIndexCtesOfMany(stored.map((r) => this.index(r)), 'owner', sql.param),
-          // Every AuditEvent joins the tamper-evident chain in the statement that stores it.
-          ...(audited ? auditLinkCtes(`input WHERE resource_type = '${AUDIT_EVENT}'`) : []),
         ],
         'SELECT count(*) FROM inserted',
-        audited,
       ),
       sql.params,
       PREPARED,
     );
-    return stored;
+  }
+
+  /**
+   * AuditEvents into the audit tables: the event (one version: append-only), its index rows and its chain link,
+   * in one statement. The link hashes the content as this statement stores it.
+   */
+  private async insertAuditEvents(db: Database, stored: Resource[]): Promise<void> {
+    const sql = new Statement();
+    const [ids, times, contents] = [stored.map((r) => r.id), stored.map((r) => r.meta!.lastUpdated), stored.map((r) => JSON.stringify(r))].map(sql.param);
+    await db.query(
+      sql.with(
+        [
+          `input AS (SELECT * FROM unnest(${ids}::text[], ${times}::timestamptz[], ${contents}::jsonb[]) WITH ORDINALITY AS i(id, last_updated, content, ord))`,
+          `inserted AS (INSERT INTO audit_event (id, last_updated, content) SELECT id, last_updated, content FROM input ORDER BY ord
+             RETURNING rid, resource_type, id, last_updated)`,
+          `owner AS (SELECT input.ord, inserted.rid, inserted.resource_type, inserted.last_updated FROM input JOIN inserted USING (id))`,
+          ...insertAuditIndexCtes(stored.map((r) => this.index(r)), 'owner', sql.param),
+          // Every AuditEvent joins the tamper-evident chain in the statement that stores it.
+          ...auditLinkCtes('input'),
+        ],
+        'SELECT count(*) FROM inserted',
+        true,
+      ),
+      sql.params,
+      PREPARED,
+    );
   }
 
   async read(resourceType: string, id: string): Promise<ReadResult> {
+    if (resourceType === AUDIT_EVENT) return this.readAuditEvent(id);
     const rows = await this.db.query<ContentRow>(
       'SELECT version_id, last_updated, content FROM resource WHERE resource_type = $1 AND id = $2',
       [resourceType, id],
@@ -128,12 +171,19 @@ export class SqlResourceStore implements ResourceStore {
   async vread(resourceType: string, id: string, versionId: string): Promise<ReadResult> {
     const version = Number(versionId);
     if (!Number.isSafeInteger(version) || version < 1) return { kind: 'missing' };
+    // An AuditEvent has one version, its only row.
+    if (resourceType === AUDIT_EVENT) return version === 1 ? this.readAuditEvent(id) : { kind: 'missing' };
     const rows = await this.db.query<ContentRow>(
       `SELECT version_id, last_updated, content FROM resource_version
        WHERE resource_type = $1 AND id = $2 AND version_id = $3`,
       [resourceType, id, version],
       PREPARED,
     );
+    return toReadResult(rows[0]);
+  }
+
+  private async readAuditEvent(id: string): Promise<ReadResult> {
+    const rows = await this.db.query<ContentRow>('SELECT version_id, last_updated, content FROM audit_event WHERE id = $1', [id], PREPARED);
     return toReadResult(rows[0]);
   }
 

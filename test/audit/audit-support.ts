@@ -4,7 +4,8 @@ import type { Database } from '../../server/store/database.js';
 /** Every stored AuditEvent, oldest first (read straight from the table: the trail as the database holds it). */
 export async function storedEvents(db: Database): Promise<AuditEvent[]> {
   const rows = await db.query<{ content: AuditEvent }>(
-    "SELECT content FROM resource WHERE resource_type = 'AuditEvent' AND NOT deleted ORDER BY rid",
+    // The trail's own table (migration 007); rid comes from one sequence, so it orders the events as stored.
+    'SELECT content FROM audit_event ORDER BY rid',
   );
   return rows.map((row) => row.content);
 }

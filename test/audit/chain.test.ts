@@ -98,22 +98,26 @@ describe.each(BACKENDS)('the audit hash chain, on $name', (backend) => {
   });
   it('detects a changed event, naming its link, and passes again once it is restored', async () => {
     const id = await eventAt(3);
-    const [original] = await server.db.query<{ content: string }>("SELECT content::text AS content FROM resource WHERE resource_type = 'AuditEvent' AND id = $1", [id]);
-    await server.db.query(`UPDATE resource SET content = jsonb_set(content, '{outcome}', '"8"') WHERE resource_type = 'AuditEvent' AND id = $1`, [id]);
+    const [original] = await server.db.query<{ content: string }>("SELECT content::text AS content FROM audit_event WHERE id = $1", [id]);
+    await server.db.query(`UPDATE audit_event SET content = jsonb_set(content, '{outcome}', '"8"') WHERE id = $1`, [id]);
     const verdict = await verify();
     expect(verdict.severity).toBe('error');
     expect(verdict.diagnostics).toContain(`broken at sequence 3 (AuditEvent/${id}): AuditEvent/${id}: content changed`);
     expect(verdict.diagnostics).toContain('2 links before it verified');
-    await server.db.query("UPDATE resource SET content = $2::jsonb WHERE resource_type = 'AuditEvent' AND id = $1", [id, original.content]);
+    await server.db.query("UPDATE audit_event SET content = $2::jsonb WHERE id = $1", [id, original.content]);
     expect((await verify()).severity).toBe('information');
   });
 
-  it('detects a changed stored version (vread) of an event', async () => {
+  it('an event is one row (its only version): what vread answers is what the chain covers', async () => {
     const id = await eventAt(6);
-    await server.db.query(`UPDATE resource_version SET content = jsonb_set(content, '{action}', '"D"') WHERE resource_type = 'AuditEvent' AND id = $1`, [id]);
+    const [original] = await server.db.query<{ content: string }>('SELECT content::text AS content FROM audit_event WHERE id = $1', [id]);
+    await server.db.query(`UPDATE audit_event SET content = jsonb_set(content, '{action}', '"D"') WHERE id = $1`, [id]);
+    const read = await server.context.store.vread('AuditEvent', id, '1');
+    expect(read.kind === 'found' && (read.resource as AuditEvent).action).toBe('D');
+    expect((await server.context.store.vread('AuditEvent', id, '2')).kind).toBe('missing');
     const verdict = await verify();
-    expect(verdict.diagnostics).toContain(`broken at sequence 6 (AuditEvent/${id}): AuditEvent/${id}: its stored version (history) was changed`);
-    await server.db.query(`UPDATE resource_version SET content = r.content FROM resource r WHERE r.resource_type = resource_version.resource_type AND r.id = resource_version.id AND r.id = $1`, [id]);
+    expect(verdict.diagnostics).toContain(`broken at sequence 6 (AuditEvent/${id}): AuditEvent/${id}: content changed`);
+    await server.db.query('UPDATE audit_event SET content = $2::jsonb WHERE id = $1', [id, original.content]);
     expect((await verify()).severity).toBe('information');
   });
 
@@ -147,10 +151,9 @@ describe.each(BACKENDS)('the audit hash chain, on $name', (backend) => {
     const [last] = await server.db.query<{ seq: string; event_id: string; content_hash: Uint8Array; hash: Uint8Array }>(
       'SELECT seq::text AS seq, event_id, content_hash, hash FROM audit_chain ORDER BY seq DESC LIMIT 1',
     );
-    const [content] = await server.db.query<{ content: string }>("SELECT content::text AS content FROM resource WHERE resource_type = 'AuditEvent' AND id = $1", [last.event_id]);
+    const [content] = await server.db.query<{ content: string }>("SELECT content::text AS content FROM audit_event WHERE id = $1", [last.event_id]);
     await server.db.query('DELETE FROM audit_chain WHERE seq = $1', [last.seq]);
-    await server.db.query("DELETE FROM resource_version WHERE resource_type = 'AuditEvent' AND id = $1", [last.event_id]);
-    await server.db.query("DELETE FROM resource WHERE resource_type = 'AuditEvent' AND id = $1", [last.event_id]);
+    await server.db.query('DELETE FROM audit_event WHERE id = $1', [last.event_id]);
     // The walk reads the head first, so the events recorded after the deletion do not hide it.
     const verdict = await verify();
     expect(verdict.diagnostics).toContain(`broken at sequence ${last.seq}`);
@@ -220,7 +223,7 @@ describe.each(BACKENDS)('random audits ($sample) and retention (purge), on $name
     expect(before).toBeGreaterThan(8);
     const oldIds = (await server.db.query<{ event_id: string }>('SELECT event_id FROM audit_chain WHERE seq <= 5 ORDER BY seq')).map((row) => row.event_id);
     await server.db.query(
-      "UPDATE resource SET last_updated = now() - interval '40 days' WHERE resource_type = 'AuditEvent' AND id = ANY($1::text[])",
+      "UPDATE audit_event SET last_updated = now() - interval '40 days' WHERE id = ANY($1::text[])",
       [oldIds],
     );
     expect(await purgeAuditTrail(server.db, new Date(Date.now() - 30 * 24 * 3600 * 1000))).toBe(5);
@@ -238,8 +241,43 @@ describe.each(BACKENDS)('random audits ($sample) and retention (purge), on $name
     expect(verdict.diagnostics).toContain(`verifies: ${remaining} links from the retention anchor after sequence 5`);
 
     const [{ event_id: sixth }] = await server.db.query<{ event_id: string }>('SELECT event_id FROM audit_chain WHERE seq = 6');
-    await server.db.query(`UPDATE resource SET content = jsonb_set(content, '{action}', '"D"') WHERE resource_type = 'AuditEvent' AND id = $1`, [sixth]);
+    const [original] = await server.db.query<{ content: string }>('SELECT content::text AS content FROM audit_event WHERE id = $1', [sixth]);
+    await server.db.query(`UPDATE audit_event SET content = jsonb_set(content, '{action}', '"D"') WHERE id = $1`, [sixth]);
     const broken = ((await call('GET', 'AuditEvent/$verify')).body as OperationOutcome).issue[0];
     expect(broken.diagnostics).toContain(`broken at sequence 6 (AuditEvent/${sixth}): AuditEvent/${sixth}: content changed`);
+    await server.db.query('UPDATE audit_event SET content = $2::jsonb WHERE id = $1', [sixth, original.content]);
+  });
+
+  it('purge drops a month wholly before the cutoff as partitions, and deletes the boundary month\'s old rows', async () => {
+    // Events 6-8 stored in a month of their own, 100 days ago; event 9 40 days ago, in the DEFAULT partition.
+    const [{ month }] = await server.db.query<{ month: string }>(
+      `SELECT to_char((now() - interval '100 days') AT TIME ZONE 'UTC', 'YYYYMM') AS month, audit_add_partitions(now() - interval '100 days', now() - interval '100 days')`,
+    );
+    const partition = `audit_event_p${month}`;
+    const ids = async (from: number, to: number) =>
+      (await server.db.query<{ event_id: string }>('SELECT event_id FROM audit_chain WHERE seq >= $1 AND seq <= $2 ORDER BY seq', [from, to])).map((row) => row.event_id);
+    const [monthOld, daysOld] = [await ids(6, 8), await ids(9, 9)];
+    for (const [events, age] of [[monthOld, '100 days'], [daysOld, '40 days']] as const) {
+      const rids = `(SELECT rid FROM audit_event WHERE id = ANY($1::text[]))`;
+      for (const table of ['audit_token', 'audit_reference', 'audit_date', 'audit_string', 'audit_uri']) {
+        await server.db.query(`UPDATE ${table} SET last_updated = now() - interval '${age}' WHERE rid IN ${rids}`, [events]);
+      }
+      await server.db.query(`UPDATE audit_event SET last_updated = now() - interval '${age}' WHERE id = ANY($1::text[])`, [events]);
+    }
+    const count = async (table: string) => (await server.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`))[0].n;
+    expect(await count(partition)).toBe(3);
+    expect(await count(`audit_token_p${month}`)).toBeGreaterThan(3);
+
+    expect(await purgeAuditTrail(server.db, new Date(Date.now() - 30 * 24 * 3600 * 1000))).toBe(4);
+    const [gone] = await server.db.query<{ gone: boolean }>('SELECT to_regclass($1) IS NULL AS gone', [partition]);
+    expect(gone.gone).toBe(true);
+    for (const id of [...monthOld, ...daysOld]) expect((await server.context.store.read('AuditEvent', id)).kind).toBe('missing');
+    const [{ orphans }] = await server.db.query<{ orphans: number }>(
+      `SELECT count(*)::int AS orphans FROM audit_token t WHERE NOT EXISTS (SELECT 1 FROM audit_event e WHERE e.rid = t.rid)`,
+    );
+    expect(orphans).toBe(0);
+    const verdict = ((await call('GET', 'AuditEvent/$verify')).body as OperationOutcome).issue[0];
+    expect(verdict.severity).toBe('information');
+    expect(verdict.diagnostics).toContain('from the retention anchor after sequence 9');
   });
 });

@@ -97,7 +97,7 @@ describeWithPostgres(TITLE, 'the audit completeness tests against a server proce
       killed = true;
       server.child.kill('SIGKILL');
       await load;
-      await untilSteady(schema.db, "SELECT (SELECT count(*)::int FROM resource WHERE resource_type = 'AuditEvent') AS events, (SELECT count(*)::int FROM audit_chain) AS links");
+      await untilSteady(schema.db, "SELECT (SELECT count(*)::int FROM audit_event) AS events, (SELECT count(*)::int FROM audit_chain) AS links");
 
       const events: AuditEvent[] = await storedEvents(schema.db);
       const markers = new Set(events.map((event) => decodedQuery(event)).filter((query): query is string => query !== undefined));

@@ -81,7 +81,7 @@ describe('npm run demo on a database holding only the first-start accounts (PGli
 
   it('each reset is an AuditEvent naming the account or client, never the secret', async () => {
     const events = await withDatabase((db) =>
-      db.query<{ content: AuditEvent }>("SELECT content FROM resource WHERE resource_type = 'AuditEvent' AND content->'subtype' @> $1::jsonb", [
+      db.query<{ content: AuditEvent }>("SELECT content FROM audit_event WHERE content->'subtype' @> $1::jsonb", [
         JSON.stringify([{ code: SECURITY_ATTRIBUTES_CHANGED }]),
       ]),
     );

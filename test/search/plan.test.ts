@@ -83,9 +83,15 @@ if (!TEST_DATABASE_URL) {
         }
       }
       await database.db.exec('ANALYZE');
+      const partitions = await database.db.query<{ name: string }>(
+        `SELECT c.relname AS name FROM pg_class c WHERE c.relname ~ '^audit_\\w+_(p\\d{6}|default)$' AND c.relkind = 'r' AND c.reltuples > 0`,
+      );
+      holding = new Set(partitions.map((row) => row.name));
     }, 180_000);
     afterAll(async () => database?.close());
 
+    /** The audit partitions holding rows (the month the AuditEvents above were stored in). */
+    let holding = new Set<string>();
     const explain = async (sql: string, params: unknown[]): Promise<PlanNode[]> => {
       const [row] = await database.db.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) ${sql}`, params);
       return nodes(row['QUERY PLAN'][0].Plan);
@@ -95,7 +101,9 @@ if (!TEST_DATABASE_URL) {
       return compileSearch(parsed);
     };
     const expectIndexed = (plan: PlanNode[], index: RegExp) => {
-      const seqScans = plan.filter((n) => n['Node Type'] === 'Seq Scan').map((n) => n['Relation Name']);
+      // The audit tables' partitions of months without events are empty: reading them whole costs nothing.
+      const empty = /^audit_\w+_(p\d{6}|default)$/;
+      const seqScans = plan.filter((n) => n['Node Type'] === 'Seq Scan').map((n) => n['Relation Name']).filter((name) => !empty.test(name ?? '') || holding.has(name!));
       expect(seqScans).toEqual([]);
       expect(plan.some((n) => index.test(n['Index Name'] ?? ''))).toBe(true);
     };
@@ -103,7 +111,8 @@ if (!TEST_DATABASE_URL) {
     it.each([
       ['CarePlan', { patient: ['Patient/p7'], status: ['active'] }, /^search_reference_target$/],
       ['Consent', { patient: ['p7'], status: ['active'] }, /^search_reference_target$/],
-      ['AuditEvent', { patient: ['Patient/p7'], date: ['ge2024-01-01'] }, /^search_reference_target$/],
+      // The trail's own tables (migration 007): the index of the partition holding the rows.
+      ['AuditEvent', { patient: ['Patient/p7'], date: ['ge2024-01-01'] }, /^audit_reference_p\d{6}_target_id_target_type_param_idx$/],
       ['Patient', { identifier: ['urn:oid:2.16.840.1.113883.4.59|HCN7'] }, /^search_token_value$/],
       ['Observation', { subject: ['Patient/p7'], code: ['http://loinc.org|8302-2'] }, /^search_reference_target$/],
     ])('%s?%j: page and count use indexes, no sequential scan', async (type, query, index) => {

@@ -121,5 +121,9 @@ function systemTypes(values: string[] | undefined): string[] {
   const types = values.flatMap((v) => v.split(',')).map((t) => t.trim()).filter(Boolean);
   const unknown = types.filter((t) => !(RESOURCE_TYPES as readonly string[]).includes(t));
   if (unknown.length) throw new FhirError(400, { code: 'invalid', diagnostics: `_type names unknown resource types: ${unknown.join(', ')}`, expression: ['_type'] });
+  // The trail is stored apart from the clinical data (docs/AUDIT.md, "Storage"): one search reads one of them.
+  if (types.includes(NOT_IN_WIDE_SEARCHES) && types.some((t) => t !== NOT_IN_WIDE_SEARCHES)) {
+    throw new FhirError(400, { code: 'not-supported', diagnostics: '_type=AuditEvent is searched on its own, not with other types', expression: ['_type'] });
+  }
   return types;
 }

@@ -1,8 +1,9 @@
-import type { Resource } from 'fhir/r4';
+import type { AuditEvent, Resource } from 'fhir/r4';
 import { accessRows } from '../../consent/access-rows.js';
 import { linkRows } from '../../integrity/links.js';
 import type { SearchParameterRegistry } from '../registry.js';
 import { emptyIndexRows, type IndexRows, type SearchParamDefinition } from '../types.js';
+import { auditEventIndexRows, handIndexApplies, isServerBuilt } from './audit-event.js';
 import { compositeCombinations, type CompositeContext } from './composite.js';
 import { toDates } from './date.js';
 import { selectFromResource } from './expression.js';
@@ -32,6 +33,8 @@ export function extractIndexRows(
   registry: SearchParameterRegistry,
   options: ExtractOptions = {},
 ): IndexRows {
+  // The server's own AuditEvents, written at the rate of reads: their rows by hand, the same without FHIRPath.
+  if (resource.resourceType === 'AuditEvent' && isServerBuilt(resource) && handIndexApplies(registry)) return auditEventIndexRows(resource as AuditEvent);
   const rows = emptyIndexRows();
   const resourceType = resource.resourceType;
   const context: CompositeContext = { resource, resourceType, registry, onUnindexed: options.onUnindexed, cache: new Map() };

@@ -1,18 +1,24 @@
 import type { Statement } from '../../store/statement.js';
 import type { AccessAlternative, SearchQuery } from '../query/model.js';
 import { filterCondition } from './conditions.js';
+import { CLINICAL_TABLES, type TableSet } from './tables.js';
 
 /**
  * In the compartment of `type`/`id`: a reference parameter that places the resource's type there points at it
  * (R4 CompartmentDefinition); the compartment's own resource belongs to it too. `row` is the resource row's alias.
  */
-export function compartmentCondition(compartment: NonNullable<SearchQuery['compartment']>, sql: Statement, row: string): string {
+export function compartmentCondition(
+  compartment: NonNullable<SearchQuery['compartment']>,
+  sql: Statement,
+  row: string,
+  tables: TableSet = CLINICAL_TABLES,
+): string {
   const byType = Object.entries(compartment.params).map(
     ([memberType, params]) => `(i.resource_type = ${sql.param(memberType)} AND i.param = ANY(${sql.param(params)}::text[]))`,
   );
   const owner = sql.param(compartment.type);
   const id = sql.param(compartment.id);
-  return `(EXISTS (SELECT 1 FROM search_reference i
+  return `(EXISTS (SELECT 1 FROM ${tables.index.reference} i
       WHERE i.rid = ${row}.rid AND i.target_type = ${owner} AND i.target_id = ${id} AND (${byType.join(' OR ') || 'false'}))
     OR (${row}.resource_type = ${owner} AND ${row}.id = ${id}))`;
 }
@@ -21,18 +27,18 @@ export function compartmentCondition(compartment: NonNullable<SearchQuery['compa
  * What the caller may see (SearchQuery.access), one condition per restricted type: a row of that type meets one
  * of the alternatives the caller's grants allow; with none, no row of that type qualifies.
  */
-export function accessConditions(access: SearchQuery['access'], sql: Statement, row: string): string[] {
+export function accessConditions(access: SearchQuery['access'], sql: Statement, row: string, tables: TableSet = CLINICAL_TABLES): string[] {
   return Object.entries(access ?? {}).map(([restricted, alternatives]) => {
     const type = sql.param(restricted);
-    const ways = alternatives.map((alternative) => alternativeCondition(alternative, type, sql, row));
+    const ways = alternatives.map((alternative) => alternativeCondition(alternative, type, sql, row, tables));
     return `(${row}.resource_type <> ${type} OR ${ways.length ? `(${ways.join(' OR ')})` : 'false'})`;
   });
 }
 
-function alternativeCondition(alternative: AccessAlternative, type: string, sql: Statement, row: string): string {
+function alternativeCondition(alternative: AccessAlternative, type: string, sql: Statement, row: string, tables: TableSet): string {
   let n = 0;
   const alias = () => `a${++n}`;
-  const parts = alternative.filters.map((filter) => filterCondition(filter, sql, { row, type, alias }));
-  if (alternative.patientCompartment) parts.push(compartmentCondition({ type: 'Patient', ...alternative.patientCompartment }, sql, row));
+  const parts = alternative.filters.map((filter) => filterCondition(filter, sql, { row, type, alias, tables }));
+  if (alternative.patientCompartment) parts.push(compartmentCondition({ type: 'Patient', ...alternative.patientCompartment }, sql, row, tables));
   return parts.length ? `(${parts.join(' AND ')})` : 'true';
 }

@@ -4,6 +4,7 @@ import { accessConditions, compartmentCondition } from './access.js';
 import { filterCondition } from './conditions.js';
 import { consentCondition } from './consent.js';
 import { afterCursor, orderBy, orderKey, reversed } from './sort.js';
+import { CLINICAL_TABLES, type TableSet, tablesFor } from './tables.js';
 
 export interface CompiledSearch {
   /** The page: `rid` and `content` of up to count + 1 rows (one more tells whether another page exists). */
@@ -21,28 +22,33 @@ export function compileSearch(query: SearchQuery): CompiledSearch {
   return { page: pageStatement(query), count: countStatement(query) };
 }
 
-/** The conditions every row must meet, and the SQL expression of the row's type for index lookups. */
-function where(query: SearchQuery, sql: Statement): { conditions: string[]; type: string } {
+/**
+ * The conditions every row must meet, the SQL expression of the row's type for index lookups, and the tables the
+ * rows are in (`tablesFor`: AuditEvents have their own, so neither kind of search reads the other's).
+ */
+function where(query: SearchQuery, sql: Statement): { conditions: string[]; type: string; tables: TableSet } {
+  const tables = tablesFor(query.resourceTypes);
   const single = query.resourceTypes.length === 1;
   const type = single ? sql.param(query.resourceTypes[0]) : 'r.resource_type';
   const conditions = [
     single ? `r.resource_type = ${type}` : `r.resource_type = ANY(${sql.param(query.resourceTypes)}::text[])`,
     'NOT r.deleted',
-    ...query.filters.map((filter) => filterCondition(filter, sql, { row: 'r', type, alias: aliases(), gate: query.consent })),
-    ...(query.compartment ? [compartmentCondition(query.compartment, sql, 'r')] : []),
-    ...accessConditions(query.access, sql, 'r'),
-    ...(query.consent ? [consentCondition(query.consent, sql, 'r')] : []),
+    ...query.filters.map((filter) => filterCondition(filter, sql, { row: 'r', type, alias: aliases(), gate: query.consent, tables })),
+    ...(query.compartment ? [compartmentCondition(query.compartment, sql, 'r', tables)] : []),
+    ...accessConditions(query.access, sql, 'r', tables),
+    // AuditEvent is no consent-gated type: the condition would pass every row, reading the clinical tables to say so.
+    ...(query.consent && tables === CLINICAL_TABLES ? [consentCondition(query.consent, sql, 'r')] : []),
   ];
-  return { conditions, type };
+  return { conditions, type, tables };
 }
 
 function pageStatement(query: SearchQuery): { sql: string; params: unknown[] } {
   if (query.sort.length) return sortedPageStatement(query);
   const sql = new Statement();
-  const { conditions } = where(query, sql);
+  const { conditions, tables } = where(query, sql);
   const backwards = query.cursor?.direction === 'previous';
   if (query.cursor) conditions.push(`r.rid ${backwards ? '<' : '>'} ${sql.param(query.cursor.rid)}::bigint`);
-  const text = `SELECT r.rid::text AS rid, r.content FROM resource r
+  const text = `SELECT r.rid::text AS rid, r.content FROM ${tables.resource} r
     WHERE ${conditions.join('\n      AND ')}
     ORDER BY r.rid ${backwards ? 'DESC' : 'ASC'}
     LIMIT ${sql.param(query.count + 1)}`;
@@ -55,15 +61,15 @@ function pageStatement(query: SearchQuery): { sql: string; params: unknown[] } {
  */
 function sortedPageStatement(query: SearchQuery): { sql: string; params: unknown[] } {
   const sql = new Statement();
-  const { conditions, type } = where(query, sql);
-  const forward = query.sort.map((key) => orderKey(key, sql, type));
+  const { conditions, type, tables } = where(query, sql);
+  const forward = query.sort.map((key) => orderKey(key, sql, type, tables));
   const backwards = query.cursor?.direction === 'previous';
   const keys = backwards ? reversed(forward) : forward;
   const columns = keys.map((_, i) => `k${i}`);
   const cursor = query.cursor ? `WHERE ${afterCursor(keys, columns, query.cursor, backwards, sql)}` : '';
   const text = `SELECT rid::text AS rid, content, ${columns.map((c) => `${c}::text AS ${c}`).join(', ')} FROM (
       SELECT r.rid, r.content, ${forward.map((k, i) => `${k.expression} AS ${columns[i]}`).join(', ')}
-      FROM resource r WHERE ${conditions.join('\n        AND ')}
+      FROM ${tables.resource} r WHERE ${conditions.join('\n        AND ')}
     ) q
     ${cursor}
     ORDER BY ${orderBy(keys, columns, backwards)}
@@ -73,7 +79,8 @@ function sortedPageStatement(query: SearchQuery): { sql: string; params: unknown
 
 function countStatement(query: SearchQuery): { sql: string; params: unknown[] } {
   const sql = new Statement();
-  const text = `SELECT count(*)::int AS total FROM resource r WHERE ${where(query, sql).conditions.join('\n      AND ')}`;
+  const { conditions, tables } = where(query, sql);
+  const text = `SELECT count(*)::int AS total FROM ${tables.resource} r WHERE ${conditions.join('\n      AND ')}`;
   return { sql: text, params: sql.params };
 }
 

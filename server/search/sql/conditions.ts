@@ -3,19 +3,9 @@ import { indexKey } from '../index-key.js';
 import { normalizeText } from '../index/normalize.js';
 import { consentCondition } from './consent.js';
 import type { ChainFilter, ConsentGate, Filter, HasFilter, ListFilter, ParsedValue, Prefix, ValueFilter } from '../query/model.js';
-import type { SearchParamType } from '../types.js';
 import { likeLiteral } from './like.js';
+import { CLINICAL_TABLES, type TableSet, tablesFor } from './tables.js';
 
-const TABLES: Partial<Record<SearchParamType, string>> = {
-  string: 'search_string',
-  token: 'search_token',
-  date: 'search_date',
-  number: 'search_number',
-  quantity: 'search_quantity',
-  reference: 'search_reference',
-  uri: 'search_uri',
-  composite: 'search_composite',
-};
 
 /** Where a condition is evaluated: the alias of the resource row, and an SQL expression for its type. */
 export interface RowScope {
@@ -25,6 +15,8 @@ export interface RowScope {
   alias: () => string;
   /** The consent rule rows reached by chains and `_has` must meet too, so a hidden row cannot be probed. */
   gate?: ConsentGate;
+  /** The tables the row and its index rows are in (server/search/sql/tables.ts); the clinical ones if absent. */
+  tables?: TableSet;
 }
 
 /**
@@ -56,13 +48,13 @@ function listCondition(filter: ListFilter, sql: Statement, { row, alias }: RowSc
       AND ${list}.resource_type = 'List' AND ${list}.id = ANY(${sql.param(filter.listIds)}::text[]) AND NOT ${list}.deleted)`;
 }
 
-function valueFilterCondition(filter: ValueFilter, sql: Statement, { row, type }: RowScope): string {
+function valueFilterCondition(filter: ValueFilter, sql: Statement, { row, type, tables = CLINICAL_TABLES }: RowScope): string {
   const { definition, modifier } = filter;
   if (definition.code === '_id') return idCondition(filter, sql, row);
   if (definition.code === '_lastUpdated') return lastUpdatedCondition(filter, sql, row);
 
-  const table = TABLES[definition.type];
-  if (!table) throw new Error(`no index table for ${definition.type} parameters`);
+  if (definition.type === 'special') throw new Error(`no index table for ${definition.type} parameters`);
+  const table = tables.index[definition.type];
   const scope = `i.rid = ${row}.rid AND i.resource_type = ${type} AND i.param = ${sql.param(definition.code)}`;
   const first = filter.values[0];
   if (first.type === 'missing') return `${first.missing ? 'NOT ' : ''}EXISTS (SELECT 1 FROM ${table} i WHERE ${scope})`;
@@ -74,13 +66,14 @@ function valueFilterCondition(filter: ValueFilter, sql: Statement, { row, type }
 }
 
 /** The reference's target row (current, not deleted) must match the rest of the chain. */
-function chainCondition(filter: ChainFilter, sql: Statement, { row, type, alias, gate }: RowScope): string {
+function chainCondition(filter: ChainFilter, sql: Statement, { row, type, alias, gate, tables = CLINICAL_TABLES }: RowScope): string {
   const ref = alias();
   const target = alias();
   const targetType = filter.targetTypes.length === 1 ? sql.param(filter.targetTypes[0]) : `${target}.resource_type`;
-  const next = filterCondition(filter.next, sql, { row: target, type: targetType, alias, gate }) + gated(gate, sql, target);
-  return `EXISTS (SELECT 1 FROM search_reference ${ref}
-    JOIN resource ${target} ON ${target}.resource_type = ${ref}.target_type AND ${target}.id = ${ref}.target_id
+  const targetTables = tablesFor(filter.targetTypes);
+  const next = filterCondition(filter.next, sql, { row: target, type: targetType, alias, gate, tables: targetTables }) + gated(gate, sql, target, targetTables);
+  return `EXISTS (SELECT 1 FROM ${tables.index.reference} ${ref}
+    JOIN ${targetTables.resource} ${target} ON ${target}.resource_type = ${ref}.target_type AND ${target}.id = ${ref}.target_id
     WHERE ${ref}.rid = ${row}.rid AND ${ref}.resource_type = ${type} AND ${ref}.param = ${sql.param(filter.definition.code)}
       AND ${ref}.target_type = ANY(${sql.param(filter.targetTypes)}::text[]) AND NOT ${target}.deleted AND ${next})`;
 }
@@ -90,16 +83,18 @@ function hasCondition(filter: HasFilter, sql: Statement, { row, alias, gate }: R
   const ref = alias();
   const source = alias();
   const sourceType = sql.param(filter.sourceType);
-  const next = filterCondition(filter.next, sql, { row: source, type: sourceType, alias, gate }) + gated(gate, sql, source);
-  return `EXISTS (SELECT 1 FROM search_reference ${ref}
-    JOIN resource ${source} ON ${source}.rid = ${ref}.rid
+  const sourceTables = tablesFor(filter.sourceType);
+  const next = filterCondition(filter.next, sql, { row: source, type: sourceType, alias, gate, tables: sourceTables }) + gated(gate, sql, source, sourceTables);
+  return `EXISTS (SELECT 1 FROM ${sourceTables.index.reference} ${ref}
+    JOIN ${sourceTables.resource} ${source} ON ${source}.rid = ${ref}.rid
     WHERE ${ref}.target_type = ${row}.resource_type AND ${ref}.target_id = ${row}.id
       AND ${ref}.resource_type = ${sourceType} AND ${ref}.param = ${sql.param(filter.definition.code)}
       AND NOT ${source}.deleted AND ${next})`;
 }
 
-function gated(gate: ConsentGate | undefined, sql: Statement, row: string): string {
-  return gate ? ` AND ${consentCondition(gate, sql, row)}` : '';
+/** AuditEvents are no consent-gated type: their rows pass, and their own tables are all the condition reads. */
+function gated(gate: ConsentGate | undefined, sql: Statement, row: string, tables: TableSet): string {
+  return gate && tables === CLINICAL_TABLES ? ` AND ${consentCondition(gate, sql, row)}` : '';
 }
 
 /** The index columns a value is compared with: a table's own, or one component's columns in search_composite. */

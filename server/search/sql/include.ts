@@ -2,6 +2,7 @@ import { Statement } from '../../store/statement.js';
 import type { Include, SearchQuery } from '../query/model.js';
 import { accessConditions } from './access.js';
 import { consentCondition } from './consent.js';
+import { CLINICAL_TABLES, tablesFor } from './tables.js';
 
 /** A resource already in the Bundle, known by its row and its identity. */
 export interface Row {
@@ -22,18 +23,21 @@ export function includeStatement(
   consent?: SearchQuery['consent'],
 ): { sql: string; params: unknown[] } {
   const sql = new Statement();
+  // The reference rows are the source type's; the rows brought in are the target's (forward) or the source's.
+  const sourceTables = tablesFor(include.sourceType);
+  const targetTables = reverse ? sourceTables : tablesFor(include.targetType ?? []);
   const conditions = [`i.resource_type = ${sql.param(include.sourceType)}`];
   if (include.param) conditions.push(`i.param = ${sql.param(include.param)}`);
   if (include.targetType) conditions.push(`i.target_type = ${sql.param(include.targetType)}`);
   // What the caller may not see is not brought in (the included row is `t`).
-  if (reach) conditions.push(`t.resource_type = ANY(${sql.param(reach.types)}::text[])`, ...accessConditions(reach.access, sql, 't'));
-  if (consent) conditions.push(consentCondition(consent, sql, 't'));
+  if (reach) conditions.push(`t.resource_type = ANY(${sql.param(reach.types)}::text[])`, ...accessConditions(reach.access, sql, 't', targetTables));
+  if (consent && targetTables === CLINICAL_TABLES) conditions.push(consentCondition(consent, sql, 't'));
   const select = `SELECT DISTINCT t.rid::text AS rid, t.resource_type, t.id, t.content`;
   if (!reverse) {
     const sources = rows.filter((r) => r.resourceType === include.sourceType).map((r) => r.rid);
     return {
-      sql: `${select} FROM search_reference i
-        JOIN resource t ON t.resource_type = i.target_type AND t.id = i.target_id
+      sql: `${select} FROM ${sourceTables.index.reference} i
+        JOIN ${targetTables.resource} t ON t.resource_type = i.target_type AND t.id = i.target_id
         WHERE i.rid = ANY(${sql.param(sources)}::bigint[]) AND ${conditions.join(' AND ')} AND NOT t.deleted`,
       params: sql.params,
     };
@@ -41,9 +45,9 @@ export function includeStatement(
   const types = sql.param(rows.map((r) => r.resourceType));
   const ids = sql.param(rows.map((r) => r.id));
   return {
-    sql: `${select} FROM search_reference i
+    sql: `${select} FROM ${sourceTables.index.reference} i
       JOIN unnest(${types}::text[], ${ids}::text[]) AS p(type, id) ON i.target_type = p.type AND i.target_id = p.id
-      JOIN resource t ON t.rid = i.rid
+      JOIN ${targetTables.resource} t ON t.rid = i.rid
       WHERE ${conditions.join(' AND ')} AND NOT t.deleted`,
     params: sql.params,
   };

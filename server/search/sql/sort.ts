@@ -1,5 +1,6 @@
 import type { Statement } from '../../store/statement.js';
 import type { Cursor, SortKey } from '../query/model.js';
+import { CLINICAL_TABLES, type TableSet } from './tables.js';
 
 /** One ORDER BY key: its SQL expression over the row `r`, its type for casting cursor values back, its order. */
 export interface OrderKey {
@@ -13,7 +14,7 @@ export interface OrderKey {
  * The value a resource sorts by for one key. A resource may have several values for a parameter: ascending
  * sorts use the lowest, descending the highest (for dates, the start or the end of their span).
  */
-export function orderKey(key: SortKey, sql: Statement, resourceType: string): OrderKey {
+export function orderKey(key: SortKey, sql: Statement, resourceType: string, tables: TableSet = CLINICAL_TABLES): OrderKey {
   const { definition, descending } = key;
   const pick = descending ? 'max' : 'min';
   const scope = (table: string) => `FROM ${table} i WHERE i.rid = r.rid AND i.resource_type = ${resourceType} AND i.param = ${sql.param(definition.code)}`;
@@ -22,23 +23,23 @@ export function orderKey(key: SortKey, sql: Statement, resourceType: string): Or
   if (definition.code === '_lastUpdated') return { ...base, expression: 'r.last_updated', cast: 'timestamptz' };
   switch (definition.type) {
     case 'string':
-      return { ...base, expression: `(SELECT ${pick}(i.normalized) ${scope('search_string')})`, cast: 'text' };
+      return { ...base, expression: `(SELECT ${pick}(i.normalized) ${scope(tables.index.string)})`, cast: 'text' };
     case 'token':
-      return { ...base, expression: `(SELECT ${pick}(i.code) ${scope('search_token')})`, cast: 'text' };
+      return { ...base, expression: `(SELECT ${pick}(i.code) ${scope(tables.index.token)})`, cast: 'text' };
     case 'date':
-      return { ...base, expression: `(SELECT ${pick}(i.${descending ? 'high' : 'low'}) ${scope('search_date')})`, cast: 'timestamptz' };
+      return { ...base, expression: `(SELECT ${pick}(i.${descending ? 'high' : 'low'}) ${scope(tables.index.date)})`, cast: 'timestamptz' };
     case 'number':
-      return { ...base, expression: `(SELECT ${pick}(i.value) ${scope('search_number')})`, cast: 'numeric' };
+      return { ...base, expression: `(SELECT ${pick}(i.value) ${scope(tables.index.number)})`, cast: 'numeric' };
     case 'quantity':
-      return { ...base, expression: `(SELECT ${pick}(i.value) ${scope('search_quantity')})`, cast: 'numeric' };
+      return { ...base, expression: `(SELECT ${pick}(i.value) ${scope(tables.index.quantity)})`, cast: 'numeric' };
     case 'reference':
       return {
         ...base,
-        expression: `(SELECT ${pick}(coalesce(i.target_type || '/' || i.target_id, i.url)) ${scope('search_reference')})`,
+        expression: `(SELECT ${pick}(coalesce(i.target_type || '/' || i.target_id, i.url)) ${scope(tables.index.reference)})`,
         cast: 'text',
       };
     case 'uri':
-      return { ...base, expression: `(SELECT ${pick}(i.value) ${scope('search_uri')})`, cast: 'text' };
+      return { ...base, expression: `(SELECT ${pick}(i.value) ${scope(tables.index.uri)})`, cast: 'text' };
     default:
       throw new Error(`cannot sort by ${definition.type} parameters`);
   }

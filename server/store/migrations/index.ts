@@ -4,6 +4,7 @@ import * as auth from './003-auth.js';
 import * as audit from './004-audit.js';
 import * as statistics from './005-statistics.js';
 import * as references from './006-references.js';
+import * as auditTables from './007-audit-tables.js';
 import * as accessChanges from './009-access-changes.js';
 
 export interface Migration {
@@ -20,5 +21,6 @@ export const MIGRATIONS: Migration[] = [
   { version: 4, name: 'audit', up: audit.up },
   { version: 5, name: 'statistics', up: statistics.up },
   { version: 6, name: 'references', up: references.up },
+  { version: 7, name: 'audit-tables', up: auditTables.up },
   { version: 9, name: 'access-changes', up: accessChanges.up },
 ];
