@@ -13,7 +13,7 @@ import pg from 'pg';
 import { accessToken, load, log, startServer } from './harness.mjs';
 import { sampleIds } from './sample-ids.mjs';
 
-const { values } = parseArgs({ options: { events: { type: 'string', default: '1000000' } } });
+const { values } = parseArgs({ options: { events: { type: 'string', default: '1000000' }, 'insert-only': { type: 'boolean', default: false } } });
 const EVENTS = Number(values.events);
 const BATCH = 100_000;
 
@@ -61,7 +61,7 @@ async function insertEvents(n) {
     await query(
       `WITH src AS (
          SELECT g, gen_random_uuid()::text AS id, now() - (random() * interval '60 days') AS at,
-                $2::text[][1 + (g % array_length($2::text[], 1))] AS patient, 'org-' || (g % 7) AS org, 'user-' || (g % 300) AS usr
+                ($2::text[])[1 + (g % array_length($2::text[], 1))] AS patient, 'org-' || (g % 7) AS org, 'user-' || (g % 300) AS usr
          FROM generate_series(1, $1::int) g),
        events AS (
          INSERT INTO audit_event (id, last_updated, content)
@@ -110,6 +110,12 @@ const sizes = async () =>
     pg_size_pretty((SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c WHERE c.relname ~ '^audit_' AND c.relkind = 'r' AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())))::text AS audit_size,
     pg_size_pretty((SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c WHERE (c.relname ~ '^search_' OR c.relname IN ('resource', 'resource_version')) AND c.relkind = 'r' AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())))::text AS clinical_size`))[0];
 
+if (values['insert-only']) {
+  await insertEvents(EVENTS);
+  console.log(JSON.stringify(await sizes()));
+  await db.end();
+  process.exit(0);
+}
 const before = { ...(await measure('before')), stored: await sizes() };
 await insertEvents(EVENTS);
 const after = { ...(await measure(`with ${EVENTS} more AuditEvents`)), stored: await sizes() };

@@ -89,5 +89,15 @@ describe.each(BACKENDS)('the events a server records, on $name', (backend) => {
     expect(await search({ entity: [`Patient/${patient.id}`], subtype: ['read'] })).toBe(1);
     expect(await search({ outcome: ['4'] })).toBeGreaterThanOrEqual(2);
     expect(await search({ date: [`ge${new Date(Date.now() - 3600_000).toISOString()}`], action: ['C'] })).toBeGreaterThanOrEqual(2);
+
+    // Stored apart (migration 007): a clinical search reaches the trail only when it asks for AuditEvents.
+    const revincluded = (await call('GET', 'Patient', { query: { _id: [patient.id!], _revinclude: ['AuditEvent:entity'] } })).body as { entry?: { resource: { resourceType: string } }[] };
+    expect(revincluded.entry!.filter((entry) => entry.resource.resourceType === 'AuditEvent').length).toBeGreaterThanOrEqual(3);
+    const compartment = (await call('GET', `Patient/${patient.id}/*`)).body as { entry?: { resource: { resourceType: string } }[] };
+    expect(compartment.entry!.map((entry) => entry.resource.resourceType).sort()).toEqual(['CarePlan', 'Patient']);
+    const trail = (await call('GET', `Patient/${patient.id}/AuditEvent`)).body as { entry?: unknown[] };
+    expect(trail.entry!.length).toBeGreaterThanOrEqual(3);
+    expect((await call('GET', '', { query: { _type: ['AuditEvent,Patient'] } })).status).toBe(400);
+    expect((await call('GET', '', { query: { _type: ['AuditEvent'], outcome: ['4'] } })).status).toBe(200);
   });
 });
