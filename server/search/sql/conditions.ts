@@ -78,7 +78,7 @@ function chainCondition(filter: ChainFilter, sql: Statement, { row, type, alias,
   const ref = alias();
   const target = alias();
   const targetType = filter.targetTypes.length === 1 ? sql.param(filter.targetTypes[0]) : `${target}.resource_type`;
-  const next = filterCondition(filter.next, sql, { row: target, type: targetType, alias, gate }) + gated(gate, sql, target);
+  const next = filterCondition(filter.next, sql, { row: target, type: targetType, alias, gate }) + gated(gate, sql, target, filter.targetTypes);
   return `EXISTS (SELECT 1 FROM search_reference ${ref}
     JOIN resource ${target} ON ${target}.resource_type = ${ref}.target_type AND ${target}.id = ${ref}.target_id
     WHERE ${ref}.rid = ${row}.rid AND ${ref}.resource_type = ${type} AND ${ref}.param = ${sql.param(filter.definition.code)}
@@ -90,7 +90,7 @@ function hasCondition(filter: HasFilter, sql: Statement, { row, alias, gate }: R
   const ref = alias();
   const source = alias();
   const sourceType = sql.param(filter.sourceType);
-  const next = filterCondition(filter.next, sql, { row: source, type: sourceType, alias, gate }) + gated(gate, sql, source);
+  const next = filterCondition(filter.next, sql, { row: source, type: sourceType, alias, gate }) + gated(gate, sql, source, [filter.sourceType]);
   return `EXISTS (SELECT 1 FROM search_reference ${ref}
     JOIN resource ${source} ON ${source}.rid = ${ref}.rid
     WHERE ${ref}.target_type = ${row}.resource_type AND ${ref}.target_id = ${row}.id
@@ -98,8 +98,9 @@ function hasCondition(filter: HasFilter, sql: Statement, { row, alias, gate }: R
       AND NOT ${source}.deleted AND ${next})`;
 }
 
-function gated(gate: ConsentGate | undefined, sql: Statement, row: string): string {
-  return gate ? ` AND ${consentCondition(gate, sql, row)}` : '';
+/** `types`: the types the row can have (a chain's targets, `_has`'s source). */
+function gated(gate: ConsentGate | undefined, sql: Statement, row: string, types: readonly string[]): string {
+  return gate ? ` AND ${consentCondition(gate, sql, row, types)}` : '';
 }
 
 /** The index columns a value is compared with: a table's own, or one component's columns in search_composite. */

@@ -1,3 +1,4 @@
+import { RESOURCE_TYPES } from '../../fhir/resource-types.js';
 import { Statement } from '../../store/statement.js';
 import type { Include, SearchQuery } from '../query/model.js';
 import { accessConditions } from './access.js';
@@ -25,9 +26,10 @@ export function includeStatement(
   const conditions = [`i.resource_type = ${sql.param(include.sourceType)}`];
   if (include.param) conditions.push(`i.param = ${sql.param(include.param)}`);
   if (include.targetType) conditions.push(`i.target_type = ${sql.param(include.targetType)}`);
-  // What the caller may not see is not brought in (the included row is `t`).
-  if (reach) conditions.push(`t.resource_type = ANY(${sql.param(reach.types)}::text[])`, ...accessConditions(reach.access, sql, 't'));
-  if (consent) conditions.push(consentCondition(consent, sql, 't'));
+  // The included row's (`t`) type, where the include names it: the source type (reverse), the target type (forward).
+  const rowType = reverse ? include.sourceType : include.targetType;
+  if (reach) conditions.push(...reachConditions(reach, rowType, sql));
+  if (consent) conditions.push(consentCondition(consent, sql, 't', rowType !== undefined ? [rowType] : reach?.types));
   const select = `SELECT DISTINCT t.rid::text AS rid, t.resource_type, t.id, t.content`;
   if (!reverse) {
     const sources = rows.filter((r) => r.resourceType === include.sourceType).map((r) => r.rid);
@@ -47,4 +49,19 @@ export function includeStatement(
       WHERE ${conditions.join(' AND ')} AND NOT t.deleted`,
     params: sql.params,
   };
+}
+
+/**
+ * What the caller may not see is not brought in. Only what restricts is planned: of one known type, that type's
+ * restrictions; of any type, the list of readable types unless it is every type (planning that list cost more
+ * than the include itself).
+ */
+function reachConditions(reach: NonNullable<SearchQuery['includeAccess']>, type: string | undefined, sql: Statement): string[] {
+  if (type === undefined) {
+    const everyType = RESOURCE_TYPES.every((readable) => reach.types.includes(readable));
+    return [...(everyType ? [] : [`t.resource_type = ANY(${sql.param(reach.types)}::text[])`]), ...accessConditions(reach.access, sql, 't')];
+  }
+  if (!reach.types.includes(type)) return ['false'];
+  const own = reach.access?.[type];
+  return [`t.resource_type = ${sql.param(type)}`, ...accessConditions(own && { [type]: own }, sql, 't')];
 }
