@@ -40,7 +40,7 @@ export async function resolveTargets(db: Database, targets: readonly ResourceKey
   const sql = new Statement();
   const types = sql.param(targets.map((t) => t.type));
   const ids = sql.param(targets.map((t) => t.id));
-  const gate = consent ? `WHERE ${consentCondition(consent, sql, 'r')}` : '';
+  const gate = consent ? `WHERE ${consentCondition(consent, sql, 'r', [...new Set(targets.map((t) => t.type))])}` : '';
   const rows = await db.query<{ resource_type: string; id: string; deleted: boolean }>(
     `SELECT r.resource_type, r.id, r.deleted
      FROM unnest(${types}::text[], ${ids}::text[]) AS v(resource_type, id)

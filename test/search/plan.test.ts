@@ -145,6 +145,29 @@ if (!TEST_DATABASE_URL) {
       }
     });
 
+    it("a partner's read by id is prepared, and its generic plan starts from the primary key", async () => {
+      const byId = (params: Record<string, string[]>, types = ['CarePlan']) =>
+        compileSearch({ ...parseSearch(params, types, R4_REGISTRY, { defaultCount: 1, maxCount: 1 }), total: 'none', consent: { organization: 'org7', level: 'view' } });
+      const compiled = byId({ _id: ['cp7'] });
+      expect(compiled.planStable).toBe(true);
+      // Plans that depend on the values are not prepared (server/store/search.ts).
+      expect([byId({ _id: ['cp7'], status: ['active'] }), byId({ '_id:not': ['cp7'] }), byId({ _id: ['cp7'] }, ['CarePlan', 'Goal'])].map((c) => c.planStable)).toEqual([false, false, false]);
+      const literal = (value: unknown): string =>
+        Array.isArray(value) ? `ARRAY[${value.map(literal).join(', ')}]::text[]` : typeof value === 'number' ? String(value) : `'${String(value).replace(/'/g, "''")}'`;
+      const plan = await database.db.transaction(async (tx) => {
+        await tx.query('SET LOCAL plan_cache_mode = force_generic_plan');
+        await tx.query(`PREPARE partner_by_id AS ${compiled.page.sql}`);
+        try {
+          const [row] = await tx.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) EXECUTE partner_by_id(${compiled.page.params.map(literal).join(', ')})`);
+          return nodes(row['QUERY PLAN'][0].Plan);
+        } finally {
+          await tx.query('DEALLOCATE partner_by_id');
+        }
+      });
+      expect(plan.find((n) => n['Relation Name'] === 'resource')?.['Index Name']).toBe('resource_pkey');
+      expect(plan.filter((n) => n['Node Type'] === 'Seq Scan').map((n) => n['Relation Name'])).toEqual([]);
+    });
+
     it('CarePlan?subject=…&_include=CarePlan:care-team: the include query uses indexes too', async () => {
       const compiled = planOf('CarePlan', { subject: ['Patient/p7'] });
       expectIndexed(await explain(compiled.page.sql, compiled.page.params), /^search_reference_target$/);

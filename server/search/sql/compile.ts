@@ -1,5 +1,5 @@
 import { Statement } from '../../store/statement.js';
-import type { SearchQuery } from '../query/model.js';
+import type { Filter, SearchQuery } from '../query/model.js';
 import { accessConditions, compartmentCondition } from './access.js';
 import { filterCondition } from './conditions.js';
 import { consentCondition } from './consent.js';
@@ -11,6 +11,13 @@ export interface CompiledSearch {
   page: { sql: string; params: unknown[] };
   /** How many match in all (no cursor, no limit). */
   count: { sql: string; params: unknown[] };
+  /**
+   * The best plan does not depend on the values: rows of one type by id (what a read, update or delete by id asks
+   * under a restricted grant or consent), found through the primary key whatever the ids, every other condition
+   * checked on those few rows. Such statements may be prepared and planned once (Database.query's `prepared`);
+   * any other search is planned for its values (server/store/search.ts).
+   */
+  planStable: boolean;
 }
 
 /**
@@ -19,7 +26,13 @@ export interface CompiledSearch {
  * client pages keeps its place.
  */
 export function compileSearch(query: SearchQuery): CompiledSearch {
-  return { page: pageStatement(query), count: countStatement(query) };
+  return { page: pageStatement(query), count: countStatement(query), planStable: byIdOnly(query) };
+}
+
+function byIdOnly(query: SearchQuery): boolean {
+  const byId = (filter: Filter) =>
+    filter.kind === 'value' && filter.definition.code === '_id' && filter.modifier === undefined && filter.values[0]?.type !== 'missing';
+  return query.resourceTypes.length === 1 && !query.sort.length && query.filters.length > 0 && query.filters.every(byId);
 }
 
 /**
@@ -37,7 +50,7 @@ function where(query: SearchQuery, sql: Statement): { conditions: string[]; type
     ...(query.compartment ? [compartmentCondition(query.compartment, sql, 'r', tables)] : []),
     ...accessConditions(query.access, sql, 'r', tables),
     // AuditEvent is no consent-gated type: the condition would pass every row, reading the clinical tables to say so.
-    ...(query.consent && tables === CLINICAL_TABLES ? [consentCondition(query.consent, sql, 'r')] : []),
+    ...(query.consent && tables === CLINICAL_TABLES ? [consentCondition(query.consent, sql, 'r', query.resourceTypes)] : []),
   ];
   return { conditions, type, tables };
 }

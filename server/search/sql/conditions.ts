@@ -71,7 +71,7 @@ function chainCondition(filter: ChainFilter, sql: Statement, { row, type, alias,
   const target = alias();
   const targetType = filter.targetTypes.length === 1 ? sql.param(filter.targetTypes[0]) : `${target}.resource_type`;
   const targetTables = tablesFor(filter.targetTypes);
-  const next = filterCondition(filter.next, sql, { row: target, type: targetType, alias, gate, tables: targetTables }) + gated(gate, sql, target, targetTables);
+  const next = filterCondition(filter.next, sql, { row: target, type: targetType, alias, gate, tables: targetTables }) + gated(gate, sql, target, targetTables, filter.targetTypes);
   return `EXISTS (SELECT 1 FROM ${tables.index.reference} ${ref}
     JOIN ${targetTables.resource} ${target} ON ${target}.resource_type = ${ref}.target_type AND ${target}.id = ${ref}.target_id
     WHERE ${ref}.rid = ${row}.rid AND ${ref}.resource_type = ${type} AND ${ref}.param = ${sql.param(filter.definition.code)}
@@ -84,7 +84,7 @@ function hasCondition(filter: HasFilter, sql: Statement, { row, alias, gate }: R
   const source = alias();
   const sourceType = sql.param(filter.sourceType);
   const sourceTables = tablesFor(filter.sourceType);
-  const next = filterCondition(filter.next, sql, { row: source, type: sourceType, alias, gate, tables: sourceTables }) + gated(gate, sql, source, sourceTables);
+  const next = filterCondition(filter.next, sql, { row: source, type: sourceType, alias, gate, tables: sourceTables }) + gated(gate, sql, source, sourceTables, [filter.sourceType]);
   return `EXISTS (SELECT 1 FROM ${sourceTables.index.reference} ${ref}
     JOIN ${sourceTables.resource} ${source} ON ${source}.rid = ${ref}.rid
     WHERE ${ref}.target_type = ${row}.resource_type AND ${ref}.target_id = ${row}.id
@@ -92,9 +92,12 @@ function hasCondition(filter: HasFilter, sql: Statement, { row, alias, gate }: R
       AND NOT ${source}.deleted AND ${next})`;
 }
 
-/** AuditEvents are no consent-gated type: their rows pass, and their own tables are all the condition reads. */
-function gated(gate: ConsentGate | undefined, sql: Statement, row: string, tables: TableSet): string {
-  return gate && tables === CLINICAL_TABLES ? ` AND ${consentCondition(gate, sql, row)}` : '';
+/**
+ * The consent condition on a row whose type is among `types` (a chain's targets, `_has`'s source). AuditEvents are
+ * no consent-gated type: their rows pass, and their own tables are all the condition reads.
+ */
+function gated(gate: ConsentGate | undefined, sql: Statement, row: string, tables: TableSet, types: readonly string[]): string {
+  return gate && tables === CLINICAL_TABLES ? ` AND ${consentCondition(gate, sql, row, types)}` : '';
 }
 
 /** The index columns a value is compared with: a table's own, or one component's columns in search_composite. */

@@ -26,10 +26,13 @@ import { accessRule, patientReferences } from './consent-rules.js';
  * Only the server writes registrations and overrides (server/consent/write-rule.ts), so the organization they
  * name is the one that asked. A notice counts only for the override it names: Communications are written by
  * any contributor, so one cannot open a patient's plan.
+ *
+ * `types`: the types the row can have; the conditions of the others are left out (each costs planning time).
  */
-export function consentRecordConditions(gate: ConsentGate, sql: Statement, row: string): string[] {
+export function consentRecordConditions(gate: ConsentGate, sql: Statement, row: string, types: readonly string[]): string[] {
   const organization = gate.organization;
   if (organization === undefined) return [];
+  const [tasks, consents] = [types.includes('Task'), types.includes('Consent')];
   const is = (type: 'Consent' | 'Task') => `${row}.resource_type = '${type}'`;
   const token = (alias: string, param: string, system: string, code: string) =>
     `EXISTS (SELECT 1 FROM search_token ${alias} WHERE ${alias}.rid = ${row}.rid AND ${alias}.param = ${sql.param(param)}
@@ -44,16 +47,14 @@ export function consentRecordConditions(gate: ConsentGate, sql: Statement, row: 
 
   const ways: string[] = [];
   if (gate.level === 'view') {
-    ways.push(
-      `(${is('Task')} AND ${token(k3, 'code', TASK_CODE_SYSTEM, REGISTRATION_TASK)} AND ${names(f1, 'requester', 'Organization', organization)})`,
-      `(${is('Consent')} AND ${registrationConsent()} AND ${names(f1, 'actor', 'Organization', organization)})`,
-    );
-    if (gate.privacyContact) {
+    if (tasks) ways.push(`(${is('Task')} AND ${token(k3, 'code', TASK_CODE_SYSTEM, REGISTRATION_TASK)} AND ${names(f1, 'requester', 'Organization', organization)})`);
+    if (consents) ways.push(`(${is('Consent')} AND ${registrationConsent()} AND ${names(f1, 'actor', 'Organization', organization)})`);
+    if (consents && gate.privacyContact) {
       const recorded = `${override()} AND NOT ${registrationConsent()}`;
       ways.push(`(${is('Consent')} AND ${recorded} AND (${names(f1, 'organization', 'Organization', organization)} OR ${notified(gate, sql, row)}))`);
     }
   }
-  if (gate.privacyContact) {
+  if (consents && gate.privacyContact) {
     const directive = `${token(k3, 'scope', CONSENT_SCOPE, PRIVACY_SCOPE)} AND NOT ${registrationConsent()} AND NOT ${override()}`;
     ways.push(`(${is('Consent')} AND ${directive} AND ${ofPatientsTakenPartIn(organization, sql, row)})`);
   }
@@ -79,6 +80,6 @@ function ofPatientsTakenPartIn(organization: string, sql: Statement, row: string
   const [q, a] = [`${row}_q`, `${row}_a`];
   const patients = patientReferences(sql, row, q, { Consent: ['patient'] });
   const registered = accessRule(sql, a, ['registration-view', 'registration-modify'], `${q}.target_id`, [`Organization/${organization}`]);
-  return `(EXISTS (SELECT 1 ${patients})
-    AND NOT EXISTS (SELECT 1 ${patients} AND NOT EXISTS (SELECT 1 FROM search_composite ${a} WHERE ${registered})))`;
+  // At least one patient, and every one registered (as in consent.ts: bool_and over none is null, made false).
+  return `coalesce((SELECT bool_and(EXISTS (SELECT 1 FROM search_composite ${a} WHERE ${registered})) ${patients}), false)`;
 }
