@@ -47,16 +47,16 @@ export function createApp({ db, logger, schema, registry = R4_REGISTRY, options,
   const context = createFhirContext(db, schema, registry, (resource) => extractIndexRows(resource, registry), { ...options, secured: Boolean(auth) });
   const cors = corsFor(options.corsOrigins ?? ['*']);
   const fhir = fhirApi(context, logger, { baseUrl: options.baseUrl, bodyLimitBytes: options.bodyLimitBytes, cors, auth });
-  // Express's application calls its own `handle` for every request (express/lib/express.js): `/fhir` is taken here.
+  // Express's application calls its own `handle` for every request (express/lib/express.js): `/fhir` is taken here,
+  // but for the SMART configuration document beside it, which the authorization server serves (server/http/oauth.ts).
   const handled = app as Express & { handle: (req: IncomingMessage, res: ServerResponse, done?: unknown) => void };
   const expressHandle = handled.handle.bind(app);
   handled.handle = (req, res, done) => {
-    const mount = fhirMountOf(req.url);
-    if (mount === undefined) return expressHandle(req, res, done);
-    void fhir(req, res, req.url!.slice(mount.length), mount);
+    const url = originForm(req.url ?? '/');
+    const mount = fhirMountOf(url);
+    if (mount === undefined || (auth && SMART_CONFIGURATION.test(url))) return expressHandle(req, res, done);
+    void fhir(req, res, url.slice(mount.length), mount);
   };
-  // A request in absolute form (`GET http://host/fhir/…`) reaches Express: the same API, mounted as before.
-  app.use('/fhir', (req, res) => void fhir(req, res, req.url, req.baseUrl));
 
   app.use(helmet());
   app.use(requestLog(logger));
@@ -69,7 +69,7 @@ export function createApp({ db, logger, schema, registry = R4_REGISTRY, options,
   app.get('/healthz', healthz);
   app.get('/readyz', readyz(db));
 
-  app.use(['/.well-known', '/auth/token', '/auth/revoke', '/auth/introspect', '/auth/jwks'], cors);
+  app.use(['/fhir/.well-known', '/.well-known', '/auth/token', '/auth/revoke', '/auth/introspect', '/auth/jwks'], cors);
   if (auth) {
     app.use(oauthRoutes(auth, { baseUrl: options.baseUrl }, logger, context.store));
     app.use(authorizationRoutes(auth, context, { baseUrl: options.baseUrl }, logger));
@@ -85,9 +85,21 @@ export function createApp({ db, logger, schema, registry = R4_REGISTRY, options,
   return app;
 }
 
+/** The SMART configuration's path, as Express's router matches it (any case, a trailing slash). */
+const SMART_CONFIGURATION = /^\/fhir\/\.well-known\/smart-configuration\/?(\?|$)/i;
+
+/** A request target in absolute form (`http://host/fhir/…`, which proxies may send) reduced to its path and query. */
+function originForm(url: string): string {
+  if (url.startsWith('/')) return url;
+  const scheme = url.indexOf('://');
+  if (scheme === -1) return url;
+  const path = url.indexOf('/', scheme + 3);
+  return path === -1 ? '/' : url.slice(path);
+}
+
 /** `/fhir` as the request wrote it (any case, as Express matched it) when `url` is the FHIR API's, else undefined. */
-function fhirMountOf(url: string | undefined): string | undefined {
-  if (!url || url.length < 5 || url[0] !== '/') return undefined;
+function fhirMountOf(url: string): string | undefined {
+  if (url.length < 5 || url[0] !== '/') return undefined;
   const mount = url.slice(0, 5);
   if (mount.toLowerCase() !== '/fhir') return undefined;
   const next = url[5];
