@@ -57,7 +57,7 @@ export interface FhirApiOptions {
  */
 export function fhirApi(context: FhirContext, logger: Logger, options: FhirApiOptions): (req: IncomingMessage, res: ServerResponse, url: string, mount: string) => Promise<void> {
   const readBody = bodyReader(options.bodyLimitBytes);
-  return async (req, res, url, mount) => {
+  const answer = async (req: IncomingMessage, res: ServerResponse, url: string, mount: string): Promise<void> => {
     setSecurityHeaders(res); //                                 helmet's headers, computed once (http/security-headers.ts)
     const log = logRequest(logger, req, res, mount + url); //   a request id, one log line when answered (http/request-log.ts)
     if (!passesCors(options.cors, req, res)) return; //         CORS; a preflight is answered there (http/cors.ts)
@@ -76,6 +76,12 @@ export function fhirApi(context: FhirContext, logger: Logger, options: FhirApiOp
       sendError(res, toFhirError(error, log), format, req); //  one OperationOutcome for every failure, no internals (http/errors.ts)
     }
   };
+  // Nothing above should throw outside its `try`; if it does, the request still gets a 500 and the process lives on.
+  return (req, res, url, mount) =>
+    answer(req, res, url, mount).catch((error: unknown) => {
+      if (!res.headersSent) sendError(res, toFhirError(error, logger), { mediaType: FHIR_JSON, pretty: false });
+      else res.destroy();
+    });
 }
 
 function isEncrypted(req: IncomingMessage): boolean {
