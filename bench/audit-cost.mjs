@@ -5,8 +5,8 @@
 //   DATABASE_URL=postgres://… node bench/audit-cost.mjs
 import { UNRESTRICTED } from '../dist/server/access/caller.js';
 import { Touched } from '../dist/server/audit/touched.js';
-import { createFhirContext } from '../dist/server/rest/context.js';
-import { handleFhirRequest } from '../dist/server/rest/router.js';
+import { createFhirContext } from '../dist/server/pipeline/context.js';
+import { handleFhirRequest } from '../dist/server/pipeline/fhir-request.js';
 import { extractIndexRows } from '../dist/server/search/index/extract.js';
 import { R4_REGISTRY } from '../dist/server/search/registry.js';
 import { openDatabase } from '../dist/server/store/open.js';

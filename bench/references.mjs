@@ -4,8 +4,8 @@
 // of 100 such Observations, and DELETEs of unreferenced resources. Medians of alternating rounds.
 //   node bench/references.mjs            BENCH_REFERENCES_N  writes per round (default 500), BENCH_REFERENCES_ROUNDS (default 3)
 import { openDatabase } from '../dist/server/store/open.js';
-import { createFhirContext } from '../dist/server/rest/context.js';
-import { handleFhirRequest } from '../dist/server/rest/router.js';
+import { createFhirContext } from '../dist/server/pipeline/context.js';
+import { handleFhirRequest } from '../dist/server/pipeline/fhir-request.js';
 import { extractIndexRows } from '../dist/server/search/index/extract.js';
 import { R4_REGISTRY } from '../dist/server/search/registry.js';
 import { SchemaValidator } from '../dist/server/validation/schema-validator.js';

@@ -140,7 +140,7 @@ async function measureCreates(dist, profilesFor, resources, count, rounds) {
   const [{ loadConfig }, { createContext }, { handleFhirRequest }, { UNRESTRICTED }] = await Promise.all([
     dist('config/config.js'),
     dist('import/context.js'),
-    dist('rest/router.js'),
+    dist('pipeline/fhir-request.js'),
     dist('access/caller.js'),
   ]);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-write-'));

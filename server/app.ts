@@ -1,7 +1,8 @@
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { FhirError } from './fhir/outcome.js';
-import { fhirEndpoint, fhirErrorHandler } from './http/fhir-endpoint.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { fhirErrorHandler } from './http/fhir-endpoint.js';
 import { healthz, readyz } from './http/health.js';
 import { bearer } from './http/bearer.js';
 import { oauthRoutes } from './http/oauth.js';
@@ -15,7 +16,8 @@ import { FHIR_JSON } from './http/negotiation.js';
 import type { Logger } from './log/logger.js';
 import type { FhirOptions } from './rest/types.js';
 import type { Database } from './store/database.js';
-import { createFhirContext } from './rest/context.js';
+import { createFhirContext } from './pipeline/context.js';
+import { fhirApi } from './pipeline/fhir-request.js';
 import { extractIndexRows } from './search/index/extract.js';
 import { R4_REGISTRY, type SearchParameterRegistry } from './search/registry.js';
 import { SchemaValidator } from './validation/schema-validator.js';
@@ -31,12 +33,31 @@ export interface AppDependencies {
   auth?: AuthServer;
 }
 
-/** The HTTP application: FHIR at /fhir, health probes beside it. No listening here, so tests can drive it. */
+/**
+ * The HTTP application: FHIR at /fhir, health probes, the authorization server and its pages beside it. No listening
+ * here, so tests can drive it. The FHIR API (server/pipeline/fhir-request.ts, every step of a request in one list) is
+ * answered before Express's router, which with `res.send` cost about a tenth of a read; everything else is Express.
+ */
 export function createApp({ db, logger, schema, registry = R4_REGISTRY, options, auth }: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+
+  const context = createFhirContext(db, schema, registry, (resource) => extractIndexRows(resource, registry), { ...options, secured: Boolean(auth) });
+  const cors = corsFor(options.corsOrigins ?? ['*']);
+  const fhir = fhirApi(context, logger, { baseUrl: options.baseUrl, bodyLimitBytes: options.bodyLimitBytes, cors, auth });
+  // Express's application calls its own `handle` for every request (express/lib/express.js): `/fhir` is taken here,
+  // but for the SMART configuration document beside it, which the authorization server serves (server/http/oauth.ts).
+  const handled = app as Express & { handle: (req: IncomingMessage, res: ServerResponse, done?: unknown) => void };
+  const expressHandle = handled.handle.bind(app);
+  handled.handle = (req, res, done) => {
+    const url = originForm(req.url ?? '/');
+    const mount = fhirMountOf(url);
+    if (mount === undefined || (auth && SMART_CONFIGURATION.test(url))) return expressHandle(req, res, done);
+    void fhir(req, res, url.slice(mount.length), mount);
+  };
+
   app.use(helmet());
   app.use(requestLog(logger));
   // An outage is logged twice, when it starts and when it ends; its requests are 503s (server/http/errors.ts).
@@ -48,18 +69,13 @@ export function createApp({ db, logger, schema, registry = R4_REGISTRY, options,
   app.get('/healthz', healthz);
   app.get('/readyz', readyz(db));
 
-  const context = createFhirContext(db, schema, registry, (resource) => extractIndexRows(resource, registry), { ...options, secured: Boolean(auth) });
-  const cors = corsFor(options.corsOrigins ?? ['*']);
-  app.use(['/fhir', '/.well-known', '/auth/token', '/auth/revoke', '/auth/introspect', '/auth/jwks'], cors);
+  app.use(['/fhir/.well-known', '/.well-known', '/auth/token', '/auth/revoke', '/auth/introspect', '/auth/jwks'], cors);
   if (auth) {
     app.use(oauthRoutes(auth, { baseUrl: options.baseUrl }, logger, context.store));
     app.use(authorizationRoutes(auth, context, { baseUrl: options.baseUrl }, logger));
     app.use('/auth/admin', bearer(auth));
     app.use(adminRoutes(auth, logger));
   }
-  app.use('/fhir', bearer(auth));
-  app.use('/fhir', express.raw({ type: () => true, limit: options.bodyLimitBytes }));
-  app.use('/fhir', fhirEndpoint(context, { baseUrl: options.baseUrl }));
 
   app.use((req, res) => {
     const error = new FhirError(404, { code: 'not-found', diagnostics: `Nothing is served at ${req.path}; FHIR is at /fhir` });
@@ -67,4 +83,25 @@ export function createApp({ db, logger, schema, registry = R4_REGISTRY, options,
   });
   app.use(fhirErrorHandler);
   return app;
+}
+
+/** The SMART configuration's path, as Express's router matches it (any case, a trailing slash). */
+const SMART_CONFIGURATION = /^\/fhir\/\.well-known\/smart-configuration\/?(\?|$)/i;
+
+/** A request target in absolute form (`http://host/fhir/…`, which proxies may send) reduced to its path and query. */
+function originForm(url: string): string {
+  if (url.startsWith('/')) return url;
+  const scheme = url.indexOf('://');
+  if (scheme === -1) return url;
+  const path = url.indexOf('/', scheme + 3);
+  return path === -1 ? '/' : url.slice(path);
+}
+
+/** `/fhir` as the request wrote it (any case, as Express matched it) when `url` is the FHIR API's, else undefined. */
+function fhirMountOf(url: string): string | undefined {
+  if (url.length < 5 || url[0] !== '/') return undefined;
+  const mount = url.slice(0, 5);
+  if (mount.toLowerCase() !== '/fhir') return undefined;
+  const next = url[5];
+  return next === undefined || next === '/' || next === '?' ? mount : undefined;
 }

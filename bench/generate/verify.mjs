@@ -12,7 +12,7 @@ import { parseResourceScope } from '../../dist/server/access/scopes.js';
 import { loadConfig } from '../../dist/server/config/config.js';
 import { UNRESTRICTED } from '../../dist/server/access/caller.js';
 import { createContext } from '../../dist/server/import/context.js';
-import { handleFhirRequest } from '../../dist/server/rest/router.js';
+import { handleFhirRequest } from '../../dist/server/pipeline/fhir-request.js';
 import { countByType, DEFAULT_SEED, generateBundles, HOST, MRN_SYSTEM, mrnOf, partnerIds, todayUtc } from './bundles.mjs';
 import { loadPatients } from './load.mjs';
 import { patientResources } from './patient.mjs';

@@ -10,7 +10,7 @@ const ETAG = /^W\/"([^"]+)"$/;
 /**
  * What a request touched, gathered from what it answered: the resources read or written (`Type/id/_history/v`)
  * and the patients they are about. Searches and histories add their patients only, not every match. A Bundle's
- * entries are gathered one by one as they run (server/rest/router.ts), so `Prefer: return=minimal` on the
+ * entries are gathered one by one as they run (the pipeline, server/pipeline/fhir-request.ts), so `Prefer: return=minimal` on the
  * Bundle hides nothing from the record.
  */
 export class Touched {

@@ -4,7 +4,7 @@ import type { SearchParameterRegistry } from '../search/registry.js';
 import { RESOURCE_TYPES } from '../fhir/resource-types.js';
 import { SOFTWARE } from '../version.js';
 import { conformanceGuide, type Guide } from '../conformance/guide.js';
-import type { Declared } from '../rest/routes.js';
+import type { Declared } from '../rest/route.js';
 import { operationsOf } from './operations.js';
 
 export interface CapabilityInput {

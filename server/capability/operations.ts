@@ -1,5 +1,5 @@
 import type { CapabilityStatementRestResourceOperation } from 'fhir/r4';
-import type { Declared } from '../rest/routes.js';
+import type { Declared } from '../rest/route.js';
 
 /** Canonical base of the OperationDefinitions in conformance/operations/ (each file's `url` is this + `/` + name). */
 export const OPERATION_DEFINITION_BASE = 'http://ccp-exchange.org/fhir/OperationDefinition';

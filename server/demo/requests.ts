@@ -1,7 +1,7 @@
 import type { Bundle, BundleEntry, FhirResource, Parameters, ParametersParameter, Resource } from 'fhir/r4';
 import type { Caller } from '../access/caller.js';
 import { FhirError } from '../fhir/outcome.js';
-import { handleFhirRequest } from '../rest/router.js';
+import { handleFhirRequest } from '../pipeline/fhir-request.js';
 import type { FhirContext } from '../rest/types.js';
 
 const FHIR_JSON = 'application/fhir+json';

@@ -1,7 +1,7 @@
 import { UNRESTRICTED } from '../access/caller.js';
 import { createAuthServer } from '../auth/auth-server.js';
 import type { Config } from '../config/config.js';
-import { createFhirContext } from '../rest/context.js';
+import { createFhirContext } from '../pipeline/context.js';
 import { loadRegistry } from '../search/custom-parameters.js';
 import { extractIndexRows } from '../search/index/extract.js';
 import { analyzeTables } from '../store/analyze.js';

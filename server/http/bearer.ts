@@ -11,28 +11,29 @@ import { FhirError } from '../fhir/outcome.js';
  */
 export function bearer(auth: AuthServer | undefined): RequestHandler {
   return async (req, res, next) => {
-    if (!auth) {
-      res.locals.caller = UNRESTRICTED;
-      return next();
-    }
-    const header = req.get('authorization');
-    if (header === undefined) {
-      res.locals.caller = ANONYMOUS;
-      return next();
-    }
-    // `Bearer` and nothing after it: most often a `TOKEN=$(…)` that got no token, which is the thing to look at.
-    if (/^Bearer\s*$/i.test(header)) return next(challenge('invalid_request', 'the Authorization header holds no token after Bearer (is the variable holding it empty? getting the token may have failed)', 400));
-    const token = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i.exec(header)?.[1];
-    if (!token) return next(challenge('invalid_request', 'the Authorization header must be "Bearer <token>"', 400));
     try {
-      const caller = await callerOfToken(auth, token);
-      if (!caller) return next(challenge('invalid_token', 'the access token is unknown, expired or revoked'));
-      res.locals.caller = caller;
+      res.locals.caller = await callerOfAuthorization(auth, req.get('authorization'));
       next();
     } catch (error) {
       next(error);
     }
   };
+}
+
+/**
+ * The caller an `Authorization` header names (the rule of `bearer`, without Express: the FHIR pipeline calls it
+ * directly). Rejects with the 400/401 FhirError and its `WWW-Authenticate` challenge when the header does not work.
+ */
+export async function callerOfAuthorization(auth: AuthServer | undefined, header: string | undefined): Promise<Caller> {
+  if (!auth) return UNRESTRICTED;
+  if (header === undefined) return ANONYMOUS;
+  // `Bearer` and nothing after it: most often a `TOKEN=$(…)` that got no token, which is the thing to look at.
+  if (/^Bearer\s*$/i.test(header)) throw challenge('invalid_request', 'the Authorization header holds no token after Bearer (is the variable holding it empty? getting the token may have failed)', 400);
+  const token = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i.exec(header)?.[1];
+  if (!token) throw challenge('invalid_request', 'the Authorization header must be "Bearer <token>"', 400);
+  const caller = await callerOfToken(auth, token);
+  if (!caller) throw challenge('invalid_token', 'the access token is unknown, expired or revoked');
+  return caller;
 }
 
 function challenge(error: string, description: string, status = 401): FhirError {

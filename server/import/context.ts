@@ -1,5 +1,5 @@
 import type { Config } from '../config/config.js';
-import { createFhirContext } from '../rest/context.js';
+import { createFhirContext } from '../pipeline/context.js';
 import type { FhirContext } from '../rest/types.js';
 import { loadRegistry } from '../search/custom-parameters.js';
 import { extractIndexRows } from '../search/index/extract.js';

@@ -1,7 +1,7 @@
 import type { Bundle, OperationOutcome } from 'fhir/r4';
 import { UNRESTRICTED } from '../access/caller.js';
 import { FhirError } from '../fhir/outcome.js';
-import { handleFhirRequest } from '../rest/router.js';
+import { handleFhirRequest } from '../pipeline/fhir-request.js';
 import type { FhirContext } from '../rest/types.js';
 import type { SendTransaction } from './importer.js';
 

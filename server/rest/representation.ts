@@ -118,6 +118,22 @@ function tagSubsetted(resource: Resource): Resource {
  * returns keys in its own order; JSON object order carries no meaning).
  */
 export function inReadingOrder<T extends { resourceType: string }>(resource: T): T {
+  if (isInReadingOrder(resource)) return resource;
   const { resourceType, id, meta, ...rest } = resource as T & { id?: unknown; meta?: unknown };
   return { resourceType, ...(id !== undefined ? { id } : {}), ...(meta !== undefined ? { meta } : {}), ...rest } as unknown as T;
+}
+
+/**
+ * Whether the first keys already are resourceType, then id and meta where present: then `inReadingOrder` would
+ * copy the resource for nothing (what an interaction built itself, a Bundle, an OperationOutcome).
+ */
+function isInReadingOrder(resource: object): boolean {
+  const wanted = ['resourceType', 'id', 'meta'].filter((key) => key === 'resourceType' || (resource as Record<string, unknown>)[key] !== undefined);
+  let index = 0;
+  for (const key in resource) {
+    if (index === wanted.length) return true;
+    if (key !== wanted[index]) return false;
+    index++;
+  }
+  return index === wanted.length;
 }

@@ -9,6 +9,7 @@ import type { Terminology } from '../terminology/service.js';
 import type { Profiles } from '../validation/profiles.js';
 import type { RequiredProfiles } from '../conformance/required-profiles.js';
 import type { SchemaValidator } from '../validation/schema-validator.js';
+import type { WriteRules } from './write-rules.js';
 
 /** A FHIR RESTful request, free of any HTTP framework: what an interaction needs and nothing more. */
 export interface FhirRequest {
@@ -65,6 +66,13 @@ export interface FhirContext {
   schema: SchemaValidator;
   registry: SearchParameterRegistry;
   options: FhirOptions;
+  /** The domain rules writes run (CCP, consent, guide), handed in by the place that composes the server. */
+  writeRules: WriteRules;
+  /**
+   * The whole FHIR request pipeline (server/pipeline/fhir-request.ts), for what dispatches requests of its own: a
+   * Bundle's entries go through every step a request does.
+   */
+  dispatch: (request: FhirRequest, context: FhirContext) => Promise<FhirResponse>;
   /**
    * Set while a request is being recorded in the audit trail (server/audit/audited.ts): what it touched so far.
    * A request dispatched with it set (a Bundle entry) is part of that request, not a request of its own.

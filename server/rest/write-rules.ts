@@ -1,9 +1,5 @@
 import type { Resource } from 'fhir/r4';
 import type { Caller } from '../access/caller.js';
-import { CCP_RULES } from '../ccp/rules.js';
-import { privacyContactWriteRule } from '../consent/directive-rule.js';
-import { consentWriteRule } from '../consent/write-rule.js';
-import { guideWriteRule } from '../conformance/guide-write-rule.js';
 import { checkDeleteReferrers, checkWriteReferences, referencesToCheck } from '../integrity/write-check.js';
 import type { Integrity } from '../integrity/settings.js';
 import type { SearchParameterRegistry } from '../search/registry.js';
@@ -32,6 +28,8 @@ export interface WriteRuleContext {
   baseUrl: string;
   /** Referential integrity as configured; absent: not checked (server/integrity). */
   integrity?: Integrity;
+  /** The domain rules of the server (`FhirContext.writeRules`). */
+  rules: WriteRules;
 }
 
 /** The rules' context of an interaction's write: its store (a transaction's, if given) and its settings. */
@@ -43,7 +41,7 @@ export function rulesContext(context: FhirContext, baseUrl: string, store: Resou
     consent: options,
     ...(context.deferredIntegrity ? { deferred: context.deferredIntegrity } : {}),
   };
-  return { store, registry: context.registry, baseUrl, integrity };
+  return { store, registry: context.registry, baseUrl, integrity, rules: context.writeRules };
 }
 
 /**
@@ -62,14 +60,20 @@ export interface WriteRule {
   written?(change: WriteChange, written: Resource | undefined, context: WriteRuleContext): Promise<void>;
 }
 
-/** The server's rules, in the order they run. */
-const WRITE_RULES: readonly WriteRule[] = [consentWriteRule, privacyContactWriteRule, ...CCP_RULES, guideWriteRule];
+/**
+ * The domain rules every write runs, by resource type, in the order given. The REST layer knows none of them: the
+ * place that composes the server (server/pipeline/context.ts) hands them in, so `rest/` imports no domain folder.
+ */
+export class WriteRules {
+  private readonly byType = new Map<string, WriteRule[]>();
 
-const BY_TYPE = new Map<string, WriteRule[]>();
-for (const rule of WRITE_RULES) for (const type of rule.resourceTypes) BY_TYPE.set(type, [...(BY_TYPE.get(type) ?? []), rule]);
+  constructor(readonly rules: readonly WriteRule[]) {
+    for (const rule of rules) for (const type of rule.resourceTypes) this.byType.set(type, [...(this.byType.get(type) ?? []), rule]);
+  }
 
-export function writeRulesFor(resourceType: string): readonly WriteRule[] {
-  return BY_TYPE.get(resourceType) ?? [];
+  for(resourceType: string): readonly WriteRule[] {
+    return this.byType.get(resourceType) ?? [];
+  }
 }
 
 /**
@@ -88,7 +92,7 @@ export async function writeUnderRules<T>(
   write: (store: ResourceStore, resource: Resource | undefined) => Promise<T>,
   writtenOf: (result: T) => { resource?: Resource } | undefined,
 ): Promise<T> {
-  const rules = writeRulesFor(change.resourceType);
+  const rules = context.rules.for(change.resourceType);
   const { integrity } = context;
   const deleting = change.interaction === 'delete' && integrity?.checkDeletes === true;
   const planned = referencesToCheck(change.resource, change.id, context.baseUrl, integrity);

@@ -3,7 +3,7 @@ import type { AuditEvent, Bundle, CapabilityStatement, OperationDefinition, Oper
 import { type Caller, UNRESTRICTED } from '../../server/access/caller.js';
 import { purgeAuditTrail } from '../../server/audit/purge.js';
 import { FhirError } from '../../server/fhir/outcome.js';
-import { handleFhirRequest } from '../../server/rest/router.js';
+import { handleFhirRequest } from '../../server/pipeline/fhir-request.js';
 import type { FhirRequest, FhirResponse } from '../../server/rest/types.js';
 import { BACKENDS, reportBackends } from '../support/backends.js';
 import { openTestServer, schemaValidator, type TestServer } from '../support/fhir-app.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { AuditEvent } from 'fhir/r4';
 import { UNRESTRICTED } from '../../server/access/caller.js';
 import { credentialsResetEvent, signInEvent, signOutEvent, tokenIssuedEvent } from '../../server/audit/auth-events.js';
-import { handleFhirRequest } from '../../server/rest/router.js';
+import { handleFhirRequest } from '../../server/pipeline/fhir-request.js';
 import type { FhirRequest, FhirResponse } from '../../server/rest/types.js';
 import { auditEventIndexRows, handIndexApplies, isServerBuilt } from '../../server/search/index/audit-event.js';
 import { extractIndexRows } from '../../server/search/index/extract.js';

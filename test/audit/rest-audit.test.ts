@@ -2,7 +2,7 @@ import type { AuditEvent, Bundle, Observation, Patient } from 'fhir/r4';
 import request from 'supertest';
 import { type Caller, UNRESTRICTED } from '../../server/access/caller.js';
 import { FhirError } from '../../server/fhir/outcome.js';
-import { handleFhirRequest } from '../../server/rest/router.js';
+import { handleFhirRequest } from '../../server/pipeline/fhir-request.js';
 import type { FhirRequest, FhirResponse } from '../../server/rest/types.js';
 import { BACKENDS, reportBackends } from '../support/backends.js';
 import { openTestServer, schemaValidator, type TestServer } from '../support/fhir-app.js';

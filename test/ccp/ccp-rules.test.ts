@@ -15,9 +15,9 @@ import {
   REGISTRATION_CODE,
 } from '../../server/consent/vocabulary.js';
 import { rejection } from '../support/thrown.js';
-import { handleFhirRequest } from '../../server/rest/router.js';
+import { handleFhirRequest } from '../../server/pipeline/fhir-request.js';
 import type { FhirRequest, FhirResponse } from '../../server/rest/types.js';
-import { writeRulesFor, writeUnderRules } from '../../server/rest/write-rules.js';
+import { writeUnderRules } from '../../server/rest/write-rules.js';
 import { sharedProfiles } from '../../server/validation/profiles.js';
 import { validateResource } from '../../server/validation/validate-resource.js';
 import { BACKENDS, reportBackends } from '../support/backends.js';
@@ -87,13 +87,14 @@ describe.each(BACKENDS)('CCP write rules on $name', (backend) => {
 
   describe('the extension point', () => {
     it('a type no rule governs is written on the very store it was given: no transaction, no rule query', async () => {
-      expect(writeRulesFor('Patient')).toEqual([]);
-      expect(writeRulesFor('CarePlan').length).toBeGreaterThan(0);
-      expect(writeRulesFor('Consent').length).toBeGreaterThan(0);
+      const rules = server.context.writeRules;
+      expect(rules.for('Patient')).toEqual([]);
+      expect(rules.for('CarePlan').length).toBeGreaterThan(0);
+      expect(rules.for('Consent').length).toBeGreaterThan(0);
       const store = server.context.store;
       const seen = await writeUnderRules(
         { interaction: 'create', resourceType: 'Patient', resource: { resourceType: 'Patient' }, caller: UNRESTRICTED },
-        { store, registry: server.context.registry, baseUrl: BASE },
+        { store, registry: server.context.registry, baseUrl: BASE, rules: server.context.writeRules },
         async (given) => given,
         () => ({}),
       );
@@ -104,7 +105,7 @@ describe.each(BACKENDS)('CCP write rules on $name', (backend) => {
       const store = server.context.store;
       const seen = await writeUnderRules(
         { interaction: 'create', resourceType: 'CarePlan', resource: ccp('x', 'draft'), caller: UNRESTRICTED },
-        { store, registry: server.context.registry, baseUrl: BASE },
+        { store, registry: server.context.registry, baseUrl: BASE, rules: server.context.writeRules },
         async (given) => given,
         () => undefined,
       );

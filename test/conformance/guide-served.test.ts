@@ -6,7 +6,7 @@ import { parseResourceScope } from '../../server/access/scopes.js';
 import { loadGuide } from '../../server/conformance/guide.js';
 import { seedGuide } from '../../server/conformance/seed.js';
 import { rejection } from '../support/thrown.js';
-import { handleFhirRequest } from '../../server/rest/router.js';
+import { handleFhirRequest } from '../../server/pipeline/fhir-request.js';
 import type { FhirRequest, FhirResponse } from '../../server/rest/types.js';
 import { extractIndexRows } from '../../server/search/index/extract.js';
 import { R4_REGISTRY } from '../../server/search/registry.js';

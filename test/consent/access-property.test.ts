@@ -3,8 +3,8 @@ import type { Bundle, BundleEntry, CarePlan, Consent, Goal, Provenance, Resource
 import { randomBytes } from 'node:crypto';
 import { type Caller, UNRESTRICTED } from '../../server/access/caller.js';
 import { FhirError, type Issue } from '../../server/fhir/outcome.js';
-import { createFhirContext } from '../../server/rest/context.js';
-import { handleFhirRequest } from '../../server/rest/router.js';
+import { createFhirContext } from '../../server/pipeline/context.js';
+import { handleFhirRequest } from '../../server/pipeline/fhir-request.js';
 import type { FhirContext } from '../../server/rest/types.js';
 import { extractIndexRows } from '../../server/search/index/extract.js';
 import { R4_REGISTRY } from '../../server/search/registry.js';

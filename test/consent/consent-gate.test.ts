@@ -10,7 +10,7 @@ import {
   PRIVACY_SCOPE,
 } from '../../server/consent/vocabulary.js';
 import { FhirError } from '../../server/fhir/outcome.js';
-import { handleFhirRequest } from '../../server/rest/router.js';
+import { handleFhirRequest } from '../../server/pipeline/fhir-request.js';
 import type { FhirRequest, FhirResponse } from '../../server/rest/types.js';
 import { testUser } from '../support/callers.js';
 import { registrationConsent } from '../support/registration.js';

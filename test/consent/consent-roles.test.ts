@@ -4,7 +4,7 @@ import { ROLE_SYSTEM } from '../../server/access/roles.js';
 import { userCaller } from '../../server/auth/caller-of-token.js';
 import { parseResourceScope } from '../../server/access/scopes.js';
 import { FhirError } from '../../server/fhir/outcome.js';
-import { handleFhirRequest } from '../../server/rest/router.js';
+import { handleFhirRequest } from '../../server/pipeline/fhir-request.js';
 import type { FhirResponse } from '../../server/rest/types.js';
 import { BACKENDS, reportBackends } from '../support/backends.js';
 import { testUser } from '../support/callers.js';

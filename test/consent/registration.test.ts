@@ -6,7 +6,7 @@ import { type Caller, UNRESTRICTED } from '../../server/access/caller.js';
 import { ROLE_SYSTEM } from '../../server/access/roles.js';
 import { parseResourceScope } from '../../server/access/scopes.js';
 import { FhirError } from '../../server/fhir/outcome.js';
-import { handleFhirRequest } from '../../server/rest/router.js';
+import { handleFhirRequest } from '../../server/pipeline/fhir-request.js';
 import type { FhirResponse } from '../../server/rest/types.js';
 import { testUser } from '../support/callers.js';
 import { rejection } from '../support/thrown.js';

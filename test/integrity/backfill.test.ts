@@ -1,6 +1,6 @@
 import type { Resource } from 'fhir/r4';
 import { UNRESTRICTED } from '../../server/access/caller.js';
-import { handleFhirRequest } from '../../server/rest/router.js';
+import { handleFhirRequest } from '../../server/pipeline/fhir-request.js';
 import { backfill } from '../../server/store/migrations/006-references.js';
 import { BACKENDS, reportBackends } from '../support/backends.js';
 import { openTestServer, type TestServer } from '../support/fhir-app.js';

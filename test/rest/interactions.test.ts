@@ -1,6 +1,6 @@
 import { UNRESTRICTED } from '../../server/access/caller.js';
 import type { Bundle, OperationOutcome, Patient } from 'fhir/r4';
-import { handleFhirRequest } from '../../server/rest/router.js';
+import { handleFhirRequest } from '../../server/pipeline/fhir-request.js';
 import type { FhirRequest, FhirResponse } from '../../server/rest/types.js';
 import { rejection } from '../support/thrown.js';
 import { BACKENDS, reportBackends } from '../support/backends.js';

@@ -6,7 +6,7 @@ import { type AuthServer, createAuthServer } from '../../server/auth/auth-server
 import type { IdentityProviderConfig } from '../../server/auth/federation/identity-providers.js';
 import { createLogger } from '../../server/log/logger.js';
 import type { FhirContext, FhirOptions } from '../../server/rest/types.js';
-import { createFhirContext } from '../../server/rest/context.js';
+import { createFhirContext } from '../../server/pipeline/context.js';
 import { extractIndexRows } from '../../server/search/index/extract.js';
 import { R4_REGISTRY, type SearchParameterRegistry } from '../../server/search/registry.js';
 import { SchemaValidator } from '../../server/validation/schema-validator.js';

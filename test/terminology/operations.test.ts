@@ -3,7 +3,7 @@ import request from 'supertest';
 import { ANONYMOUS, type Caller } from '../../server/access/caller.js';
 import { parseResourceScope } from '../../server/access/scopes.js';
 import { seedGuide } from '../../server/conformance/seed.js';
-import { handleFhirRequest } from '../../server/rest/router.js';
+import { handleFhirRequest } from '../../server/pipeline/fhir-request.js';
 import { R4_REGISTRY } from '../../server/search/registry.js';
 import { BACKENDS, reportBackends } from '../support/backends.js';
 import { openTestServer, type TestServer } from '../support/fhir-app.js';

@@ -1,7 +1,6 @@
 import type { Bundle, HumanName, Identifier, Patient } from 'fhir/r4';
 import type { Caller } from '../../access/caller.js';
 import { FhirError } from '../../fhir/outcome.js';
-import { handleFhirRequest } from '../../rest/router.js';
 import type { FhirContext } from '../../rest/types.js';
 
 export interface PatientChoice {
@@ -23,7 +22,7 @@ const PAGE = 20;
 export async function findPatients(fhir: FhirContext, caller: Caller, name: string, baseUrl: string): Promise<PatientChoice[]> {
   const query: Record<string, string[]> = { _count: [String(PAGE)] };
   if (name.trim()) query.name = [name.trim()];
-  const response = await refusedAsUndefined(handleFhirRequest({ method: 'GET', path: 'Patient', query, headers: {}, baseUrl, caller }, fhir));
+  const response = await refusedAsUndefined(fhir.dispatch({ method: 'GET', path: 'Patient', query, headers: {}, baseUrl, caller }, fhir));
   return ((response?.body as Bundle | undefined)?.entry ?? []).flatMap((entry) => {
     const patient = entry.resource as Patient | undefined;
     if (patient?.resourceType !== 'Patient' || !patient.id) return [];
@@ -34,7 +33,7 @@ export async function findPatients(fhir: FhirContext, caller: Caller, name: stri
 /** Whether the user may read this patient: a chosen id is checked again, not trusted from the form. */
 export async function patientVisible(fhir: FhirContext, caller: Caller, id: string, baseUrl: string): Promise<boolean> {
   if (!/^[A-Za-z0-9\-.]{1,64}$/.test(id)) return false;
-  const response = await refusedAsUndefined(handleFhirRequest({ method: 'GET', path: `Patient/${id}`, query: {}, headers: {}, baseUrl, caller }, fhir));
+  const response = await refusedAsUndefined(fhir.dispatch({ method: 'GET', path: `Patient/${id}`, query: {}, headers: {}, baseUrl, caller }, fhir));
   return response?.status === 200;
 }
 

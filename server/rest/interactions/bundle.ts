@@ -10,7 +10,6 @@ import { rewriteReferences } from '../bundle/references.js';
 import { conditionalTarget, criteriaOf, lockKey, matching } from '../conditional.js';
 import { versionHeaders, versionUrl } from '../headers.js';
 import { WriteBehindStore } from '../../store/write-behind.js';
-import { handleFhirRequest } from '../router.js';
 import { rulesContext } from '../write-rules.js';
 import { DeferredChecks } from '../../integrity/deferred.js';
 import type { FhirContext, FhirRequest, FhirResponse, Interaction } from '../types.js';
@@ -126,7 +125,7 @@ async function transaction(entries: PlannedEntry[], request: FhirRequest, contex
       deferred.enter(entry.index, `${entry.method} ${entry.url}`);
       let response: FhirResponse;
       try {
-        response = await handleFhirRequest(entryRequest, txContext);
+        response = await context.dispatch(entryRequest, txContext);
       } catch (error) {
         throw rethrowFor(entry)(error);
       }
@@ -163,7 +162,7 @@ async function batch(entries: PlannedEntry[], request: FhirRequest, context: Fhi
   const responses: BundleEntry[] = [];
   for (const entry of entries) {
     try {
-      const response = await context.store.savepoint((store) => handleFhirRequest(requestOf(entry, request, depthOf(context)), { ...context, store }));
+      const response = await context.store.savepoint((store) => context.dispatch(requestOf(entry, request, depthOf(context)), { ...context, store }));
       responses.push(responseEntry(response, request.baseUrl));
     } catch (error) {
       if (!(error instanceof FhirError)) throw error;

@@ -1,41 +1,27 @@
-import { audited } from '../audit/audited.js';
-import { auditedInteraction } from '../audit/interaction.js';
-import { FhirError, notFound } from '../fhir/outcome.js';
-import { AUDIT_EVENT } from '../store/audit-chain.js';
-import { isResourceType, isValidId } from '../fhir/resource-types.js';
-import { authorize, checkWritten } from './authorize.js';
-import { ROUTES, type Route } from './routes.js';
-import type { FhirContext, FhirRequest, FhirResponse, RouteParams } from './types.js';
+import { FhirError, notFound } from '../../fhir/outcome.js';
+import { isResourceType, isValidId } from '../../fhir/resource-types.js';
+import type { Route } from '../../rest/route.js';
+import type { FhirRequest, RouteParams } from '../../rest/types.js';
+import { AUDIT_EVENT } from '../../store/audit-chain.js';
+import { ROUTES } from '../routes.js';
+import type { Step } from '../step.js';
 
 /**
- * Dispatches a FHIR request to its interaction, and records it in the audit trail (server/audit): every request
- * but the public ones (the CapabilityStatement) gets exactly one AuditEvent, failures included. A Bundle's entries
- * come back through here while the Bundle's own request is being recorded (`context.auditing`): they add what they
- * touched to its event instead of getting their own. Callable without any HTTP server (tests do): failures come
- * back as FhirErrors, which the transport turns into OperationOutcome responses.
+ * Resolve the route: the request's path and method against the route table (server/pipeline/routes.ts). A request
+ * that matches nothing (404, 405) or whose path is wrong (400) is not answered here: the audit step records the
+ * attempt first, then answers with that failure.
  */
-export async function handleFhirRequest(request: FhirRequest, context: FhirContext): Promise<FhirResponse> {
-  if (context.auditing) {
-    const touched = context.auditing;
-    const { route, params } = resolve(request);
-    const response = await dispatch(route, params, request, context);
-    touched.add(response, auditedInteraction(request.method, route.pattern, request).subtype, request.path);
-    return response;
-  }
-  let resolved: { route: Route; params: RouteParams };
+export const resolveRoute: Step = (state, next) => {
   try {
-    resolved = resolve(request);
+    Object.assign(state, resolve(state.request));
   } catch (error) {
-    return audited({ request, interaction: auditedInteraction(request.method, undefined, request), run: () => Promise.reject(error) }, context);
+    state.unresolved = error;
   }
-  const { route, params } = resolved;
-  if (route.access === 'public') return route.interaction(request, params, context);
-  const interaction = auditedInteraction(request.method, route.pattern, request);
-  return audited({ request, interaction, params, run: (inner) => dispatch(route, params, request, inner) }, context);
-}
+  return next();
+};
 
 /** The route of a request and its parameters, or the 404/405 FhirError it gets. */
-function resolve(request: FhirRequest): { route: Route; params: RouteParams } {
+export function resolve(request: FhirRequest): { route: Route; params: RouteParams } {
   const segments = request.path.split('/').filter(Boolean).map(decodeSegment);
   const matches = ROUTES.map((route) => ({ route, params: match(route, segments) })).filter((m) => m.params);
   const chosen = matches.find((m) => m.route.method === request.method);
@@ -51,19 +37,6 @@ function resolve(request: FhirRequest): { route: Route; params: RouteParams } {
   checkParams(chosen.params!, request.method);
   appendOnly(chosen.params!, request.method);
   return { route: chosen.route, params: chosen.params! };
-}
-
-/** The interaction, after the route's access rule. */
-async function dispatch(route: Route, params: RouteParams, request: FhirRequest, context: FhirContext): Promise<FhirResponse> {
-  const checkAfterWrite = await authorize(route, params, request, context);
-  if (!checkAfterWrite.length) return route.interaction(request, params, context);
-  // A write under a restricted grant: written and checked in one transaction, so a refused write leaves nothing.
-  return context.store.transaction(async (store) => {
-    const inner = { ...context, store };
-    const response = await route.interaction(request, params, inner);
-    await checkWritten(params.type!, response, checkAfterWrite, request, inner);
-    return response;
-  });
 }
 
 /** The audit trail is append-only: an AuditEvent can be created (it joins the chain), never changed or removed. */

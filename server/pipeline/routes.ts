@@ -1,14 +1,14 @@
 import { capabilityStatement } from '../capability/capability-statement.js';
-import { bundle } from './interactions/bundle.js';
-import { conditionalDelete, conditionalPatch, conditionalUpdate } from './interactions/conditional-write.js';
-import { create } from './interactions/create.js';
-import { deleteResource } from './interactions/delete.js';
-import { history } from './interactions/history.js';
-import { patch } from './interactions/patch.js';
-import { read, vread } from './interactions/read.js';
-import { search } from './interactions/search.js';
-import { update } from './interactions/update.js';
-import { validate } from './interactions/validate.js';
+import { bundle } from '../rest/interactions/bundle.js';
+import { conditionalDelete, conditionalPatch, conditionalUpdate } from '../rest/interactions/conditional-write.js';
+import { create } from '../rest/interactions/create.js';
+import { deleteResource } from '../rest/interactions/delete.js';
+import { history } from '../rest/interactions/history.js';
+import { patch } from '../rest/interactions/patch.js';
+import { read, vread } from '../rest/interactions/read.js';
+import { search } from '../rest/interactions/search.js';
+import { update } from '../rest/interactions/update.js';
+import { validate } from '../rest/interactions/validate.js';
 import { approve } from '../consent/operations/approve.js';
 import { definedOn } from '../consent/operations/defined-on.js';
 import { ccpDisengage } from '../consent/operations/disengage.js';
@@ -20,35 +20,13 @@ import { expandOperation } from '../terminology/operations/expand.js';
 import { lookupOperation } from '../terminology/operations/lookup.js';
 import { subsumesOperation } from '../terminology/operations/subsumes.js';
 import { validateCodeOperation } from '../terminology/operations/validate-code.js';
-import type { Permission } from '../access/scopes.js';
-import type { FhirContext, FhirResponse, Interaction } from './types.js';
-
-/** The CapabilityStatement code of an interaction, at the level it is declared. */
-export type Declared =
-  | { level: 'type'; code: 'read' | 'vread' | 'update' | 'patch' | 'delete' | 'history-instance' | 'history-type' | 'create' | 'search-type' }
-  | { level: 'system'; code: 'history-system' | 'search-system' | 'transaction' | 'batch' }
-  /** A custom operation on instances of `type`, defined in conformance/operations/[name].json. */
-  | { level: 'operation'; type: string; name: string };
+import type { Declared, Route } from '../rest/route.js';
+import type { FhirContext, FhirResponse } from '../rest/types.js';
 
 /**
- * What a route needs from the caller (server/access), checked by the router before the interaction runs:
- * `public` nothing; SMART permissions on the route's type (all of them, or `anyOf`); `interaction` when the interaction
- * decides (searches, whose types and rows depend on the query; Bundles, whose entries are checked one by one).
- */
-export type RouteAccess = 'public' | 'interaction' | Permission[] | { anyOf: Permission[] };
-
-export interface Route {
-  method: string;
-  /** Path segments below the base; `:type`, `:id` and `:vid` are parameters. */
-  pattern: string[];
-  interaction: Interaction;
-  access: RouteAccess;
-  declared?: Declared | Declared[];
-}
-
-/**
- * Every FHIR interaction the server answers. The router dispatches from this table and the
- * CapabilityStatement is generated from it, so the two cannot disagree.
+ * Every FHIR interaction the server answers. The pipeline's route step (steps/resolve-route.ts) dispatches from
+ * this table and the CapabilityStatement is generated from it, so the two cannot disagree. It is composed here,
+ * above the REST layer, because it names the domain folders' operations (consent, audit, terminology).
  */
 export const ROUTES: Route[] = [
   { method: 'GET', pattern: ['metadata'], access: 'public', interaction: async (request, _params, context) => metadata(request.baseUrl, context) },

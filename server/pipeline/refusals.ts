@@ -8,11 +8,11 @@ import { consentKind } from '../consent/kind.js';
 import { isRegistrationTask } from '../consent/operations/lookups.js';
 import { throughOperationsOnly } from '../consent/write-rule.js';
 import type { FhirError } from '../fhir/outcome.js';
-import type { Route } from './routes.js';
-import type { WriteInteraction } from './write-rules.js';
+import type { Route } from '../rest/route.js';
+import type { WriteInteraction } from '../rest/write-rules.js';
 
 /*
- * The 403s of authorize.ts, each naming the rule that refuses: the token's scopes, the privacy auditor's
+ * The 403s of the authorization step and the consent gate (steps/authorize.ts, steps/consent-gate.ts), each naming the rule that refuses: the token's scopes, the privacy auditor's
  * organization limit, or patient consent, and never one the caller is not under.
  */
 

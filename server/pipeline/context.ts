@@ -1,0 +1,44 @@
+import { AuditLog } from '../audit/audit-log.js';
+import { CCP_RULES } from '../ccp/rules.js';
+import { guideWriteRule } from '../conformance/guide-write-rule.js';
+import { privacyContactWriteRule } from '../consent/directive-rule.js';
+import { consentWriteRule } from '../consent/write-rule.js';
+import type { FhirContext, FhirOptions } from '../rest/types.js';
+import { type WriteRule, WriteRules } from '../rest/write-rules.js';
+import type { SearchParameterRegistry } from '../search/registry.js';
+import type { Database } from '../store/database.js';
+import { type Indexer, SqlResourceStore } from '../store/sql-resource-store.js';
+import { sharedTerminology } from '../terminology/shared.js';
+import { sharedProfiles } from '../validation/profiles.js';
+import type { SchemaValidator } from '../validation/schema-validator.js';
+import { handleFhirRequest } from './fhir-request.js';
+
+/** The domain rules every REST write runs, in the order they run: consent first, then the CCP's, then the guide's. */
+export const SERVER_WRITE_RULES: readonly WriteRule[] = [consentWriteRule, privacyContactWriteRule, ...CCP_RULES, guideWriteRule];
+
+/**
+ * The one place the interactions' context is assembled, for the server, the import, the demo and the tests alike:
+ * storage, the audit log, terminology and profiles, the domain write rules, and the pipeline itself (for Bundle
+ * entries), so that the REST layer below needs to import none of them.
+ */
+export function createFhirContext(
+  db: Database,
+  schema: SchemaValidator,
+  registry: SearchParameterRegistry,
+  index: Indexer,
+  options: FhirOptions,
+): FhirContext {
+  const store = new SqlResourceStore(db, index);
+  // The terminology loads its definitions on first use, so the server starts without waiting for them.
+  return {
+    store,
+    schema,
+    registry,
+    options,
+    writeRules: new WriteRules(SERVER_WRITE_RULES),
+    dispatch: handleFhirRequest,
+    auditLog: new AuditLog(db, store),
+    terminology: sharedTerminology(),
+    profiles: sharedProfiles(options.requiredProfiles),
+  };
+}

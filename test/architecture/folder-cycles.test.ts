@@ -1,0 +1,152 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import ts from 'typescript';
+
+/**
+ * No import cycles between the folders under server/ (docs/ARCHITECTURE.md): a folder is one concern, and two
+ * concerns that need each other are one concern split badly, or a lower layer reaching up. The graph is built
+ * from every import and export-from of server/**\/*.ts, type-only ones included (a type is a dependency too), with
+ * each file counted in its first-level folder (`server/rest/interactions/read.ts` is `rest`); the files directly
+ * in server/ (the CLIs, app.ts which composes the server, version.ts) are each a node of their own.
+ */
+const SERVER = resolve('server');
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(path);
+    return entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts') ? [path] : [];
+  });
+}
+
+function folderOf(file: string): string {
+  const parts = relative(SERVER, file).split(sep);
+  return parts.length === 1 ? parts[0] : parts[0];
+}
+
+/** Folder → the folders it imports from, with one file that does, for the message. */
+export function folderGraph(): Map<string, Map<string, string>> {
+  const graph = new Map<string, Map<string, string>>();
+  for (const file of sourceFiles(SERVER)) {
+    const from = folderOf(file);
+    const edges = graph.get(from) ?? new Map<string, string>();
+    graph.set(from, edges);
+    const { importedFiles } = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
+    for (const { fileName } of importedFiles) {
+      if (!fileName.startsWith('.')) continue;
+      const target = resolve(dirname(file), fileName);
+      if (!target.startsWith(SERVER + sep)) continue;
+      const to = folderOf(target);
+      if (to !== from && !edges.has(to)) edges.set(to, `${relative(SERVER, file)} → ${fileName}`);
+    }
+  }
+  return graph;
+}
+
+/** Every elementary cycle's strongly connected component, as the folders in it (Tarjan). */
+function stronglyConnected(graph: Map<string, Map<string, string>>): string[][] {
+  let index = 0;
+  const indexOf = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const components: string[][] = [];
+  const visit = (node: string): void => {
+    indexOf.set(node, index);
+    low.set(node, index++);
+    stack.push(node);
+    onStack.add(node);
+    for (const next of graph.get(node)?.keys() ?? []) {
+      if (!indexOf.has(next)) {
+        visit(next);
+        low.set(node, Math.min(low.get(node)!, low.get(next)!));
+      } else if (onStack.has(next)) {
+        low.set(node, Math.min(low.get(node)!, indexOf.get(next)!));
+      }
+    }
+    if (low.get(node) === indexOf.get(node)) {
+      const component: string[] = [];
+      let member: string;
+      do {
+        member = stack.pop()!;
+        onStack.delete(member);
+        component.push(member);
+      } while (member !== node);
+      if (component.length > 1) components.push(component.sort());
+    }
+  };
+  for (const node of graph.keys()) if (!indexOf.has(node)) visit(node);
+  return components;
+}
+
+/** One cycle through `start` inside its component, each step named with a file that makes it. */
+function cycleThrough(start: string, members: Set<string>, graph: Map<string, Map<string, string>>): string[] {
+  const previous = new Map<string, string>();
+  const queue = [start];
+  while (queue.length) {
+    const node = queue.shift()!;
+    for (const next of graph.get(node)?.keys() ?? []) {
+      if (!members.has(next)) continue;
+      if (next === start) {
+        const path = [node];
+        while (path[0] !== start) path.unshift(previous.get(path[0])!);
+        path.push(start);
+        return path.slice(0, -1).map((from, i) => `${from} → ${path[i + 1]} (${graph.get(from)!.get(path[i + 1])})`);
+      }
+      if (!previous.has(next)) {
+        previous.set(next, node);
+        queue.push(next);
+      }
+    }
+  }
+  return [];
+}
+
+/**
+ * Imports that still close a cycle between folders, each a lower folder reaching up (issue 19 removed the REST
+ * layer's: the router, the route table, the write rules and the context moved to server/pipeline, which composes
+ * them). This list may only shrink: an import added that closes a new cycle fails, and so does an entry here that
+ * no longer exists (delete it then).
+ */
+const KNOWN_BACKWARD_IMPORTS: ReadonlyArray<readonly [string, string, string]> = [
+  // FhirContext names the audit log, what a request touched and the terminology by their types.
+  ['rest', 'audit', 'rest/types.ts: FhirContext.auditLog, .auditing'],
+  ['rest', 'terminology', 'rest/types.ts: FhirContext.terminology'],
+  // The guide's write rule (guide resources are read-only) is a WriteRule, in a folder the validator builds on.
+  ['conformance', 'rest', 'conformance/guide-write-rule.ts: WriteRule'],
+  // The generated SearchParameters are typed with search's definition type.
+  ['fhir', 'search', 'fhir/r4/search-parameters.generated.ts: SearchParamDefinition'],
+  // The consent gate's SQL and its index rows use consent's vocabulary; access asks whether a type is consent-gated.
+  ['search', 'consent', 'search/sql/consent*.ts, search/index/extract.ts'],
+  ['access', 'consent', 'access/consent-gate.ts: consent/vocabulary'],
+  // search/sql builds statements with the store's builder; the index extracts links for integrity.
+  ['search', 'store', 'search/sql/*.ts: store/statement'],
+  ['search', 'integrity', 'search/index/extract.ts: integrity/links'],
+  // The custom SearchParameters (conformance/search-parameters/) are checked with the schema validator at load.
+  ['search', 'validation', 'search/custom-parameters.ts: validation/schema-validator'],
+  // The terminology operations validate their input resources (validation uses the terminology).
+  ['terminology', 'validation', 'terminology/operations/input.ts'],
+  // The terminology operations are interactions (above rest) in a folder whose core is below validation.
+  ['terminology', 'rest', 'terminology/operations/*.ts: rest/types'],
+];
+
+describe('folders under server/', () => {
+  test('import each other without cycles (but for the known imports listed above, to be removed)', () => {
+    const graph = folderGraph();
+    for (const [from, to] of KNOWN_BACKWARD_IMPORTS) graph.get(from)?.delete(to);
+    const cycles = stronglyConnected(graph).map((component) => {
+      const steps = cycleThrough(component[0], new Set(component), graph);
+      return `folders ${component.join(', ')} form a cycle, e.g.\n  ${steps.join('\n  ')}`;
+    });
+    expect(cycles).toEqual([]);
+  });
+
+  test('every known backward import still exists (remove the ones that are gone from the list)', () => {
+    const graph = folderGraph();
+    expect(KNOWN_BACKWARD_IMPORTS.filter(([from, to]) => !graph.get(from)?.has(to))).toEqual([]);
+  });
+
+  test('the graph is read from the sources (a known edge is found)', () => {
+    expect(folderGraph().get('rest')?.has('store')).toBe(true);
+  });
+});
