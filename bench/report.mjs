@@ -281,6 +281,14 @@ ${cost} The core invariants stay off the write path (FHIRPath costs several time
 ${creates}`;
 }
 
+/** The sections a run left out (BENCH_EXTRAS=none) and shows as an earlier run measured them. */
+function carriedOver(results) {
+  const entries = Object.entries(results.carriedOver ?? {});
+  if (!entries.length) return '';
+  const names = { validation: 'Validation', statisticsUpkeep: 'Statistics upkeep', writeValidation: 'Write-path validation', growth: 'Growth' };
+  return ` This run left some phases out (\`BENCH_EXTRAS=none\`${results.carriedOver.growth ? ', `BENCH_GROWTH=none`' : ''}): ${entries.map(([section, from]) => `${names[section] ?? section} is from \`${from}\``).join('; ')}, measured on the code of that day.`;
+}
+
 /**
  * docs/PERFORMANCE.md: the tables of run `file` (its results), each scenario also against `previous` (the run
  * before it, when there is one), then `analysis`, the hand-kept account of where the time goes and what each
@@ -297,7 +305,7 @@ export function performanceMarkdown(rawResults, file, previous, analysis = '') {
 
 Measured by \`npm run bench\` (bench/run.mjs): the 100 Synthea patients imported into ${labels}${results.databases.length > 1 ? ', each in turn' : ''},
 the server started on it with access tokens on, and each scenario driven by autocannon with ${results.connections}
-connections for ${results.seconds} s. Results of this run: \`${file}\`${previous ? `; "÷ previous run" compares each scenario with \`${previous.file}\`` : ''}.
+connections for ${results.seconds} s. Results of this run: \`${file}\`${previous ? `; "÷ previous run" compares each scenario with \`${previous.file}\`` : ''}.${carriedOver(results)}
 
 Machine: ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, Node ${m.node}, ${m.postgres ?? 'PostgreSQL'}${m.pglite ? `, PGlite ${m.pglite}` : ''}, ${m.os}.
 ${results.pinned ? 'The servers (ours and the HTTP ceiling) ran pinned to core 1 with `taskset`, the load generator to core 0; PostgreSQL\'s processes were not pinned and share both cores.' : 'Nothing was pinned (no taskset, or one core).'}

@@ -10,7 +10,7 @@
 //   BENCH_GROWTH      stored-resource levels of the growth phase on PostgreSQL (default 10000,100000,1000000;
 //                     `none` to leave it out): synthetic CCP patients loaded up to each, searches measured at each
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DATABASES } from './databases.mjs';
 import { HOST_ORGANIZATION, setUpPartner } from './partner.mjs';
@@ -20,6 +20,10 @@ import { createPlans, planPerConnection } from './update-scenario.mjs';
 
 const SYNTHEA = [path.resolve(root, '../shared/data/synthea-r4'), '/work/shared/data/synthea-r4'].find((dir) => existsSync(dir));
 const WANTED = (process.env.BENCH_DATABASES ?? 'postgres,pglite').split(',').map((name) => name.trim()).filter(Boolean);
+// BENCH_EXTRAS=none leaves out the validation, statistics-upkeep and write-validation phases (about 10 minutes):
+// the page then shows those sections, and the growth phase when it too was left out, as the last run that had them
+// measured them, saying which.
+const EXTRAS = process.env.BENCH_EXTRAS !== 'none';
 const GROWTH = (process.env.BENCH_GROWTH ?? '10000,100000,1000000').split(',').map((level) => level.trim()).filter((level) => level && level !== 'none').map(Number);
 
 async function main() {
@@ -39,18 +43,39 @@ async function main() {
   for (const name of WANTED) results.databases.push(await benchDatabase(name, results.ceilings.http));
 
   if (GROWTH.length) results.growth = await benchGrowth(GROWTH);
-  // The profile validator's throughput, in this process (bench/validation.mjs): it uses dist/, built above.
-  results.validation = await (await import('./validation.mjs')).measureValidation();
-  // A search on an API-fed database with the server's statistics upkeep off, then on (bench/statistics-upkeep.mjs).
-  results.statisticsUpkeep = await (await import('./statistics-upkeep.mjs')).measureStatisticsUpkeep();
-  // The write path's validation before and after the base-definition check (bench/write-validation.mjs).
-  results.writeValidation = await (await import('./write-validation.mjs')).measureWriteValidation();
+  if (EXTRAS) {
+    // The profile validator's throughput, in this process (bench/validation.mjs): it uses dist/, built above.
+    results.validation = await (await import('./validation.mjs')).measureValidation();
+    // A search on an API-fed database with the server's statistics upkeep off, then on (bench/statistics-upkeep.mjs).
+    results.statisticsUpkeep = await (await import('./statistics-upkeep.mjs')).measureStatisticsUpkeep();
+    // The write path's validation before and after the base-definition check (bench/write-validation.mjs).
+    results.writeValidation = await (await import('./write-validation.mjs')).measureWriteValidation();
+  } else {
+    carryOver(results);
+  }
 
   mkdirSync(path.join(root, 'bench/results'), { recursive: true });
   const file = path.join(root, 'bench/results', `${results.startedAt.replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   writeReport(root, file, results);
   log(`results in ${path.relative(root, file)} and docs/PERFORMANCE.md`);
+}
+
+/** The sections this run left out, from the latest saved run that measured each, named in `carriedOver`. */
+function carryOver(results) {
+  const folder = path.join(root, 'bench/results');
+  const runs = existsSync(folder) ? readdirSync(folder).filter((name) => name.endsWith('.json')).sort().reverse() : [];
+  results.carriedOver = {};
+  for (const section of ['validation', 'statisticsUpkeep', 'writeValidation', ...(results.growth ? [] : ['growth'])]) {
+    for (const name of runs) {
+      const earlier = JSON.parse(readFileSync(path.join(folder, name), 'utf8'));
+      if (!earlier[section]) continue;
+      results[section] = earlier[section];
+      if (section === 'growth' && earlier.growthStartedAt) results.growthStartedAt = earlier.growthStartedAt;
+      results.carriedOver[section] = `bench/results/${name}`;
+      break;
+    }
+  }
 }
 
 /** Import, storage ceiling and every scenario on one database. */
