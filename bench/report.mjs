@@ -305,7 +305,7 @@ export function performanceMarkdown(rawResults, file, previous, analysis = '') {
 
 Measured by \`npm run bench\` (bench/run.mjs): the 100 Synthea patients imported into ${labels}${results.databases.length > 1 ? ', each in turn' : ''},
 the server started on it with access tokens on, and each scenario driven by autocannon with ${results.connections}
-connections for ${results.seconds} s. Results of this run: \`${file}\`${previous ? `; "÷ previous run" compares each scenario with \`${previous.file}\`` : ''}.${carriedOver(results)}
+connections for ${results.seconds} s. Results of this run: \`${file}\`${results.commit ? ` (commit ${results.commit})` : ''}${previous ? `; "÷ previous run" compares each scenario with \`${previous.file}\`${previous.results.commit ? ` (commit ${previous.results.commit}${previous.results.note ? `: ${previous.results.note}` : ''})` : ''}` : ''}.${carriedOver(results)}
 
 Machine: ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, Node ${m.node}, ${m.postgres ?? 'PostgreSQL'}${m.pglite ? `, PGlite ${m.pglite}` : ''}, ${m.os}.
 ${results.pinned ? 'The servers (ours and the HTTP ceiling) ran pinned to core 1 with `taskset`, the load generator to core 0; PostgreSQL\'s processes were not pinned and share both cores.' : 'Nothing was pinned (no taskset, or one core).'}

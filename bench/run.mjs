@@ -37,7 +37,7 @@ async function main() {
   log('building the server');
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
 
-  const results = { machine: machine(), startedAt: new Date().toISOString(), seconds: SECONDS, connections: CONNECTIONS, pinned: PIN, ceilings: {}, databases: [] };
+  const results = { commit: commitOf(), machine: machine(), startedAt: new Date().toISOString(), seconds: SECONDS, connections: CONNECTIONS, pinned: PIN, ceilings: {}, databases: [] };
   results.ceilings.http = await httpCeiling();
   log(`HTTP ceiling: ${results.ceilings.http.requestsPerSecond.toFixed(0)} req/s`);
   for (const name of WANTED) results.databases.push(await benchDatabase(name, results.ceilings.http));
@@ -59,6 +59,17 @@ async function main() {
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   writeReport(root, file, results);
   log(`results in ${path.relative(root, file)} and docs/PERFORMANCE.md`);
+}
+
+/** The commit measured (with `+changes` when the working tree differs from it), for telling runs apart. */
+function commitOf() {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'server'], { cwd: root, encoding: 'utf8' }).trim();
+    return dirty ? `${commit}+changes` : commit;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The sections this run left out, from the latest saved run that measured each, named in `carriedOver`. */
