@@ -31,8 +31,17 @@ const KINDS = Object.keys(INDEX_COLUMNS);
 const TABLES = ['audit_event', ...KINDS.map((kind) => `audit_${kind}`)];
 
 const tables = `
+-- The server's role has no privilege on sequences (docs/DEPLOY.md: identity columns need none, and a partitioned
+-- table cannot have one before PostgreSQL 17). An AuditEvent's rid comes from the clinical tables' identity sequence
+-- through this function, which runs as the schema's owner, with the sequence named in full.
+DO $$ BEGIN
+  EXECUTE format(
+    'CREATE FUNCTION audit_next_rid() RETURNS bigint LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS %L',
+    format('SELECT nextval(%L::regclass)', quote_ident(current_schema()) || '.resource_rid_seq'));
+END $$;
+
 CREATE TABLE audit_event (
-  rid           bigint      NOT NULL DEFAULT nextval('resource_rid_seq'),
+  rid           bigint      NOT NULL DEFAULT audit_next_rid(),
   resource_type text        NOT NULL DEFAULT 'AuditEvent' CHECK (resource_type = 'AuditEvent'),
   id            text        NOT NULL,
   version_id    integer     NOT NULL DEFAULT 1 CHECK (version_id = 1),
