@@ -69,12 +69,18 @@ const GATES: [string, ConsentGate][] = [
 
 const TYPE_SETS: string[][] = [['CarePlan'], ['Goal'], ['CareTeam'], ['Task'], ['Consent'], ['Patient'], ['Observation'], ['CarePlan', 'Goal'], ['CarePlan', 'Patient'], ['Patient', 'Observation'], [...GATED_TYPES]];
 
+/** A database of `backend` holding WORLD, written through the store (indexed as the server indexes). */
+async function openWorld(backend: (typeof BACKENDS)[number]): Promise<TestDatabase> {
+  const database = await backend.open();
+  const store = new SqlResourceStore(database.db, (resource) => extractIndexRows(resource, R4_REGISTRY));
+  for (const resource of WORLD) await store.update({ ...resource, id: resource.id! }, { allowCreate: true });
+  return database;
+}
+
 describe.each(BACKENDS)('the consent condition narrowed to the types a row can have, on $name', (backend) => {
   let database: TestDatabase;
   beforeAll(async () => {
-    database = await backend.open();
-    const store = new SqlResourceStore(database.db, (resource) => extractIndexRows(resource, R4_REGISTRY));
-    for (const resource of WORLD) await store.update({ ...resource, id: resource.id! }, { allowCreate: true });
+    database = await openWorld(backend);
   });
   afterAll(async () => database?.close());
 
@@ -139,9 +145,7 @@ function counting(db: Database): { db: Database; statements: () => number } {
 describe.each(BACKENDS)('search totals on $name', (backend) => {
   let database: TestDatabase;
   beforeAll(async () => {
-    database = await backend.open();
-    const store = new SqlResourceStore(database.db, (resource) => extractIndexRows(resource, R4_REGISTRY));
-    for (const resource of WORLD) await store.update({ ...resource, id: resource.id! }, { allowCreate: true });
+    database = await openWorld(backend);
   });
   afterAll(async () => database?.close());
 

@@ -1,3 +1,4 @@
+import { rejection } from '../support/thrown.js';
 import { jest } from '@jest/globals';
 import type { Caller } from '../../server/access/caller.js';
 import { ANONYMOUS, UNRESTRICTED } from '../../server/access/caller.js';
@@ -48,15 +49,6 @@ function user(scopes: string[], roles: string[] = ['coordinator'], extra: Partia
   return { kind: 'user', userId: 'u', scopes: scopes.map((text) => parseResourceScope(text) as ResourceScope), role: roleRights(roles), ...extra };
 }
 
-async function failure(run: Promise<unknown>): Promise<FhirError> {
-  try {
-    await run;
-  } catch (error) {
-    if (error instanceof FhirError) return error;
-    throw error;
-  }
-  throw new Error('the step did not refuse');
-}
 
 beforeEach(() => next.mockClear());
 
@@ -118,7 +110,7 @@ describe('audit', () => {
     expect(added).toEqual([[OK, 'read', 'Patient/1']]);
     const unknown = await resolved('GET', 'Nothing/1');
     unknown.context = entry.context;
-    expect((await failure(audit(unknown, next))).status).toBe(404);
+    expect((await rejection(audit(unknown, next))).status).toBe(404);
     expect(added).toHaveLength(1);
   });
 });
@@ -139,9 +131,9 @@ describe('authorize (scopes ∩ role)', () => {
   });
 
   it('refuses a request without a token (401) and one the role does not allow (403)', async () => {
-    expect((await failure(authorize(await resolved('GET', 'Patient/1', ANONYMOUS), next))).status).toBe(401);
+    expect((await rejection(authorize(await resolved('GET', 'Patient/1', ANONYMOUS), next))).status).toBe(401);
     const viewer = user(['user/*.*'], ['viewer']);
-    expect((await failure(authorize(await resolved('DELETE', 'CarePlan/1', viewer), next))).status).toBe(403);
+    expect((await rejection(authorize(await resolved('DELETE', 'CarePlan/1', viewer), next))).status).toBe(403);
   });
 
   it('leaves a restricted grant\'s by-id read and plain create to the consent gate', async () => {
@@ -156,9 +148,9 @@ describe('authorize (scopes ∩ role)', () => {
 
   it('refuses under a restricted grant what would reach every row at once: conditional writes, type history', async () => {
     const scoped = user(['patient/*.*'], ['administrator'], { patient: 'p1' });
-    expect((await failure(authorize(await resolved('PUT', 'Observation', scoped), next))).status).toBe(403);
-    expect((await failure(authorize(await resolved('GET', 'Observation/_history', scoped), next))).status).toBe(403);
-    expect((await failure(authorize(await resolved('POST', 'Observation', scoped, { 'if-none-exist': 'code=x' }), next))).status).toBe(403);
+    expect((await rejection(authorize(await resolved('PUT', 'Observation', scoped), next))).status).toBe(403);
+    expect((await rejection(authorize(await resolved('GET', 'Observation/_history', scoped), next))).status).toBe(403);
+    expect((await rejection(authorize(await resolved('POST', 'Observation', scoped, { 'if-none-exist': 'code=x' }), next))).status).toBe(403);
   });
 });
 

@@ -6,7 +6,7 @@ import type { FhirValue } from './values.js';
 export type Evaluator = (input: unknown, environment?: Record<string, unknown>) => FhirValue[];
 
 /** FHIRPath system types as the FHIR datatypes the converters know (`Resource.id` is typed System.String). */
-const SYSTEM_TYPES: Record<string, string> = {
+export const SYSTEM_TYPES: Record<string, string> = {
   'System.String': 'string',
   'System.Boolean': 'boolean',
   'System.Integer': 'integer',

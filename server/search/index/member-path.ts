@@ -1,5 +1,5 @@
 import r4 from 'fhirpath/fhir-context/r4';
-import type { Evaluator } from './fhirpath.js';
+import { SYSTEM_TYPES, type Evaluator } from './fhirpath.js';
 import { isRecord, type FhirValue } from './values.js';
 
 /**
@@ -11,17 +11,6 @@ import { isRecord, type FhirValue } from './values.js';
  * is tested over every official R4 example and every parameter (test/search/member-path.test.ts).
  */
 const MEMBER_PATH = /^([A-Z][A-Za-z]*)((?:\.[a-z][A-Za-z]*)+)$/;
-
-/** FHIRPath system types as the FHIR datatypes the converters know (the engine's own mapping: fhirpath.ts). */
-const SYSTEM_TYPES: Record<string, string> = {
-  'System.String': 'string',
-  'System.Boolean': 'boolean',
-  'System.Integer': 'integer',
-  'System.Decimal': 'decimal',
-  'System.Date': 'date',
-  'System.DateTime': 'dateTime',
-  'System.Time': 'time',
-};
 
 /**
  * The engine wraps numbers (their text then differs from JavaScript's for some), and types a contained resource
