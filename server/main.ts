@@ -14,10 +14,14 @@ import { createLogger, logFormatFor } from './log/logger.js';
 import { loadRegistry } from './search/custom-parameters.js';
 import { openDatabase } from './store/open.js';
 import { createStatisticsUpkeep } from './store/statistics-upkeep.js';
+import { createAuditIndexRounds } from './store/audit-index-queue.js';
 import { SchemaValidator } from './validation/schema-validator.js';
 import { seedGuide } from './conformance/seed.js';
 import { checkHostingOrganization, hostingOrganizationLog } from './consent/hosting-organization.js';
 import { runWorkers } from './workers.js';
+
+/** How often the audit trail's queued index rows are moved into its index tables (server/store/audit-index-queue.ts). */
+const AUDIT_INDEX_INTERVAL_MS = 1000;
 
 /** `npm start`: read the configuration, open and migrate the database, serve until told to stop. */
 async function main(): Promise<void> {
@@ -77,6 +81,8 @@ async function main(): Promise<void> {
 
   const upkeep = createStatisticsUpkeep(db, { enabled: config.statisticsUpkeep, intervalMs: config.statisticsUpkeepIntervalSeconds * 1000, logger });
   upkeep.start();
+  const auditIndex = createAuditIndexRounds(db, { intervalMs: AUDIT_INDEX_INTERVAL_MS, logger });
+  auditIndex.start();
 
   const app = createApp({ db, logger, schema, registry, options: config, auth });
   const server: Server = app.listen(config.port, config.host, () => {
@@ -100,7 +106,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     server.close(() => {
-      upkeep.stop().then(() => db.close()).then(
+      Promise.all([upkeep.stop(), auditIndex.stop()]).then(() => db.close()).then(
         () => process.exit(0),
         () => process.exit(1),
       );

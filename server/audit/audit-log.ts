@@ -1,6 +1,8 @@
 import type { AuditEvent } from 'fhir/r4';
 import type { SearchQuery } from '../search/query/model.js';
 import { compileSearch } from '../search/sql/compile.js';
+import { readsAuditIndex } from '../search/sql/tables.js';
+import { moveQueuedAuditIndex } from '../store/audit-index-queue.js';
 import type { Database } from '../store/database.js';
 import type { ResourceStore } from '../store/resource-store.js';
 import { GroupCommit } from './group-commit.js';
@@ -36,6 +38,8 @@ export class AuditLog {
    */
   async sample(query: SearchQuery, size: number): Promise<AuditEvent[]> {
     const { page } = compileSearch({ ...query, sort: [], cursor: undefined, count: POPULATION_LIMIT });
+    // The draw is from every event committed before it, queued index rows included (migration 011).
+    if (readsAuditIndex(page.sql)) await moveQueuedAuditIndex(this.db);
     const rows = await this.db.query<{ content: AuditEvent }>(
       `SELECT content FROM (${page.sql}) permitted ORDER BY random() LIMIT $${page.params.length + 1}`,
       [...page.params, size],

@@ -1,3 +1,4 @@
+import { moveQueuedAuditIndex } from '../store/audit-index-queue.js';
 import type { Database } from '../store/database.js';
 import { AUDIT_INDEX_TABLES } from '../store/search-index-sql.js';
 
@@ -20,6 +21,8 @@ const AUDIT_TABLES = ['audit_event', ...AUDIT_INDEX_TABLES];
  * short leaves only such rows, which the next one removes first.
  */
 export async function purgeAuditTrail(db: Database, cutoff: Date, onBatch?: (purged: number) => void): Promise<number> {
+  // Queued index rows first, so that none is left behind for an event removed here.
+  await moveQueuedAuditIndex(db);
   await removeBelowAnchor(db);
   for (;;) {
     const [head] = await db.query<{ anchor_seq: string; seq: string }>('SELECT anchor_seq::text AS anchor_seq, seq::text AS seq FROM audit_head');

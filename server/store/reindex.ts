@@ -60,7 +60,9 @@ async function reindexAuditTrail(db: Database, index: Indexer, options: ReindexO
   let done = 0;
   for (;;) {
     const rows = await db.query<{ rid: string; last_updated: Date; content: Resource }>(
-      'SELECT rid::text AS rid, last_updated, content FROM audit_event WHERE rid > $1::bigint ORDER BY rid LIMIT $2',
+      // An event whose rows are still queued gets them from the queue (migration 011), not here as well.
+      `SELECT rid::text AS rid, last_updated, content FROM audit_event e
+       WHERE rid > $1::bigint AND NOT EXISTS (SELECT 1 FROM audit_index_queue q WHERE q.rid = e.rid) ORDER BY rid LIMIT $2`,
       [after, batchSize],
     );
     if (!rows.length) return done;

@@ -142,16 +142,49 @@ function columnArrays(kind: IndexedKind, list: Record<string, unknown>[], param:
   const names = Object.keys(columns) as (keyof typeof columns)[];
   const arrays = [
     `${param(list.map((row) => row.param))}::text[]`,
-    ...names.map((name) => {
-      const keyed = KEYED.has(`${kind}.${name}`);
-      const values = list.map((row) => {
-        const value = row[name] ?? (kind === 'date' ? DATE_DEFAULTS[name] : null);
-        return keyed ? indexKeyOrNull(value as string | null) : value;
-      });
-      return `${param(values)}::${columns[name]}[]`;
-    }),
+    ...names.map((name) => `${param(list.map((row) => storedValue(kind, name, row)))}::${columns[name]}[]`),
   ];
   return { table, names: names as string[], arrays };
+}
+
+/** A column's value as its table stores it: open dates as infinities, btree-indexed text cut to the key budget. */
+function storedValue(kind: IndexedKind, name: string, row: Record<string, unknown>): unknown {
+  const value = row[name] ?? (kind === 'date' ? DATE_DEFAULTS[name] : null);
+  return KEYED.has(`${kind}.${name}`) ? indexKeyOrNull(value as string | null) : value;
+}
+
+/** The audit index kinds: every kind but the links, which records do not have (server/integrity/exemptions.ts). */
+const AUDIT_KINDS = (Object.keys(TABLES) as IndexedKind[]).filter((kind): kind is Exclude<IndexedKind, 'link'> => kind !== 'link');
+
+/**
+ * An AuditEvent's index rows as one JSON document, `{ kind: [{ param, column: value, … }] }` with the columns of
+ * the kind's table and the values it stores: what `audit_index_queue.rows` holds until the rows are moved into the
+ * audit index tables (server/store/audit-index-queue.ts).
+ */
+export function queuedAuditIndexRows(rows: IndexRows): string {
+  const queued: Record<string, Record<string, unknown>[]> = {};
+  for (const kind of AUDIT_KINDS) {
+    const list = rowsOf(rows, kind);
+    if (!list.length) continue;
+    const names = Object.keys(TABLES[kind].columns);
+    queued[kind] = list.map((row) => Object.fromEntries([['param', row.param], ...names.map((name) => [snake(name), storedValue(kind, name, row)])]));
+  }
+  return JSON.stringify(queued);
+}
+
+/**
+ * Common table expressions that write the queued index rows of the relation `taken` (`rid`, `last_updated`, `rows`
+ * as `queuedAuditIndexRows` made them) into the audit index tables, each row in its event's partition.
+ */
+export function insertQueuedAuditIndexCtes(taken: string): string[] {
+  return AUDIT_KINDS.map((kind) => {
+    const columns = Object.entries(TABLES[kind].columns).map(([name, type]) => [snake(name), type] as const);
+    const names = ['param', ...columns.map(([name]) => name)];
+    const definitions = [['param', 'text'] as const, ...columns].map(([name, type]) => `"${name}" ${type}`).join(', ');
+    return `queued_${kind} AS (INSERT INTO ${AUDIT_TABLES.index[kind]} (rid, resource_type, ${names.join(', ')}, last_updated)
+        SELECT t.rid, 'AuditEvent', ${names.map((name) => `r."${name}"`).join(', ')}, t.last_updated
+        FROM ${taken} t, jsonb_to_recordset(t.rows -> '${kind}') AS r(${definitions}))`;
+  });
 }
 
 /** Common table expressions that remove every index row of a resource (before re-indexing, or on delete). */

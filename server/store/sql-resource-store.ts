@@ -7,7 +7,7 @@ import { querySearch } from './search.js';
 import type { ConsentGate, SearchQuery } from '../search/query/model.js';
 import { findReferrers, resolveTargets, type Referrer, type ResourceKey, type TargetState } from './references.js';
 import { AUDIT_EVENT, auditLinkCtes } from './audit-chain.js';
-import { deleteIndexCtes, insertAuditIndexCtes, insertIndexCtes, insertIndexCtesOfMany } from './search-index-sql.js';
+import { deleteIndexCtes, insertIndexCtes, insertIndexCtesOfMany, queuedAuditIndexRows } from './search-index-sql.js';
 import { builtAlike } from '../search/index/audit-event.js';
 import { stamp } from './stamp.js';
 import { Statement } from './statement.js';
@@ -133,8 +133,8 @@ export class SqlResourceStore implements ResourceStore {
   }
 
   /**
-   * AuditEvents into the audit tables: the event (one version: append-only), its index rows and its chain link,
-   * in one statement. The link hashes the content as this statement stores it.
+   * AuditEvents into the audit tables: the event (one version: append-only), its queued index rows (migration 011)
+   * and its chain link, in one statement. The link hashes the content as this statement stores it.
    */
   private async insertAuditEvents(db: Database, stored: Resource[]): Promise<void> {
     const sql = new Statement();
@@ -146,7 +146,10 @@ export class SqlResourceStore implements ResourceStore {
           `inserted AS (INSERT INTO audit_event (id, last_updated, content) SELECT id, last_updated, content FROM input ORDER BY ord
              RETURNING rid, resource_type, id, last_updated)`,
           `owner AS (SELECT input.ord, inserted.rid, inserted.resource_type, inserted.last_updated FROM input JOIN inserted USING (id))`,
-          ...insertAuditIndexCtes(stored.map((r) => this.index(r)), 'owner', sql.param),
+          // Its index rows wait in the queue, moved into the index tables before any search reads them.
+          `queued AS (INSERT INTO audit_index_queue (rid, last_updated, rows)
+             SELECT o.rid, o.last_updated, q.rows FROM owner o
+             JOIN unnest(${sql.param(stored.map((r) => queuedAuditIndexRows(this.index(r))))}::jsonb[]) WITH ORDINALITY AS q(rows, ord) ON q.ord = o.ord)`,
           // Every AuditEvent joins the tamper-evident chain in the statement that stores it.
           ...auditLinkCtes('input'),
         ],

@@ -52,3 +52,14 @@ export function tablesFor(types: string | readonly string[]): TableSet {
   const list = typeof types === 'string' ? [types] : types;
   return list.length > 0 && list.every((type) => type === AUDIT_EVENT) ? AUDIT_TABLES : CLINICAL_TABLES;
 }
+
+const AUDIT_INDEX_NAMES = new RegExp(`\\b(${Object.values(AUDIT_TABLES.index).join('|')})\\b`);
+
+/**
+ * Whether a statement reads the audit trail's index tables: their rows wait in a queue for a moment after an event
+ * is stored (migration 011), and such a statement must run after the queue is moved (server/store/search.ts).
+ * Every statement that names them builds the names from AUDIT_TABLES, so finding the names finds them all.
+ */
+export function readsAuditIndex(sql: string): boolean {
+  return AUDIT_INDEX_NAMES.test(sql);
+}
