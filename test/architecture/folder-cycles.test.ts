@@ -119,8 +119,7 @@ const KNOWN_BACKWARD_IMPORTS: ReadonlyArray<readonly [string, string, string]> =
   // The consent gate's SQL and its index rows use consent's vocabulary; access asks whether a type is consent-gated.
   ['search', 'consent', 'search/sql/consent*.ts, search/index/extract.ts'],
   ['access', 'consent', 'access/consent-gate.ts: consent/vocabulary'],
-  // search/sql builds statements with the store's builder; the index extracts links for integrity.
-  ['search', 'store', 'search/sql/*.ts: store/statement'],
+  // The index extracts links for integrity.
   ['search', 'integrity', 'search/index/extract.ts: integrity/links'],
   // The custom SearchParameters (conformance/search-parameters/) are checked with the schema validator at load.
   ['search', 'validation', 'search/custom-parameters.ts: validation/schema-validator'],

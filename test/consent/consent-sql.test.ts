@@ -7,7 +7,7 @@ import { extractIndexRows } from '../../server/search/index/extract.js';
 import { consentCondition } from '../../server/search/sql/consent.js';
 import type { Database, QueryOptions } from '../../server/store/database.js';
 import { SqlResourceStore } from '../../server/store/sql-resource-store.js';
-import { Statement } from '../../server/store/statement.js';
+import { Statement } from '../../server/search/sql/statement.js';
 import { BACKENDS, reportBackends, type TestDatabase } from '../support/backends.js';
 import { registrationConsent } from '../support/registration.js';
 

@@ -13,7 +13,7 @@ import { openPglite } from '../../server/store/pglite.js';
 import { insertIndexCtesOfMany } from '../../server/store/search-index-sql.js';
 import { SqlResourceStore } from '../../server/store/sql-resource-store.js';
 import { stamp } from '../../server/store/stamp.js';
-import { Statement } from '../../server/store/statement.js';
+import { Statement } from '../../server/search/sql/statement.js';
 import { createEmptySchema, TEST_DATABASE_URL } from '../support/backends.js';
 
 /**

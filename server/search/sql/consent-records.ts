@@ -8,7 +8,7 @@ import {
   REGISTRATION_TASK,
   TASK_CODE_SYSTEM,
 } from '../../consent/vocabulary.js';
-import type { Statement } from '../../store/statement.js';
+import type { Statement } from './statement.js';
 import type { ConsentGate } from '../query/model.js';
 import { accessRule, patientReferences } from './consent-rules.js';
 

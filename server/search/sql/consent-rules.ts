@@ -1,5 +1,5 @@
 import { ACCESS_PARAM } from '../../consent/access-rows.js';
-import type { Statement } from '../../store/statement.js';
+import type { Statement } from './statement.js';
 
 /**
  * An `_access` row (server/consent/access-rows.ts) under `alias` that is one of `kinds`, is about the patient whose

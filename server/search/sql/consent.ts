@@ -1,5 +1,5 @@
 import { GATED_TYPES, isGatedType, PATIENT_PARAMS } from '../../consent/vocabulary.js';
-import type { Statement } from '../../store/statement.js';
+import type { Statement } from './statement.js';
 import type { ConsentGate } from '../query/model.js';
 import { consentRecordConditions } from './consent-records.js';
 import { accessRule, patientReferences } from './consent-rules.js';
