@@ -114,8 +114,6 @@ const KNOWN_BACKWARD_IMPORTS: ReadonlyArray<readonly [string, string, string]> =
   ['rest', 'terminology', 'rest/types.ts: FhirContext.terminology'],
   // The guide's write rule (guide resources are read-only) is a WriteRule, in a folder the validator builds on.
   ['conformance', 'rest', 'conformance/guide-write-rule.ts: WriteRule'],
-  // The generated SearchParameters are typed with search's definition type.
-  ['fhir', 'search', 'fhir/r4/search-parameters.generated.ts: SearchParamDefinition'],
   // The consent gate's SQL and its index rows use consent's vocabulary; access asks whether a type is consent-gated.
   ['search', 'consent', 'search/sql/consent*.ts, search/index/extract.ts'],
   ['access', 'consent', 'access/consent-gate.ts: consent/vocabulary'],
