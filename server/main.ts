@@ -15,7 +15,7 @@ import { loadRegistry } from './search/custom-parameters.js';
 import { openDatabase } from './store/open.js';
 import { createStatisticsUpkeep } from './store/statistics-upkeep.js';
 import { SchemaValidator } from './validation/schema-validator.js';
-import { seedGuide } from './conformance/seed.js';
+import { seedGuide } from './store/guide-seed.js';
 import { checkHostingOrganization, hostingOrganizationLog } from './consent/hosting-organization.js';
 import { runWorkers } from './workers.js';
 

@@ -111,20 +111,11 @@ function cycleThrough(start: string, members: Set<string>, graph: Map<string, Ma
 const KNOWN_BACKWARD_IMPORTS: ReadonlyArray<readonly [string, string, string]> = [
   // FhirContext names the audit log, what a request touched and the terminology by their types.
   ['rest', 'audit', 'rest/types.ts: FhirContext.auditLog, .auditing'],
-  ['rest', 'terminology', 'rest/types.ts: FhirContext.terminology'],
-  // The guide's write rule (guide resources are read-only) is a WriteRule, in a folder the validator builds on.
-  ['conformance', 'rest', 'conformance/guide-write-rule.ts: WriteRule'],
   // The consent gate's SQL and its index rows use consent's vocabulary; access asks whether a type is consent-gated.
   ['search', 'consent', 'search/sql/consent*.ts, search/index/extract.ts'],
   ['access', 'consent', 'access/consent-gate.ts: consent/vocabulary'],
   // The index extracts links for integrity.
   ['search', 'integrity', 'search/index/extract.ts: integrity/links'],
-  // The custom SearchParameters (conformance/search-parameters/) are checked with the schema validator at load.
-  ['search', 'validation', 'search/custom-parameters.ts: validation/schema-validator'],
-  // The terminology operations validate their input resources (validation uses the terminology).
-  ['terminology', 'validation', 'terminology/operations/input.ts'],
-  // The terminology operations are interactions (above rest) in a folder whose core is below validation.
-  ['terminology', 'rest', 'terminology/operations/*.ts: rest/types'],
 ];
 
 describe('folders under server/', () => {
