@@ -16,7 +16,7 @@ export interface IndexRows {
   reference: ReferenceRow[];
   uri: UriRow[];
   composite: CompositeRow[];
-  /** Local references of the resource, for referential integrity on delete (server/integrity/links.ts). */
+  /** Local references of the resource, for referential integrity on delete (server/search/index/links.ts). */
   link: LinkRow[];
 }
 

@@ -114,8 +114,6 @@ const KNOWN_BACKWARD_IMPORTS: ReadonlyArray<readonly [string, string, string]> =
   // The consent gate's SQL and its index rows use consent's vocabulary; access asks whether a type is consent-gated.
   ['search', 'consent', 'search/sql/consent*.ts, search/index/extract.ts'],
   ['access', 'consent', 'access/consent-gate.ts: consent/vocabulary'],
-  // The index extracts links for integrity.
-  ['search', 'integrity', 'search/index/extract.ts: integrity/links'],
 ];
 
 describe('folders under server/', () => {
