@@ -111,9 +111,6 @@ function cycleThrough(start: string, members: Set<string>, graph: Map<string, Ma
 const KNOWN_BACKWARD_IMPORTS: ReadonlyArray<readonly [string, string, string]> = [
   // FhirContext names the audit log, what a request touched and the terminology by their types.
   ['rest', 'audit', 'rest/types.ts: FhirContext.auditLog, .auditing'],
-  // The consent gate's SQL and its index rows use consent's vocabulary; access asks whether a type is consent-gated.
-  ['search', 'consent', 'search/sql/consent*.ts, search/index/extract.ts'],
-  ['access', 'consent', 'access/consent-gate.ts: consent/vocabulary'],
 ];
 
 describe('folders under server/', () => {

@@ -1,5 +1,5 @@
 import type { Consent, FhirResource } from 'fhir/r4';
-import { ACT_CODE, CONSENT_SCOPE, GATED_TYPES, OVERRIDE_CODE, PRIVACY_SCOPE } from '../../server/consent/vocabulary.js';
+import { ACT_CODE, CONSENT_SCOPE, GATED_TYPES, OVERRIDE_CODE, PRIVACY_SCOPE } from '../../server/conformance/consent-vocabulary.js';
 import type { ConsentGate, SearchQuery } from '../../server/search/query/model.js';
 import { parseSearch } from '../../server/search/query/parse.js';
 import { R4_REGISTRY } from '../../server/search/registry.js';

@@ -1,5 +1,5 @@
 import type { AuditEvent, Resource } from 'fhir/r4';
-import { accessRows } from '../../consent/access-rows.js';
+import { accessRows } from './access-rows.js';
 import { linkRows } from './links.js';
 import type { SearchParameterRegistry } from '../registry.js';
 import type { SearchParamDefinition } from '../../fhir/r4/search-parameter.js';

@@ -7,7 +7,7 @@ import {
   REGISTRATION_CODE,
   REGISTRATION_TASK,
   TASK_CODE_SYSTEM,
-} from '../../consent/vocabulary.js';
+} from '../../conformance/consent-vocabulary.js';
 import type { Statement } from './statement.js';
 import type { ConsentGate } from '../query/model.js';
 import { accessRule, patientReferences } from './consent-rules.js';
