@@ -1,4 +1,4 @@
-import { AuditLog } from '../audit/audit-log.js';
+import { AuditLog } from '../store/audit-log.js';
 import { CCP_RULES } from '../ccp/rules.js';
 import { GUIDE_TYPES } from '../conformance/guide.js';
 import { refuseGuideWrite } from '../conformance/guide-write-rule.js';

@@ -1,5 +1,5 @@
 import type { AuditEvent, Resource } from 'fhir/r4';
-import { verifyChain } from '../../server/audit/verify.js';
+import { verifyChain } from '../../server/store/audit-verify.js';
 import { restEvent } from '../../server/audit/rest-event.js';
 import { UNRESTRICTED } from '../../server/access/caller.js';
 import { extractIndexRows } from '../../server/search/index/extract.js';
