@@ -77,7 +77,7 @@ export interface FhirContext {
    * A request dispatched with it set (a Bundle entry) is part of that request, not a request of its own.
    */
   auditing?: Auditing;
-  /** The audit trail's chain walk and random samples (server/audit). */
+  /** The audit trail's group commit, chain walk and random samples (server/store/audit-log.ts). */
   auditLog?: AuditLog;
   /** ValueSet expansion and code checks over the R4 core and the CCP guide (server/terminology). */
   terminology?: Terminology;
