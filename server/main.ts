@@ -16,7 +16,7 @@ import { openDatabase } from './store/open.js';
 import { createStatisticsUpkeep } from './store/statistics-upkeep.js';
 import { createAuditIndexRounds } from './store/audit-index-queue.js';
 import { SchemaValidator } from './validation/schema-validator.js';
-import { seedGuide } from './conformance/seed.js';
+import { seedGuide } from './store/guide-seed.js';
 import { checkHostingOrganization, hostingOrganizationLog } from './consent/hosting-organization.js';
 import { runWorkers } from './workers.js';
 

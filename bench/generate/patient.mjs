@@ -2,7 +2,7 @@
 // CareTeam, the CCP itself, 1–2 approved partner registrations (Consent + Task), for about one patient in ten a
 // consent directive, and the audit history those steps and later partner reads would have left. Everything is a
 // function of (seed, index, anchor): any patient can be made again alone.
-import { CAREPLAN_CATEGORY, CCP_CODE, CONSENT_CATEGORY, CONSENT_SCOPE, DIRECTIVE_CODE, PARTICIPATION_TYPE, PRIVACY_SCOPE, ACT_CODE, RECIPIENT_ROLE } from '../../dist/server/consent/vocabulary.js';
+import { CAREPLAN_CATEGORY, CCP_CODE, CONSENT_CATEGORY, CONSENT_SCOPE, DIRECTIVE_CODE, PARTICIPATION_TYPE, PRIVACY_SCOPE, ACT_CODE, RECIPIENT_ROLE } from '../../dist/server/conformance/consent-vocabulary.js';
 import { accessPeriod, registrationConsent, registrationTask } from '../../dist/server/consent/operations/registration-records.js';
 import { auditHistory } from './audit.mjs';
 import { CITIES, CONCERNS, FAMILY, GIVEN_FEMALE, GIVEN_MALE, SNOMED } from './clinical.mjs';

@@ -1,4 +1,4 @@
-import type { AccessLevel } from '../consent/vocabulary.js';
+import type { AccessLevel } from '../conformance/consent-vocabulary.js';
 import type { ConsentGate } from '../search/query/model.js';
 import type { Caller } from './caller.js';
 import type { Permission } from './scopes.js';

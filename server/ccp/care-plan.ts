@@ -1,6 +1,6 @@
 import type { CarePlan, Reference, Resource } from 'fhir/r4';
 import { isDeepStrictEqual } from 'node:util';
-import { CAREPLAN_CATEGORY, CCP_CODE } from '../consent/vocabulary.js';
+import { CAREPLAN_CATEGORY, CCP_CODE } from '../conformance/consent-vocabulary.js';
 import type { WriteChange } from '../rest/write-rules.js';
 
 export type CarePlanStatus = CarePlan['status'];

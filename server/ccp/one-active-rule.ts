@@ -1,5 +1,5 @@
 import { FhirError } from '../fhir/outcome.js';
-import { CAREPLAN_CATEGORY, CCP_CODE } from '../consent/vocabulary.js';
+import { CAREPLAN_CATEGORY, CCP_CODE } from '../conformance/consent-vocabulary.js';
 import { matching } from '../rest/conditional.js';
 import type { WriteRule } from '../rest/write-rules.js';
 import { isCcp, patientOf, plansOf } from './care-plan.js';

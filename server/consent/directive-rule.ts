@@ -5,7 +5,7 @@ import type { Permission } from '../access/scopes.js';
 import { FhirError } from '../fhir/outcome.js';
 import type { WriteInteraction, WriteRule } from '../rest/write-rules.js';
 import { consentKind } from './kind.js';
-import { CONSENT_SCOPE, PRIVACY_SCOPE } from './vocabulary.js';
+import { CONSENT_SCOPE, PRIVACY_SCOPE } from '../conformance/consent-vocabulary.js';
 
 /**
  * A privacy contact records and ends consent directives, and writes no other Consent (docs/CONSENT.md, "Consent

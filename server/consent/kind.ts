@@ -6,10 +6,10 @@ import {
   OVERRIDE_CODE,
   PRIVACY_SCOPE,
   REGISTRATION_CODE,
-} from './vocabulary.js';
+} from '../conformance/consent-vocabulary.js';
 
 /**
- * What a Consent is in CCP Exchange (server/consent/vocabulary.ts): a registration or an override by its category
+ * What a Consent is in CCP Exchange (server/conformance/consent-vocabulary.ts): a registration or an override by its category
  * (a registration first, as the access rows read it), a directive when it is any other patient-privacy Consent,
  * `other` otherwise (a treatment or research consent, which governs no access here).
  */

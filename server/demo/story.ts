@@ -9,7 +9,7 @@ import {
   PARTICIPATION_TYPE,
   PRIVACY_SCOPE,
   type AccessLevel,
-} from '../consent/vocabulary.js';
+} from '../conformance/consent-vocabulary.js';
 import { accessPeriod, registrationConsent, registrationTask } from '../consent/operations/registration-records.js';
 import { outputResource, type Actor } from './requests.js';
 import { carePlanId, HOST, MRN_SYSTEM, STORY_PATIENTS, type StoryPatient } from './world.js';

@@ -2,7 +2,7 @@ import type { Caller } from '../access/caller.js';
 import { FhirError, type Issue } from '../fhir/outcome.js';
 import type { ResourceKey } from '../store/references.js';
 import type { ResourceStore } from '../store/resource-store.js';
-import { localReferences } from './local-references.js';
+import { localReferences } from '../search/index/local-references.js';
 import { type Integrity, visibilityOf } from './settings.js';
 
 /** A deleted resource, and what to put before the diagnostics (a Bundle entry). */
@@ -13,7 +13,7 @@ export interface DeletedTarget extends ResourceKey {
 /**
  * A resource that current resources refer to cannot be deleted (409), unless DELETE_REFERENCED allows it: the
  * issue names one referrer and its element, one the caller may see; a referrer hidden from a partner by consent is
- * not named. Records (AuditEvent, Provenance) never refer for this purpose (server/integrity/exemptions.ts), nor
+ * not named. Records (AuditEvent, Provenance) never refer for this purpose (server/search/index/exemptions.ts), nor
  * do resources deleted in the same transaction.
  */
 export async function checkUnreferenced(targets: readonly DeletedTarget[], store: ResourceStore, caller: Caller, integrity: Integrity): Promise<void> {

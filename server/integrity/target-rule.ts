@@ -1,7 +1,7 @@
 import type { Caller } from '../access/caller.js';
 import type { Issue } from '../fhir/outcome.js';
 import type { ResourceStore } from '../store/resource-store.js';
-import type { LocalReference } from './local-references.js';
+import type { LocalReference } from '../search/index/local-references.js';
 import { type Integrity, visibilityOf } from './settings.js';
 
 /** A reference to check, and where it is written: the FHIRPath naming it in the request (`CarePlan.goal[1]`). */

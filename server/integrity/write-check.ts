@@ -3,13 +3,13 @@ import type { Caller } from '../access/caller.js';
 import { FhirError } from '../fhir/outcome.js';
 import type { ResourceStore } from '../store/resource-store.js';
 import { checkUnreferenced } from './delete-rule.js';
-import { UNCHECKED_WRITES } from './exemptions.js';
-import { localReferences } from './local-references.js';
+import { UNCHECKED_WRITES } from '../search/index/exemptions.js';
+import { localReferences } from '../search/index/local-references.js';
 import type { Integrity } from './settings.js';
 import { type CheckedReference, unresolvedTargets, wrongTargetTypes } from './target-rule.js';
 
 /**
- * The references of a write that need checking: the local ones (server/integrity/local-references.ts), but not a
+ * The references of a write that need checking: the local ones (server/search/index/local-references.ts), but not a
  * resource's references to itself (a PUT may create what it names). Empty when the check is off or exempt.
  */
 export function referencesToCheck(resource: Resource | undefined, id: string | undefined, baseUrl: string, integrity: Integrity | undefined): CheckedReference[] {

@@ -1,6 +1,7 @@
-import { AuditLog } from '../audit/audit-log.js';
+import { AuditLog } from '../store/audit-log.js';
 import { CCP_RULES } from '../ccp/rules.js';
-import { guideWriteRule } from '../conformance/guide-write-rule.js';
+import { GUIDE_TYPES } from '../conformance/guide.js';
+import { refuseGuideWrite } from '../conformance/guide-write-rule.js';
 import { privacyContactWriteRule } from '../consent/directive-rule.js';
 import { consentWriteRule } from '../consent/write-rule.js';
 import type { FhirContext, FhirOptions } from '../rest/types.js';
@@ -12,6 +13,15 @@ import { sharedTerminology } from '../terminology/shared.js';
 import { sharedProfiles } from '../validation/profiles.js';
 import type { SchemaValidator } from '../validation/schema-validator.js';
 import { handleFhirRequest } from './fhir-request.js';
+
+/** The guide's resources and canonical URLs are read-only (server/conformance/guide-write-rule.ts). */
+const guideWriteRule: WriteRule = {
+  name: 'guide-read-only',
+  resourceTypes: GUIDE_TYPES,
+  async check(change) {
+    refuseGuideWrite(change);
+  },
+};
 
 /** The domain rules every REST write runs, in the order they run: consent first, then the CCP's, then the guide's. */
 export const SERVER_WRITE_RULES: readonly WriteRule[] = [consentWriteRule, privacyContactWriteRule, ...CCP_RULES, guideWriteRule];

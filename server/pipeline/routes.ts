@@ -16,10 +16,10 @@ import { override } from '../consent/operations/override.js';
 import { ccpRegister } from '../consent/operations/register.js';
 import { reject } from '../consent/operations/reject.js';
 import { sampleOperation, verifyOperation } from '../audit/operations.js';
-import { expandOperation } from '../terminology/operations/expand.js';
-import { lookupOperation } from '../terminology/operations/lookup.js';
-import { subsumesOperation } from '../terminology/operations/subsumes.js';
-import { validateCodeOperation } from '../terminology/operations/validate-code.js';
+import { expandOperation } from '../rest/interactions/terminology/expand.js';
+import { lookupOperation } from '../rest/interactions/terminology/lookup.js';
+import { subsumesOperation } from '../rest/interactions/terminology/subsumes.js';
+import { validateCodeOperation } from '../rest/interactions/terminology/validate-code.js';
 import type { Declared, Route } from '../rest/route.js';
 import type { FhirContext, FhirResponse } from '../rest/types.js';
 
@@ -58,7 +58,7 @@ export const ROUTES: Route[] = [
     { method, pattern: [':type', '$verify'], access: ['r'], interaction: verifyOperation, ...(method === 'GET' ? { declared: { level: 'operation', type: 'AuditEvent', name: 'verify' } } : {}) },
     { method, pattern: [':type', '$sample'], access: 'interaction', interaction: sampleOperation, ...(method === 'GET' ? { declared: { level: 'operation', type: 'AuditEvent', name: 'sample' } } : {}) },
   ]),
-  // Terminology (server/terminology/operations), before `[type]/[id]` too: reading ValueSets and CodeSystems is all they need.
+  // Terminology (server/rest/interactions/terminology), before `[type]/[id]` too: reading ValueSets and CodeSystems is all they need.
   ...(['GET', 'POST'] as const).flatMap((method): Route[] => {
     const declared = (...on: Array<[string, string]>) => (method === 'GET' ? { declared: on.map(([type, name]): Declared => ({ level: 'operation', type, name })) } : {});
     return [

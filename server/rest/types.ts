@@ -1,8 +1,7 @@
 import type { Resource } from 'fhir/r4';
 import type { Caller } from '../access/caller.js';
 import type { DeferredChecks } from '../integrity/deferred.js';
-import type { AuditLog } from '../audit/audit-log.js';
-import type { Touched } from '../audit/touched.js';
+import type { AuditLog } from '../store/audit-log.js';
 import type { SearchParameterRegistry } from '../search/registry.js';
 import type { ResourceStore } from '../store/resource-store.js';
 import type { Terminology } from '../terminology/service.js';
@@ -77,8 +76,8 @@ export interface FhirContext {
    * Set while a request is being recorded in the audit trail (server/audit/audited.ts): what it touched so far.
    * A request dispatched with it set (a Bundle entry) is part of that request, not a request of its own.
    */
-  auditing?: Touched;
-  /** The audit trail's chain walk and random samples (server/audit). */
+  auditing?: Auditing;
+  /** The audit trail's group commit, chain walk and random samples (server/store/audit-log.ts). */
   auditLog?: AuditLog;
   /** ValueSet expansion and code checks over the R4 core and the CCP guide (server/terminology). */
   terminology?: Terminology;
@@ -86,6 +85,14 @@ export interface FhirContext {
   profiles?: Profiles;
   /** Inside a transaction Bundle: its referential integrity checks, run once all its entries are written. */
   deferredIntegrity?: DeferredChecks;
+}
+
+/**
+ * What a request being recorded has touched (server/audit/touched.ts keeps it): each response of the request, a
+ * Bundle entry's or an operation's, is added to it. The audit trail sits above this layer and alone reads it.
+ */
+export interface Auditing {
+  add(response: FhirResponse, subtype: string | undefined, path: string): void;
 }
 
 /** `member` is the resource type (or `*`) searched within the compartment of `type`/`id`. */

@@ -7,7 +7,7 @@ import type { SchemaValidator } from '../validation/schema-validator.js';
 import { toDefinitions } from './definitions.js';
 import { compileExpression } from './index/expression.js';
 import { SearchParameterRegistry } from './registry.js';
-import type { SearchParamDefinition } from './types.js';
+import type { SearchParamDefinition } from '../fhir/r4/search-parameter.js';
 
 /**
  * Custom SearchParameters: every `*.json` in `dir` holding a SearchParameter or a Bundle of them. They are

@@ -1,6 +1,6 @@
 import type { SearchParameter } from 'fhir/r4';
 import { splitUnion } from './index/union.js';
-import type { SearchParamDefinition, SearchParamType } from './types.js';
+import type { SearchParamDefinition, SearchParamType } from '../fhir/r4/search-parameter.js';
 
 /**
  * SearchParameter resources as the definitions the index and the compiler use: one per (base, code), each base

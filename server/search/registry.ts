@@ -1,5 +1,5 @@
 import { R4_SEARCH_PARAMETERS } from '../fhir/r4/search-parameters.generated.js';
-import type { SearchParamDefinition } from './types.js';
+import type { SearchParamDefinition } from '../fhir/r4/search-parameter.js';
 
 /** Types that are Resource but not DomainResource: parameters based on DomainResource do not apply to them. */
 const NOT_DOMAIN_RESOURCES = new Set(['Binary', 'Bundle', 'Parameters']);

@@ -3,26 +3,6 @@
  * Names follow the FHIR R4 search specification.
  */
 
-export type SearchParamType = 'number' | 'date' | 'string' | 'token' | 'reference' | 'composite' | 'quantity' | 'uri' | 'special';
-
-/** One search parameter as it applies to one resource type. */
-export interface SearchParamDefinition {
-  /** The name used in the URL, e.g. `patient`, `_lastUpdated`, `code-value-quantity`. */
-  code: string;
-  /** The resource type this definition applies to (a definition with several bases is split per base). */
-  base: string;
-  type: SearchParamType;
-  /** The FHIRPath expression for this base only (the part of the official expression that starts at `base`). */
-  expression?: string;
-  /** Reference parameters: the resource types a reference may point to. */
-  target?: string[];
-  /** Composite parameters: the component parameters (by code on the same base) and their expressions relative to each matched element. */
-  component?: { code: string; expression: string }[];
-  /** Canonical URL of the SearchParameter, and its description (for the CapabilityStatement). */
-  url: string;
-  description?: string;
-}
-
 /**
  * Index rows extracted from one resource version. Every row names its parameter code; a resource with no row
  * for a parameter is "missing" it (`:missing=true`).
@@ -36,7 +16,7 @@ export interface IndexRows {
   reference: ReferenceRow[];
   uri: UriRow[];
   composite: CompositeRow[];
-  /** Local references of the resource, for referential integrity on delete (server/integrity/links.ts). */
+  /** Local references of the resource, for referential integrity on delete (server/search/index/links.ts). */
   link: LinkRow[];
 }
 

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Database } from './database.js';
 import { insertQueuedAuditIndexCtes } from './search-index-sql.js';
-import { Statement } from './statement.js';
+import { Statement } from '../search/sql/statement.js';
 
 /** Events whose index rows one statement moves: a bound on what one statement holds. */
 const BATCH = 1000;

@@ -3,7 +3,7 @@ import type { ConsentGate } from '../search/query/model.js';
 import { consentCondition } from '../search/sql/consent.js';
 import { AUDIT_EVENT } from './audit-chain.js';
 import type { Database } from './database.js';
-import { Statement } from './statement.js';
+import { Statement } from '../search/sql/statement.js';
 
 /** A resource named by type and id. */
 export interface ResourceKey {

@@ -3,7 +3,7 @@ import type { Database } from './database.js';
 import { AUDIT_EVENT } from './audit-chain.js';
 import { AUDIT_INDEX_TABLES, deleteIndexCtes, insertAuditIndexCtes, insertIndexCtes } from './search-index-sql.js';
 import type { Indexer } from './sql-resource-store.js';
-import { Statement } from './statement.js';
+import { Statement } from '../search/sql/statement.js';
 
 export interface ReindexOptions {
   resourceType?: string;

@@ -104,7 +104,7 @@ export function insertIndexCtesOfMany(resources: readonly IndexRows[], owners: s
 
 /**
  * The same into the audit tables, for AuditEvents: `owners` also has each event's `last_updated`, which its index
- * rows carry so that they fall into the event's partition. Records hold no links (server/integrity/exemptions.ts).
+ * rows carry so that they fall into the event's partition. Records hold no links (server/search/index/exemptions.ts).
  */
 export function insertAuditIndexCtes(resources: readonly IndexRows[], owners: string, param: (value: unknown) => string): string[] {
   return manyRows(resources, owners, param, true);

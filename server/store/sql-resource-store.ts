@@ -10,7 +10,7 @@ import { AUDIT_EVENT, auditLinkCtes } from './audit-chain.js';
 import { deleteIndexCtes, insertIndexCtes, insertIndexCtesOfMany, queuedAuditIndexRows } from './search-index-sql.js';
 import { builtAlike } from '../search/index/audit-event.js';
 import { stamp } from './stamp.js';
-import { Statement } from './statement.js';
+import { Statement } from '../search/sql/statement.js';
 import { reportWrite } from './write-observers.js';
 import type {
   DeleteResult,

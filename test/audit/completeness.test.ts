@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AuditEvent } from 'fhir/r4';
-import { verifyChain } from '../../server/audit/verify.js';
+import { verifyChain } from '../../server/store/audit-verify.js';
 import { createEmptySchema, describeWithPostgres, type EmptySchema } from '../support/backends.js';
 import { freePort, type ServerProcess, startServerProcess } from '../support/server-process.js';
 import { decodedQuery, storedEvents, untilSteady, whats } from './audit-support.js';

@@ -13,7 +13,7 @@ import {
   OVERRIDE_CODE,
   PRIVACY_SCOPE,
   REGISTRATION_CODE,
-} from '../../server/consent/vocabulary.js';
+} from '../../server/conformance/consent-vocabulary.js';
 import { rejection } from '../support/thrown.js';
 import { handleFhirRequest } from '../../server/pipeline/fhir-request.js';
 import type { FhirRequest, FhirResponse } from '../../server/rest/types.js';

@@ -4,7 +4,7 @@ import { ANONYMOUS, type Caller, UNRESTRICTED } from '../../server/access/caller
 import { roleRights } from '../../server/access/roles.js';
 import { parseResourceScope } from '../../server/access/scopes.js';
 import { loadGuide } from '../../server/conformance/guide.js';
-import { seedGuide } from '../../server/conformance/seed.js';
+import { seedGuide } from '../../server/store/guide-seed.js';
 import { rejection } from '../support/thrown.js';
 import { handleFhirRequest } from '../../server/pipeline/fhir-request.js';
 import type { FhirRequest, FhirResponse } from '../../server/rest/types.js';

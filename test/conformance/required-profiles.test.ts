@@ -6,7 +6,7 @@ import { ConfigError, loadConfig } from '../../server/config/config.js';
 import { loadRequiredProfiles, type RequiredProfiles } from '../../server/conformance/required-profiles.js';
 
 const CCP_PROFILE = 'http://ccp-exchange.org/fhir/StructureDefinition/ccp-careplan';
-// The CCP category as the server writes it (server/consent/vocabulary.ts) and the FSH names it (careplan.fsh).
+// The CCP category as the server writes it (server/conformance/consent-vocabulary.ts) and the FSH names it (careplan.fsh).
 const CCP_CATEGORY = { coding: [{ system: 'http://ccp-exchange.org/fhir/CodeSystem/careplan-category', code: 'ccp' }] };
 
 const plan = (extra: Partial<CarePlan> = {}): CarePlan => ({ resourceType: 'CarePlan', status: 'active', intent: 'plan', subject: { reference: 'Patient/p1' }, ...extra });

@@ -8,7 +8,7 @@ import { handleFhirRequest } from '../../server/pipeline/fhir-request.js';
 import type { FhirContext } from '../../server/rest/types.js';
 import { extractIndexRows } from '../../server/search/index/extract.js';
 import { R4_REGISTRY } from '../../server/search/registry.js';
-import { ACT_CODE, CONSENT_CATEGORY, CONSENT_SCOPE, DIRECTIVE_CODE, GATED_TYPES, PRIVACY_SCOPE } from '../../server/consent/vocabulary.js';
+import { ACT_CODE, CONSENT_CATEGORY, CONSENT_SCOPE, DIRECTIVE_CODE, GATED_TYPES, PRIVACY_SCOPE } from '../../server/conformance/consent-vocabulary.js';
 import { BACKENDS, reportBackends, type TestDatabase } from '../support/backends.js';
 import {
   buildWorld,

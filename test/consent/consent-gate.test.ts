@@ -8,7 +8,7 @@ import {
   CONSENT_SCOPE,
   OVERRIDE_CODE,
   PRIVACY_SCOPE,
-} from '../../server/consent/vocabulary.js';
+} from '../../server/conformance/consent-vocabulary.js';
 import { FhirError } from '../../server/fhir/outcome.js';
 import { handleFhirRequest } from '../../server/pipeline/fhir-request.js';
 import type { FhirRequest, FhirResponse } from '../../server/rest/types.js';

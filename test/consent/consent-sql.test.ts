@@ -1,5 +1,5 @@
 import type { Consent, FhirResource } from 'fhir/r4';
-import { ACT_CODE, CONSENT_SCOPE, GATED_TYPES, OVERRIDE_CODE, PRIVACY_SCOPE } from '../../server/consent/vocabulary.js';
+import { ACT_CODE, CONSENT_SCOPE, GATED_TYPES, OVERRIDE_CODE, PRIVACY_SCOPE } from '../../server/conformance/consent-vocabulary.js';
 import type { ConsentGate, SearchQuery } from '../../server/search/query/model.js';
 import { parseSearch } from '../../server/search/query/parse.js';
 import { R4_REGISTRY } from '../../server/search/registry.js';
@@ -7,7 +7,7 @@ import { extractIndexRows } from '../../server/search/index/extract.js';
 import { consentCondition } from '../../server/search/sql/consent.js';
 import type { Database, QueryOptions } from '../../server/store/database.js';
 import { SqlResourceStore } from '../../server/store/sql-resource-store.js';
-import { Statement } from '../../server/store/statement.js';
+import { Statement } from '../../server/search/sql/statement.js';
 import { BACKENDS, reportBackends, type TestDatabase } from '../support/backends.js';
 import { registrationConsent } from '../support/registration.js';
 

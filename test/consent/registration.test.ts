@@ -22,7 +22,7 @@ const REGISTRATION_DAYS = 30;
 const OVERRIDE_HOURS = 2;
 
 // The contract's codes, written out here rather than imported: the shapes are checked against the documented
-// contract (server/consent/vocabulary.ts), not against whatever the constants happen to say.
+// contract (server/conformance/consent-vocabulary.ts), not against whatever the constants happen to say.
 const CONSENT_CATEGORY = 'http://ccp-exchange.org/fhir/CodeSystem/consent-category';
 const TASK_CODE_SYSTEM = 'http://ccp-exchange.org/fhir/CodeSystem/task-code';
 const EXPRESS_CONSENT = 'http://ccp-exchange.org/fhir/StructureDefinition/express-consent';

@@ -6,7 +6,7 @@ import { createAuthServer } from '../../server/auth/auth-server.js';
 import { bootstrap, type BootstrapCredentials } from '../../server/auth/bootstrap.js';
 import { verifyPassword } from '../../server/auth/secrets.js';
 import { publishTerms } from '../../server/auth/terms.js';
-import { seedGuide } from '../../server/conformance/seed.js';
+import { seedGuide } from '../../server/store/guide-seed.js';
 import { extractIndexRows } from '../../server/search/index/extract.js';
 import { R4_REGISTRY } from '../../server/search/registry.js';
 import type { Database } from '../../server/store/database.js';

@@ -1,5 +1,5 @@
 import type { Resource } from 'fhir/r4';
-import { localReferences } from '../../server/integrity/local-references.js';
+import { localReferences } from '../../server/search/index/local-references.js';
 
 const BASE = 'https://ccp.example.org/fhir';
 

@@ -1,6 +1,6 @@
 import type { Bundle, OperationOutcome, Resource } from 'fhir/r4';
 import { type Caller, UNRESTRICTED } from '../../server/access/caller.js';
-import { CAREPLAN_CATEGORY, CCP_CODE } from '../../server/consent/vocabulary.js';
+import { CAREPLAN_CATEGORY, CCP_CODE } from '../../server/conformance/consent-vocabulary.js';
 import { handleFhirRequest } from '../../server/pipeline/fhir-request.js';
 import type { FhirRequest, FhirResponse } from '../../server/rest/types.js';
 import { BACKENDS, reportBackends } from '../support/backends.js';

@@ -1,5 +1,5 @@
 import type { AuditEvent, Resource } from 'fhir/r4';
-import { verifyChain } from '../../server/audit/verify.js';
+import { verifyChain } from '../../server/store/audit-verify.js';
 import { restEvent } from '../../server/audit/rest-event.js';
 import { UNRESTRICTED } from '../../server/access/caller.js';
 import { extractIndexRows } from '../../server/search/index/extract.js';
@@ -13,7 +13,7 @@ import { openPglite } from '../../server/store/pglite.js';
 import { insertIndexCtesOfMany } from '../../server/store/search-index-sql.js';
 import { SqlResourceStore } from '../../server/store/sql-resource-store.js';
 import { stamp } from '../../server/store/stamp.js';
-import { Statement } from '../../server/store/statement.js';
+import { Statement } from '../../server/search/sql/statement.js';
 import { createEmptySchema, TEST_DATABASE_URL } from '../support/backends.js';
 
 /**

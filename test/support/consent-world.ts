@@ -39,12 +39,12 @@ import {
   REGISTRATION_TASK,
   TASK_CODE_SYSTEM,
   VIEW_ACTION,
-} from '../../server/consent/vocabulary.js';
+} from '../../server/conformance/consent-vocabulary.js';
 
 /*
  * Random worlds of organizations, practitioners, patients, their plans and their Consents, for the property-based
  * test of the consent access decision (test/consent/access-property.test.ts), and an independent model of who
- * may see what in them. The model is written from the rules in the issue and server/consent/vocabulary.ts, not
+ * may see what in them. The model is written from the rules in the issue and server/conformance/consent-vocabulary.ts, not
  * from the server's code: it reads the generated resources themselves, as JSON, with the FHIRPath of each
  * search parameter that names a row's patients worked out by hand.
  */

@@ -1,8 +1,8 @@
 import type { Consent } from 'fhir/r4';
-import { CONSENT_ACTION, CONSENT_CATEGORY, CONSENT_SCOPE, PARTICIPATION_TYPE, PRIVACY_SCOPE, RECIPIENT_ROLE, REGISTRATION_CODE } from '../../server/consent/vocabulary.js';
+import { CONSENT_ACTION, CONSENT_CATEGORY, CONSENT_SCOPE, PARTICIPATION_TYPE, PRIVACY_SCOPE, RECIPIENT_ROLE, REGISTRATION_CODE } from '../../server/conformance/consent-vocabulary.js';
 import type { ResourceStore } from '../../server/store/resource-store.js';
 
-/** A registration of `organization` for `patient`'s plan, in the shape server/consent/vocabulary.ts documents. */
+/** A registration of `organization` for `patient`'s plan, in the shape server/conformance/consent-vocabulary.ts documents. */
 export function registrationConsent(
   patient: string,
   organization: string,

@@ -2,7 +2,7 @@ import type { CapabilityStatement, Parameters, Resource, ValueSet } from 'fhir/r
 import request from 'supertest';
 import { ANONYMOUS, type Caller } from '../../server/access/caller.js';
 import { parseResourceScope } from '../../server/access/scopes.js';
-import { seedGuide } from '../../server/conformance/seed.js';
+import { seedGuide } from '../../server/store/guide-seed.js';
 import { handleFhirRequest } from '../../server/pipeline/fhir-request.js';
 import { R4_REGISTRY } from '../../server/search/registry.js';
 import { BACKENDS, reportBackends } from '../support/backends.js';

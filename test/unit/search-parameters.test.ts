@@ -5,7 +5,7 @@ import { R4_SEARCH_PARAMETERS } from '../../server/fhir/r4/search-parameters.gen
 import { isResourceType } from '../../server/fhir/resource-types.js';
 import { compileExpression } from '../../server/search/index/expression.js';
 import { splitUnion } from '../../server/search/index/union.js';
-import type { SearchParamDefinition } from '../../server/search/types.js';
+import type { SearchParamDefinition } from '../../server/fhir/r4/search-parameter.js';
 
 const find = (base: string, code: string): SearchParamDefinition | undefined =>
   R4_SEARCH_PARAMETERS.find((d) => d.base === base && d.code === code);

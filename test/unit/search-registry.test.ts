@@ -1,6 +1,6 @@
 import { R4_SEARCH_PARAMETERS } from '../../server/fhir/r4/search-parameters.generated.js';
 import { R4_REGISTRY, SearchParameterRegistry } from '../../server/search/registry.js';
-import type { SearchParamDefinition } from '../../server/search/types.js';
+import type { SearchParamDefinition } from '../../server/fhir/r4/search-parameter.js';
 
 describe('SearchParameterRegistry', () => {
   it('gives a type its own parameters and the Resource-level ones', () => {

@@ -5,7 +5,7 @@ import type { FhirContext } from '../../rest/types.js';
 import { rulesContext, writeUnderRules } from '../../rest/write-rules.js';
 import type { ResourceStore } from '../../store/resource-store.js';
 import { validateResource } from '../../validation/validate-resource.js';
-import { CAREPLAN_CATEGORY, CCP_CODE } from '../vocabulary.js';
+import { CAREPLAN_CATEGORY, CCP_CODE } from '../../conformance/consent-vocabulary.js';
 import { invalidParameter, where } from './parameters.js';
 
 /**

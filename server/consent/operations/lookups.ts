@@ -4,7 +4,7 @@ import { idOfReference } from '../../fhir/reference.js';
 import { matching } from '../../rest/conditional.js';
 import type { FhirContext } from '../../rest/types.js';
 import type { ResourceStore } from '../../store/resource-store.js';
-import { CAREPLAN_CATEGORY, CCP_CODE, CONSENT_CATEGORY, REGISTRATION_CODE, REGISTRATION_TASK, TASK_CODE_SYSTEM } from '../vocabulary.js';
+import { CAREPLAN_CATEGORY, CCP_CODE, CONSENT_CATEGORY, REGISTRATION_CODE, REGISTRATION_TASK, TASK_CODE_SYSTEM } from '../../conformance/consent-vocabulary.js';
 import { invalidParameter } from './parameters.js';
 
 /**

@@ -7,7 +7,7 @@ import {
   type OverrideReason,
   PARTICIPATION_TYPE,
   PRIVACY_SCOPE,
-} from '../vocabulary.js';
+} from '../../conformance/consent-vocabulary.js';
 
 /** The seeds' two grounds for overriding a directive, as a person reads them. */
 export const REASON_TEXT: Record<OverrideReason, string> = {
@@ -28,7 +28,7 @@ export interface Override {
   period: { start: string; end: string };
 }
 
-/** The override Consent in the Ontario shape server/consent/vocabulary.ts documents. */
+/** The override Consent in the Ontario shape server/conformance/consent-vocabulary.ts documents. */
 export function overrideConsent({ patient, practitioner, organization, reason, period }: Override): Consent {
   return {
     resourceType: 'Consent',

@@ -1,5 +1,5 @@
 import type { Interaction } from '../../rest/types.js';
-import { OVERRIDE_REASONS } from '../vocabulary.js';
+import { OVERRIDE_REASONS } from '../../conformance/consent-vocabulary.js';
 import { requirePatient } from './lookups.js';
 import { overrideConsent, overrideNotice } from './override-records.js';
 import { OperationInput, outputParameters, required } from './parameters.js';

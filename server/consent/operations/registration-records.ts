@@ -14,7 +14,7 @@ import {
   REGISTRATION_TASK,
   TASK_CODE_SYSTEM,
   VIEW_ACTION,
-} from '../vocabulary.js';
+} from '../../conformance/consent-vocabulary.js';
 
 /** The seeds' consent model: express consent, given verbally. */
 export const CONSENT_METHODS = ['verbal'] as const;
@@ -39,7 +39,7 @@ export interface Registration {
   period?: { start: string; end: string };
 }
 
-/** The registration Consent in the shape server/consent/vocabulary.ts documents. */
+/** The registration Consent in the shape server/conformance/consent-vocabulary.ts documents. */
 export function registrationConsent(registration: Registration): Consent {
   const { patient, organization, level, obtainedBy, obtainedAt, method, now, period } = registration;
   const actions = level === 'modify' ? [VIEW_ACTION, MODIFY_ACTION] : [VIEW_ACTION];

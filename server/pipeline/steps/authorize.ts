@@ -1,7 +1,7 @@
 import { auditorRestriction } from '../../access/auditor-access.js';
 import { isConsentHeld } from '../../access/consent-gate.js';
 import { grantFor, requirePermission } from '../../access/decide.js';
-import { isGatedType } from '../../consent/vocabulary.js';
+import { isGatedType } from '../../conformance/consent-vocabulary.js';
 import { restrictedRouteRefusal } from '../refusals.js';
 import type { Step } from '../step.js';
 

@@ -2,7 +2,7 @@ import { consentGateFor, isConsentHeld } from '../../access/consent-gate.js';
 import { grantFor } from '../../access/decide.js';
 import type { Permission } from '../../access/scopes.js';
 import { rowAccess } from '../../access/search-access.js';
-import { isGatedType } from '../../consent/vocabulary.js';
+import { isGatedType } from '../../conformance/consent-vocabulary.js';
 import { notFound } from '../../fhir/outcome.js';
 import type { FhirContext, FhirRequest, FhirResponse } from '../../rest/types.js';
 import { parseSearch } from '../../search/query/parse.js';

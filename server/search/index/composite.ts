@@ -1,4 +1,5 @@
-import type { CompositeComponent, SearchParamDefinition } from '../types.js';
+import type { SearchParamDefinition } from '../../fhir/r4/search-parameter.js';
+import type { CompositeComponent } from '../types.js';
 import type { SearchParameterRegistry } from '../registry.js';
 import { isComponentType, toComponents } from './convert.js';
 import { selectFromElement } from './expression.js';

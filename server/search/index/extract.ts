@@ -1,8 +1,9 @@
 import type { AuditEvent, Resource } from 'fhir/r4';
-import { accessRows } from '../../consent/access-rows.js';
-import { linkRows } from '../../integrity/links.js';
+import { accessRows } from './access-rows.js';
+import { linkRows } from './links.js';
 import type { SearchParameterRegistry } from '../registry.js';
-import { emptyIndexRows, type IndexRows, type SearchParamDefinition } from '../types.js';
+import type { SearchParamDefinition } from '../../fhir/r4/search-parameter.js';
+import { emptyIndexRows, type IndexRows } from '../types.js';
 import { auditEventIndexRows, handIndexApplies, isServerBuilt } from './audit-event.js';
 import { compositeCombinations, type CompositeContext } from './composite.js';
 import { toDates } from './date.js';

@@ -1,5 +1,5 @@
 import type { DateRange } from '../../fhir/date-range.js';
-import type { SearchParamDefinition } from '../types.js';
+import type { SearchParamDefinition } from '../../fhir/r4/search-parameter.js';
 
 /** Comparators of number, date and quantity searches. */
 export type Prefix = 'eq' | 'ne' | 'gt' | 'lt' | 'ge' | 'le' | 'sa' | 'eb' | 'ap';

@@ -1,7 +1,7 @@
 import { badRequest } from '../../fhir/outcome.js';
 import { isResourceType } from '../../fhir/resource-types.js';
 import type { SearchParameterRegistry } from '../registry.js';
-import type { SearchParamDefinition } from '../types.js';
+import type { SearchParamDefinition } from '../../fhir/r4/search-parameter.js';
 import { splitUnescaped } from './escape.js';
 import type { Cursor, Filter, Include, SearchQuery, SortKey, ValueFilter } from './model.js';
 import { parseValue } from './values.js';

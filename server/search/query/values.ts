@@ -2,7 +2,7 @@ import { parseDateRange } from '../../fhir/date-range.js';
 import { badRequest } from '../../fhir/outcome.js';
 import { isResourceType } from '../../fhir/resource-types.js';
 import { decimalRange } from '../index/decimal.js';
-import type { SearchParamDefinition } from '../types.js';
+import type { SearchParamDefinition } from '../../fhir/r4/search-parameter.js';
 import { splitUnescaped, unescape } from './escape.js';
 import type { ParsedValue, Prefix, TokenValue } from './model.js';
 

@@ -1,4 +1,4 @@
-import type { Statement } from '../../store/statement.js';
+import type { Statement } from './statement.js';
 import type { AccessAlternative, SearchQuery } from '../query/model.js';
 import { filterCondition } from './conditions.js';
 import { CLINICAL_TABLES, type TableSet } from './tables.js';

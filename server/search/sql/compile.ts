@@ -1,4 +1,4 @@
-import { Statement } from '../../store/statement.js';
+import { Statement } from './statement.js';
 import type { Filter, SearchQuery } from '../query/model.js';
 import { accessConditions, compartmentCondition } from './access.js';
 import { filterCondition } from './conditions.js';

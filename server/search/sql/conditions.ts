@@ -1,4 +1,4 @@
-import type { Statement } from '../../store/statement.js';
+import type { Statement } from './statement.js';
 import { indexKey } from '../index-key.js';
 import { normalizeText } from '../index/normalize.js';
 import { consentCondition } from './consent.js';

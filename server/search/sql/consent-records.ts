@@ -7,8 +7,8 @@ import {
   REGISTRATION_CODE,
   REGISTRATION_TASK,
   TASK_CODE_SYSTEM,
-} from '../../consent/vocabulary.js';
-import type { Statement } from '../../store/statement.js';
+} from '../../conformance/consent-vocabulary.js';
+import type { Statement } from './statement.js';
 import type { ConsentGate } from '../query/model.js';
 import { accessRule, patientReferences } from './consent-rules.js';
 
@@ -68,7 +68,7 @@ function notified(gate: ConsentGate, sql: Statement, row: string): string {
     ...(gate.practitionerRole !== undefined ? [`(${n}.target_type = 'PractitionerRole' AND ${n}.target_id = ${sql.param(gate.practitionerRole)})`] : []),
     `(${n}.target_type = 'Organization' AND ${n}.target_id = ${sql.param(gate.organization)})`,
   ];
-  // resource_link (server/integrity/links.ts) knows each reference's element, which no R4 search parameter indexes.
+  // resource_link (server/search/index/links.ts) knows each reference's element, which no R4 search parameter indexes.
   return `EXISTS (SELECT 1 FROM resource_link ${l} JOIN search_reference ${n} ON ${n}.rid = ${l}.rid
     WHERE ${l}.target_type = ${row}.resource_type AND ${l}.target_id = ${row}.id
       AND ${l}.resource_type = 'Communication' AND ${l}.param LIKE 'Communication.about[%'

@@ -1,8 +1,8 @@
-import { ACCESS_PARAM } from '../../consent/access-rows.js';
-import type { Statement } from '../../store/statement.js';
+import { ACCESS_PARAM } from '../index/access-rows.js';
+import type { Statement } from './statement.js';
 
 /**
- * An `_access` row (server/consent/access-rows.ts) under `alias` that is one of `kinds`, is about the patient whose
+ * An `_access` row (server/search/index/access-rows.ts) under `alias` that is one of `kinds`, is about the patient whose
  * id is the SQL expression `patient`, names one of `actors`, and holds now.
  */
 export function accessRule(sql: Statement, alias: string, kinds: string[], patient: string, actors: string[]): string {
@@ -14,7 +14,7 @@ export function accessRule(sql: Statement, alias: string, kinds: string[], patie
 
 /**
  * `FROM … WHERE …` selecting, under `alias`, the Patient references by which the row `row` names its patients:
- * per type, the reference parameters of `params` (server/consent/vocabulary.ts, PATIENT_PARAMS).
+ * per type, the reference parameters of `params` (server/conformance/consent-vocabulary.ts, PATIENT_PARAMS).
  */
 export function patientReferences(sql: Statement, row: string, alias: string, params: Record<string, string[]>): string {
   const names = Object.entries(params)

@@ -1,5 +1,5 @@
-import { GATED_TYPES, isGatedType, PATIENT_PARAMS } from '../../consent/vocabulary.js';
-import type { Statement } from '../../store/statement.js';
+import { GATED_TYPES, isGatedType, PATIENT_PARAMS } from '../../conformance/consent-vocabulary.js';
+import type { Statement } from './statement.js';
 import type { ConsentGate } from '../query/model.js';
 import { consentRecordConditions } from './consent-records.js';
 import { accessRule, patientReferences } from './consent-rules.js';
@@ -9,7 +9,7 @@ import { accessRule, patientReferences } from './consent-rules.js';
  * only if it names at least one patient and, for every patient it names, the partner's organization holds an
  * active registration at the level needed and no active directive withholds the plan from the organization or the
  * person (deny wins; a nested permit is an exception) — or the person holds an active override. The rules are the
- * `_access` rows active Consents write (server/consent/access-rows.ts), looked up through the composite index.
+ * `_access` rows active Consents write (server/search/index/access-rows.ts), looked up through the composite index.
  * Besides the plan, the records of consent itself that are the partner's own business (its registration requests;
  * for a privacy contact, overrides, notices and directives) are visible by their own rules (consent-records.ts).
  * Other types pass untouched.

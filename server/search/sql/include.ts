@@ -1,5 +1,5 @@
 import { RESOURCE_TYPES } from '../../fhir/resource-types.js';
-import { Statement } from '../../store/statement.js';
+import { Statement } from './statement.js';
 import type { Include, SearchQuery } from '../query/model.js';
 import { accessConditions } from './access.js';
 import { consentCondition } from './consent.js';

@@ -1,4 +1,4 @@
-import type { SearchParamType } from '../types.js';
+import type { SearchParamType } from '../../fhir/r4/search-parameter.js';
 
 /** The index table kinds: one table per search parameter type that has values. */
 export type IndexKind = Exclude<SearchParamType, 'special'>;

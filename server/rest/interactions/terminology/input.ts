@@ -1,9 +1,9 @@
 import type { CodeableConcept, Coding, Parameters, ParametersParameter, Resource } from 'fhir/r4';
-import { badRequest, FhirError } from '../../fhir/outcome.js';
-import type { FhirContext, FhirRequest } from '../../rest/types.js';
-import type { Terminology } from '../service.js';
-import type { SchemaValidator } from '../../validation/schema-validator.js';
-import { checkStructure } from '../../validation/validate-resource.js';
+import { badRequest, FhirError } from '../../../fhir/outcome.js';
+import type { FhirContext, FhirRequest } from '../../types.js';
+import type { Terminology } from '../../../terminology/service.js';
+import type { SchemaValidator } from '../../../validation/schema-validator.js';
+import { checkStructure } from '../../../validation/validate-resource.js';
 
 /**
  * An operation's input parameters (R4 Operations §3.1.0.1): from the URL on GET, from a Parameters body on POST (with

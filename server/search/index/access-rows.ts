@@ -1,8 +1,8 @@
 import type { Consent, ConsentProvision, Period, Resource } from 'fhir/r4';
-import { parseDateRange } from '../fhir/date-range.js';
-import { idOfReference, relativeReference } from '../fhir/reference.js';
-import type { CompositeRow } from '../search/types.js';
-import { ACT_CODE, CONSENT_ACTION, CONSENT_CATEGORY, CONSENT_SCOPE, MODIFY_ACTION, OVERRIDE_CODE, PRIVACY_SCOPE, REGISTRATION_CODE, VIEW_ACTION } from './vocabulary.js';
+import { parseDateRange } from '../../fhir/date-range.js';
+import { idOfReference, relativeReference } from '../../fhir/reference.js';
+import type { CompositeRow } from '../types.js';
+import { ACT_CODE, CONSENT_ACTION, CONSENT_CATEGORY, CONSENT_SCOPE, MODIFY_ACTION, OVERRIDE_CODE, PRIVACY_SCOPE, REGISTRATION_CODE, VIEW_ACTION } from '../../conformance/consent-vocabulary.js';
 
 /**
  * The index parameter under which an active Consent states who may or may not see a patient's plan. No search

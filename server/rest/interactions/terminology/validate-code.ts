@@ -1,5 +1,5 @@
-import { notFound } from '../../fhir/outcome.js';
-import type { Interaction } from '../../rest/types.js';
+import { notFound } from '../../../fhir/outcome.js';
+import type { Interaction } from '../../types.js';
 import { codeSystemValidateCode } from './code-system-validate-code.js';
 import { valueSetValidateCode } from './value-set-validate-code.js';
 

@@ -1,6 +1,6 @@
 import type { ValueSet } from 'fhir/r4';
-import { notFound } from '../../fhir/outcome.js';
-import type { Interaction } from '../../rest/types.js';
+import { notFound } from '../../../fhir/outcome.js';
+import type { Interaction } from '../../types.js';
 import { codingsToCheck, validateCodeResult } from './codings.js';
 import { OperationInput, terminologyOf } from './input.js';
 import { onType, storedByUrl, storedInstance } from './resolve.js';

@@ -1,6 +1,6 @@
 import type { ElementDefinition, Resource } from 'fhir/r4';
-import { type Definitions, r4Definitions } from '../conformance/definitions.js';
-import { isResourceType, isValidId } from '../fhir/resource-types.js';
+import { type Definitions, r4Definitions } from '../../conformance/definitions.js';
+import { isResourceType, isValidId } from '../../fhir/resource-types.js';
 
 /** One reference of a resource to a resource of this server, where it is written and what the element allows. */
 export interface LocalReference {

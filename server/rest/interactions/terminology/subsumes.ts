@@ -1,4 +1,4 @@
-import type { Interaction } from '../../rest/types.js';
+import type { Interaction } from '../../types.js';
 import { OperationInput, terminologyOf } from './input.js';
 import { onType } from './resolve.js';
 

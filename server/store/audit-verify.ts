@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Database } from '../store/database.js';
-import { storedContentHash } from '../store/audit-chain.js';
+import type { Database } from './database.js';
+import { storedContentHash } from './audit-chain.js';
 
 /** What a walk of the chain found: every link sound, or the first one that is not. */
 export interface ChainReport {

@@ -1,7 +1,9 @@
 /**
  * The codes that give Consent resources their meaning in CCP Exchange. Everything that reads or writes
  * registrations, directives and overrides uses these, so the shapes below are the one contract between the
- * operations (server/consent/operations), the access rows (server/consent/access-rows.ts) and the tests.
+ * operations (server/consent/operations), the access rows (server/search/index/access-rows.ts) and the tests.
+ * The systems are the CCP guide's (conformance/profiles), and the consent decision reads them in SQL
+ * (server/search/sql/consent.ts), so they live here, below search and access.
  *
  * Registration (a partner organization's access to a patient's CCP, on the patient's express consent):
  *   Consent.status      proposed (requested) → active (approved) → inactive (disengaged); rejected

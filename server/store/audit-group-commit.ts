@@ -1,5 +1,5 @@
 import type { AuditEvent } from 'fhir/r4';
-import type { ResourceStore } from '../store/resource-store.js';
+import type { ResourceStore } from './resource-store.js';
 
 /** The most events one commit carries: a bound on how long the chain's head stays locked. */
 const MAX_GROUP = 64;

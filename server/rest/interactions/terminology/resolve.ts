@@ -1,7 +1,7 @@
 import type { CodeSystem, ValueSet } from 'fhir/r4';
-import { notFound } from '../../fhir/outcome.js';
-import type { FhirContext, RouteParams } from '../../rest/types.js';
-import { parseSearch } from '../../search/query/parse.js';
+import { notFound } from '../../../fhir/outcome.js';
+import type { FhirContext, RouteParams } from '../../types.js';
+import { parseSearch } from '../../../search/query/parse.js';
 
 type Terminological = ValueSet | CodeSystem;
 

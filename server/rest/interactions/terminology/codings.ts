@@ -1,7 +1,7 @@
 import type { Parameters } from 'fhir/r4';
-import { FhirError } from '../../fhir/outcome.js';
-import type { CodingInput } from '../check-code.js';
-import type { CodeCheck } from '../terminology.js';
+import { FhirError } from '../../../fhir/outcome.js';
+import type { CodingInput } from '../../../terminology/check-code.js';
+import type { CodeCheck } from '../../../terminology/terminology.js';
 import type { OperationInput } from './input.js';
 
 /**

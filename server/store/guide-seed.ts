@@ -2,8 +2,8 @@ import type { Resource } from 'fhir/r4';
 import { isDeepStrictEqual } from 'node:util';
 import { parseSearch } from '../search/query/parse.js';
 import type { SearchParameterRegistry } from '../search/registry.js';
-import type { ResourceStore } from '../store/resource-store.js';
-import { conformanceGuide, GUIDE_TYPES, type Guide } from './guide.js';
+import type { ResourceStore } from './resource-store.js';
+import { conformanceGuide, GUIDE_TYPES, type Guide } from '../conformance/guide.js';
 
 export interface SeedResult {
   /** `Type/id` of each guide resource written because it was absent (or deleted), or differed. */

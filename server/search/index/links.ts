@@ -1,5 +1,5 @@
 import type { Resource } from 'fhir/r4';
-import type { LinkRow } from '../search/types.js';
+import type { LinkRow } from '../types.js';
 import { RECORD_TYPES } from './exemptions.js';
 import { localReferences } from './local-references.js';
 

@@ -1,7 +1,7 @@
 import type { ValueSet } from 'fhir/r4';
-import { notFound } from '../../fhir/outcome.js';
-import type { FhirContext, Interaction } from '../../rest/types.js';
-import type { ExpandOptions } from '../expanded-value-set.js';
+import { notFound } from '../../../fhir/outcome.js';
+import type { FhirContext, Interaction } from '../../types.js';
+import type { ExpandOptions } from '../../../terminology/expanded-value-set.js';
 import { OperationInput, terminologyOf } from './input.js';
 import { onType, storedByUrl, storedInstance } from './resolve.js';
 

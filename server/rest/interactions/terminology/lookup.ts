@@ -1,6 +1,6 @@
 import type { CodeSystem } from 'fhir/r4';
-import { notFound } from '../../fhir/outcome.js';
-import type { Interaction } from '../../rest/types.js';
+import { notFound } from '../../../fhir/outcome.js';
+import type { Interaction } from '../../types.js';
 import { OperationInput, terminologyOf } from './input.js';
 import { onType, storedByUrl } from './resolve.js';
 

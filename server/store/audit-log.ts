@@ -2,11 +2,11 @@ import type { AuditEvent } from 'fhir/r4';
 import type { SearchQuery } from '../search/query/model.js';
 import { compileSearch } from '../search/sql/compile.js';
 import { readsAuditIndex } from '../search/sql/tables.js';
-import { moveQueuedAuditIndex } from '../store/audit-index-queue.js';
-import type { Database } from '../store/database.js';
-import type { ResourceStore } from '../store/resource-store.js';
-import { GroupCommit } from './group-commit.js';
-import { type ChainReport, verifyChain } from './verify.js';
+import { moveQueuedAuditIndex } from './audit-index-queue.js';
+import type { Database } from './database.js';
+import type { ResourceStore } from './resource-store.js';
+import { GroupCommit } from './audit-group-commit.js';
+import { type ChainReport, verifyChain } from './audit-verify.js';
 
 /** The most events a sample draws from (the permitted events of the period, before the random pick). */
 const POPULATION_LIMIT = 10_000_000;
@@ -22,7 +22,7 @@ export class AuditLog {
     this.reads = new GroupCommit(store);
   }
 
-  /** Stores the event of a read (or of a failure), resolving once it is committed (server/audit/group-commit.ts). */
+  /** Stores the event of a read (or of a failure), resolving once it is committed (server/store/audit-group-commit.ts). */
   record(event: AuditEvent): Promise<void> {
     return this.reads.record(event);
   }
