@@ -14,6 +14,7 @@ import { createLogger, logFormatFor } from './log/logger.js';
 import { loadRegistry } from './search/custom-parameters.js';
 import { openDatabase } from './store/open.js';
 import { createStatisticsUpkeep } from './store/statistics-upkeep.js';
+import { createAuditPartitionUpkeep } from './store/audit-partitions.js';
 import { SchemaValidator } from './validation/schema-validator.js';
 import { seedGuide } from './conformance/seed.js';
 import { checkHostingOrganization, hostingOrganizationLog } from './consent/hosting-organization.js';
@@ -77,6 +78,8 @@ async function main(): Promise<void> {
 
   const upkeep = createStatisticsUpkeep(db, { enabled: config.statisticsUpkeep, intervalMs: config.statisticsUpkeepIntervalSeconds * 1000, logger });
   upkeep.start();
+  const partitions = createAuditPartitionUpkeep(db, { intervalMs: config.auditPartitionsIntervalSeconds * 1000, logger });
+  partitions.start();
 
   const app = createApp({ db, logger, schema, registry, options: config, auth });
   const server: Server = app.listen(config.port, config.host, () => {
@@ -100,7 +103,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     server.close(() => {
-      upkeep.stop().then(() => db.close()).then(
+      Promise.all([upkeep.stop(), partitions.stop()]).then(() => db.close()).then(
         () => process.exit(0),
         () => process.exit(1),
       );
