@@ -6,7 +6,7 @@ import * as statistics from './005-statistics.js';
 import * as references from './006-references.js';
 import * as auditTables from './007-audit-tables.js';
 import * as accessChanges from './009-access-changes.js';
-import * as auditPartitionRescue from './010-audit-partition-rescue.js';
+import * as auditPartitions from './010-audit-partitions.js';
 
 export interface Migration {
   version: number;
@@ -24,5 +24,5 @@ export const MIGRATIONS: Migration[] = [
   { version: 6, name: 'references', up: references.up },
   { version: 7, name: 'audit-tables', up: auditTables.up },
   { version: 9, name: 'access-changes', up: accessChanges.up },
-  { version: 10, name: 'audit-partition-rescue', up: auditPartitionRescue.up },
+  { version: 10, name: 'audit-partitions', up: auditPartitions.up },
 ];

@@ -16,6 +16,10 @@ import { AUDIT_PARTITIONED_TABLES } from './007-audit-tables.js';
  *   order, as the purge does, so the writers' statements (which take every audit table at their start) queue behind.
  * Callers take turns on an advisory lock per schema: server starts, `npm run migrate` and the running servers'
  * daily rounds (server/store/audit-partitions.ts).
+ *
+ * And each chain link keeps its event's `last_updated`, the audit tables' partition key: `$verify` finds the event
+ * of each link in its month's partition instead of probing every month's index by id (server/audit/verify.ts).
+ * Outside the link's hash, like `event_id`: a locator, whose change shows as a broken link all the same.
  */
 export const up = `
 CREATE OR REPLACE FUNCTION audit_add_partitions(first timestamptz, last timestamptz) RETURNS integer LANGUAGE plpgsql AS $$
@@ -53,4 +57,7 @@ BEGIN
   END LOOP;
   RETURN made;
 END $$;
+
+ALTER TABLE audit_chain ADD COLUMN last_updated timestamptz;
+UPDATE audit_chain c SET last_updated = e.last_updated FROM audit_event e WHERE e.id = c.event_id;
 `;
