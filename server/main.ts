@@ -15,6 +15,7 @@ import { loadRegistry } from './search/custom-parameters.js';
 import { openDatabase } from './store/open.js';
 import { createStatisticsUpkeep } from './store/statistics-upkeep.js';
 import { createAuditIndexRounds } from './store/audit-index-queue.js';
+import { createAuditPartitionUpkeep } from './store/audit-partitions.js';
 import { SchemaValidator } from './validation/schema-validator.js';
 import { seedGuide } from './store/guide-seed.js';
 import { checkHostingOrganization, hostingOrganizationLog } from './consent/hosting-organization.js';
@@ -83,6 +84,8 @@ async function main(): Promise<void> {
   upkeep.start();
   const auditIndex = createAuditIndexRounds(db, { intervalMs: AUDIT_INDEX_INTERVAL_MS, logger });
   auditIndex.start();
+  const partitions = createAuditPartitionUpkeep(db, { intervalMs: config.auditPartitionsIntervalSeconds * 1000, logger });
+  partitions.start();
 
   const app = createApp({ db, logger, schema, registry, options: config, auth });
   const server: Server = app.listen(config.port, config.host, () => {
@@ -106,7 +109,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     server.close(() => {
-      Promise.all([upkeep.stop(), auditIndex.stop()]).then(() => db.close()).then(
+      Promise.all([upkeep.stop(), partitions.stop(), auditIndex.stop()]).then(() => db.close()).then(
         () => process.exit(0),
         () => process.exit(1),
       );

@@ -59,6 +59,8 @@ export interface Config {
   statisticsUpkeep: boolean;
   /** Seconds between two rounds of the statistics upkeep. */
   statisticsUpkeepIntervalSeconds: number;
+  /** Seconds between two rounds that make the audit trail's monthly partitions ahead (server/store/audit-partitions.ts). */
+  auditPartitionsIntervalSeconds: number;
   /** How many server processes serve the port (node:cluster, server/workers.ts); more than one needs PostgreSQL. */
   workers: number;
   /** Local references must name an existing resource on every write; referenced resources cannot be deleted. */
@@ -128,6 +130,7 @@ export function loadConfig(env: Env = process.env): Config {
     requiredProfiles: { rules: [], requiredProfiles: () => [] },
     statisticsUpkeep: read('STATISTICS_UPKEEP', true, boolean),
     statisticsUpkeepIntervalSeconds: read('STATISTICS_UPKEEP_INTERVAL', 60, integer(1, 86400)),
+    auditPartitionsIntervalSeconds: read('AUDIT_PARTITIONS_INTERVAL', 86400, integer(1, 86400)),
     workers: read('WORKERS', 1, integer(1, 64)),
     referentialIntegrity: read('REFERENTIAL_INTEGRITY', true, boolean),
     deleteReferenced: read('DELETE_REFERENCED', false, boolean),

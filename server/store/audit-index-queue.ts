@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Database } from './database.js';
 import { insertQueuedAuditIndexCtes } from './search-index-sql.js';
 import { Statement } from '../search/sql/statement.js';
+import { type PeriodicRound, periodicRound } from './periodic-round.js';
 
 /** Events whose index rows one statement moves: a bound on what one statement holds. */
 const BATCH = 1000;
@@ -37,47 +38,10 @@ export async function moveQueuedAuditIndex(db: Database): Promise<number> {
   }
 }
 
-export interface AuditIndexRounds {
-  start(): void;
-  /** No more rounds; resolves once a running one has ended (before the database closes). */
-  stop(): Promise<void>;
-}
-
 /**
  * The server's rounds: the queue moved every `intervalMs`, so that it stays short and a search of the trail seldom
- * has much to move first. A failing round (the database away) is logged once until a round succeeds again.
+ * has much to move first (server/store/periodic-round.ts: one at a time, failures logged once per run).
  */
-export function createAuditIndexRounds(db: Database, { intervalMs, logger }: { intervalMs: number; logger?: Logger }): AuditIndexRounds {
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let failing = false;
-  let stopped = false;
-  const round = async () => {
-    try {
-      await moveQueuedAuditIndex(db);
-      if (failing) logger?.info('audit index queue: moving again');
-      failing = false;
-    } catch (error) {
-      if (!failing) logger?.warn({ err: error }, 'audit index queue: a round failed; retried every second, logged again once it recovers');
-      failing = true;
-    }
-  };
-  const schedule = () => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      running = round().finally(() => {
-        running = undefined;
-        schedule();
-      });
-    }, intervalMs);
-    timer.unref();
-  };
-  return {
-    start: schedule,
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-  };
+export function createAuditIndexRounds(db: Database, { intervalMs, logger }: { intervalMs: number; logger?: Logger }): PeriodicRound<number> {
+  return periodicRound({ name: 'audit index queue', intervalMs, logger, run: () => moveQueuedAuditIndex(db) });
 }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Database } from './database.js';
+import { periodicRound } from './periodic-round.js';
 
 /**
  * The planner's statistics kept fresh by the server when nothing else does: PGlite runs no autovacuum, and a
@@ -80,51 +81,23 @@ function driftedSql(neverAnalyzed: boolean): string {
 const TRY_LOCK = `SELECT pg_try_advisory_xact_lock(hashtextextended('ccp statistics upkeep ' || current_schema(), 0)) AS locked`;
 
 export function createStatisticsUpkeep(db: Database, options: StatisticsUpkeepOptions): StatisticsUpkeep {
-  let running: Promise<UpkeepRound> | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let stopped = false;
-  let failing = false;
   let firstRound = true;
-
-  const round = (): Promise<UpkeepRound> => {
-    if (!options.enabled) return Promise.resolve({ outcome: 'off' });
-    if (running) return Promise.resolve({ outcome: 'overlap' });
-    running = analyzeDrifted(db, firstRound)
-      .then((result) => ((firstRound = false), result))
-      .finally(() => (running = undefined));
-    return running;
-  };
-
-  const tick = async (): Promise<void> => {
-    try {
-      const started = Date.now();
-      const result = await round();
-      if (failing) options.logger?.info('statistics upkeep: the database answers again');
-      failing = false;
-      if (result.outcome === 'analyzed') options.logger?.info({ tables: result.tables, ms: Date.now() - started }, 'statistics upkeep: tables analyzed');
-    } catch (error) {
-      // Once per run of failures: a database away for an hour must not write one line a minute.
-      if (!failing) options.logger?.warn({ err: error }, 'statistics upkeep: round failed; retried every interval, logged again once it recovers');
-      failing = true;
-    }
-  };
-
-  const schedule = () => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      timer = undefined;
-      void tick().then(schedule);
-    }, options.intervalMs);
-    // The upkeep never keeps the process alive by itself.
-    timer.unref();
-  };
+  const rounds = periodicRound<UpkeepRound>({
+    name: 'statistics upkeep',
+    intervalMs: options.intervalMs,
+    logger: options.logger,
+    run: () => analyzeDrifted(db, firstRound).then((result) => ((firstRound = false), result)),
+    report(result, ms) {
+      if (result.outcome === 'analyzed') options.logger?.info({ tables: result.tables, ms }, 'statistics upkeep: tables analyzed');
+    },
+  });
 
   return {
-    round,
-    tick,
+    round: () => (options.enabled ? rounds.round() : Promise.resolve({ outcome: 'off' })),
+    tick: () => (options.enabled ? rounds.tick() : Promise.resolve()),
     start() {
-      if (!options.enabled || stopped || timer) return;
-      schedule();
+      if (!options.enabled) return;
+      rounds.start();
       if (db.dialect === 'postgres') {
         // Both would analyze the same tables: say so once, and how to leave it to autovacuum. A role that owns no table
         // can analyze none: say that instead, louder.
@@ -142,11 +115,8 @@ export function createStatisticsUpkeep(db: Database, options: StatisticsUpkeepOp
       }
     },
     async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      timer = undefined;
-      await running?.catch(() => undefined);
-      if (options.enabled && db.dialect === 'pglite') await tick();
+      await rounds.stop();
+      if (options.enabled && db.dialect === 'pglite') await rounds.tick();
     },
   };
 }

@@ -124,12 +124,22 @@ describe.each(BACKENDS)('the audit hash chain, on $name', (backend) => {
 
   it('detects a removed link, naming its event, now stored without a link', async () => {
     const id = await eventAt(2);
-    const [row] = await server.db.query<{ content_hash: Uint8Array; hash: Uint8Array }>('SELECT content_hash, hash FROM audit_chain WHERE seq = 2');
+    const [row] = await server.db.query<{ content_hash: Uint8Array; hash: Uint8Array; last_updated: Date }>('SELECT content_hash, hash, last_updated FROM audit_chain WHERE seq = 2');
     await server.db.query('DELETE FROM audit_chain WHERE seq = 2');
     const verdict = await verify();
     expect(verdict.severity).toBe('error');
     expect(verdict.diagnostics).toContain(`broken at sequence 2 (AuditEvent/${id}): link 2 was removed from the chain (AuditEvent/${id} is stored without a link)`);
-    await server.db.query('INSERT INTO audit_chain (seq, event_id, content_hash, hash) VALUES (2, $1, $2, $3)', [id, row.content_hash, row.hash]);
+    await server.db.query('INSERT INTO audit_chain (seq, event_id, last_updated, content_hash, hash) VALUES (2, $1, $4, $2, $3)', [id, row.content_hash, row.hash, row.last_updated]);
+    expect((await verify()).severity).toBe('information');
+  });
+
+  it('detects an event whose storage time changed (the link finds its event by id and that time)', async () => {
+    const id = await eventAt(3);
+    await server.db.query(`UPDATE audit_event SET last_updated = last_updated - interval '1 second' WHERE id = $1`, [id]);
+    const verdict = await verify();
+    expect(verdict.severity).toBe('error');
+    expect(verdict.diagnostics).toContain(`broken at sequence 3 (AuditEvent/${id}): AuditEvent/${id}: its storage time changed since it was recorded`);
+    await server.db.query(`UPDATE audit_event SET last_updated = last_updated + interval '1 second' WHERE id = $1`, [id]);
     expect((await verify()).severity).toBe('information');
   });
 

@@ -59,6 +59,31 @@ async function warm(server: Server, token: string, path = 'CarePlan'): Promise<v
   throw new Error('the caller never got cached');
 }
 
+/** A new contributor `name`, signed in through `writer`, whose caller `reader` has cached (one instance, or two). */
+async function cachedUser(writer: Server, reader: Server, name: string): Promise<{ user: Person; token: string }> {
+  const user = await person(writer, name, ['contributor']);
+  const token = await userToken(writer, user);
+  await warm(reader, token);
+  return { user, token };
+}
+
+/** The changes of access the suites make through the API of `server` as the administrator `opsToken`. */
+function changes(server: Server, opsToken: string) {
+  return {
+    revoke: async (token: string) => expect((await request(server.app).post('/auth/revoke').type('form').send({ token, client_id: 'app' })).status).toBe(200),
+    deactivateUser: async (user: Person) => expect((await ops(server, opsToken).patchUser(user.userId, { active: false })).status).toBe(200),
+    async deactivateOrganization(user: Person) {
+      const organization = ((await server.context.store.read('Organization', user.organizationId)) as { resource: Organization }).resource;
+      expect((await ops(server, opsToken).put(`Organization/${user.organizationId}`, { ...organization, active: false })).status).toBe(200);
+    },
+    async dropRoleCodes(user: Person) {
+      const role = ((await server.context.store.read('PractitionerRole', user.practitionerRoleId)) as { resource: PractitionerRole }).resource;
+      const { code: _code, ...without } = role;
+      expect((await ops(server, opsToken).put(`PractitionerRole/${role.id}`, without)).status).toBe(200);
+    },
+  };
+}
+
 function ops(server: Server, token: string) {
   const send = (req: request.Test, body: unknown) => req.set('Authorization', `Bearer ${token}`).set('Content-Type', 'application/json').send(JSON.stringify(body));
   return {
@@ -91,18 +116,14 @@ describe.each(BACKENDS)('cached callers on $name', (backend) => {
   });
 
   it('a revoked access token (RFC 7009) is refused on the next request', async () => {
-    const dana = await person(server, 'dana', ['contributor']);
-    const token = await userToken(server, dana);
-    await warm(server, token);
-    expect((await request(server.app).post('/auth/revoke').type('form').send({ token, client_id: 'app' })).status).toBe(200);
+    const { token } = await cachedUser(server, server, 'dana');
+    await changes(server, opsToken).revoke(token);
     expect((await server.fhirGet(token, 'CarePlan')).status).toBe(401);
   });
 
   it('a user deactivated through the admin API is refused on the next request', async () => {
-    const eli = await person(server, 'eli', ['contributor']);
-    const token = await userToken(server, eli);
-    await warm(server, token);
-    expect((await ops(server, opsToken).patchUser(eli.userId, { active: false })).status).toBe(200);
+    const { user, token } = await cachedUser(server, server, 'eli');
+    await changes(server, opsToken).deactivateUser(user);
     expect((await server.fhirGet(token, 'CarePlan')).status).toBe(401);
   });
 
@@ -115,19 +136,13 @@ describe.each(BACKENDS)('cached callers on $name', (backend) => {
   });
 
   it('a PractitionerRole losing its role codes: the next request has no rights (403)', async () => {
-    const fay = await person(server, 'fay', ['contributor']);
-    const token = await userToken(server, fay);
-    await warm(server, token);
-    const role = (await server.context.store.read('PractitionerRole', fay.practitionerRoleId)) as { kind: 'found'; resource: PractitionerRole };
-    const { code: _code, ...without } = role.resource;
-    expect((await ops(server, opsToken).put(`PractitionerRole/${fay.practitionerRoleId}`, without)).status).toBe(200);
+    const { user, token } = await cachedUser(server, server, 'fay');
+    await changes(server, opsToken).dropRoleCodes(user);
     expect((await server.fhirGet(token, 'CarePlan')).status).toBe(403);
   });
 
   it('a PractitionerRole deactivated, or losing its organization: the next request sees it', async () => {
-    const gus = await person(server, 'gus', ['contributor']);
-    const token = await userToken(server, gus);
-    await warm(server, token);
+    const { user: gus, token } = await cachedUser(server, server, 'gus');
     const role = ((await server.context.store.read('PractitionerRole', gus.practitionerRoleId)) as { resource: PractitionerRole }).resource;
     const { organization: _organization, ...withoutOrganization } = role;
     expect((await ops(server, opsToken).put(`PractitionerRole/${role.id}`, withoutOrganization)).status).toBe(200);
@@ -137,11 +152,8 @@ describe.each(BACKENDS)('cached callers on $name', (backend) => {
   });
 
   it("a user's Organization deactivated is refused on the next request", async () => {
-    const hal = await person(server, 'hal', ['contributor']);
-    const token = await userToken(server, hal);
-    await warm(server, token);
-    const organization = ((await server.context.store.read('Organization', hal.organizationId)) as { resource: Organization }).resource;
-    expect((await ops(server, opsToken).put(`Organization/${hal.organizationId}`, { ...organization, active: false })).status).toBe(200);
+    const { user, token } = await cachedUser(server, server, 'hal');
+    await changes(server, opsToken).deactivateOrganization(user);
     expect((await server.fhirGet(token, 'CarePlan')).status).toBe(401);
   });
 
@@ -206,37 +218,26 @@ describeWithPostgres('cached callers across server instances', 'the tests of inv
   afterAll(async () => close?.());
 
   it('a token revoked through one instance is refused by the other at once', async () => {
-    const ida = await person(one, 'ida', ['contributor']);
-    const token = await userToken(one, ida);
-    await warm(other, token);
-    expect((await request(one.app).post('/auth/revoke').type('form').send({ token, client_id: 'app' })).status).toBe(200);
+    const { token } = await cachedUser(one, other, 'ida');
+    await changes(one, opsToken).revoke(token);
     expect((await other.fhirGet(token, 'CarePlan')).status).toBe(401);
   });
 
   it('a user deactivated through one instance is refused by the other at once', async () => {
-    const jo = await person(one, 'jo', ['contributor']);
-    const token = await userToken(one, jo);
-    await warm(other, token);
-    expect((await ops(one, opsToken).patchUser(jo.userId, { active: false })).status).toBe(200);
+    const { user, token } = await cachedUser(one, other, 'jo');
+    await changes(one, opsToken).deactivateUser(user);
     expect((await other.fhirGet(token, 'CarePlan')).status).toBe(401);
   });
 
   it('an Organization deactivated through one instance is refused by the other at once', async () => {
-    const kim = await person(one, 'kim', ['contributor']);
-    const token = await userToken(one, kim);
-    await warm(other, token);
-    const organization = ((await one.context.store.read('Organization', kim.organizationId)) as { resource: Organization }).resource;
-    expect((await ops(one, opsToken).put(`Organization/${kim.organizationId}`, { ...organization, active: false })).status).toBe(200);
+    const { user, token } = await cachedUser(one, other, 'kim');
+    await changes(one, opsToken).deactivateOrganization(user);
     expect((await other.fhirGet(token, 'CarePlan')).status).toBe(401);
   });
 
   it('a PractitionerRole losing its role codes through one instance: the other refuses at once', async () => {
-    const lou = await person(one, 'lou', ['contributor']);
-    const token = await userToken(one, lou);
-    await warm(other, token);
-    const role = ((await one.context.store.read('PractitionerRole', lou.practitionerRoleId)) as { resource: PractitionerRole }).resource;
-    const { code: _code, ...without } = role;
-    expect((await ops(one, opsToken).put(`PractitionerRole/${role.id}`, without)).status).toBe(200);
+    const { user, token } = await cachedUser(one, other, 'lou');
+    await changes(one, opsToken).dropRoleCodes(user);
     expect((await other.fhirGet(token, 'CarePlan')).status).toBe(403);
   });
 

@@ -5,7 +5,6 @@ import { UNRESTRICTED } from '../../server/access/caller.js';
 import { extractIndexRows } from '../../server/search/index/extract.js';
 import { parseSearch } from '../../server/search/query/parse.js';
 import { R4_REGISTRY } from '../../server/search/registry.js';
-import { auditLinkCtes } from '../../server/store/audit-chain.js';
 import type { Database } from '../../server/store/database.js';
 import { migrate } from '../../server/store/migrate.js';
 import { MIGRATIONS } from '../../server/store/migrations/index.js';
@@ -21,6 +20,18 @@ import { createEmptySchema, TEST_DATABASE_URL } from '../support/backends.js';
  * search_* rows, a chain link each, in one statement), into the audit tables: the chain begun before it still
  * verifies, the events are read and searched as before, and nothing of them is left in the clinical tables.
  */
+/** The chain's append as the store wrote it before migration 010 (links without their event's last_updated). */
+const LINKS_BEFORE_010 = [
+  `audit_prior AS (SELECT seq, hash FROM audit_head FOR UPDATE)`,
+  `audit_input AS (SELECT row_number() OVER (ORDER BY ord) AS n, id, sha256(convert_to(content::text, 'UTF8')) AS content_hash FROM input)`,
+  `audit_links (n, seq, hash, event_id, content_hash) AS (
+     SELECT 0::bigint, seq, hash, NULL::text, NULL::bytea FROM audit_prior
+     UNION ALL
+     SELECT e.n, l.seq + 1, sha256(l.hash || e.content_hash), e.id, e.content_hash FROM audit_links l JOIN audit_input e ON e.n = l.n + 1)`,
+  `audit_link AS (INSERT INTO audit_chain (seq, event_id, content_hash, hash) SELECT seq, event_id, content_hash, hash FROM audit_links WHERE n > 0)`,
+  `audit_next AS (UPDATE audit_head SET seq = last.seq, hash = last.hash FROM (SELECT seq, hash FROM audit_links ORDER BY n DESC LIMIT 1) last)`,
+];
+
 async function storeTheOldWay(db: Database, events: Resource[]): Promise<void> {
   const sql = new Statement();
   const [ids, times, contents] = [events.map((e) => e.id), events.map((e) => e.meta!.lastUpdated), events.map((e) => JSON.stringify(e))].map(sql.param);
@@ -32,7 +43,7 @@ async function storeTheOldWay(db: Database, events: Resource[]): Promise<void> {
         `version AS (INSERT INTO resource_version (resource_type, id, version_id, last_updated, method, created, content) SELECT resource_type, id, 1, last_updated, 'POST', true, content FROM input)`,
         `owner AS (SELECT input.ord, inserted.rid, inserted.resource_type FROM input JOIN inserted USING (resource_type, id))`,
         ...insertIndexCtesOfMany(events.map((e) => extractIndexRows(e, R4_REGISTRY)), 'owner', sql.param),
-        ...auditLinkCtes('input'),
+        ...LINKS_BEFORE_010,
       ],
       'SELECT 1',
       true,
@@ -68,6 +79,9 @@ describe.each(backends)('migration 007 (the audit trail in its own tables), on %
       expect(linked.n).toBe(4);
 
       await migrate(db);
+      // Migration 010 gave each link its event's last_updated, by which $verify finds the event.
+      const [dated] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM audit_chain c JOIN audit_event e ON e.id = c.event_id AND e.last_updated = c.last_updated');
+      expect(dated.n).toBe(4);
       const report = await verifyChain(db);
       expect(report.broken).toBeUndefined();
       expect(report.links).toBe(4);

@@ -77,6 +77,12 @@ describe('configuration from the environment', () => {
     expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual(['HOSTING_ORGANIZATION', 'OVERRIDE_HOURS', 'REGISTRATION_DAYS']);
   });
 
+  it('audit partitions: a round a day by default, paced by AUDIT_PARTITIONS_INTERVAL, checked', () => {
+    expect(loadConfig({})).toMatchObject({ auditPartitionsIntervalSeconds: 86400 });
+    expect(loadConfig({ AUDIT_PARTITIONS_INTERVAL: '3600' })).toMatchObject({ auditPartitionsIntervalSeconds: 3600 });
+    expect(() => loadConfig({ AUDIT_PARTITIONS_INTERVAL: '0' })).toThrow(/AUDIT_PARTITIONS_INTERVAL/);
+  });
+
   it('statistics upkeep: on every 60 s by default, switched off or paced by its variables, each checked', () => {
     expect(loadConfig({})).toMatchObject({ statisticsUpkeep: true, statisticsUpkeepIntervalSeconds: 60 });
     expect(loadConfig({ STATISTICS_UPKEEP: 'false', STATISTICS_UPKEEP_INTERVAL: '300' })).toMatchObject({ statisticsUpkeep: false, statisticsUpkeepIntervalSeconds: 300 });

@@ -10,7 +10,8 @@
  *   type, subtype, outcome, action tokens; dates).
  * - all partitioned by month of `last_updated` (the time the server stored the event), so retention drops whole
  *   partitions (server/audit/purge.ts); a DEFAULT partition catches rows of a month whose partition is missing.
- *   `audit_add_partitions(from, to)` creates the months between; the server calls it at every start.
+ *   `audit_add_partitions(from, to)` creates the months between; the server calls it at every start (and, since
+ *   migration 010 replaced it, daily, moving a month's rows out of DEFAULT: server/store/audit-partitions.ts).
  * Existing AuditEvents move here with their rid and index rows; the chain (`audit_chain`, `audit_head`) is
  * unchanged, and as the content moves unchanged (JSONB), every link's content hash still holds.
  */
