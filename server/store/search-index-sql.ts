@@ -166,11 +166,20 @@ export function queuedAuditIndexRows(rows: IndexRows): string {
   for (const kind of AUDIT_KINDS) {
     const list = rowsOf(rows, kind);
     if (!list.length) continue;
-    const names = Object.keys(TABLES[kind].columns);
-    queued[kind] = list.map((row) => Object.fromEntries([['param', row.param], ...names.map((name) => [snake(name), storedValue(kind, name, row)])]));
+    const columns = AUDIT_COLUMNS[kind];
+    queued[kind] = list.map((row) => {
+      const stored: Record<string, unknown> = { param: row.param };
+      for (const [name, column] of columns) stored[column] = storedValue(kind, name, row);
+      return stored;
+    });
   }
   return JSON.stringify(queued);
 }
+
+/** Each audit kind's columns: the row's field name and the table's column name (read on every event). */
+const AUDIT_COLUMNS = Object.fromEntries(
+  AUDIT_KINDS.map((kind) => [kind, Object.keys(TABLES[kind].columns).map((name) => [name, snake(name)] as const)]),
+) as Record<(typeof AUDIT_KINDS)[number], (readonly [string, string])[]>;
 
 /**
  * Common table expressions that write the queued index rows of the relation `taken` (`rid`, `last_updated`, `rows`
