@@ -6,6 +6,7 @@ import * as statistics from './005-statistics.js';
 import * as references from './006-references.js';
 import * as auditTables from './007-audit-tables.js';
 import * as accessChanges from './009-access-changes.js';
+import * as consentPermits from './010-consent-permits.js';
 
 export interface Migration {
   version: number;
@@ -23,4 +24,5 @@ export const MIGRATIONS: Migration[] = [
   { version: 6, name: 'references', up: references.up },
   { version: 7, name: 'audit-tables', up: auditTables.up },
   { version: 9, name: 'access-changes', up: accessChanges.up },
+  { version: 10, name: 'consent-permits', up: consentPermits.up },
 ];
