@@ -85,6 +85,12 @@ export interface FhirContext {
   profiles?: Profiles;
   /** Inside a transaction Bundle: its referential integrity checks, run once all its entries are written. */
   deferredIntegrity?: DeferredChecks;
+  /**
+   * Set by the consent gate (server/pipeline/steps/consent-gate.ts) for a read by id under a restricted grant: the
+   * current version of `type`/`id`, found by the statement that checked the grant and consent, so that the read
+   * answers from it instead of asking the database a second time.
+   */
+  reached?: { type: string; id: string; resource: Resource };
 }
 
 /**

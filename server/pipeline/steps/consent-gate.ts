@@ -1,3 +1,4 @@
+import type { Resource } from 'fhir/r4';
 import { consentGateFor, isConsentHeld } from '../../access/consent-gate.js';
 import { grantFor } from '../../access/decide.js';
 import type { Permission } from '../../access/scopes.js';
@@ -26,7 +27,10 @@ export const consentGate: Step = async (state, next) => {
     }
     const type = params!.type!;
     const id = params!.id!;
-    if (!(await isReachable(type, id, permission, request, context))) {
+    const reached = await reachable(type, id, permission, request, context);
+    // A read answers from the row found here: one statement for the check and the read (FhirContext.reached).
+    if (reached && permission === 'r') state.context = { ...state.context, reached: { type, id, resource: reached } };
+    if (!reached) {
       // Update may create a resource that does not exist (or was deleted); one that exists must be reachable.
       const current = await context.store.read(type, id);
       const held = isGatedType(type) && isConsentHeld(request.caller, context.options);
@@ -60,11 +64,16 @@ export async function checkWritten(type: string, response: FhirResponse, permiss
  * `consent` false, leaving patient consent aside (to tell which rule refused).
  */
 async function isReachable(type: string, id: string, permission: Permission, request: FhirRequest, context: FhirContext, consent = true): Promise<boolean> {
+  return (await reachable(type, id, permission, request, context, consent)) !== undefined;
+}
+
+/** The current version of `type/id` when it is reachable as `isReachable` says, else undefined. */
+async function reachable(type: string, id: string, permission: Permission, request: FhirRequest, context: FhirContext, consent = true): Promise<Resource | undefined> {
   const reach = rowAccess(request.caller, [type], permission, context.registry, true);
   const query = parseSearch({ _id: [id] }, [type], context.registry, { defaultCount: 1, maxCount: 1 });
   query.access = reach.access;
   if (consent) query.consent = consentGateFor(request.caller, permission, context.options);
   query.total = 'none';
   const page = await context.store.search(query);
-  return page.resources.length > 0;
+  return page.resources[0];
 }

@@ -9,8 +9,10 @@ import type { FhirResponse, Interaction } from '../types.js';
  * `GET [base]/[type]/[id]`. Conditional read: `If-None-Match` naming the current version, or `If-Modified-Since`
  * not earlier than its lastUpdated, is answered 304 Not Modified without a body.
  */
-export const read: Interaction = async (request, { type, id }, { store }) => {
-  const result = await store.read(type!, id!);
+export const read: Interaction = async (request, { type, id }, { store, reached }) => {
+  // Under a restricted grant the consent gate already found the row with the grant's and consent's conditions.
+  const found = reached && reached.type === type && reached.id === id ? reached.resource : undefined;
+  const result: ReadResult = found ? { kind: 'found', resource: found } : await store.read(type!, id!);
   if (result.kind === 'found' && notModified(result.resource, request.headers)) {
     return { status: 304, headers: versionHeaders(result.resource) };
   }

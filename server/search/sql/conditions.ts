@@ -311,7 +311,9 @@ function idCondition(filter: ValueFilter, sql: Statement, row: string): string {
   const first = filter.values[0];
   if (first.type === 'missing') return first.missing ? 'false' : 'true';
   const ids = filter.values.flatMap((v) => (v.type === 'token' && v.value.code !== undefined ? [v.value.code] : []));
-  const condition = `${row}.id = ANY(${sql.param(ids)}::text[])`;
+  // One id is compared as a scalar: PostgreSQL's generic plan for `= ANY($n)` expects ten ids and so costs more than
+  // a plan for the values, and a prepared statement would then be planned on every run (docs/SEARCH.md, "Planning").
+  const condition = ids.length === 1 ? `${row}.id = ${sql.param(ids[0])}::text` : `${row}.id = ANY(${sql.param(ids)}::text[])`;
   return filter.modifier === 'not' ? `NOT (${condition})` : condition;
 }
 

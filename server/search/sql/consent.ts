@@ -2,7 +2,7 @@ import { GATED_TYPES, isGatedType, PATIENT_PARAMS } from '../../conformance/cons
 import type { Statement } from './statement.js';
 import type { ConsentGate } from '../query/model.js';
 import { consentRecordConditions } from './consent-records.js';
-import { accessRule, patientReferences } from './consent-rules.js';
+import { patientReferences } from './consent-rules.js';
 
 /**
  * The consent decision as a condition on the resource row `row`: a row of a gated type is visible to the partner
@@ -27,41 +27,23 @@ export function consentCondition(gate: ConsentGate, sql: Statement, row: string,
   const p = `${row}_p`;
   const patientRefs = patientReferences(sql, row, p, Object.fromEntries(gatedHere.map((type) => [type, PATIENT_PARAMS[type]])));
   // At least one patient, and every one permitted: bool_and over none is null, which coalesce makes false.
-  const plan = `coalesce((SELECT bool_and(${permitted(gate, sql, `${p}.target_id`, row)}) ${patientRefs}), false)`;
+  const plan = `coalesce((SELECT bool_and(${permitted(gate, sql, `${p}.target_id`)}) ${patientRefs}), false)`;
   const mayBeUngated = !types || types.some((type) => !isGatedType(type));
   return `(${[...(mayBeUngated ? [untouched()] : []), plan, ...consentRecordConditions(gate, sql, row, gatedHere)].join(' OR ')})`;
 }
 
 /**
- * The partner may see the plan of the patient whose id is the SQL expression `patient`. One look at the patient's
- * `_access` rows that name the partner's organization, everyone (`*`) or the person decides it, each way a
- * `bool_or` over them: a registration at the level needed (the organization's), not outweighed by a deny (of
- * anyone of those) that has no exception for the organization or the person; or the person's override. One
- * subquery rather than one per rule: each subquery costs the planner about as much as the search's own conditions.
+ * The partner may see the plan of the patient whose id is the SQL expression `patient`: migration 012's
+ * `consent_permits`, one look at the patient's `_access` rows that name the partner's organization, everyone (`*`)
+ * or the person (a registration at the level needed, not outweighed by a deny without an exception for them; or the
+ * person's override). A function rather than subqueries in the statement: PL/pgSQL plans its statement once per
+ * session, where subqueries here would be planned with every search, and planning them cost a partner's search
+ * about as much as the search's own conditions.
  */
-function permitted(gate: ConsentGate, sql: Statement, patient: string, row: string): string {
-  const organization = gate.organization && `Organization/${gate.organization}`;
-  const practitioner = gate.practitioner && `Practitioner/${gate.practitioner}`;
-  const people = [organization, practitioner].filter((actor): actor is string => Boolean(actor));
-  if (!people.length) return 'false';
-  const [a, e] = ['a', 'e'].map((letter) => `${row}_${letter}`);
-  const names = (actor: string) => `${a}.c1_code = ${patient} || ${sql.param(`|${actor}`)}`;
-  const any = (condition: string) => `coalesce(bool_or(${condition}), false)`;
-
-  const kinds: string[] = [];
-  const ways: string[] = [];
-  if (organization) {
-    const levels = gate.level === 'modify' ? ['registration-modify'] : ['registration-view', 'registration-modify'];
-    kinds.push(...levels, 'deny');
-    const excepted = `EXISTS (SELECT 1 FROM search_composite ${e} WHERE ${e}.rid = ${a}.rid AND ${accessRule(sql, e, ['deny-except'], patient, people)})`;
-    ways.push(`(${any(`${a}.c1_system = ANY(${sql.param(levels)}::text[]) AND ${names(organization)}`)}
-        AND NOT ${any(`${a}.c1_system = 'deny' AND NOT ${excepted}`)})`);
-  }
-  if (practitioner) {
-    kinds.push('override');
-    ways.push(any(`${a}.c1_system = 'override' AND ${names(practitioner)}`));
-  }
-  // A deny names '*' or one of the people; registrations and overrides are told apart by their actor above.
-  const actors = organization ? ['*', ...people] : people;
-  return `(SELECT ${ways.join(' OR ')} FROM search_composite ${a} WHERE ${accessRule(sql, a, kinds, patient, actors)})`;
+function permitted(gate: ConsentGate, sql: Statement, patient: string): string {
+  const organization = gate.organization ? `Organization/${gate.organization}` : null;
+  const practitioner = gate.practitioner ? `Practitioner/${gate.practitioner}` : null;
+  if (!organization && !practitioner) return 'false';
+  const levels = gate.level === 'modify' ? ['registration-modify'] : ['registration-view', 'registration-modify'];
+  return `consent_permits(${patient}, ${sql.param(organization)}::text, ${sql.param(practitioner)}::text, ${sql.param(levels)}::text[])`;
 }

@@ -8,6 +8,7 @@ import * as auditTables from './007-audit-tables.js';
 import * as accessChanges from './009-access-changes.js';
 import * as auditPartitions from './010-audit-partitions.js';
 import * as auditIndexQueue from './011-audit-index-queue.js';
+import * as consentPermits from './012-consent-permits.js';
 
 export interface Migration {
   version: number;
@@ -27,4 +28,5 @@ export const MIGRATIONS: Migration[] = [
   { version: 9, name: 'access-changes', up: accessChanges.up },
   { version: 10, name: 'audit-partitions', up: auditPartitions.up },
   { version: 11, name: 'audit-index-queue', up: auditIndexQueue.up },
+  { version: 12, name: 'consent-permits', up: consentPermits.up },
 ];
