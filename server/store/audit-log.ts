@@ -1,8 +1,7 @@
 import type { AuditEvent } from 'fhir/r4';
 import type { SearchQuery } from '../search/query/model.js';
 import { compileSearch } from '../search/sql/compile.js';
-import { readsAuditIndex } from '../search/sql/tables.js';
-import { moveQueuedAuditIndex } from './audit-index-queue.js';
+import { auditIndexMovedFirst } from './search.js';
 import type { Database } from './database.js';
 import type { ResourceStore } from './resource-store.js';
 import { GroupCommit } from './audit-group-commit.js';
@@ -39,8 +38,7 @@ export class AuditLog {
   async sample(query: SearchQuery, size: number): Promise<AuditEvent[]> {
     const { page } = compileSearch({ ...query, sort: [], cursor: undefined, count: POPULATION_LIMIT });
     // The draw is from every event committed before it, queued index rows included (migration 011).
-    if (readsAuditIndex(page.sql)) await moveQueuedAuditIndex(this.db);
-    const rows = await this.db.query<{ content: AuditEvent }>(
+    const rows = await auditIndexMovedFirst(this.db).query<{ content: AuditEvent }>(
       `SELECT content FROM (${page.sql}) permitted ORDER BY random() LIMIT $${page.params.length + 1}`,
       [...page.params, size],
     );

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 
 /**
- * A piece of upkeep a server process runs on a timer (server/store/statistics-upkeep.ts,
- * server/store/audit-partitions.ts): one round at a time, errors logged once per run of failures and never thrown,
+ * A piece of upkeep a server process runs on a timer (server/store/statistics-upkeep.ts, audit-partitions.ts,
+ * audit-index-queue.ts): one round at a time, errors logged once per run of failures and never thrown,
  * the timer never keeping the process alive, and stopped at shutdown before the database closes.
  */
 export interface PeriodicRound<Result> {

@@ -9,7 +9,7 @@ import { keysetPage } from './keyset-page.js';
 import type { SearchPage } from './resource-store.js';
 
 /** What a search runs its statements through. */
-type Queries = Pick<Database, 'query'>;
+export type Queries = Pick<Database, 'query'>;
 
 // Searches are not prepared statements: after five runs PostgreSQL may settle on a generic plan, blind to the
 // values, and for `CarePlan?patient=…&status=active` that plan starts from every active plan (2.4-7.5 ms at 10k
@@ -94,11 +94,11 @@ async function includedBy(db: Queries, query: SearchQuery, matches: Row[]): Prom
 }
 
 /**
- * `db` for one search, whose first statement that reads the audit trail's index tables is preceded by moving their
+ * `db` for one search (or `$sample`'s draw), whose first statement that reads the audit trail's index tables is preceded by moving their
  * queue (server/store/audit-index-queue.ts): the search then finds every AuditEvent committed before it began.
  * A clinical search, which never names those tables, pays nothing.
  */
-function auditIndexMovedFirst(db: Database): Queries {
+export function auditIndexMovedFirst(db: Database): Queries {
   let moved: Promise<number> | undefined;
   return {
     async query(sql, params, options) {
