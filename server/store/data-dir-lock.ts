@@ -140,7 +140,13 @@ function take(file: string, holder: LockHolder): Attempt {
       // Stale: only the process holding the claim on this very record may replace it.
       const claimFile = `${file}.${found.nonce}`;
       const claim = take(claimFile, holder);
-      if (!claim.won) return { won: false, holder: claim.holder, takingOver: true };
+      if (!claim.won) {
+        // The claim's holder has not replaced the stale record yet only if the record is still the lock: then it is
+        // the one that will (no one else may). Otherwise it claimed too late, as we did, and the lock's new
+        // holder is the one to name: look again.
+        if (readHolder(file)?.nonce !== found.nonce) continue;
+        return { won: false, holder: claim.holder, takingOver: true };
+      }
       try {
         // Nobody but us can have removed the stale record now, so it is still the lock (checked all the same).
         if (readHolder(file)?.nonce !== found.nonce) continue;

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { DatabaseUnavailable } from './unavailable.js';
 
 /**
  * A piece of upkeep a server process runs on a timer (server/store/statistics-upkeep.ts, audit-partitions.ts,
@@ -49,8 +50,13 @@ export function periodicRound<Result>(options: PeriodicRoundOptions<Result>): Pe
       failing = false;
       if (!isOverlap(result)) options.report?.(result, Date.now() - started);
     } catch (error) {
-      // Once per run of failures: a database away for an hour must not write one line a minute.
-      if (!failing) options.logger?.warn({ err: error }, `${options.name}: round failed; retried every interval, logged again once it recovers`);
+      // Once per run of failures: a database away for an hour must not write one line a minute. An outage is
+      // not this round's fault, and its stack says nothing: its reason is enough (the availability guard logs
+      // the outage itself, store/availability.ts).
+      if (!failing) {
+        const detail = error instanceof DatabaseUnavailable ? { reason: error.reason } : { err: error };
+        options.logger?.warn(detail, `${options.name}: round failed; retried every interval, logged again once it recovers`);
+      }
       failing = true;
     }
   };
