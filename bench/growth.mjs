@@ -11,7 +11,7 @@
 // do it in production, is off on this machine's PostgreSQL, and without statistics the planner drives a search
 // from its least selective condition (every active CarePlan, then the patient), so cost grows with the data.
 //
-//   node bench/growth.mjs [--levels 10000,100000] [--seconds 10] [--connections 10] [--concurrency 2] [--keep] [--skip-analyze]
+//   node bench/growth.mjs [--levels 10000,100000] [--seconds 10] [--connections 10] [--concurrency 4] [--keep] [--skip-analyze]
 // runs it on a fresh schema of DATABASE_URL (default this machine's test database) and prints the results as JSON.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -45,7 +45,8 @@ export async function measureGrowth({
   levels = [10_000, 100_000, 1_000_000],
   seconds = 10,
   connections = 10,
-  concurrency = 2,
+  // Four Bundles in flight, as npm run import does on PostgreSQL: faster than two (bench/analysis.md, Creates).
+  concurrency = 4,
   analyze = true,
   server,
   startServer: start,
@@ -219,7 +220,7 @@ async function main() {
       levels: { type: 'string', default: '10000,100000' },
       seconds: { type: 'string', default: '10' },
       connections: { type: 'string', default: '10' },
-      concurrency: { type: 'string', default: '2' },
+      concurrency: { type: 'string', default: '4' },
       out: { type: 'string' },
       keep: { type: 'boolean' },
       'skip-analyze': { type: 'boolean' },
