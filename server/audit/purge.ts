@@ -57,7 +57,10 @@ async function lastOldLink(db: Database, anchor: string, head: string, cutoff: D
   let last = anchor;
   for (;;) {
     const links = await db.query<{ seq: string; stored: Date | null }>(
-      `SELECT c.seq::text AS seq, e.last_updated AS stored FROM audit_chain c LEFT JOIN audit_event e ON e.id = c.event_id
+      // Joined by the link's last_updated too, as $verify does (store/audit-verify.ts): each event is looked up in
+      // its own month's partition instead of in every one.
+      `SELECT c.seq::text AS seq, e.last_updated AS stored FROM audit_chain c
+       LEFT JOIN audit_event e ON e.id = c.event_id AND e.last_updated = c.last_updated
        WHERE c.seq > $1 AND c.seq <= $2 ORDER BY c.seq LIMIT ${BATCH}`,
       [last, head],
     );

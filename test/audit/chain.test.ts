@@ -233,10 +233,12 @@ describe.each(BACKENDS)('random audits ($sample) and retention (purge), on $name
     const before = await links();
     expect(before).toBeGreaterThan(8);
     const oldIds = (await server.db.query<{ event_id: string }>('SELECT event_id FROM audit_chain WHERE seq <= 5 ORDER BY seq')).map((row) => row.event_id);
+    // Aged as stored: the event and its chain link carry the same last_updated (migration 010).
     await server.db.query(
       "UPDATE audit_event SET last_updated = now() - interval '40 days' WHERE id = ANY($1::text[])",
       [oldIds],
     );
+    await server.db.query('UPDATE audit_chain c SET last_updated = e.last_updated FROM audit_event e WHERE e.id = c.event_id AND c.event_id = ANY($1::text[])', [oldIds]);
     expect(await purgeAuditTrail(server.db, new Date(Date.now() - 30 * 24 * 3600 * 1000))).toBe(5);
     expect(await links()).toBe(before - 5);
     for (const id of oldIds) expect((await server.context.store.read('AuditEvent', id)).kind).toBe('missing');
@@ -276,6 +278,7 @@ describe.each(BACKENDS)('random audits ($sample) and retention (purge), on $name
         await server.db.query(`UPDATE ${table} SET last_updated = now() - interval '${age}' WHERE rid IN ${rids}`, [events]);
       }
       await server.db.query(`UPDATE audit_event SET last_updated = now() - interval '${age}' WHERE id = ANY($1::text[])`, [events]);
+      await server.db.query('UPDATE audit_chain c SET last_updated = e.last_updated FROM audit_event e WHERE e.id = c.event_id AND c.event_id = ANY($1::text[])', [events]);
     }
     const count = async (table: string) => (await server.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`))[0].n;
     expect(await count(partition)).toBe(3);
