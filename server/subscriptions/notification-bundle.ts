@@ -51,21 +51,13 @@ export function eventsBundle(report: SubscriptionStatusReport, baseUrl: string, 
 export function statusBundle(reports: readonly SubscriptionStatusReport[], baseUrl: string, options: BundleOptions = {}): Bundle {
   const base = trimBase(baseUrl);
   const newId = options.newId ?? randomUUID;
-  return {
-    resourceType: 'Bundle',
-    id: newId(),
-    type: 'searchset',
-    timestamp: (options.now ?? new Date()).toISOString(),
-    total: reports.length,
-    entry: reports.map((report) => {
-      const id = newId();
-      return {
-        fullUrl: `urn:uuid:${id}`,
-        resource: statusParameters({ ...report, type: 'query-status', events: [] }, base, id),
-        search: { mode: 'match' },
-      };
-    }),
-  };
+  const bundle: Bundle = { resourceType: 'Bundle', id: newId(), type: 'searchset', timestamp: (options.now ?? new Date()).toISOString(), total: reports.length };
+  const entry = reports.map((report): BundleEntry => {
+    const id = newId();
+    return { fullUrl: `urn:uuid:${id}`, resource: statusParameters({ ...report, type: 'query-status', events: [] }, base, id), search: { mode: 'match' } };
+  });
+  // FHIR JSON has no empty arrays: no Subscription, no entry.
+  return entry.length ? { ...bundle, entry } : bundle;
 }
 
 /** The SubscriptionStatus of one report, as the R4 profile's Parameters. */

@@ -102,12 +102,14 @@ function checkEnd(value: unknown, now: Date, problems: Problem[]): string | unde
     problems.push(malformed('Subscription.end', 'end must be a FHIR instant, e.g. 2030-01-01T00:00:00Z', 'value'));
     return undefined;
   }
-  if (range.end.getTime() <= now.getTime()) {
+  // A time of day is the moment it ends; a date names its whole span (2030-01-01 is all of that day), and the
+  // subscription ends with its last moment.
+  const end = (value as string).includes('T') ? range.start : range.end;
+  if (end.getTime() <= now.getTime()) {
     problems.push(refused('Subscription.end', 'end is in the past: a subscription that has ended would never notify', 'business-rule'));
     return undefined;
   }
-  // A date names its whole span (2030-01-01 is all of that day): notifications stop after its last moment.
-  return range.end.toISOString();
+  return end.toISOString();
 }
 
 function checkCriteria(resource: Subscription, problems: Problem[]): { topic?: string; filters: TopicFilter[] } {
