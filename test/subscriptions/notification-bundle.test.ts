@@ -103,7 +103,7 @@ function statusProfileViolations(parameters: Parameters): string[] {
       for (const p of found) {
         const values = Object.keys(p).filter((key) => key.startsWith('value'));
         if (rule.value && (values.length !== 1 || values[0] !== rule.value)) violations.push(`${where}${name}: ${values.join()}`);
-        const code = (p as Record<string, unknown>)[rule.value ?? ''];
+        const code = (p as unknown as Record<string, unknown>)[rule.value ?? ''];
         if (rule.codes && !rule.codes.includes(code as string)) violations.push(`${where}${name}: ${String(code)}`);
       }
     }
