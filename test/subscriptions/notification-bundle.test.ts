@@ -50,9 +50,10 @@ const options = (...list: string[]) => ({ now: NOW, newId: ids(...list) });
 
 /** The status entry as the IG's `AddParameterStatus` rule set writes it. */
 function statusEntry(id: string, parameter: ParametersParameter[]): BundleEntry {
+  const resource: Parameters = { resourceType: 'Parameters', id, meta: { profile: [STATUS_PROFILE] }, parameter };
   return {
     fullUrl: `urn:uuid:${id}`,
-    resource: { resourceType: 'Parameters', id, meta: { profile: [STATUS_PROFILE] }, parameter },
+    resource,
     request: { method: 'GET', url: `${BASE}/Subscription/admission/$status` },
     response: { status: '200' },
   };

@@ -156,7 +156,7 @@ describe('a Subscription the server accepts', () => {
   it('a date as end means all of that day (or month, or year): notifications stop after its last moment', () => {
     expect(checkSubscription(changed((s) => (s.end = '2026-12-07')), options()).end).toBe('2026-12-07T23:59:59.999Z');
     expect(checkSubscription(changed((s) => (s.end = '2026')), options()).end).toBe('2026-12-31T23:59:59.999Z');
-    expect(checkSubscription(changed((s) => (s.end = '2026-12-07T15:00:00+01:00')), options()).end).toBe('2026-12-07T14:00:00.000Z');
+    expect(checkSubscription(changed((s) => (s.end = '2026-12-07T16:00:00+01:00')), options()).end).toBe('2026-12-07T15:00:00.000Z');
   });
 
   it('a websocket subscription has no endpoint, and its messages are FHIR JSON', () => {
@@ -477,7 +477,7 @@ describe('refusals, each with its status and the FHIRPath of its element', () =>
       ['X-Bell: ding\u0007', 'a control character'],
       ['X-Snow: \u2603', 'a character beyond Latin-1'],
       [42, 'not a string'],
-    ])('%j is malformed (400): %s', (value) => {
+    ] as [unknown, string][])('%j is malformed (400): %s', (value) => {
       expect(refusedAs(changed(headers('X-Fine: 1', value)))).toBe('400 Subscription.channel.header[1]');
     });
 
