@@ -42,7 +42,8 @@ export function checkRestHookEndpoint(value: unknown, options: EndpointOptions):
   }
   const problems: Problem[] = [];
   const host = url.hostname;
-  const bare = host.startsWith('[') ? host.slice(1, -1) : host;
+  // Without brackets (IPv6) or the root's trailing dot (`localhost.` is localhost).
+  const bare = host.startsWith('[') ? host.slice(1, -1) : host.replace(/\.$/, '');
   const loopbackAllowed = options.allowHttpLoopback === true && (bare === 'localhost' || isLoopback(bare));
   if (url.protocol === 'http:' && !loopbackAllowed) {
     problems.push(

@@ -408,6 +408,8 @@ describe('refusals, each with its status and the FHIRPath of its element', () =>
       ['https://[::ffff:127.0.0.1]/hook', 'loopback inside IPv6'],
       ['https://localhost/hook', 'this machine, by name'],
       ['https://api.localhost/hook', 'this machine, by a .localhost name'],
+      ['https://localhost./hook', 'this machine, by its fully qualified name'],
+      ['https://127.0.0.1./hook', 'loopback, with the root dot'],
     ])('%s (422: %s)', (value) => {
       const error = refusal(changed(endpoint(value)));
       expect(error.status).toBe(422);
