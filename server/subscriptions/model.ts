@@ -77,6 +77,11 @@ export interface SubscriptionSpec {
   channel: ChannelType;
   /** rest-hook: the https URL; email: the `mailto:` address; websocket: none (the client connects to us). */
   endpoint?: string;
+  /**
+   * `channel.payload` as accepted: the media type of a rest-hook POST or a websocket message (the IG: the POST's
+   * `Content-Type` matches it), or an email's body with `;attach=` naming the attachment's. Absent: application/fhir+json.
+   */
+  contentType?: string;
   /** rest-hook: `channel.header` lines (`Name: value`), sent with every POST. */
   headers: string[];
   payload: PayloadContent;
