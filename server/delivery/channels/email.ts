@@ -1,5 +1,5 @@
 import type { Bundle } from 'fhir/r4';
-import nodemailer from 'nodemailer';
+import nodemailer, { type Transporter } from 'nodemailer';
 import type { Channel, NotificationType, SendOutcome, SubscriptionSpec } from '../../subscriptions/model.js';
 import { emailText } from './email-message.js';
 
@@ -25,7 +25,14 @@ export interface EmailChannel extends Channel {
 }
 
 export function createEmailChannel(options: EmailOptions): EmailChannel {
-  const transport = nodemailer.createTransport(withTimeouts(options.smtpUrl));
+  const transport = nodemailer.createTransport({
+    url: options.smtpUrl,
+    // nodemailer waits minutes by default; a delivery that stalls is better retried later. The URL's query
+    // (`?socketTimeout=…`) still has the last word.
+    connectionTimeout: 30_000,
+    greetingTimeout: 30_000,
+    socketTimeout: 60_000,
+  });
   return {
     type: 'email',
     send: (subscription, bundle, type) => sendEmail(transport, options, subscription, bundle, type),
@@ -33,20 +40,8 @@ export function createEmailChannel(options: EmailOptions): EmailChannel {
   };
 }
 
-/**
- * nodemailer waits minutes by default; a delivery that stalls is better retried later. Given in the URL's query,
- * where nodemailer reads connection options (it ignores the other properties of an options object with a `url`),
- * and only where the URL does not set them itself.
- */
-function withTimeouts(smtpUrl: string): string {
-  const url = new URL(smtpUrl);
-  const defaults = { connectionTimeout: '30000', greetingTimeout: '30000', socketTimeout: '60000' };
-  for (const [name, value] of Object.entries(defaults)) if (!url.searchParams.has(name)) url.searchParams.set(name, value);
-  return url.href;
-}
-
 async function sendEmail(
-  transport: nodemailer.Transporter,
+  transport: Transporter,
   options: EmailOptions,
   subscription: SubscriptionSpec,
   bundle: Bundle,
@@ -96,14 +91,16 @@ export function mailtoAddress(endpoint: string | undefined): string | undefined 
 /**
  * An SMTP failure as an outcome: a 4xx reply is the server's "try again later", a 5xx its refusal; a connection
  * that failed is worth retrying. Our own credentials being refused is ours to fix, not the subscriber's fault, so
- * it is retried too. Reasons carry the reply code and nodemailer's error code, never the reply text (it can
- * repeat the address).
+ * it is retried too. Reasons carry the reply code and the error codes, never the reply text or the error's
+ * message (they can repeat the address).
  */
 function outcomeOf(error: unknown): SendOutcome {
-  const { code, responseCode } = (error ?? {}) as { code?: unknown; responseCode?: unknown };
+  const { code, responseCode, originalCode } = (error ?? {}) as { code?: unknown; responseCode?: unknown; originalCode?: unknown };
   const reply = typeof responseCode === 'number' ? responseCode : undefined;
   const kind = typeof code === 'string' ? code : undefined;
-  const what = [reply !== undefined ? `SMTP ${reply}` : undefined, kind].filter(Boolean).join(', ') || 'error';
+  // nodemailer names a socket's failure ESOCKET and keeps the system's code (ECONNREFUSED, …) beside it.
+  const cause = typeof originalCode === 'string' ? originalCode : undefined;
+  const what = [reply !== undefined ? `SMTP ${reply}` : undefined, kind, cause].filter(Boolean).join(', ') || 'error';
   if (kind === 'EAUTH') return retry(`the SMTP server refused the server's credentials (${what})`);
   if (reply !== undefined && reply >= 500) return permanent(`the SMTP server refused the message (${what})`);
   if (reply !== undefined && reply >= 400) return retry(`the SMTP server deferred the message (${what})`);

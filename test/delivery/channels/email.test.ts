@@ -92,6 +92,7 @@ describe('email delivery', () => {
     expect(mail.attachments).toHaveLength(1);
     expect(mail.attachments[0].contentType).toBe('application/fhir+json');
     expect(mail.attachments[0].filename).toBe('notification.json');
+    // The attachment is the Bundle exactly as built (what an id-only Bundle holds is server/subscriptions' rule).
     expect(JSON.parse(mail.attachments[0].content.toString('utf8'))).toEqual(bundle);
     for (const part of [mail.subject, mail.text, mail.html]) {
       expect(part).toBeTruthy();
@@ -137,7 +138,7 @@ describe('email delivery', () => {
     const away = createEmailChannel({ smtpUrl: `smtp://127.0.0.1:${port}`, from: 'notify@ccp.example.org', appUrl: APP_URL });
     try {
       const outcome = await away.send(emailSubscription('mailto:privacy@partner.example.org', 'empty'), notificationBundle('sub-mail'), 'event-notification');
-      expect(outcome).toEqual({ ok: false, retry: true, reason: 'the SMTP server could not be reached (ECONNECTION)' });
+      expect(outcome).toEqual({ ok: false, retry: true, reason: 'the SMTP server could not be reached (ESOCKET, ECONNREFUSED)' });
     } finally {
       away.close();
     }

@@ -1,4 +1,4 @@
-import type { Bundle } from 'fhir/r4';
+import type { Bundle, Parameters } from 'fhir/r4';
 import { BACKPORT, TOPIC_BASE, type NotificationType, type SubscriptionSpec } from '../../../server/subscriptions/model.js';
 
 /** A checked Subscription as server/subscriptions hands it to a channel. */
@@ -47,7 +47,7 @@ export function notificationBundle(
     entry: [
       {
         fullUrl: `https://ccp.example.org/fhir/Subscription/${subscriptionId}/$status`,
-        resource: {
+        resource: <Parameters>{
           resourceType: 'Parameters',
           meta: { profile: [`${BACKPORT}/StructureDefinition/backport-subscription-status-r4`] },
           parameter: [

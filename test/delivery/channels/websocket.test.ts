@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Bundle, OperationOutcome } from 'fhir/r4';
+import type { Bundle, OperationOutcome, Parameters } from 'fhir/r4';
 import { WebSocket } from 'ws';
 import { issueBindingToken } from '../../../server/delivery/channels/binding-token.js';
 import { createWebSocketChannel, WEBSOCKET_PATH, type WebSocketChannel } from '../../../server/delivery/channels/websocket.js';
@@ -74,7 +74,7 @@ async function connect(): Promise<Client> {
 
 function notificationType(bundle: Bundle | OperationOutcome): unknown {
   if (bundle.resourceType !== 'Bundle') return bundle.resourceType;
-  const status = bundle.entry?.[0]?.resource;
+  const status = bundle.entry?.[0]?.resource as Parameters | undefined;
   return status?.resourceType === 'Parameters' ? status.parameter?.find((p) => p.name === 'type')?.valueCode : undefined;
 }
 
