@@ -30,6 +30,7 @@ beforeAll(async () => {
       if (req.url === '/hook') res.writeHead(200).end('{"resourceType":"OperationOutcome"}');
       else if (req.url === '/redirect') res.writeHead(302, { location: '/hook' }).end();
       else if (req.url === '/silent') return; // never answers
+      else if (req.url === '/reset') req.socket.destroy(); // drops the connection
       else if (status) res.writeHead(status).end('the receiver says something private here');
       else res.writeHead(404).end();
     });
@@ -111,6 +112,11 @@ describe('rest-hook delivery', () => {
     await new Promise((resolve) => closed.close(resolve));
     const outcome = await loopback.send(subscriptionSpec({ endpoint: `http://127.0.0.1:${freePort}/hook` }), notificationBundle('sub-1'), 'event-notification');
     expect(outcome).toEqual({ ok: false, retry: true, reason: 'the connection failed (ECONNREFUSED)' });
+  });
+
+  it('retries when the receiver drops the connection', async () => {
+    const outcome = await loopback.send(subscriptionSpec({ endpoint: `${base}/reset` }), notificationBundle('sub-1'), 'event-notification');
+    expect(outcome).toEqual({ ok: false, retry: true, reason: 'the connection failed (ECONNRESET)' });
   });
 
   it('reaches a name that resolves to loopback when loopback is allowed', async () => {

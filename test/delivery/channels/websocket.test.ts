@@ -185,6 +185,42 @@ describe('websocket delivery', () => {
     await shared.closed;
   });
 
+  it('ends a binding when its token expires: the socket is told and closed, and notifications wait for a new bind', async () => {
+    const client = await connect();
+    client.ws.send(`bind-with-token ${issueBindingToken(secret, ['sub-ws-8'], 0.3).token}`);
+    expect(notificationType(await client.next())).toBe('handshake');
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    expect(await channel.send(websocketSubscription('sub-ws-8'), notificationBundle('sub-ws-8'), 'event-notification')).toMatchObject({
+      ok: false,
+      retry: true,
+    });
+    expect(await client.next()).toMatchObject({ issue: [{ diagnostics: 'Subscription/sub-ws-8 is no longer bound: the binding token expired' }] });
+    expect(await client.closed).toEqual({ code: 1000, reason: 'the binding token expired' });
+  });
+
+  it('closes a connection that binds nothing in time', async () => {
+    const impatient = createWebSocketChannel({ secret, path: '/impatient', bindTimeoutSeconds: 0.2 });
+    const other = createServer();
+    other.on('upgrade', (request, socket, head) => {
+      if (!impatient.handleUpgrade(request, socket, head)) socket.destroy();
+    });
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    try {
+      const ws = new WebSocket(`ws://127.0.0.1:${(other.address() as AddressInfo).port}/impatient`);
+      const messages: unknown[] = [];
+      ws.on('message', (data) => messages.push(JSON.parse(String(data))));
+      const closed = await new Promise<{ code: number; reason: string }>((resolve) =>
+        ws.on('close', (code, reason) => resolve({ code, reason: reason.toString('utf8') })),
+      );
+      expect(closed).toEqual({ code: 1008, reason: 'no bind-with-token in time' });
+      expect(messages).toMatchObject([{ resourceType: 'OperationOutcome', issue: [{ code: 'security' }] }]);
+    } finally {
+      await impatient.shutdown();
+      other.closeAllConnections();
+      await new Promise((resolve) => other.close(resolve));
+    }
+  });
+
   it('leaves other paths to the HTTP server', async () => {
     const other = new WebSocket(url.replace(WEBSOCKET_PATH, '/fhir/Patient'));
     await expect(new Promise((resolve, reject) => other.once('open', resolve).once('error', reject))).rejects.toThrow();
