@@ -1,0 +1,168 @@
+import type { AddressInfo } from 'node:net';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
+import { createEmailChannel, mailtoAddress, type EmailChannel } from '../../../server/delivery/channels/email.js';
+import { TOPIC_BASE, type TopicName } from '../../../server/subscriptions/model.js';
+import { notificationBundle, subscriptionSpec } from './notification.js';
+
+/**
+ * The email channel against a real SMTP server in this process (smtp-server), each message parsed back with
+ * mailparser. The receiving server answers 451 (try later) for busy@ and 550 (no such user) for nobody@, as a
+ * mail server does in RCPT TO.
+ */
+interface Delivered {
+  to: string[];
+  raw: string;
+  mail: ParsedMail;
+}
+
+/** A name that must never reach an inbox: it is in the test's notification data only. */
+const PATIENT_NAME = 'Zebedee Quillfeather';
+const APP_URL = 'https://app.ccp.example.org/';
+
+let smtp: SMTPServer;
+let smtpPort: number;
+let channel: EmailChannel;
+const delivered: Delivered[] = [];
+
+beforeAll(async () => {
+  smtp = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onRcptTo(address, _session, callback) {
+      const refuse = (responseCode: number, text: string): void => callback(Object.assign(new Error(text), { responseCode }));
+      if (address.address.startsWith('busy@')) return refuse(451, 'Mailbox busy, try again later');
+      if (address.address.startsWith('nobody@')) return refuse(550, 'No such user here');
+      callback();
+    },
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('end', () => {
+        const raw = Buffer.concat(chunks);
+        simpleParser(raw).then((mail) => {
+          delivered.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: raw.toString('utf8'), mail });
+          callback();
+        }, callback);
+      });
+    },
+  });
+  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+  smtpPort = (smtp.server.address() as AddressInfo).port;
+  channel = createEmailChannel({ smtpUrl: `smtp://127.0.0.1:${smtpPort}`, from: 'CCP Exchange <notify@ccp.example.org>', appUrl: APP_URL });
+});
+
+afterAll(async () => {
+  channel.close();
+  await new Promise<void>((resolve) => smtp.close(() => resolve()));
+});
+
+beforeEach(() => {
+  delivered.length = 0;
+});
+
+const emailSubscription = (endpoint: string, payload: 'empty' | 'id-only', topic: TopicName = 'ccp-changed') =>
+  subscriptionSpec({ id: 'sub-mail', channel: 'email', endpoint, payload, topic: `${TOPIC_BASE}/${topic}` });
+
+describe('email delivery', () => {
+  it('says what happened with a link to the app, and nothing of the patient or the plan', async () => {
+    const bundle = notificationBundle('sub-mail', { display: PATIENT_NAME });
+    const outcome = await channel.send(emailSubscription('mailto:privacy@partner.example.org', 'empty'), bundle, 'event-notification');
+    expect(outcome).toEqual({ ok: true });
+    expect(delivered).toHaveLength(1);
+    const [{ to, raw, mail }] = delivered;
+    expect(to).toEqual(['privacy@partner.example.org']);
+    expect(mail.subject).toBe('[CCP Exchange] A Coordinated Care Plan was updated');
+    expect(mail.text).toContain('A Coordinated Care Plan your organization has access to was created or updated.');
+    expect(mail.text).toContain(APP_URL);
+    expect(mail.html).toContain(`<a href="${APP_URL}">`);
+    expect(mail.headers.get('auto-submitted')).toBe('auto-generated');
+    // `empty`: no attachment, and the name appears nowhere in the message, headers and all.
+    expect(mail.attachments).toHaveLength(0);
+    expect(raw).not.toContain(PATIENT_NAME);
+    expect(raw).not.toContain('Quillfeather');
+    expect(raw).not.toContain('CarePlan/cp-1');
+  });
+
+  it('attaches the notification Bundle as application/fhir+json for id-only, and still keeps the body free of it', async () => {
+    const bundle = notificationBundle('sub-mail', { display: PATIENT_NAME });
+    expect(await channel.send(emailSubscription('mailto:emr@partner.example.org', 'id-only'), bundle, 'event-notification')).toEqual({ ok: true });
+    const [{ mail }] = delivered;
+    expect(mail.attachments).toHaveLength(1);
+    expect(mail.attachments[0].contentType).toBe('application/fhir+json');
+    expect(mail.attachments[0].filename).toBe('notification.json');
+    // The attachment is the Bundle exactly as built (what an id-only Bundle holds is server/subscriptions' rule).
+    expect(JSON.parse(mail.attachments[0].content.toString('utf8'))).toEqual(bundle);
+    for (const part of [mail.subject, mail.text, mail.html]) {
+      expect(part).toBeTruthy();
+      expect(String(part)).not.toContain(PATIENT_NAME);
+      expect(String(part)).not.toContain('CarePlan/cp-1');
+    }
+  });
+
+  it.each<[TopicName, string]>([
+    ['registration-status', 'A registration changed status'],
+    ['directive-changed', 'A consent directive was recorded or ended'],
+    ['override-used', 'A consent override was used'],
+    ['service-notice', 'Service notice'],
+    ['organization-joined', 'A new organization joined'],
+  ])('words the %s topic in its own terms', async (topic, subject) => {
+    const subscription = emailSubscription('mailto:privacy@partner.example.org', 'empty', topic);
+    expect(await channel.send(subscription, notificationBundle('sub-mail', { topic: subscription.topic }), 'event-notification')).toEqual({ ok: true });
+    expect(delivered[0].mail.subject).toBe(`[CCP Exchange] ${subject}`);
+    expect(delivered[0].mail.text).toContain(APP_URL);
+  });
+
+  it('sends no email for a handshake or a heartbeat, and counts them as sent', async () => {
+    const subscription = emailSubscription('mailto:privacy@partner.example.org', 'id-only');
+    expect(await channel.send(subscription, notificationBundle('sub-mail', { type: 'handshake' }), 'handshake')).toEqual({ ok: true });
+    expect(await channel.send(subscription, notificationBundle('sub-mail', { type: 'heartbeat' }), 'heartbeat')).toEqual({ ok: true });
+    expect(delivered).toHaveLength(0);
+  });
+
+  it('retries what the SMTP server defers (451) and gives up on what it refuses (550), naming the code only', async () => {
+    const bundle = notificationBundle('sub-mail');
+    const deferred = await channel.send(emailSubscription('mailto:busy@partner.example.org', 'empty'), bundle, 'event-notification');
+    expect(deferred).toEqual({ ok: false, retry: true, reason: 'the SMTP server deferred the message (SMTP 451, EENVELOPE)' });
+    const refused = await channel.send(emailSubscription('mailto:nobody@partner.example.org', 'empty'), bundle, 'event-notification');
+    expect(refused).toEqual({ ok: false, retry: false, reason: 'the SMTP server refused the message (SMTP 550, EENVELOPE)' });
+    expect(delivered).toHaveLength(0);
+  });
+
+  it('retries when the SMTP server cannot be reached', async () => {
+    const closed = new SMTPServer({ logger: false });
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.server.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const away = createEmailChannel({ smtpUrl: `smtp://127.0.0.1:${port}`, from: 'notify@ccp.example.org', appUrl: APP_URL });
+    try {
+      const outcome = await away.send(emailSubscription('mailto:privacy@partner.example.org', 'empty'), notificationBundle('sub-mail'), 'event-notification');
+      expect(outcome).toEqual({ ok: false, retry: true, reason: 'the SMTP server could not be reached (ESOCKET, ECONNREFUSED)' });
+    } finally {
+      away.close();
+    }
+  });
+
+  it('refuses an endpoint that is not one mailto: address, without sending', async () => {
+    const bundle = notificationBundle('sub-mail');
+    for (const endpoint of ['https://partner.example.org/', 'mailto:a@partner.example.org?cc=b@elsewhere.example', 'mailto:a@x.example,b@y.example']) {
+      expect(await channel.send(emailSubscription(endpoint, 'empty'), bundle, 'event-notification')).toEqual({
+        ok: false,
+        retry: false,
+        reason: 'the endpoint is not a single mailto: address',
+      });
+    }
+    expect(delivered).toHaveLength(0);
+  });
+});
+
+describe('mailto addresses', () => {
+  it('are the address of a mailto: URL, percent-decoded', () => {
+    expect(mailtoAddress('mailto:privacy@partner.example.org')).toBe('privacy@partner.example.org');
+    expect(mailtoAddress('MAILTO:first.last%2Bccp@partner.example.org')).toBe('first.last+ccp@partner.example.org');
+    expect(mailtoAddress('mailto:a%0d%0aBcc:x@evil.example@partner.example.org')).toBeUndefined();
+    expect(mailtoAddress('mailto:not-an-address')).toBeUndefined();
+    expect(mailtoAddress(undefined)).toBeUndefined();
+  });
+});

@@ -1,0 +1,174 @@
+import { addressKind } from '../../../server/delivery/channels/ip-ranges.js';
+import { addressRefusal, checkEndpoint } from '../../../server/delivery/channels/endpoint-rules.js';
+import { parseChannelHeaders } from '../../../server/delivery/channels/channel-headers.js';
+
+/**
+ * The SSRF rule of rest-hooks, address by address: the expected kinds are the IANA special-purpose registries'
+ * (RFC 6890 and its updates), worked out by hand for each form. No traffic: these are checks of text.
+ */
+describe('the kind of an address', () => {
+  it.each([
+    ['127.0.0.1', 'loopback'],
+    ['127.255.255.254', 'loopback'],
+    ['::1', 'loopback'],
+    ['10.0.0.1', 'private'],
+    ['10.255.255.255', 'private'],
+    ['172.16.0.1', 'private'],
+    ['172.31.255.255', 'private'],
+    ['192.168.1.20', 'private'],
+    ['100.64.0.1', 'shared'],
+    ['100.127.255.255', 'shared'],
+    ['169.254.169.254', 'link-local'],
+    ['169.254.0.1', 'link-local'],
+    ['fe80::1', 'link-local'],
+    ['fe80::1%eth0', 'link-local'],
+    ['febf:ffff::1', 'link-local'],
+    ['fc00::1', 'unique-local'],
+    ['fd12:3456:789a::1', 'unique-local'],
+    ['0.0.0.0', 'unspecified'],
+    ['::', 'unspecified'],
+    ['224.0.0.1', 'multicast'],
+    ['239.255.255.250', 'multicast'],
+    ['ff02::1', 'multicast'],
+    ['255.255.255.255', 'reserved'],
+    ['0.1.2.3', 'reserved'],
+    // IPv6 spellings of IPv4 addresses are judged by the IPv4 address they carry.
+    ['::ffff:127.0.0.1', 'loopback'],
+    ['::ffff:7f00:1', 'loopback'],
+    ['::ffff:10.0.0.1', 'private'],
+    ['::ffff:a9fe:a9fe', 'link-local'],
+    ['0:0:0:0:0:ffff:192.168.0.1', 'private'],
+    ['::127.0.0.1', 'loopback'],
+    ['64:ff9b::10.0.0.1', 'private'],
+    ['64:ff9b::a9fe:a9fe', 'link-local'],
+    ['2002:7f00:1::', 'loopback'],
+    ['2002:a00:1::1', 'private'],
+    ['::8.8.8.8', 'reserved'],
+  ])('%s is %s', (address, kind) => {
+    expect(addressKind(address)).toBe(kind);
+  });
+
+  it.each([
+    ['8.8.8.8'],
+    ['172.15.255.255'],
+    ['172.32.0.1'],
+    ['100.63.255.255'],
+    ['100.128.0.1'],
+    ['169.253.255.255'],
+    ['11.0.0.1'],
+    ['2606:4700:4700::1111'],
+    ['::ffff:8.8.8.8'],
+    ['64:ff9b::808:808'],
+    ['2002:808:808::1'],
+  ])('%s is public', (address) => {
+    expect(addressKind(address)).toBe('public');
+  });
+
+  it('is nothing for what is not an address', () => {
+    expect(addressKind('localhost')).toBeUndefined();
+    expect(addressKind('10.0.0')).toBeUndefined();
+    expect(addressKind('1::2::3')).toBeUndefined();
+  });
+});
+
+describe('the address rule', () => {
+  it('lets only public addresses through by default', () => {
+    expect(addressRefusal('93.184.216.34', {})).toBeUndefined();
+    expect(addressRefusal('127.0.0.1', {})).toMatch(/loopback/);
+    expect(addressRefusal('::ffff:127.0.0.1', {})).toMatch(/loopback/);
+    expect(addressRefusal('169.254.169.254', {})).toMatch(/link-local/);
+  });
+
+  it('with loopback allowed, lets loopback through and still nothing else that is private', () => {
+    expect(addressRefusal('127.0.0.1', { allowLoopback: true })).toBeUndefined();
+    expect(addressRefusal('::1', { allowLoopback: true })).toBeUndefined();
+    expect(addressRefusal('10.0.0.1', { allowLoopback: true })).toMatch(/private/);
+    expect(addressRefusal('169.254.169.254', { allowLoopback: true })).toMatch(/link-local/);
+    expect(addressRefusal('fd00::1', { allowLoopback: true })).toMatch(/unique-local/);
+  });
+});
+
+describe('checkEndpoint (at create time)', () => {
+  it('refuses what is not an https URL', async () => {
+    expect(await checkEndpoint(undefined)).toEqual({ ok: false, retry: false, reason: 'the endpoint is not a URL' });
+    expect(await checkEndpoint('not a url')).toEqual({ ok: false, retry: false, reason: 'the endpoint is not a URL' });
+    expect(await checkEndpoint('http://93.184.216.34/hook')).toEqual({ ok: false, retry: false, reason: 'the endpoint must use https' });
+    expect(await checkEndpoint('ftp://93.184.216.34/hook')).toMatchObject({ ok: false, retry: false });
+  });
+
+  it('refuses the cloud metadata address and private addresses, however written', async () => {
+    for (const url of [
+      'https://169.254.169.254/latest/meta-data/',
+      'http://169.254.169.254/latest/meta-data/',
+      'https://10.0.0.1/hook',
+      'https://[::ffff:10.0.0.1]/hook',
+      'https://[fe80::1]/hook',
+      'https://0x7f000001/hook', // the URL parser reads it as 127.0.0.1
+      'https://2130706433/hook',
+      'https://0.0.0.0/hook',
+    ]) {
+      const outcome = await checkEndpoint(url);
+      expect({ url, ...outcome }).toMatchObject({ url, ok: false, retry: false });
+    }
+  });
+
+  it('refuses a name that resolves to loopback, unless loopback is allowed', async () => {
+    expect(await checkEndpoint('https://localhost/hook')).toEqual({
+      ok: false,
+      retry: false,
+      reason: 'the endpoint resolves to a loopback address',
+    });
+    expect(await checkEndpoint('https://localhost/hook', { allowLoopback: true })).toEqual({ ok: true });
+    expect(await checkEndpoint('http://localhost:8080/hook', { allowLoopback: true })).toEqual({ ok: true });
+  });
+
+  it('allows http with loopback allowed only to loopback', async () => {
+    expect(await checkEndpoint('http://127.0.0.1:9/hook', { allowLoopback: true })).toEqual({ ok: true });
+    expect(await checkEndpoint('http://10.0.0.1/hook', { allowLoopback: true })).toEqual({
+      ok: false,
+      retry: false,
+      reason: 'http is allowed to loopback addresses only',
+    });
+    expect(await checkEndpoint('http://93.184.216.34/hook', { allowLoopback: true })).toEqual({
+      ok: false,
+      retry: false,
+      reason: 'http is allowed to loopback addresses only',
+    });
+  });
+
+  it('says a name that does not resolve may be worth another try, without repeating it', async () => {
+    const outcome = await checkEndpoint('https://no-such-host.invalid/hook');
+    expect(outcome).toMatchObject({ ok: false, retry: true });
+    expect(JSON.stringify(outcome)).not.toContain('no-such-host');
+  });
+});
+
+describe('channel.header lines', () => {
+  it('are read as name and value', () => {
+    expect(parseChannelHeaders(['Authorization: Bearer abc:def', 'X-Trace:  42 '])).toEqual({
+      ok: true,
+      headers: [
+        ['Authorization', 'Bearer abc:def'],
+        ['X-Trace', '42'],
+      ],
+    });
+  });
+
+  it('refuse line breaks, bad names and the headers the server sets, naming the line but not its value', () => {
+    const refusals = [
+      parseChannelHeaders(['X-A: secret\r\nX-Injected: 1']),
+      parseChannelHeaders(['no colon secret']),
+      parseChannelHeaders(['Bad Name: secret']),
+      parseChannelHeaders(['X-Ok: 1', 'Content-Type: text/plain']),
+      parseChannelHeaders(['Host: internal.example']),
+    ];
+    expect(refusals.map((r) => (r.ok ? 'ok' : r.reason))).toEqual([
+      'channel.header[0] has characters a header value cannot carry',
+      'channel.header[0] is not "Name: value"',
+      'channel.header[0] has an invalid header name',
+      'channel.header[1] sets Content-Type, which the server sets itself',
+      'channel.header[0] sets Host, which the server sets itself',
+    ]);
+    expect(JSON.stringify(refusals)).not.toContain('secret');
+  });
+});
