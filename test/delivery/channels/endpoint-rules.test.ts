@@ -82,6 +82,10 @@ describe('checkEndpoint (at create time)', () => {
 });
 
 describe('channel.header lines', () => {
+  it('take a Latin-1 value, as the Subscription check does (one rule: server/subscriptions/headers.ts)', () => {
+    expect(parseChannelHeaders(['X-Name: caf\u00e9'])).toEqual({ ok: true, headers: [['X-Name', 'caf\u00e9']] });
+  });
+
   it('are read as name and value', () => {
     expect(parseChannelHeaders(['Authorization: Bearer abc:def', 'X-Trace:  42 '])).toEqual({
       ok: true,
@@ -99,6 +103,8 @@ describe('channel.header lines', () => {
       parseChannelHeaders(['Bad Name: secret']),
       parseChannelHeaders(['X-Ok: 1', 'Content-Type: text/plain']),
       parseChannelHeaders(['Host: internal.example']),
+      parseChannelHeaders(['Proxy-Authorization: Basic secret']),
+      parseChannelHeaders(['X-Name: secret \u0100']),
     ];
     expect(refusals.map((r) => (r.ok ? 'ok' : r.reason))).toEqual([
       'channel.header[0] has characters a header value cannot carry',
@@ -106,6 +112,8 @@ describe('channel.header lines', () => {
       'channel.header[0] has an invalid header name',
       'channel.header[1] sets Content-Type, which the server sets itself',
       'channel.header[0] sets Host, which the server sets itself',
+      'channel.header[0] sets Proxy-Authorization, which the server sets itself',
+      'channel.header[0] has characters a header value cannot carry',
     ]);
     expect(JSON.stringify(refusals)).not.toContain('secret');
   });
