@@ -1,9 +1,11 @@
 /**
  * The IP ranges a notification may not be sent to, so that a Subscription cannot make the server reach its own
  * network (SSRF): loopback, private, link-local, unique-local, unspecified, multicast, and the other ranges that are
- * not public unicast. Used on a literal address in `channel.endpoint` when the Subscription is checked, and, for
- * a DNS name, on each address it resolves to when a delivery connects. Addresses that carry an IPv4 address inside
- * an IPv6 one (IPv4-mapped, IPv4-compatible, NAT64, 6to4) are judged by the IPv4 address they carry.
+ * not public unicast (IANA's special-purpose registries, RFC 6890 and its updates). The one implementation of the
+ * rule: used on a literal address in `channel.endpoint` when the Subscription is checked, and, for a DNS name, on
+ * each address it resolves to when a delivery connects (server/delivery/channels/endpoint-rules.ts). Addresses that
+ * carry an IPv4 address inside an IPv6 one (IPv4-mapped, IPv4-compatible, NAT64, 6to4) are judged by the IPv4
+ * address they carry. Each range has a name, for the messages that refuse an endpoint.
  */
 
 interface Range4 {
@@ -26,8 +28,11 @@ const IPV4_RANGES: readonly Range4[] = [
   range4('169.254.0.0', 16, 'link-local'),
   range4('172.16.0.0', 12, 'private'),
   range4('192.0.0.0', 24, 'IETF protocol assignments'),
+  range4('192.0.2.0', 24, 'documentation'),
   range4('192.168.0.0', 16, 'private'),
   range4('198.18.0.0', 15, 'benchmarking'),
+  range4('198.51.100.0', 24, 'documentation'),
+  range4('203.0.113.0', 24, 'documentation'),
   range4('224.0.0.0', 4, 'multicast'),
   range4('240.0.0.0', 4, 'reserved (broadcast included)'),
 ];
@@ -35,24 +40,32 @@ const IPV4_RANGES: readonly Range4[] = [
 const IPV6_RANGES: readonly Range6[] = [
   range6('::', 128, 'unspecified'),
   range6('::1', 128, 'loopback'),
+  // Forbidden whole: RFC 6052 places the IPv4 address of a /48 around the u octet, and a site may use any layout.
   range6('64:ff9b:1::', 48, 'local-use NAT64'),
+  range6('100::', 64, 'discard-only'),
+  range6('2001:db8::', 32, 'documentation'),
   range6('fe80::', 10, 'link-local'),
   range6('fec0::', 10, 'site-local'),
   range6('fc00::', 7, 'unique-local'),
   range6('ff00::', 8, 'multicast'),
 ];
 
-/** IPv6 prefixes whose addresses carry an IPv4 address, and where it sits (bits from the right). */
-const CARRIES_IPV4: ReadonlyArray<{ prefix: bigint; bits: number; shift: bigint }> = [
+/**
+ * IPv6 prefixes whose addresses carry an IPv4 address, and where it sits (bits from the right). A deprecated form
+ * has the name it is refused by when what it carries is public: it has no use today.
+ */
+const CARRIES_IPV4: ReadonlyArray<{ prefix: bigint; bits: number; shift: bigint; deprecated?: string }> = [
   { prefix: parseIPv6('::ffff:0:0')!, bits: 96, shift: 0n }, // IPv4-mapped
-  { prefix: parseIPv6('::')!, bits: 96, shift: 0n }, // IPv4-compatible (deprecated); :: and ::1 are matched first
+  // :: and ::1 are matched first, as IPv6 ranges of their own.
+  { prefix: parseIPv6('::')!, bits: 96, shift: 0n, deprecated: 'IPv4-compatible (deprecated)' }, // RFC 4291 2.5.5.1
   { prefix: parseIPv6('64:ff9b::')!, bits: 96, shift: 0n }, // NAT64, well-known prefix
   { prefix: parseIPv6('2002::')!, bits: 16, shift: 80n }, // 6to4
 ];
 
 /**
- * The name of the forbidden range a literal IP address (IPv4, or IPv6 with or without brackets) is in; undefined
- * when it is public unicast, and for text that is not an IP address (a DNS name is judged by what it resolves to).
+ * The name of the forbidden range a literal IP address (IPv4, or IPv6 with or without brackets or a zone) is in;
+ * undefined when it is public unicast, and for text that is not an IP address (a DNS name is judged by what it
+ * resolves to).
  */
 export function forbiddenRange(address: string): string | undefined {
   const v4 = parseIPv4(address);
@@ -64,7 +77,7 @@ export function forbiddenRange(address: string): string | undefined {
   const carrier = CARRIES_IPV4.find((c) => inPrefix6(v6, c.prefix, c.bits));
   if (!carrier) return undefined;
   const inner = rangeOf4(Number((v6 >> carrier.shift) & 0xffffffffn));
-  return inner && `${inner} (inside an IPv6 address)`;
+  return inner ? `${inner} (inside an IPv6 address)` : carrier.deprecated;
 }
 
 /** Whether text is a literal IP address at all. */
@@ -102,6 +115,8 @@ function parseIPv4(text: string): number | undefined {
 function parseIPv6(text: string): bigint | undefined {
   let body = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
   if (!body.includes(':')) return undefined;
+  // A zone (fe80::1%eth0, RFC 4007) says which interface, not which address.
+  body = body.replace(/%[0-9A-Za-z._~-]+$/, '');
   // A trailing dotted IPv4 (::ffff:127.0.0.1) is two groups.
   const lastColon = body.lastIndexOf(':');
   const tail = body.slice(lastColon + 1);

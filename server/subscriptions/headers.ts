@@ -5,7 +5,8 @@ import { malformed, refused, type Problem } from './problems.js';
  * `Subscription.channel.header`: each entry one HTTP header, `Name: value`, which the IG has a rest-hook send with
  * every POST (typically `Authorization`). A line break would let an entry add headers or a body of its own to the
  * request, so none is taken; nor are the headers that frame the request or that the server sets itself. Values are
- * never repeated in a diagnostic: they are often secrets.
+ * never repeated in a diagnostic: they are often secrets. `headerFault` is the one rule for a header: the rest-hook
+ * channel applies it again when it sends (server/delivery/channels/channel-headers.ts).
  */
 
 /** RFC 9110's token: what a field name is made of. */
@@ -30,6 +31,14 @@ const SET_BY_SERVER = new Set([
   'transfer-encoding',
   'upgrade',
 ]);
+
+/** What breaks the rule in one header (its name, its value, or a header the server sets), or undefined. */
+export function headerFault(name: string, value: string): 'name' | 'value' | 'set-by-server' | undefined {
+  if (!TOKEN.test(name)) return 'name';
+  if (!FIELD_VALUE.test(value)) return 'value';
+  if (SET_BY_SERVER.has(name.toLowerCase())) return 'set-by-server';
+  return undefined;
+}
 
 export interface CheckedHeaders {
   /** `Name: value`, with the spaces around the value trimmed. */
@@ -61,19 +70,16 @@ export function checkHeaders(value: unknown, channel: ChannelType): CheckedHeade
     const colon = entry.indexOf(':');
     const name = colon > 0 ? entry.slice(0, colon) : '';
     const field = entry.slice(colon + 1).replace(/^[\t ]+|[\t ]+$/g, '');
-    if (!TOKEN.test(name)) {
+    const fault = headerFault(name, field);
+    if (fault === 'name') {
       problems.push(malformed(expression, 'a channel.header entry must be `Name: value`, the name an HTTP token (letters, digits, -)'));
-      return;
-    }
-    if (!FIELD_VALUE.test(field)) {
+    } else if (fault === 'value') {
       problems.push(malformed(expression, `the value of channel.header ${name} has a character an HTTP header cannot carry (a control character, or one beyond Latin-1)`));
-      return;
-    }
-    if (SET_BY_SERVER.has(name.toLowerCase())) {
+    } else if (fault === 'set-by-server') {
       problems.push(refused(expression, `channel.header ${name} is set by the server for each notification, not by a subscription`, 'business-rule'));
-      return;
+    } else {
+      headers.push(`${name}: ${field}`);
     }
-    headers.push(`${name}: ${field}`);
   });
   return { headers, problems };
 }

@@ -1,7 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { isIP } from 'node:net';
 import type { SendOutcome } from '../../subscriptions/model.js';
-import { addressKind } from './ip-ranges.js';
+import { forbiddenRange, isIpLiteral, isLoopback } from '../../subscriptions/address-ranges.js';
 
 /**
  * Where a rest-hook may POST (issue 20): https only, to public addresses only, so that a
@@ -17,11 +17,12 @@ export interface EndpointOptions {
 
 /** Why an address may not be reached, or undefined when it may. */
 export function addressRefusal(address: string, options: EndpointOptions & { loopbackOnly?: boolean }): string | undefined {
-  const kind = addressKind(address);
-  if (kind === undefined) return 'not an IP address';
-  if (options.loopbackOnly) return kind === 'loopback' ? undefined : 'http is allowed to loopback addresses only';
-  if (kind === 'public' || (kind === 'loopback' && options.allowLoopback)) return undefined;
-  return `the endpoint resolves to a ${kind} address`;
+  if (!isIpLiteral(address)) return 'not an IP address';
+  const loopback = isLoopback(address);
+  if (options.loopbackOnly) return loopback ? undefined : 'http is allowed to loopback addresses only';
+  const range = forbiddenRange(address);
+  if (range === undefined || (loopback && options.allowLoopback)) return undefined;
+  return `the endpoint resolves to a ${range} address`;
 }
 
 /** A refusal by these rules, as an error a connection fails with. */

@@ -134,7 +134,7 @@ describe('rest-hook delivery', () => {
   it.each([
     ['https://169.254.169.254/latest/meta-data/', 'the endpoint resolves to a link-local address'],
     ['https://10.0.0.1/hook', 'the endpoint resolves to a private address'],
-    ['https://[::ffff:169.254.169.254]/hook', 'the endpoint resolves to a link-local address'],
+    ['https://[::ffff:169.254.169.254]/hook', 'the endpoint resolves to a link-local (inside an IPv6 address) address'],
   ])('refuses %s before connecting, for good', async (endpoint, reason) => {
     // The reason is the rule's own: a connection attempted and failed would have given a connection error.
     for (const channel of [strict, loopback]) {
