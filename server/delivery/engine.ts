@@ -161,9 +161,8 @@ export function createDeliveryEngine(db: Database, options: DeliveryEngineOption
   const track = (send: Promise<void>): void => {
     const tracked: Promise<void> = send
       .catch((error: unknown) => {
-        // Its lease runs out and it is claimed again: at least once.
-        const detail = error instanceof DatabaseUnavailable ? { reason: error.reason } : { err: error };
-        logger?.warn(detail, 'delivery: a send could not be settled; retried once its lease expires');
+        // Its lease runs out and it is claimed again: at least once. An outage is the rounds' to report, once.
+        if (!(error instanceof DatabaseUnavailable)) logger?.warn({ err: error }, 'delivery: a send could not be settled; retried once its lease expires');
       })
       .finally(() => {
         inFlight.delete(tracked);

@@ -83,7 +83,7 @@ const FAN_OUT_LOCK = `SELECT pg_advisory_xact_lock(hashtextextended('ccp subscri
 export async function fanOut(db: Database, { match, access, limit = 100 }: FanOutOptions): Promise<FanOutResult> {
   const events = await db.query<EventRow>(
     `SELECT seq::text AS seq, topic, focus_type, focus_id, patient, organization, trigger, occurred_at
-       FROM subscription_event WHERE NOT fanned_out ORDER BY seq LIMIT $1`,
+       FROM subscription_event e WHERE NOT fanned_out ORDER BY e.seq LIMIT $1`,
     [limit],
   );
   if (!events.length) return { events: 0, notifications: 0, more: false };
@@ -111,7 +111,7 @@ export async function fanOut(db: Database, { match, access, limit = 100 }: FanOu
   return db.transaction(async (tx) => {
     await tx.query(FAN_OUT_LOCK);
     const waiting = await tx.query<{ seq: string }>(
-      'SELECT seq::text AS seq FROM subscription_event WHERE seq = ANY($1::bigint[]) AND NOT fanned_out ORDER BY seq',
+      'SELECT seq::text AS seq FROM subscription_event WHERE seq = ANY($1::bigint[]) AND NOT fanned_out',
       [events.map((event) => event.seq)],
     );
     if (!waiting.length) return { events: 0, notifications: 0, more };

@@ -81,6 +81,7 @@ describe.each(BACKENDS)('the delivery engine on $name', (backend) => {
   const numbersAt = (at: TestReceiver, path: string) => at.at(path).filter((r) => r.type === 'event-notification').flatMap((r) => r.eventNumbers);
   beforeEach(() => {
     attempts = [];
+    refused.clear();
   });
 
   it('handshake, then events in order woken by NOTIFY, then heartbeats; each attempt reported by ids and numbers only', async () => {

@@ -62,6 +62,7 @@ describe.each(BACKENDS)('the notification outbox (migration 013) on $name', (bac
     db = database.db;
   });
   afterAll(async () => database?.close());
+  beforeEach(() => refused.clear());
 
   const fanOutAll = async (limit = 100) => {
     let total = 0;
