@@ -90,7 +90,7 @@ describe.each(BACKENDS)('the delivery engine on $name', (backend) => {
     engine({ pollSeconds: 30 });
     await putSubscription(db, spec('hello', topic, receiver.url('hello'), { heartbeatSeconds: 0.3 }), 'requested');
     await waitFor('the handshake', async () => (await statusOf(db, 'hello'))?.status === 'active');
-    expect(receiver.at('hello').map((r) => r.type)).toEqual(['handshake']);
+    expect(receiver.at('hello')[0]).toMatchObject({ type: 'handshake', subscription: 'hello', eventNumbers: [] });
 
     for (const plan of ['n1', 'n2', 'n3']) await record(topic, plan);
     await waitFor('three events', () => numbersAt(receiver, 'hello').length === 3, 3000);
@@ -99,12 +99,15 @@ describe.each(BACKENDS)('the delivery engine on $name', (backend) => {
     await setSubscriptionStatus(db, 'hello', 'off');
 
     const delivered = attempts.filter((a) => a.subscriptionId === 'hello' && a.outcome === 'delivered');
-    expect(delivered.slice(0, 4).map((a) => [a.type, a.eventNumbers, a.focus.map((f) => f.id)])).toEqual([
+    expect(delivered[0]).toMatchObject({ type: 'handshake', eventNumbers: [], focus: [] });
+    // A heartbeat may fall between them on a slow machine: it carries nothing.
+    expect(delivered.filter((a) => a.type !== 'heartbeat').map((a) => [a.type, a.eventNumbers, a.focus.map((f) => f.id)])).toEqual([
       ['handshake', [], []],
       ['event-notification', [1], ['n1']],
       ['event-notification', [2], ['n2']],
       ['event-notification', [3], ['n3']],
     ]);
+    for (const heartbeat of delivered.filter((a) => a.type === 'heartbeat')) expect([heartbeat.eventNumbers, heartbeat.focus]).toEqual([[], []]);
     for (const attempt of attempts) {
       expect(Object.keys(attempt).sort()).toEqual(
         expect.arrayContaining(['attempt', 'channel', 'eventNumbers', 'focus', 'outcome', 'subscriptionId', 'type']),
@@ -170,10 +173,11 @@ describe.each(BACKENDS)('the delivery engine on $name', (backend) => {
     await waitFor('the alive endpoint', () => numbersAt(receiver, 'alive').length === 3, 3000);
     const aliveDone = Date.now();
     await waitFor('the dead subscription in error', async () => (await statusOf(db, 'dead'))?.status === 'error', 5000);
-    // The alive one was served within the dead one's retry window, not after it.
-    expect(aliveDone - started).toBeLessThan(1500);
-    expect(numbersAt(receiver, 'alive')).toEqual([1, 2, 3]);
     const status = await statusOf(db, 'dead');
+    // The alive one was served while the dead one was still being retried, not after it gave up.
+    expect(aliveDone).toBeLessThan(Date.parse(status!.errorSince!));
+    expect(Date.parse(status!.errorSince!) - started).toBeGreaterThanOrEqual(1500);
+    expect(numbersAt(receiver, 'alive')).toEqual([1, 2, 3]);
     expect(status?.error).toMatch(/^unreachable/);
     const deadAttempts = attempts.filter((a) => a.subscriptionId === 'dead');
     expect(deadAttempts.at(-1)).toMatchObject({ outcome: 'failed', gaveUp: true, eventNumbers: [1] });

@@ -217,9 +217,9 @@ describe.each(BACKENDS)('the notification outbox (migration 013) on $name', (bac
     await putSubscription(db, spec('lease', topic), 'active');
     await record(topic, 'leased');
     await fanOutAll();
-    const [held] = await claimDue(db, { holder: 'dead', leaseSeconds: 0.3, limit: 10, subscriptionIds: ['lease'] });
+    const [held] = await claimDue(db, { holder: 'dead', leaseSeconds: 0.8, limit: 10, subscriptionIds: ['lease'] });
     expect(await claimDue(db, { holder: 'alive', leaseSeconds: 60, limit: 10, subscriptionIds: ['lease'] })).toEqual([]);
-    await new Promise((resolve) => setTimeout(resolve, 350));
+    await new Promise((resolve) => setTimeout(resolve, 850));
     const [taken] = await claimDue(db, { holder: 'alive', leaseSeconds: 60, limit: 10, subscriptionIds: ['lease'] });
     expect(taken.notifications[0].id).toBe(held.notifications[0].id);
     expect(taken.attempts).toBe(2);
@@ -233,7 +233,7 @@ describe.each(BACKENDS)('the notification outbox (migration 013) on $name', (bac
 
   it('a requested subscription is sent its handshake first, becomes active once it is delivered, then gets heartbeats', async () => {
     const topic = newTopic();
-    await putSubscription(db, spec('hello', topic, { heartbeatSeconds: 0.2 }), 'requested');
+    await putSubscription(db, spec('hello', topic, { heartbeatSeconds: 0.5 }), 'requested');
     expect((await statusOf(db, 'hello'))?.status).toBe('requested');
     const claim = () => claimDue(db, { holder: 'me', leaseSeconds: 60, limit: 10, subscriptionIds: ['hello'] });
     const [handshake] = await claim();
@@ -245,12 +245,12 @@ describe.each(BACKENDS)('the notification outbox (migration 013) on $name', (bac
     expect(await claim()).toEqual([]);
 
     expect(await queueHeartbeats(db)).toBe(0);
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await new Promise((resolve) => setTimeout(resolve, 550));
     await queueHeartbeats(db);
     const [heartbeat] = await claim();
     expect(heartbeat.kind).toBe('heartbeat');
     // Not a second one while it waits.
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await new Promise((resolve) => setTimeout(resolve, 550));
     await queueHeartbeats(db);
     const [{ n }] = await db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM subscription_notification WHERE subscription_id = 'hello' AND kind = 'heartbeat'`,
