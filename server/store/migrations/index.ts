@@ -9,6 +9,7 @@ import * as accessChanges from './009-access-changes.js';
 import * as auditPartitions from './010-audit-partitions.js';
 import * as auditIndexQueue from './011-audit-index-queue.js';
 import * as consentPermits from './012-consent-permits.js';
+import * as subscriptions from './013-subscriptions.js';
 
 export interface Migration {
   version: number;
@@ -29,4 +30,5 @@ export const MIGRATIONS: Migration[] = [
   { version: 10, name: 'audit-partitions', up: auditPartitions.up },
   { version: 11, name: 'audit-index-queue', up: auditIndexQueue.up },
   { version: 12, name: 'consent-permits', up: consentPermits.up },
+  { version: 13, name: 'subscriptions', up: subscriptions.up },
 ];
