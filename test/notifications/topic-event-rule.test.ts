@@ -1,4 +1,4 @@
-import type { Consent, Resource } from 'fhir/r4';
+import type { Bundle, Consent, Resource } from 'fhir/r4';
 import { type Caller, UNRESTRICTED } from '../../server/access/caller.js';
 import { CAREPLAN_CATEGORY, CCP_CODE } from '../../server/conformance/consent-vocabulary.js';
 import { FhirError } from '../../server/fhir/outcome.js';
@@ -82,6 +82,23 @@ describe.each(BACKENDS)('topic events recorded by the write rule, in the write t
     expect(await status(call(PARTNER, 'POST', 'CarePlan', ccp('p1')))).toBe(201);
     const rows = (await eventsOf('CarePlan')).slice(before);
     expect(rows.map((row) => [row.patient, row.trigger])).toEqual([['p1', 'create']]);
+  });
+
+  it('a transaction Bundle (its creates held back and written together) records the event of its CCP once', async () => {
+    const before = (await eventsOf('CarePlan')).length;
+    const body = {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        { fullUrl: 'urn:uuid:6f1c1d2e-0000-4000-8000-000000000001', resource: { resourceType: 'Patient' }, request: { method: 'POST', url: 'Patient' } },
+        { resource: { ...ccp('x'), subject: { reference: 'urn:uuid:6f1c1d2e-0000-4000-8000-000000000001' } }, request: { method: 'POST', url: 'CarePlan' } },
+      ],
+    };
+    const response = await call(UNRESTRICTED, 'POST', '', body);
+    expect(response.status).toBe(200);
+    const locations = (response.body as Bundle).entry!.map((entry) => entry.response!.location!.split('/'));
+    const rows = (await eventsOf('CarePlan')).slice(before);
+    expect(rows.map((row) => [row.focus_id, row.patient, row.trigger])).toEqual([[locations[1][1], locations[0][1], 'create']]);
   });
 
   it('the setup itself: the organizations joined, the registrations are not topic events', async () => {
