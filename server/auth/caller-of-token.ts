@@ -1,8 +1,5 @@
-import type { PractitionerRole } from 'fhir/r4';
 import type { Caller } from '../access/caller.js';
-import { ROLE_SYSTEM, roleRights } from '../access/roles.js';
-import { parseResourceScope, splitScopes } from '../access/scopes.js';
-import { idOfReference } from '../fhir/reference.js';
+import { clientCaller, userCallerWithRole } from '../access/callers.js';
 import type { Database } from '../store/database.js';
 import type { AuthServer } from './auth-server.js';
 import { readPractitionerRole } from './practitioner-role.js';
@@ -28,41 +25,12 @@ export async function callerOfToken(auth: AuthServer, token: string): Promise<Ca
   return caller;
 }
 
-/** A backend client acting for itself (and its registered organization, if any) with `scope`. */
-export function clientCaller(client: { clientId: string; scope: string; organizationId?: string }): Caller {
-  return { kind: 'system', clientId: client.clientId, scopes: scopesOf(client.scope), otherScopes: otherScopesOf(client.scope), organization: client.organizationId };
-}
+export { clientCaller } from '../access/callers.js';
 
 /** A signed-in user acting through `clientId` with `scope`: rights are the scopes within the user's roles. */
 export async function userCaller(
   db: Database,
   user: { clientId: string; userId: string; scope: string; practitionerRoleId?: string; context?: { patient?: string } },
 ): Promise<Caller> {
-  const role = await readPractitionerRole(db, user.practitionerRoleId);
-  return {
-    kind: 'user',
-    clientId: user.clientId,
-    userId: user.userId,
-    scopes: scopesOf(user.scope),
-    otherScopes: otherScopesOf(user.scope),
-    role: roleRights(rolesOf(role)),
-    patient: user.context?.patient,
-    organization: idOfReference(role?.organization?.reference, 'Organization'),
-    practitioner: idOfReference(role?.practitioner?.reference, 'Practitioner'),
-    practitionerRole: role?.id,
-  };
-}
-
-
-function scopesOf(scope: string) {
-  return splitScopes(scope).flatMap((text) => parseResourceScope(text) ?? []);
-}
-
-function otherScopesOf(scope: string): string[] {
-  return splitScopes(scope).filter((text) => !parseResourceScope(text));
-}
-
-/** The role codes of a PractitionerRole (ours only: other code systems grant nothing). */
-function rolesOf(role: PractitionerRole | undefined): string[] {
-  return (role?.code ?? []).flatMap((concept) => concept.coding ?? []).filter((coding) => coding.system === ROLE_SYSTEM && coding.code).map((coding) => coding.code!);
+  return userCallerWithRole(user, await readPractitionerRole(db, user.practitionerRoleId));
 }

@@ -1,3 +1,4 @@
+import { CLIENT_ACTIVE, USER_ACTIVE } from '../store/auth-activity.js';
 import type { Database } from '../store/database.js';
 import { accessChanged } from './auth-changes.js';
 import { randomSecret, secretHash } from './secrets.js';
@@ -74,8 +75,8 @@ export async function findAccessTokenByHash(db: Database, tokenHash: string): Pr
   }>(
     `SELECT t.grant_id, t.client_id, t.user_id, t.session_hash, t.scope, t.context, t.auth_time, t.expires_at,
             (extract(epoch FROM t.expires_at - now()) * 1000)::float8 AS expires_in_ms,
-            coalesce(c.active, false) AND ${organizationActive('c.organization_id')} AS client_active,
-            t.user_id IS NULL OR (coalesce(u.active, false) AND ${roleActive('u.practitioner_role_id')}) AS user_active,
+            ${CLIENT_ACTIVE} AS client_active,
+            t.user_id IS NULL OR (${USER_ACTIVE}) AS user_active,
             u.practitioner_role_id, c.organization_id
      FROM auth_token t
      LEFT JOIN auth_client c ON c.client_id = t.client_id
@@ -105,20 +106,8 @@ export async function findAccessTokenByHash(db: Database, tokenHash: string): Pr
   };
 }
 
-/** SQL: the Organization named by `idColumn` is absent from the configuration (null) or active. */
-export function organizationActive(idColumn: string): string {
-  return `(${idColumn} IS NULL OR EXISTS (
-    SELECT 1 FROM resource o WHERE o.resource_type = 'Organization' AND o.id = ${idColumn} AND NOT o.deleted
-      AND coalesce((o.content->>'active')::boolean, true)))`;
-}
-
-/** SQL: the PractitionerRole named by `idColumn` exists, is active, and so is its organization. */
-export function roleActive(idColumn: string): string {
-  return `EXISTS (
-    SELECT 1 FROM resource pr WHERE pr.resource_type = 'PractitionerRole' AND pr.id = ${idColumn} AND NOT pr.deleted
-      AND coalesce((pr.content->>'active')::boolean, true)
-      AND ${organizationActive(`nullif(split_part(pr.content->'organization'->>'reference', '/', 2), '')`)})`;
-}
+/** The SQL of who is still active lives with the store, which the notifications share (server/store/auth-activity.ts). */
+export { organizationActive, roleActive } from '../store/auth-activity.js';
 
 /** Revokes every token of a grant (a reused code or refresh token, a revocation request). */
 export async function revokeGrant(db: Database, grantId: string): Promise<void> {

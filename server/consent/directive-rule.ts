@@ -4,7 +4,7 @@ import { roleRights } from '../access/roles.js';
 import type { Permission } from '../access/scopes.js';
 import { FhirError } from '../fhir/outcome.js';
 import type { WriteInteraction, WriteRule } from '../rest/write-rules.js';
-import { consentKind } from './kind.js';
+import { consentKind } from '../conformance/consent-kind.js';
 import { CONSENT_SCOPE, PRIVACY_SCOPE } from '../conformance/consent-vocabulary.js';
 
 /**

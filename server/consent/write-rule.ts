@@ -1,7 +1,7 @@
 import type { Consent, Resource } from 'fhir/r4';
 import { FhirError } from '../fhir/outcome.js';
 import type { WriteInteraction, WriteRule } from '../rest/write-rules.js';
-import { consentKind } from './kind.js';
+import { consentKind } from '../conformance/consent-kind.js';
 
 /**
  * Registrations and overrides are made and changed only through their operations, which check who may do what

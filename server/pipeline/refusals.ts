@@ -4,7 +4,7 @@ import type { Caller } from '../access/caller.js';
 import { isPrivacyContact } from '../access/consent-gate.js';
 import { forbidden, type Grant } from '../access/decide.js';
 import { type Permission, PERMISSION_VERBS } from '../access/scopes.js';
-import { consentKind } from '../consent/kind.js';
+import { consentKind } from '../conformance/consent-kind.js';
 import { isRegistrationTask } from '../consent/operations/lookups.js';
 import { throughOperationsOnly } from '../consent/write-rule.js';
 import type { FhirError } from '../fhir/outcome.js';

@@ -1,5 +1,6 @@
 import type { Resource } from 'fhir/r4';
 import type { ConsentGate, SearchQuery } from '../search/query/model.js';
+import type { TopicEvent } from '../subscriptions/model.js';
 import type { Referrer, ResourceKey, TargetState } from './references.js';
 
 /** What a read or vread finds: the resource, the tombstone of a deleted one, or nothing. */
@@ -118,6 +119,11 @@ export interface ResourceStore {
   resolveTargets(targets: readonly ResourceKey[], consent?: ConsentGate): Promise<Map<string, TargetState>>;
   /** For each target, one current resource referring to it (one `consent` lets the caller see first), if any. */
   findReferrers(targets: readonly ResourceKey[], consent?: ConsentGate): Promise<Referrer[]>;
+  /**
+   * Records a topic event in the notification outbox (server/store/subscription-outbox.ts) with this store's writes:
+   * inside a transaction it exists exactly when they commit (DESIGN rule 7), which is why write rules call it.
+   */
+  recordTopicEvent(event: TopicEvent): Promise<void>;
   /** Runs `work` against a store whose writes commit together or not at all. */
   transaction<T>(work: (store: ResourceStore) => Promise<T>): Promise<T>;
   /**

@@ -12,6 +12,8 @@ import { builtAlike } from '../search/index/audit-event.js';
 import { stamp } from './stamp.js';
 import { Statement } from '../search/sql/statement.js';
 import { reportWrite } from './write-observers.js';
+import { recordTopicEvent } from './subscription-outbox.js';
+import type { TopicEvent } from '../subscriptions/model.js';
 import type {
   DeleteResult,
   HistoryPage,
@@ -59,6 +61,10 @@ export class SqlResourceStore implements ResourceStore {
 
   transaction<T>(work: (store: ResourceStore) => Promise<T>): Promise<T> {
     return this.db.transaction((tx) => work(new SqlResourceStore(tx, this.index)));
+  }
+
+  async recordTopicEvent(event: TopicEvent): Promise<void> {
+    await recordTopicEvent(this.db, event);
   }
 
   savepoint<T>(work: (store: ResourceStore) => Promise<T>): Promise<T> {

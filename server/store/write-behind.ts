@@ -14,6 +14,7 @@ import type {
   UpdateResult,
 } from './resource-store.js';
 import { stamp } from './stamp.js';
+import type { TopicEvent } from '../subscriptions/model.js';
 
 /** Creates written by one statement at most: a bound on a statement's size, whatever the Bundle's. */
 const MAX_PENDING = 500;
@@ -96,6 +97,12 @@ export class WriteBehindStore implements ResourceStore {
   async lock(key: string): Promise<void> {
     await this.flush();
     return this.inner.lock(key);
+  }
+
+  /** After what is pending, so the outbox never names a focus its transaction has not written yet. */
+  async recordTopicEvent(event: TopicEvent): Promise<void> {
+    await this.flush();
+    return this.inner.recordTopicEvent(event);
   }
 
   /** Already inside one transaction: a nested one joins it, as the SQL store's does. */

@@ -1,12 +1,11 @@
 import type { Resource } from 'fhir/r4';
-import { consentGateFor, isConsentHeld } from '../../access/consent-gate.js';
+import { isConsentHeld } from '../../access/consent-gate.js';
 import { grantFor } from '../../access/decide.js';
 import type { Permission } from '../../access/scopes.js';
-import { rowAccess } from '../../access/search-access.js';
 import { isGatedType } from '../../conformance/consent-vocabulary.js';
 import { notFound } from '../../fhir/outcome.js';
+import { reachable as reachableRow } from '../../rest/reachable.js';
 import type { FhirContext, FhirRequest, FhirResponse } from '../../rest/types.js';
-import { parseSearch } from '../../search/query/parse.js';
 import { consentWriteRefusal, scopeWriteRefusal, viewOnlyRefusal } from '../refusals.js';
 import type { Step } from '../step.js';
 
@@ -67,13 +66,7 @@ async function isReachable(type: string, id: string, permission: Permission, req
   return (await reachable(type, id, permission, request, context, consent)) !== undefined;
 }
 
-/** The current version of `type/id` when it is reachable as `isReachable` says, else undefined. */
-async function reachable(type: string, id: string, permission: Permission, request: FhirRequest, context: FhirContext, consent = true): Promise<Resource | undefined> {
-  const reach = rowAccess(request.caller, [type], permission, context.registry, true);
-  const query = parseSearch({ _id: [id] }, [type], context.registry, { defaultCount: 1, maxCount: 1 });
-  query.access = reach.access;
-  if (consent) query.consent = consentGateFor(request.caller, permission, context.options);
-  query.total = 'none';
-  const page = await context.store.search(query);
-  return page.resources[0];
+/** The current version of `type/id` when it is reachable as `isReachable` says (server/rest/reachable.ts), else undefined. */
+function reachable(type: string, id: string, permission: Permission, request: FhirRequest, context: FhirContext, consent = true): Promise<Resource | undefined> {
+  return reachableRow(request.caller, type, id, permission, context, consent);
 }

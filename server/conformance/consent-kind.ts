@@ -6,12 +6,13 @@ import {
   OVERRIDE_CODE,
   PRIVACY_SCOPE,
   REGISTRATION_CODE,
-} from '../conformance/consent-vocabulary.js';
+} from './consent-vocabulary.js';
 
 /**
- * What a Consent is in CCP Exchange (server/conformance/consent-vocabulary.ts): a registration or an override by its category
+ * What a Consent is in CCP Exchange (./consent-vocabulary.ts): a registration or an override by its category
  * (a registration first, as the access rows read it), a directive when it is any other patient-privacy Consent,
- * `other` otherwise (a treatment or research consent, which governs no access here).
+ * `other` otherwise (a treatment or research consent, which governs no access here). Here, below both, because the
+ * consent rules (server/consent) and the notification topics (server/notifications) ask it alike.
  */
 export type ConsentKind = 'registration' | 'override' | 'directive' | 'other';
 

@@ -1,0 +1,47 @@
+import type { Caller } from '../access/caller.js';
+import { clientCaller, userCallerWithRole } from '../access/callers.js';
+import { FhirError } from '../fhir/outcome.js';
+import { reachable } from '../rest/reachable.js';
+import type { FhirContext } from '../rest/types.js';
+import { partiesState, readPractitionerRole } from '../store/auth-activity.js';
+import type { Database } from '../store/database.js';
+import type { AccessCheck, SubscriptionOwner } from '../subscriptions/model.js';
+
+/**
+ * The access check of notifications (server/subscriptions/model.ts `AccessCheck`): whether a subscription's owner
+ * may read the focus now, decided as a read by id with the owner's token would be, from the database as it is:
+ *
+ * - the client, and the user when there is one, are still active (with their role and organizations), by the
+ *   store's query the authorization server asks of every token (server/store/auth-activity.ts);
+ * - the caller is rebuilt as a token's is (server/access/callers.ts): the scopes as written, within the user's
+ *   current role; the organization, practitioner and role are the user's current PractitionerRole's (a backend
+ *   client's, its current registration), so a user moved to another organization is decided as they now are;
+ * - the resource is among the rows that caller's read grant reaches and patient consent opens to it, by the one
+ *   decision of a restricted read by id (server/rest/reachable.ts, which the pipeline's consent gate asks too).
+ *
+ * Anything else is a no (deny by default): an unknown client or user, no scope or role to read the type, a focus
+ * that is gone.
+ */
+export function createAccessCheck(db: Database, context: FhirContext): AccessCheck {
+  return async (owner, focus) => {
+    const caller = await currentCaller(db, owner);
+    if (!caller) return false;
+    try {
+      return (await reachable(caller, focus.type, focus.id, 'r', context)) !== undefined;
+    } catch (error) {
+      // The grant's 401/403 (no scope, no role to read the type) and a focus the search cannot name are refusals.
+      if (error instanceof FhirError) return false;
+      throw error;
+    }
+  };
+}
+
+/** The owner as a caller now, or undefined when its client or user is no longer active. */
+async function currentCaller(db: Database, owner: SubscriptionOwner): Promise<Caller | undefined> {
+  const state = await partiesState(db, owner.clientId, owner.userId);
+  if (!state.clientActive || !state.userActive) return undefined;
+  const scope = owner.scopes.join(' ');
+  if (owner.userId === undefined) return clientCaller({ clientId: owner.clientId, scope, organizationId: state.clientOrganizationId });
+  const role = await readPractitionerRole(db, state.practitionerRoleId);
+  return userCallerWithRole({ clientId: owner.clientId, userId: owner.userId, scope, context: { patient: owner.patient } }, role);
+}
