@@ -106,11 +106,12 @@ export const TOPICS: readonly SubscriptionTopicDefinition[] = [
     title: 'Consent directive recorded or ended',
     description:
       'A consent directive, a patient-privacy Consent that is neither a registration ' +
-      `(${CONSENT_CATEGORY}#ccp-registration) nor an override, was recorded, or ended (a new version no longer active).`,
+      `(${CONSENT_CATEGORY}#ccp-registration) nor an override, was recorded, or ended (a new version no longer ` +
+      'active); a change of its wording alone is no event.',
     focus: ['Consent'],
     triggers: [
       { trigger: 'create', description: 'A directive was recorded.' },
-      { trigger: 'update', description: 'A directive changed, ended included.' },
+      { trigger: 'update', description: 'A directive ended (a version no longer active), or was made active again.' },
     ],
     canFilterBy: [patientOf('Consent', 'Consent.patient')],
   },
