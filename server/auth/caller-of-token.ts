@@ -2,7 +2,7 @@ import type { Caller } from '../access/caller.js';
 import { clientCaller, userCallerWithRole } from '../access/callers.js';
 import type { Database } from '../store/database.js';
 import type { AuthServer } from './auth-server.js';
-import { readPractitionerRole } from './practitioner-role.js';
+import { readPractitionerRole } from '../store/auth-activity.js';
 import { secretHash } from './secrets.js';
 import { findAccessTokenByHash } from './tokens.js';
 
@@ -24,8 +24,6 @@ export async function callerOfToken(auth: AuthServer, token: string): Promise<Ca
   auth.callers.store(tokenHash, caller, record.expiresInMs, started);
   return caller;
 }
-
-export { clientCaller } from '../access/callers.js';
 
 /** A signed-in user acting through `clientId` with `scope`: rights are the scopes within the user's roles. */
 export async function userCaller(

@@ -106,9 +106,6 @@ export async function findAccessTokenByHash(db: Database, tokenHash: string): Pr
   };
 }
 
-/** The SQL of who is still active lives with the store, which the notifications share (server/store/auth-activity.ts). */
-export { organizationActive, roleActive } from '../store/auth-activity.js';
-
 /** Revokes every token of a grant (a reused code or refresh token, a revocation request). */
 export async function revokeGrant(db: Database, grantId: string): Promise<void> {
   await db.query('UPDATE auth_token SET revoked_at = now() WHERE grant_id = $1 AND revoked_at IS NULL', [grantId]);

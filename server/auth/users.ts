@@ -2,7 +2,7 @@ import { accessChanged } from './auth-changes.js';
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../store/database.js';
 import { hashPassword } from './secrets.js';
-import { roleActive } from './tokens.js';
+import { roleActive } from '../store/auth-activity.js';
 
 /** A person who signs in: a local account (username and password) and/or accounts at external identity providers. */
 export interface User {

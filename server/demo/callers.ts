@@ -1,4 +1,5 @@
-import { clientCaller, userCaller } from '../auth/caller-of-token.js';
+import { clientCaller } from '../access/callers.js';
+import { userCaller } from '../auth/caller-of-token.js';
 import type { User } from '../auth/users.js';
 import type { FhirContext } from '../rest/types.js';
 import type { Database } from '../store/database.js';

@@ -99,9 +99,12 @@ export class WriteBehindStore implements ResourceStore {
     return this.inner.lock(key);
   }
 
-  /** After what is pending, so the outbox never names a focus its transaction has not written yet. */
-  async recordTopicEvent(event: TopicEvent): Promise<void> {
-    await this.flush();
+  /**
+   * Without writing what is pending first: the outbox row refers to its focus by type and id only, and nothing
+   * outside the transaction sees either before it commits, by which time the pending creates are written. So a
+   * Bundle's CCPs and Organizations keep being written together.
+   */
+  recordTopicEvent(event: TopicEvent): Promise<void> {
     return this.inner.recordTopicEvent(event);
   }
 

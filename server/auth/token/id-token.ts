@@ -1,6 +1,6 @@
 import { SignJWT } from 'jose';
 import type { AuthServer } from '../auth-server.js';
-import { readPractitionerRole } from '../practitioner-role.js';
+import { readPractitionerRole } from '../../store/auth-activity.js';
 
 /** An id_token is read at once by the app that asked for it. */
 const ID_TOKEN_SECONDS = 3600;

@@ -1,10 +1,9 @@
-import type { Resource } from 'fhir/r4';
 import { isConsentHeld } from '../../access/consent-gate.js';
 import { grantFor } from '../../access/decide.js';
 import type { Permission } from '../../access/scopes.js';
 import { isGatedType } from '../../conformance/consent-vocabulary.js';
 import { notFound } from '../../fhir/outcome.js';
-import { reachable as reachableRow } from '../../rest/reachable.js';
+import { reachable } from '../../rest/reachable.js';
 import type { FhirContext, FhirRequest, FhirResponse } from '../../rest/types.js';
 import { consentWriteRefusal, scopeWriteRefusal, viewOnlyRefusal } from '../refusals.js';
 import type { Step } from '../step.js';
@@ -26,7 +25,7 @@ export const consentGate: Step = async (state, next) => {
     }
     const type = params!.type!;
     const id = params!.id!;
-    const reached = await reachable(type, id, permission, request, context);
+    const reached = await reachable(request.caller, type, id, permission, context);
     // A read answers from the row found here: one statement for the check and the read (FhirContext.reached).
     if (reached && permission === 'r') state.context = { ...state.context, reached: { type, id, resource: reached } };
     if (!reached) {
@@ -63,10 +62,5 @@ export async function checkWritten(type: string, response: FhirResponse, permiss
  * `consent` false, leaving patient consent aside (to tell which rule refused).
  */
 async function isReachable(type: string, id: string, permission: Permission, request: FhirRequest, context: FhirContext, consent = true): Promise<boolean> {
-  return (await reachable(type, id, permission, request, context, consent)) !== undefined;
-}
-
-/** The current version of `type/id` when it is reachable as `isReachable` says (server/rest/reachable.ts), else undefined. */
-function reachable(type: string, id: string, permission: Permission, request: FhirRequest, context: FhirContext, consent = true): Promise<Resource | undefined> {
-  return reachableRow(request.caller, type, id, permission, context, consent);
+  return (await reachable(request.caller, type, id, permission, context, consent)) !== undefined;
 }
