@@ -1,4 +1,4 @@
-import type { Caller } from '../access/caller.js';
+import { type Caller, UNRESTRICTED } from '../access/caller.js';
 import { clientCaller, userCallerWithRole } from '../access/callers.js';
 import { FhirError } from '../fhir/outcome.js';
 import { reachable } from '../rest/reachable.js';
@@ -38,6 +38,8 @@ export function createAccessCheck(db: Database, context: FhirContext): AccessChe
 
 /** The owner as a caller now, or undefined when its client or user is no longer active. */
 async function currentCaller(db: Database, owner: SubscriptionOwner): Promise<Caller | undefined> {
+  if (owner.kind === 'server') return UNRESTRICTED;
+  if (owner.kind === 'organization' || owner.clientId === undefined) return undefined;
   const state = await partiesState(db, owner.clientId, owner.userId);
   if (!state.clientActive || !state.userActive) return undefined;
   const scope = owner.scopes.join(' ');

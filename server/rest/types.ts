@@ -57,6 +57,18 @@ export interface FhirOptions {
   referentialIntegrity: boolean;
   /** Whether a resource others refer to may be deleted all the same (DELETE_REFERENCED). */
   deleteReferenced: boolean;
+  /** Notifications (docs/NOTIFICATIONS.md); absent: Subscriptions are checked as without these allowances. */
+  subscriptions?: SubscriptionOptions;
+}
+
+/** What the Subscription checks and operations need of the configuration (server/config). */
+export interface SubscriptionOptions {
+  /** `http:` rest-hook endpoints and loopback addresses allowed (SUBSCRIPTION_ALLOW_LOOPBACK): local tests only. */
+  allowHttpLoopback: boolean;
+  /** The key websocket binding tokens are signed with (server/delivery/channels/binding-token.ts): at least 32 bytes. */
+  bindingSecret: string;
+  /** Seconds a websocket binding token stays valid. */
+  bindingTokenSeconds: number;
 }
 
 /** What interactions work with: storage, validation and the server's options. */

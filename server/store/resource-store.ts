@@ -1,7 +1,8 @@
 import type { Resource } from 'fhir/r4';
 import type { ConsentGate, SearchQuery } from '../search/query/model.js';
-import type { TopicEvent } from '../subscriptions/model.js';
+import type { NumberedEvent, SubscriptionSpec, SubscriptionStatusCode, TopicEvent } from '../subscriptions/model.js';
 import type { Referrer, ResourceKey, TargetState } from './references.js';
+import type { SubscriptionState } from './subscription-state.js';
 
 /** What a read or vread finds: the resource, the tombstone of a deleted one, or nothing. */
 export type ReadResult =
@@ -124,6 +125,16 @@ export interface ResourceStore {
    * inside a transaction it exists exactly when they commit (DESIGN rule 7), which is why write rules call it.
    */
   recordTopicEvent(event: TopicEvent): Promise<void>;
+  /**
+   * The delivery engine's record of a Subscription (server/store/subscription-state.ts), kept by the Subscription
+   * write rule in the write's transaction: created or replaced and moved to `status`, or removed with its queue.
+   */
+  putSubscription(spec: SubscriptionSpec, status: SubscriptionStatusCode): Promise<void>;
+  removeSubscription(id: string): Promise<boolean>;
+  /** What `$status` reports of a subscription, or undefined when there is no record of it. */
+  subscriptionState(id: string): Promise<SubscriptionState | undefined>;
+  /** The events numbered for a subscription, `from` to `to` (both included, either open): for `$events`, not filtered by access. */
+  subscriptionEvents(id: string, from?: number, to?: number): Promise<NumberedEvent[]>;
   /** Runs `work` against a store whose writes commit together or not at all. */
   transaction<T>(work: (store: ResourceStore) => Promise<T>): Promise<T>;
   /**

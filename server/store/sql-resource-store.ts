@@ -13,7 +13,8 @@ import { stamp } from './stamp.js';
 import { Statement } from '../search/sql/statement.js';
 import { reportWrite } from './write-observers.js';
 import { recordTopicEvent } from './subscription-outbox.js';
-import type { TopicEvent } from '../subscriptions/model.js';
+import { eventsFor, putSubscription, removeSubscription, statusOf, type SubscriptionState } from './subscription-state.js';
+import type { NumberedEvent, SubscriptionSpec, SubscriptionStatusCode, TopicEvent } from '../subscriptions/model.js';
 import type {
   DeleteResult,
   HistoryPage,
@@ -65,6 +66,22 @@ export class SqlResourceStore implements ResourceStore {
 
   async recordTopicEvent(event: TopicEvent): Promise<void> {
     await recordTopicEvent(this.db, event);
+  }
+
+  putSubscription(spec: SubscriptionSpec, status: SubscriptionStatusCode): Promise<void> {
+    return putSubscription(this.db, spec, status);
+  }
+
+  removeSubscription(id: string): Promise<boolean> {
+    return removeSubscription(this.db, id);
+  }
+
+  subscriptionState(id: string): Promise<SubscriptionState | undefined> {
+    return statusOf(this.db, id);
+  }
+
+  subscriptionEvents(id: string, from?: number, to?: number): Promise<NumberedEvent[]> {
+    return eventsFor(this.db, id, from, to);
   }
 
   savepoint<T>(work: (store: ResourceStore) => Promise<T>): Promise<T> {

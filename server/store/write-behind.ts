@@ -14,7 +14,8 @@ import type {
   UpdateResult,
 } from './resource-store.js';
 import { stamp } from './stamp.js';
-import type { TopicEvent } from '../subscriptions/model.js';
+import type { NumberedEvent, SubscriptionSpec, SubscriptionStatusCode, TopicEvent } from '../subscriptions/model.js';
+import type { SubscriptionState } from './subscription-state.js';
 
 /** Creates written by one statement at most: a bound on a statement's size, whatever the Bundle's. */
 const MAX_PENDING = 500;
@@ -106,6 +107,23 @@ export class WriteBehindStore implements ResourceStore {
    */
   recordTopicEvent(event: TopicEvent): Promise<void> {
     return this.inner.recordTopicEvent(event);
+  }
+
+  /** The engine's records name no resource row: nothing pending needs writing first. */
+  putSubscription(spec: SubscriptionSpec, status: SubscriptionStatusCode): Promise<void> {
+    return this.inner.putSubscription(spec, status);
+  }
+
+  removeSubscription(id: string): Promise<boolean> {
+    return this.inner.removeSubscription(id);
+  }
+
+  subscriptionState(id: string): Promise<SubscriptionState | undefined> {
+    return this.inner.subscriptionState(id);
+  }
+
+  subscriptionEvents(id: string, from?: number, to?: number): Promise<NumberedEvent[]> {
+    return this.inner.subscriptionEvents(id, from, to);
   }
 
   /** Already inside one transaction: a nested one joins it, as the SQL store's does. */

@@ -58,7 +58,15 @@ export interface TopicFilter {
  * active when a notification is matched and when it is sent.
  */
 export interface SubscriptionOwner {
-  clientId: string;
+  /**
+   * `client` (when absent): a client, and a user when `userId` is set, with their rights as they are now.
+   * `server`: the server itself, when its API runs without access tokens (AUTH_DISABLED): no one to decide for.
+   * `organization`: a partner organization's system-managed subscription (partner emails): decided as that
+   * organization's access, `organization` naming it.
+   */
+  kind?: 'client' | 'server' | 'organization';
+  /** The client that created it (kind `client`). */
+  clientId?: string;
   userId?: string;
   /** The resource scopes the creating token had, as written (re-parsed when the decision is made). */
   scopes: string[];
