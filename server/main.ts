@@ -20,6 +20,10 @@ import { SchemaValidator } from './validation/schema-validator.js';
 import { seedGuide } from './store/guide-seed.js';
 import { checkHostingOrganization, hostingOrganizationLog } from './consent/hosting-organization.js';
 import { runWorkers } from './workers.js';
+import { type Notifier, startNotifier } from './notifier.js';
+import { createFhirContext } from './pipeline/context.js';
+import type { SubscriptionOptions } from './rest/types.js';
+import { serverSecret } from './store/server-secrets.js';
 
 /** How often the audit trail's queued index rows are moved into its index tables (server/store/audit-index-queue.ts). */
 const AUDIT_INDEX_INTERVAL_MS = 1000;
@@ -87,15 +91,34 @@ async function main(): Promise<void> {
   const partitions = createAuditPartitionUpkeep(db, { intervalMs: config.auditPartitionsIntervalSeconds * 1000, logger });
   partitions.start();
 
-  const app = createApp({ db, logger, schema, registry, options: config, auth });
+  const notifications = config.notifications;
+  const bindingSecret = notifications.bindingSecret ?? (await serverSecret(db, 'websocket-binding'));
+  const subscriptions: SubscriptionOptions = {
+    allowHttpLoopback: notifications.allowLoopback,
+    bindingSecret,
+    bindingTokenSeconds: notifications.bindingTokenSeconds,
+    email: notifications.smtpUrl !== undefined,
+  };
+  if (notifications.allowLoopback) logger.warn('SUBSCRIPTION_ALLOW_LOOPBACK=true: rest-hook subscriptions may call http: and loopback addresses. For local tests only.');
+  const options = { ...config, subscriptions };
+  const app = createApp({ db, logger, schema, registry, options, auth });
+  let notifier: Notifier | undefined;
   const server: Server = app.listen(config.port, config.host, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
+    // Started once the port is known: notifications name resources by the server's base URL.
+    const context = createFhirContext(db, schema, registry, (resource) => extractIndexRows(resource, registry), { ...options, secured: Boolean(auth) });
+    notifier = startNotifier({ db, context, config: notifications, bindingSecret, baseUrl: config.baseUrl ?? `${listeningOrigin(config.host, port)}/fhir`, logger });
+    logger.info({ channels: notifier.channels }, 'notifications: delivery engine started');
     const everywhere = config.host === '0.0.0.0' || config.host === '::';
     logger.info(
       { host: config.host, port, database },
       `FHIR server listening on ${everywhere ? `every interface (HOST=${config.host}), ` : ''}${listeningOrigin(config.host, port)}/fhir`,
     );
+  });
+  // The websocket channel of Subscriptions; any other upgrade is not ours to take.
+  server.on('upgrade', (request, socket, head) => {
+    if (!notifier?.websocket.handleUpgrade(request, socket, head)) socket.destroy();
   });
   server.on('error', (error) => {
     logger.fatal({ err: error }, 'cannot listen');
@@ -108,8 +131,10 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    // Upgraded sockets are the websocket channel's, not the HTTP server's: closed first, or the close would wait on them.
+    void notifier?.websocket.shutdown();
     server.close(() => {
-      Promise.all([upkeep.stop(), partitions.stop(), auditIndex.stop()]).then(() => db.close()).then(
+      Promise.all([upkeep.stop(), partitions.stop(), auditIndex.stop(), notifier?.stop()]).then(() => db.close()).then(
         () => process.exit(0),
         () => process.exit(1),
       );

@@ -2,7 +2,7 @@ import { R4_COMPARTMENTS } from '../fhir/r4/compartments.generated.js';
 import { parseSearch } from '../search/query/parse.js';
 import type { AccessAlternative } from '../search/query/model.js';
 import type { SearchParameterRegistry } from '../search/registry.js';
-import { auditorRestriction } from './auditor-access.js';
+import { typeRestriction } from './type-restrictions.js';
 import type { Caller } from './caller.js';
 import { forbidden, grantFor } from './decide.js';
 import type { Permission, ResourceScope } from './scopes.js';
@@ -42,10 +42,10 @@ export function rowAccess(
     }
     allowed.push(type);
     if (grant !== 'all') access[type] = grant.flatMap((scope) => alternativeOf(scope, type, caller, registry) ?? []);
-    const audit = auditorRestriction(caller, type);
-    if (audit !== undefined) {
-      const filters = audit ? parseSearch(audit, [type], registry, { defaultCount: 1, maxCount: 1 }).filters : [];
-      access[type] = audit ? (access[type] ?? [{ filters: [] }]).map((way) => ({ ...way, filters: [...way.filters, ...filters] })) : [];
+    const limit = typeRestriction(caller, type);
+    if (limit !== undefined) {
+      const filters = limit ? parseSearch(limit, [type], registry, { defaultCount: 1, maxCount: 1 }).filters : [];
+      access[type] = limit ? (access[type] ?? [{ filters: [] }]).map((way) => ({ ...way, filters: [...way.filters, ...filters] })) : [];
     }
   }
   if (!allowed.length) throw firstRefusal ?? forbidden('the access token allows no resource type here');

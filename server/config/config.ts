@@ -67,6 +67,27 @@ export interface Config {
   referentialIntegrity: boolean;
   /** With referential integrity on: whether a resource that others refer to may still be deleted. */
   deleteReferenced: boolean;
+  /** Notifications (docs/NOTIFICATIONS.md). */
+  notifications: NotificationConfig;
+}
+
+export interface NotificationConfig {
+  /** SMTP_URL (`smtp://user:pass@host:587`, `smtps://…`): the email channel; absent: email subscriptions are refused. */
+  smtpUrl?: string;
+  /** MAIL_FROM: the sender of notification emails. */
+  mailFrom: string;
+  /** APP_URL: where emails send people to read what changed (default: this server's `/app/`). */
+  appUrl?: string;
+  /** SUBSCRIPTION_ALLOW_LOOPBACK: `http:` and loopback rest-hook endpoints, for local tests; never in production. */
+  allowLoopback: boolean;
+  /** SUBSCRIPTION_WS_SECRET: the key of websocket binding tokens; absent: one made once and kept in the database. */
+  bindingSecret?: string;
+  /** SUBSCRIPTION_BINDING_TOKEN_SECONDS: how long a websocket binding token is valid. */
+  bindingTokenSeconds: number;
+  /** SUBSCRIPTION_RETRY_HOURS: how long a failing endpoint is retried before its subscription goes to error. */
+  retryHours: number;
+  /** SUBSCRIPTION_EVENTS_RETENTION_DAYS: how long sent notifications stay for `$events`. */
+  eventsRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -134,7 +155,15 @@ export function loadConfig(env: Env = process.env): Config {
     workers: read('WORKERS', 1, integer(1, 64)),
     referentialIntegrity: read('REFERENTIAL_INTEGRITY', true, boolean),
     deleteReferenced: read('DELETE_REFERENCED', false, boolean),
+    notifications: {
+      mailFrom: env.MAIL_FROM?.trim() || 'CCP Exchange <no-reply@localhost>',
+      allowLoopback: read('SUBSCRIPTION_ALLOW_LOOPBACK', false, boolean),
+      bindingTokenSeconds: read('SUBSCRIPTION_BINDING_TOKEN_SECONDS', 300, integer(10, 86400)),
+      retryHours: read('SUBSCRIPTION_RETRY_HOURS', 24, integer(1, 720)),
+      eventsRetentionDays: read('SUBSCRIPTION_EVENTS_RETENTION_DAYS', 7, integer(1, 3650)),
+    },
   };
+  readNotificationUrls(env, config.notifications, problems);
   const required = loadRequiredProfiles(config.requiredProfilesFile);
   if ('problems' in required) problems.push(...required.problems.map((problem) => `REQUIRED_PROFILES: ${problem}`));
   else config.requiredProfiles = required;
@@ -142,6 +171,9 @@ export function loadConfig(env: Env = process.env): Config {
   if (hosting) {
     if (isValidId(hosting)) config.hostingOrganization = hosting;
     else problems.push('HOSTING_ORGANIZATION: must be the id of an Organization (1-64 of A-Z a-z 0-9 - .)');
+  }
+  if (config.notifications.allowLoopback && env.NODE_ENV?.trim() === 'production') {
+    problems.push('SUBSCRIPTION_ALLOW_LOOPBACK: may not be true when NODE_ENV=production (subscriptions could make the server call its own network)');
   }
   if (config.authDisabled && env.NODE_ENV?.trim() === 'production') {
     problems.push('AUTH_DISABLED: may not be true when NODE_ENV=production (the API would be open to anyone)');
@@ -172,6 +204,26 @@ export function loadConfig(env: Env = process.env): Config {
 
   if (problems.length) throw new ConfigError(problems);
   return config;
+}
+
+/** SMTP_URL, APP_URL and SUBSCRIPTION_WS_SECRET, each checked for what it must be. */
+function readNotificationUrls(env: Env, notifications: NotificationConfig, problems: string[]): void {
+  const smtp = env.SMTP_URL?.trim();
+  if (smtp) {
+    if (/^smtps?:\/\/[^/]/.test(smtp)) notifications.smtpUrl = smtp;
+    else problems.push('SMTP_URL: must be smtp://[user:password@]host[:port] or smtps://…');
+  }
+  const app = env.APP_URL?.trim();
+  if (app) {
+    const normalized = normalizeBaseUrl(app);
+    if (normalized) notifications.appUrl = normalized;
+    else problems.push(`APP_URL: must be an absolute http(s) URL without query or fragment (got "${app}")`);
+  }
+  const secret = env.SUBSCRIPTION_WS_SECRET?.trim();
+  if (secret) {
+    if (Buffer.byteLength(secret) >= 32) notifications.bindingSecret = secret;
+    else problems.push('SUBSCRIPTION_WS_SECRET: must be at least 32 bytes (e.g. openssl rand -hex 32)');
+  }
 }
 
 /**

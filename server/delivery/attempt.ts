@@ -1,4 +1,4 @@
-import type { ChannelType, FocusRef, NotificationType } from '../subscriptions/model.js';
+import type { ChannelType, FocusRef, NotificationType, SubscriptionOwner } from '../subscriptions/model.js';
 
 /**
  * One delivery, failed attempt or drop, as the engine reports it (`onAttempt`) for the audit trail: ids, numbers,
@@ -6,6 +6,8 @@ import type { ChannelType, FocusRef, NotificationType } from '../subscriptions/m
  */
 export interface DeliveryAttempt {
   subscriptionId: string;
+  /** Who the subscription acts for: the recipient of what was sent. */
+  owner: SubscriptionOwner;
   channel: ChannelType;
   type: NotificationType;
   /** The event numbers the notification carried (none for a handshake or heartbeat). */

@@ -36,8 +36,8 @@ export const ACCESS_ENDED = 'the subscriber may no longer read the focus';
 export async function deliver(context: DeliveryContext, claimed: ClaimedDelivery): Promise<void> {
   const { subscription } = claimed;
   const type = NOTIFICATION_TYPE[claimed.kind];
-  const report = (attempt: Omit<DeliveryAttempt, 'subscriptionId' | 'channel' | 'type' | 'attempt'>) =>
-    record(context, { subscriptionId: subscription.id, channel: subscription.channel, type, attempt: claimed.attempts, ...attempt });
+  const report = (attempt: Omit<DeliveryAttempt, 'subscriptionId' | 'owner' | 'channel' | 'type' | 'attempt'>) =>
+    record(context, { subscriptionId: subscription.id, owner: subscription.owner, channel: subscription.channel, type, attempt: claimed.attempts, ...attempt });
 
   let notifications = claimed.notifications;
   if (claimed.kind === 'event') {

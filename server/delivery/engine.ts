@@ -20,6 +20,13 @@ export interface DeliveryEngineOptions {
   match(spec: SubscriptionSpec, event: TopicEvent): boolean;
   /** Whether a subscription's owner may read a focus now: at fan-out, and again before each send. */
   access: AccessCheck;
+  /**
+   * The websocket Subscriptions whose clients are connected to this process: only their notifications are claimed
+   * here (a websocket is held by one process; another claiming them could only fail). Absent: all of them.
+   */
+  boundWebsockets?: () => string[];
+  /** Told of the subscriptions a round turned `off` because their `end` passed (the resource follows). */
+  onEnded?(ids: string[]): void | Promise<void>;
   /** Told of every delivery, failed attempt and drop (for the audit trail); its failures are logged, not thrown. */
   onAttempt?(attempt: DeliveryAttempt): void | Promise<void>;
   logger?: Logger;
@@ -95,7 +102,8 @@ export function createDeliveryEngine(db: Database, options: DeliveryEngineOption
 
   /** One round; returns how long to wait before the next unless something wakes it sooner. */
   const round = async (): Promise<number> => {
-    await endExpired(db);
+    const ended = await endExpired(db);
+    if (ended.length) await tell(() => options.onEnded?.(ended));
     await queueHeartbeats(db);
     for (let more = true; more && !stopped; ) {
       more = (await fanOut(db, { match: options.match, access: options.access, limit: options.fanOutBatch })).more;
@@ -104,16 +112,40 @@ export function createDeliveryEngine(db: Database, options: DeliveryEngineOption
       await purgeSettled(db, retentionSeconds);
       purgedAt = Date.now();
     }
-    while (!stopped && inFlight.size < concurrency && channels.length) {
-      const free = concurrency - inFlight.size;
-      const claimed = await claimDue(db, { holder, leaseSeconds, limit: free, channels });
-      for (const delivery of claimed) track(deliver(context, delivery));
-      if (claimed.length < free) break;
+    const queues = claimQueues();
+    for (const queue of queues) {
+      while (!stopped && inFlight.size < concurrency) {
+        const free = concurrency - inFlight.size;
+        const claimed = await claimDue(db, { holder, leaseSeconds, limit: free, ...queue });
+        for (const delivery of claimed) track(deliver(context, delivery));
+        if (claimed.length < free) break;
+      }
     }
     // With every slot taken, the next round comes when a send ends.
-    if (inFlight.size >= concurrency || !channels.length) return pollMs;
-    const dueIn = await nextDueIn(db, { channels });
-    return dueIn === undefined ? pollMs : Math.min(pollMs, Math.max(MIN_DELAY_MS, dueIn * 1000));
+    if (inFlight.size >= concurrency || !queues.length) return pollMs;
+    const dues = await Promise.all(queues.map((queue) => nextDueIn(db, queue)));
+    const dueIn = Math.min(...dues.map((due) => due ?? Infinity));
+    return dueIn === Infinity ? pollMs : Math.min(pollMs, Math.max(MIN_DELAY_MS, dueIn * 1000));
+  };
+
+  /** What this process claims: every subscription of its channels, websockets only where their client is connected here. */
+  const claimQueues = (): Array<{ channels: ChannelType[]; subscriptionIds?: string[] }> => {
+    const others = channels.filter((type) => type !== 'websocket' || !options.boundWebsockets);
+    const queues: Array<{ channels: ChannelType[]; subscriptionIds?: string[] }> = others.length ? [{ channels: others }] : [];
+    if (channels.includes('websocket') && options.boundWebsockets) {
+      const bound = options.boundWebsockets();
+      if (bound.length) queues.push({ channels: ['websocket'], subscriptionIds: bound });
+    }
+    return queues;
+  };
+
+  /** A hook's failure is logged, never the round's: what the round did is done. */
+  const tell = async (hook: () => void | Promise<void>): Promise<void> => {
+    try {
+      await hook();
+    } catch (error) {
+      logger?.error({ err: error }, 'delivery: a hook failed');
+    }
   };
 
   /** A round whose failure is logged once per run of failures (as server/store/periodic-round.ts does), never thrown. */

@@ -1,5 +1,6 @@
 import type { Consent, Resource, Task } from 'fhir/r4';
 import { auditorRestriction } from '../access/auditor-access.js';
+import { subscriptionOwnerRestriction } from '../access/subscription-access.js';
 import type { Caller } from '../access/caller.js';
 import { isPrivacyContact } from '../access/consent-gate.js';
 import { forbidden, type Grant } from '../access/decide.js';
@@ -45,6 +46,7 @@ function causes(type: string, caller: Caller, { grant, held }: Restrictions): st
         : 'your role (privacy-auditor) reaches the AuditEvents of your organization only, and you act for none',
     );
   }
+  if (subscriptionOwnerRestriction(caller, type)) found.push('each Subscription is reachable by its owner only, one by one (a search shows your own)');
   if (held) {
     found.push(
       `your organization's access to ${type === '*' ? "patients' plans" : type} depends on patient consent and registrations, resource by resource (use search)`,

@@ -69,6 +69,8 @@ export interface SubscriptionOptions {
   bindingSecret: string;
   /** Seconds a websocket binding token stays valid. */
   bindingTokenSeconds: number;
+  /** Whether this server sends email (SMTP_URL): without it, email subscriptions are refused. */
+  email: boolean;
 }
 
 /** What interactions work with: storage, validation and the server's options. */

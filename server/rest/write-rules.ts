@@ -4,7 +4,7 @@ import { checkDeleteReferrers, checkWriteReferences, referencesToCheck } from '.
 import type { Integrity } from '../integrity/settings.js';
 import type { SearchParameterRegistry } from '../search/registry.js';
 import type { ResourceStore } from '../store/resource-store.js';
-import type { FhirContext } from './types.js';
+import type { FhirContext, SubscriptionOptions } from './types.js';
 
 export type WriteInteraction = 'create' | 'update' | 'patch' | 'delete';
 
@@ -30,6 +30,8 @@ export interface WriteRuleContext {
   integrity?: Integrity;
   /** The domain rules of the server (`FhirContext.writeRules`). */
   rules: WriteRules;
+  /** What the Subscription checks need of the configuration (`FhirOptions.subscriptions`). */
+  subscriptions?: SubscriptionOptions;
 }
 
 /** The rules' context of an interaction's write: its store (a transaction's, if given) and its settings. */
@@ -41,7 +43,7 @@ export function rulesContext(context: FhirContext, baseUrl: string, store: Resou
     consent: options,
     ...(context.deferredIntegrity ? { deferred: context.deferredIntegrity } : {}),
   };
-  return { store, registry: context.registry, baseUrl, integrity, rules: context.writeRules };
+  return { store, registry: context.registry, baseUrl, integrity, rules: context.writeRules, ...(options.subscriptions ? { subscriptions: options.subscriptions } : {}) };
 }
 
 /**

@@ -45,6 +45,8 @@ export interface WebSocketChannel extends Channel {
   close(subscriptionId: string, reason: string): number;
   /** How many sockets here a Subscription is bound to. */
   bound(subscriptionId: string): number;
+  /** The Subscriptions bound to a socket here now. */
+  subscriptions(): string[];
   /** Closes every socket (1001, going away) and stops the timers. */
   shutdown(): Promise<void>;
 }
@@ -201,6 +203,9 @@ export function createWebSocketChannel(options: WebSocketChannelOptions): WebSoc
     },
     bound(subscriptionId): number {
       return bindings.get(subscriptionId)?.size ?? 0;
+    },
+    subscriptions(): string[] {
+      return [...bindings.keys()];
     },
     async shutdown(): Promise<void> {
       clearInterval(pinger);

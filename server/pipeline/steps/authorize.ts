@@ -1,4 +1,4 @@
-import { auditorRestriction } from '../../access/auditor-access.js';
+import { typeRestriction } from '../../access/type-restrictions.js';
 import { isConsentHeld } from '../../access/consent-gate.js';
 import { grantFor, requirePermission } from '../../access/decide.js';
 import { isGatedType } from '../../conformance/consent-vocabulary.js';
@@ -27,7 +27,7 @@ export const authorize: Step = async (state, next) => {
   const held = (type === '*' || isGatedType(type)) && isConsentHeld(request.caller, context.options);
   for (const permission of access) {
     const grant = grantFor(request.caller, type, permission);
-    if (grant === 'all' && !held && auditorRestriction(request.caller, type) === undefined) continue;
+    if (grant === 'all' && !held && typeRestriction(request.caller, type) === undefined) continue;
     const byId = params!.id !== undefined && (permission === 'r' || permission === 'u' || permission === 'd');
     const plainCreate = permission === 'c' && params!.id === undefined && request.headers['if-none-exist'] === undefined;
     if (!byId && !plainCreate) throw restrictedRouteRefusal(route!, type, permission, request.caller, { grant, held });
