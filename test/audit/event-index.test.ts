@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { AuditEvent } from 'fhir/r4';
 import { UNRESTRICTED } from '../../server/access/caller.js';
 import { credentialsResetEvent, signInEvent, signOutEvent, tokenIssuedEvent } from '../../server/audit/auth-events.js';
+import { notificationEvent } from '../../server/audit/notification-events.js';
 import { handleFhirRequest } from '../../server/pipeline/fhir-request.js';
 import type { FhirRequest, FhirResponse } from '../../server/rest/types.js';
 import { auditEventIndexRows, handIndexApplies, isServerBuilt } from '../../server/search/index/audit-event.js';
@@ -39,7 +40,7 @@ describe('AuditEvent index rows by hand (server/search/index/audit-event.ts)', (
     expect(sorted(auditEventIndexRows(event))).toEqual(rows);
   });
 
-  it('the events the server builds are marked as its own (sign-in, sign-out, token, credentials)', () => {
+  it('the events the server builds are marked as its own (sign-in, sign-out, token, credentials, notifications)', () => {
     const events = [
       signInEvent({ userId: 'u1', clientId: 'app', method: 'password' }),
       signInEvent({ clientId: 'app', method: 'federated' }),
@@ -48,6 +49,9 @@ describe('AuditEvent index rows by hand (server/search/index/audit-event.ts)', (
       tokenIssuedEvent(UNRESTRICTED, 'client_credentials'),
       credentialsResetEvent({ userId: 'u1' }, { command: 'npm run reset-admin (by root)' }),
       credentialsResetEvent({ clientId: 'c1' }, UNRESTRICTED),
+      notificationEvent({ subscriptionId: 's1', channel: 'rest-hook', type: 'event-notification', eventNumbers: [3, 4], focus: [{ type: 'CarePlan', id: 'cp1' }, { type: 'CarePlan', id: 'cp2' }], outcome: 'delivered', recipient: { clientId: 'emr', organization: 'A' } }),
+      notificationEvent({ subscriptionId: 's2', channel: 'email', type: 'handshake', eventNumbers: [], focus: [], outcome: 'failed', reason: 'SMTP 451', gaveUp: true, recipient: { organization: 'B' } }),
+      notificationEvent({ subscriptionId: 's3', channel: 'websocket', type: 'event-notification', eventNumbers: [1], focus: [{ type: 'Task', id: 't1' }], outcome: 'dropped', reason: 'access ended', recipient: { clientId: 'app', userId: 'u1' } }),
     ];
     for (const event of events) {
       expect(isServerBuilt(event)).toBe(true);

@@ -2,11 +2,8 @@ import type { Bundle, Consent, Resource } from 'fhir/r4';
 import { type Caller, UNRESTRICTED } from '../../server/access/caller.js';
 import { CAREPLAN_CATEGORY, CCP_CODE } from '../../server/conformance/consent-vocabulary.js';
 import { FhirError } from '../../server/fhir/outcome.js';
-import { topicEventRule } from '../../server/notifications/topic-event-rule.js';
-import { SERVER_WRITE_RULES } from '../../server/pipeline/context.js';
 import { handleFhirRequest } from '../../server/pipeline/fhir-request.js';
 import type { FhirContext, FhirRequest, FhirResponse } from '../../server/rest/types.js';
-import { WriteRules } from '../../server/rest/write-rules.js';
 import { TOPIC_BASE } from '../../server/subscriptions/model.js';
 import { BACKENDS, reportBackends } from '../support/backends.js';
 import { testUser } from '../support/callers.js';
@@ -40,7 +37,7 @@ describe.each(BACKENDS)('topic events recorded by the write rule, in the write t
   let context: FhirContext;
   beforeAll(async () => {
     server = await openTestServer(backend, { hostingOrganization: 'host' });
-    context = { ...server.context, writeRules: new WriteRules([...SERVER_WRITE_RULES, topicEventRule]) };
+    context = server.context;
     for (const resource of WORLD) await call(UNRESTRICTED, 'PUT', `${resource.resourceType}/${resource.id}`, resource);
   });
   afterAll(async () => server?.close());

@@ -64,23 +64,6 @@ describe('index extraction over every official R4 example', () => {
       `search index extraction: ${examples.length} examples, rows per type ${JSON.stringify(counts)}; ` +
         `first pass (compiling) ${cold.toFixed(0)} ms, warm pass ${warm.toFixed(0)} ms = ${(perResource * 1000).toFixed(0)} µs per resource`,
     );
-    // Generous, so that a loaded machine passes; a compile per call would be hundreds of times slower.
-    expect(perResource).toBeLessThan(5);
-  });
-
-  it('a typical resource takes well under a millisecond once warm', () => {
-    const timings: string[] = [];
-    for (const file of ['Patient-example.json', 'Observation-blood-pressure.json', 'CarePlan-example.json', 'Encounter-example.json']) {
-      const resource = example(file);
-      for (let i = 0; i < 100; i++) extractIndexRows(resource, R4_REGISTRY);
-      const runs = 500;
-      const started = performance.now();
-      for (let i = 0; i < runs; i++) extractIndexRows(resource, R4_REGISTRY);
-      const micros = ((performance.now() - started) / runs) * 1000;
-      timings.push(`${file} ${micros.toFixed(0)} µs`);
-      expect(micros).toBeLessThan(5000);
-    }
-    console.log(`search index extraction, warm: ${timings.join(', ')}`);
   });
 
   it('compiles each expression once', () => {
