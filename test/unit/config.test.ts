@@ -77,6 +77,60 @@ describe('configuration from the environment', () => {
     expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual(['HOSTING_ORGANIZATION', 'OVERRIDE_HOURS', 'REGISTRATION_DAYS']);
   });
 
+  it('notifications: no email without SMTP_URL, loopback refused, 24 h of retries, a week of events; each checked', () => {
+    expect(loadConfig({}).notifications).toEqual({
+      mailFrom: 'CCP Exchange <no-reply@localhost>',
+      allowLoopback: false,
+      bindingTokenSeconds: 300,
+      retryHours: 24,
+      eventsRetentionDays: 7,
+    });
+    const secret = 'a'.repeat(32);
+    expect(
+      loadConfig({
+        SMTP_URL: 'smtps://mailer:pw@smtp.example.org:465',
+        MAIL_FROM: 'CCP <ccp@example.org>',
+        APP_URL: 'https://ccp.example.org/app/',
+        SUBSCRIPTION_ALLOW_LOOPBACK: 'true',
+        SUBSCRIPTION_WS_SECRET: secret,
+        SUBSCRIPTION_BINDING_TOKEN_SECONDS: '60',
+        SUBSCRIPTION_RETRY_HOURS: '2',
+        SUBSCRIPTION_EVENTS_RETENTION_DAYS: '30',
+      }).notifications,
+    ).toEqual({
+      smtpUrl: 'smtps://mailer:pw@smtp.example.org:465',
+      mailFrom: 'CCP <ccp@example.org>',
+      appUrl: 'https://ccp.example.org/app',
+      allowLoopback: true,
+      bindingSecret: secret,
+      bindingTokenSeconds: 60,
+      retryHours: 2,
+      eventsRetentionDays: 30,
+    });
+    let problems: string[] = [];
+    try {
+      loadConfig({
+        NODE_ENV: 'production',
+        SMTP_URL: 'mail.example.org',
+        APP_URL: 'ftp://x',
+        SUBSCRIPTION_ALLOW_LOOPBACK: 'true',
+        SUBSCRIPTION_WS_SECRET: 'short',
+        SUBSCRIPTION_RETRY_HOURS: '0',
+      });
+    } catch (error) {
+      problems = (error as ConfigError).problems;
+    }
+    expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual([
+      'APP_URL',
+      'SMTP_URL',
+      'SUBSCRIPTION_ALLOW_LOOPBACK',
+      'SUBSCRIPTION_RETRY_HOURS',
+      'SUBSCRIPTION_WS_SECRET',
+    ]);
+    // A secret is never echoed back in a problem.
+    expect(problems.join(' ')).not.toContain('short');
+  });
+
   it('audit partitions: a round a day by default, paced by AUDIT_PARTITIONS_INTERVAL, checked', () => {
     expect(loadConfig({})).toMatchObject({ auditPartitionsIntervalSeconds: 86400 });
     expect(loadConfig({ AUDIT_PARTITIONS_INTERVAL: '3600' })).toMatchObject({ auditPartitionsIntervalSeconds: 3600 });
