@@ -30,6 +30,8 @@ export interface WriteRuleContext {
   integrity?: Integrity;
   /** The domain rules of the server (`FhirContext.writeRules`). */
   rules: WriteRules;
+  /** FhirOptions.hostingOrganization: the organization that hosts the service, which is no partner. */
+  hostingOrganization?: string;
 }
 
 /** The rules' context of an interaction's write: its store (a transaction's, if given) and its settings. */
@@ -41,7 +43,7 @@ export function rulesContext(context: FhirContext, baseUrl: string, store: Resou
     consent: options,
     ...(context.deferredIntegrity ? { deferred: context.deferredIntegrity } : {}),
   };
-  return { store, registry: context.registry, baseUrl, integrity, rules: context.writeRules };
+  return { store, registry: context.registry, baseUrl, integrity, rules: context.writeRules, hostingOrganization: options.hostingOrganization };
 }
 
 /**
