@@ -28,8 +28,8 @@ const PARTNER_SCOPES: readonly string[] = [
   ...new Set(TOPICS.filter((topic) => PARTNER_TOPICS.includes(topic.name)).flatMap((topic) => topic.focus)),
 ].map((type) => `system/${type}.r`);
 
-/** Most events in one email: a backlog (the mail server away for a while) comes as few messages, not one each. */
-const MAX_COUNT = 10;
+/** One event, one email: its words (server/delivery/channels/email-message.ts) speak of one change. */
+const MAX_COUNT = 1;
 
 /**
  * The subscriptions the server keeps for `organization` (its current version; undefined when it was deleted): one
