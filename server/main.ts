@@ -21,6 +21,7 @@ import { seedGuide } from './store/guide-seed.js';
 import { checkHostingOrganization, hostingOrganizationLog } from './consent/hosting-organization.js';
 import { runWorkers } from './workers.js';
 import { type Notifier, startNotifier } from './notifier.js';
+import { reconcilePartnerSubscriptions } from './notifications/partner-subscriptions.js';
 import { createFhirContext } from './pipeline/context.js';
 import type { SubscriptionOptions } from './rest/types.js';
 import { serverSecret } from './store/server-secrets.js';
@@ -71,6 +72,10 @@ async function main(): Promise<void> {
   }
   const { fields: hostingFields, message: hostingMessage } = hostingOrganizationLog(config.hostingOrganization, hosting);
   logger.info(hostingFields, hostingMessage);
+
+  // Partners' email records for organizations written before this server kept them (or while it was stopped).
+  const partners = await reconcilePartnerSubscriptions(db, store, config.hostingOrganization);
+  if (partners.put.length || partners.removed.length) logger.info({ put: partners.put.length, removed: partners.removed.length }, "partners' email subscriptions brought up to date");
 
   let auth: AuthServer | undefined;
   if (config.authDisabled) {

@@ -15,6 +15,15 @@ export function clientCaller(client: { clientId: string; scope: string; organiza
   return { kind: 'system', clientId: client.clientId, scopes: scopesOf(client.scope), otherScopes: otherScopesOf(client.scope), organization: client.organizationId };
 }
 
+/**
+ * An organization itself, with `scope`: what the server's own subscriptions for a partner (its notification
+ * address: server/subscriptions/partner-subscriptions.ts) are decided as. A backend system acting for the
+ * organization, so registrations, directives and overrides hold it exactly as they hold its clients.
+ */
+export function organizationCaller(organizationId: string, scope: string): Caller {
+  return { kind: 'system', scopes: scopesOf(scope), otherScopes: otherScopesOf(scope), organization: organizationId };
+}
+
 /** A signed-in user acting through `clientId` with `scope` in `role` (their current PractitionerRole): scopes ∩ role. */
 export function userCallerWithRole(
   user: { clientId: string; userId: string; scope: string; context?: { patient?: string } },

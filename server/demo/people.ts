@@ -2,6 +2,7 @@ import type { Organization, Practitioner, PractitionerRole } from 'fhir/r4';
 import { ROLE_SYSTEM } from '../access/roles.js';
 import type { AuthServer } from '../auth/auth-server.js';
 import type { User } from '../auth/users.js';
+import { CONTACT_PURPOSE_SYSTEM, NOTIFICATIONS_PURPOSE } from '../subscriptions/partner-address.js';
 import { createAccount, newPassword, registerClient, type Secrets } from './accounts.js';
 import type { Actor } from './requests.js';
 import { ADMIN, CLIENTS, LOCAL_ADMIN, ORGANIZATIONS, USERS, type DemoOrganization, type DemoUser } from './world.js';
@@ -43,7 +44,8 @@ function organizationOf(organization: DemoOrganization): Organization & { id: st
     name: organization.name,
   };
   if (!organization.partner) return base;
-  // A partner in the guide's shape: its custodian status, and whom to reach about privacy.
+  // A partner in the guide's shape: its custodian status, whom to reach about privacy, and where the server emails
+  // its notifications (the write keeps its email subscriptions: server/notifications/partner-email-rule.ts).
   return {
     ...base,
     meta: { profile: [`${GUIDE}/StructureDefinition/ccp-partner-organization`] },
@@ -52,6 +54,10 @@ function organizationOf(organization: DemoOrganization): Organization & { id: st
       {
         purpose: { coding: [{ system: ROLE_SYSTEM, code: 'privacy-contact' }] },
         telecom: [{ system: 'email', value: organization.partner.privacyEmail }],
+      },
+      {
+        purpose: { coding: [{ system: CONTACT_PURPOSE_SYSTEM, code: NOTIFICATIONS_PURPOSE }] },
+        telecom: [{ system: 'email', value: organization.partner.notificationEmail }],
       },
     ],
   };

@@ -14,14 +14,25 @@ export const HOST = 'host';
 export interface DemoOrganization {
   id: string;
   name: string;
-  /** Partners carry the CCP partner Organization profile: custodian status and a privacy contact's address. */
-  partner?: { custodianStatus: 'custodian' | 'agent'; privacyEmail: string };
+  /**
+   * Partners carry the CCP partner Organization profile: custodian status, a privacy contact's address, and the
+   * notification address the server emails of changed plans, service notices and new organizations.
+   */
+  partner?: { custodianStatus: 'custodian' | 'agent'; privacyEmail: string; notificationEmail: string };
 }
 
 export const ORGANIZATIONS: DemoOrganization[] = [
   { id: HOST, name: 'Lakeside Regional Health' },
-  { id: 'home-care', name: 'Riverside Home Care', partner: { custodianStatus: 'custodian', privacyEmail: 'privacy@riverside-home-care.example.org' } },
-  { id: 'primary-care', name: 'Maple Family Health Team', partner: { custodianStatus: 'custodian', privacyEmail: 'privacy@maple-fht.example.org' } },
+  {
+    id: 'home-care',
+    name: 'Riverside Home Care',
+    partner: { custodianStatus: 'custodian', privacyEmail: 'privacy@riverside-home-care.example.org', notificationEmail: 'ccp-notices@riverside-home-care.example.org' },
+  },
+  {
+    id: 'primary-care',
+    name: 'Maple Family Health Team',
+    partner: { custodianStatus: 'custodian', privacyEmail: 'privacy@maple-fht.example.org', notificationEmail: 'ccp-notices@maple-fht.example.org' },
+  },
 ];
 
 export const PARTNERS = ORGANIZATIONS.filter((organization) => organization.partner).map((organization) => organization.id);

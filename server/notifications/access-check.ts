@@ -1,9 +1,9 @@
 import { type Caller, UNRESTRICTED } from '../access/caller.js';
-import { clientCaller, userCallerWithRole } from '../access/callers.js';
+import { clientCaller, organizationCaller, userCallerWithRole } from '../access/callers.js';
 import { FhirError } from '../fhir/outcome.js';
 import { reachable } from '../rest/reachable.js';
 import type { FhirContext } from '../rest/types.js';
-import { partiesState, readPractitionerRole } from '../store/auth-activity.js';
+import { organizationIsActive, partiesState, readPractitionerRole } from '../store/auth-activity.js';
 import type { Database } from '../store/database.js';
 import type { AccessCheck, SubscriptionOwner } from '../subscriptions/model.js';
 
@@ -19,12 +19,17 @@ import type { AccessCheck, SubscriptionOwner } from '../subscriptions/model.js';
  * - the resource is among the rows that caller's read grant reaches and patient consent opens to it, by the one
  *   decision of a restricted read by id (server/rest/reachable.ts, which the pipeline's consent gate asks too).
  *
- * Anything else is a no (deny by default): an unknown client or user, no scope or role to read the type, a focus
- * that is gone.
+ * A partner organization's own subscriptions (owner kind `organization`: its notification address, kept by the
+ * server, server/subscriptions/partner-subscriptions.ts) are decided as a backend system acting for that
+ * organization with the owner's read scopes: the organization must still be active, and registrations, directives
+ * and overrides hold it as they hold its clients. The hosting organization is no partner: never yes for it.
+ *
+ * Anything else is a no (deny by default): an unknown client, user or organization, no scope or role to read the
+ * type, a focus that is gone.
  */
 export function createAccessCheck(db: Database, context: FhirContext): AccessCheck {
   return async (owner, focus) => {
-    const caller = await currentCaller(db, owner);
+    const caller = await currentCaller(db, owner, context.options.hostingOrganization);
     if (!caller) return false;
     try {
       return (await reachable(caller, focus.type, focus.id, 'r', context)) !== undefined;
@@ -37,9 +42,14 @@ export function createAccessCheck(db: Database, context: FhirContext): AccessChe
 }
 
 /** The owner as a caller now, or undefined when its client or user is no longer active. */
-async function currentCaller(db: Database, owner: SubscriptionOwner): Promise<Caller | undefined> {
+async function currentCaller(db: Database, owner: SubscriptionOwner, hostingOrganization: string | undefined): Promise<Caller | undefined> {
   if (owner.kind === 'server') return UNRESTRICTED;
-  if (owner.kind === 'organization' || owner.clientId === undefined) return undefined;
+  if (owner.kind === 'organization') {
+    const id = owner.organization;
+    if (id === undefined || id === hostingOrganization || !(await organizationIsActive(db, id))) return undefined;
+    return organizationCaller(id, owner.scopes.join(' '));
+  }
+  if (owner.clientId === undefined) return undefined;
   const state = await partiesState(db, owner.clientId, owner.userId);
   if (!state.clientActive || !state.userActive) return undefined;
   const scope = owner.scopes.join(' ');

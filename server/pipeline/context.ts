@@ -4,6 +4,7 @@ import { GUIDE_TYPES } from '../conformance/guide.js';
 import { refuseGuideWrite } from '../conformance/guide-write-rule.js';
 import { privacyContactWriteRule } from '../consent/directive-rule.js';
 import { consentWriteRule } from '../consent/write-rule.js';
+import { partnerEmailRule } from '../notifications/partner-email-rule.js';
 import { subscriptionWriteRule } from '../notifications/subscription-rule.js';
 import { topicEventRule } from '../notifications/topic-event-rule.js';
 import type { FhirContext, FhirOptions } from '../rest/types.js';
@@ -25,14 +26,18 @@ const guideWriteRule: WriteRule = {
   },
 };
 
-/** The domain rules every REST write runs, in the order they run: consent first, then the CCP's, the guide's, the Subscriptions'. */
+/**
+ * The domain rules every REST write runs, in the order they run: consent first, then the CCP's, the guide's, the
+ * Subscriptions', the partners' emails (before the topic events: a new partner's email records predate its own
+ * event), and last the topic events of what the rules above let through.
+ */
 export const SERVER_WRITE_RULES: readonly WriteRule[] = [
   consentWriteRule,
   privacyContactWriteRule,
   ...CCP_RULES,
   guideWriteRule,
   subscriptionWriteRule,
-  // Last: the events of what the rules above let through (server/notifications/topic-event-rule.ts).
+  partnerEmailRule,
   topicEventRule,
 ];
 

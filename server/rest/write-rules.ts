@@ -32,6 +32,8 @@ export interface WriteRuleContext {
   rules: WriteRules;
   /** What the Subscription checks need of the configuration (`FhirOptions.subscriptions`). */
   subscriptions?: SubscriptionOptions;
+  /** FhirOptions.hostingOrganization: the organization that hosts the service, which is no partner. */
+  hostingOrganization?: string;
 }
 
 /** The rules' context of an interaction's write: its store (a transaction's, if given) and its settings. */
@@ -43,7 +45,15 @@ export function rulesContext(context: FhirContext, baseUrl: string, store: Resou
     consent: options,
     ...(context.deferredIntegrity ? { deferred: context.deferredIntegrity } : {}),
   };
-  return { store, registry: context.registry, baseUrl, integrity, rules: context.writeRules, ...(options.subscriptions ? { subscriptions: options.subscriptions } : {}) };
+  return {
+    store,
+    registry: context.registry,
+    baseUrl,
+    integrity,
+    rules: context.writeRules,
+    hostingOrganization: options.hostingOrganization,
+    ...(options.subscriptions ? { subscriptions: options.subscriptions } : {}),
+  };
 }
 
 /**

@@ -64,3 +64,9 @@ export async function readPractitionerRole(db: Database, id: string | undefined)
   const rows = await db.query<{ content: PractitionerRole }>(`SELECT content FROM resource WHERE resource_type = 'PractitionerRole' AND id = $1 AND NOT deleted`, [id]);
   return rows[0]?.content;
 }
+
+/** Whether the Organization `id` exists, is not deleted, and is active (R4: absent means active). */
+export async function organizationIsActive(db: Database, id: string): Promise<boolean> {
+  const [row] = await db.query<{ active: boolean }>(`SELECT ${organizationActive('$1::text')} AS active`, [id], { prepared: true });
+  return row.active;
+}

@@ -98,10 +98,15 @@ export function checkEmailEndpoint(value: unknown): CheckedEndpoint {
     return only(malformed(EXPRESSION, 'channel.endpoint is not a valid mailto: URI (bad percent-encoding)', 'value'));
   }
   if (address.includes(',')) return only(refused(EXPRESSION, 'channel.endpoint must name one address: one subscription per recipient'));
-  if (address.length > 254 || !ADDRESS.test(address)) {
+  if (!isEmailAddress(address)) {
     return only(malformed(EXPRESSION, 'channel.endpoint is not mailto: followed by an email address (name@example.org)', 'value'));
   }
   return { endpoint: `mailto:${address}`, problems: [] };
+}
+
+/** A plain address a notification may go to (an Organization's notification address is held to it as well). */
+export function isEmailAddress(address: string): boolean {
+  return address.length <= 254 && ADDRESS.test(address);
 }
 
 function only(problem: Problem): CheckedEndpoint {

@@ -57,8 +57,8 @@ describe.each(BACKENDS)('the implementation guide in the store, on $name', (back
 
   describe('seeding', () => {
     it('the first start writes every guide resource: ImplementationGuide, profiles, extensions, value sets, code systems', async () => {
-      // 1 ImplementationGuide, 15 StructureDefinitions (12 profiles, 3 extensions), 9 ValueSets, 9 CodeSystems.
-      expect(FILES.size).toBe(34);
+      // 1 ImplementationGuide, 15 StructureDefinitions (12 profiles, 3 extensions), 9 ValueSets, 10 CodeSystems.
+      expect(FILES.size).toBe(35);
       const result = await seedGuide(store(), R4_REGISTRY);
       expect(result.created.sort()).toEqual([...FILES.keys()].sort());
       expect(result.updated).toEqual([]);

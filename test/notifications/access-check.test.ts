@@ -139,6 +139,29 @@ describe.each(BACKENDS)('the notifications access check on $name', (backend) => 
     expect(await check({ clientId: 'nobody', scopes: ['system/*.rs'] }, plan('cp1'))).toBe(false);
   });
 
+  it("a partner organization's own subscription (its notification address) is decided as the organization's access", async () => {
+    const organization = (id: string, scopes = ['system/CarePlan.r', 'system/Organization.r']): SubscriptionOwner => ({ kind: 'organization', organization: id, scopes });
+    expect(await check(organization('A'), plan('cp1'))).toBe(true);
+    // Registrations and directives hold it as they hold its clients.
+    expect(await check(organization('A'), plan('cp2'))).toBe(false);
+    expect(await check(organization('B'), plan('cp1'))).toBe(false);
+    expect(await check(organization('A'), { type: 'Organization', id: 'B' })).toBe(true);
+    // Its scopes bound it: no read of CarePlan, no plan.
+    expect(await check(organization('A', ['system/Organization.r']), plan('cp1'))).toBe(false);
+    // The hosting organization is no partner, an unknown one nobody, and an owner without an organization no one.
+    expect(await check(organization('host'), plan('cp1'))).toBe(false);
+    expect(await check(organization('nowhere'), plan('cp1'))).toBe(false);
+    expect(await check({ kind: 'organization', scopes: ['system/CarePlan.r'] }, plan('cp1'))).toBe(false);
+    // Made inactive, it is told nothing; active again, as before.
+    const put = (active: boolean) =>
+      handleFhirRequest({ method: 'PUT', path: 'Organization/A', query: {}, headers: {}, baseUrl: BASE, caller: UNRESTRICTED, body: { resourceType: 'Organization', id: 'A', active } }, server.context);
+    await put(false);
+    expect(await check(organization('A'), plan('cp1'))).toBe(false);
+    expect(await check(organization('A'), { type: 'Organization', id: 'B' })).toBe(false);
+    await put(true);
+    expect(await check(organization('A'), plan('cp1'))).toBe(true);
+  });
+
   it('a plan that does not exist is no', async () => {
     expect(await check(userOwner('h'), plan('no-such-plan'))).toBe(false);
   });

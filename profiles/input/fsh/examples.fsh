@@ -123,6 +123,10 @@ Usage: #example
 * contact[privacyContact].name.text = "Privacy office"
 * contact[privacyContact].telecom[0].system = #email
 * contact[privacyContact].telecom[0].value = "privacy@home-care-east.example"
+* contact[notifications].purpose = CCPContactPurpose#notifications
+* contact[notifications].name.text = "Care coordination desk"
+* contact[notifications].telecom.system = #email
+* contact[notifications].telecom.value = "ccp-notices@home-care-east.example"
 
 RuleSet: AuditCommon(subtype, action)
 * type = $audit-event-type#rest "Restful Operation"

@@ -11,7 +11,7 @@ Profile: CCPPartnerOrganization
 Parent: Organization
 Id: ccp-partner-organization
 Title: "CCP partner Organization"
-Description: "An organization of the circle of care that exchanges CCPs through CCP Exchange: named, active or not, with its custodian status and its privacy contact, who is told of overrides by its users. The privacy contact is also a PractitionerRole with the user-role privacy-contact (the server notifies those)."
+Description: "An organization of the circle of care that exchanges CCPs through CCP Exchange: named, active or not, with its custodian status, its privacy contact, who is told of overrides by its users, and optionally its notification address, to which the server emails notice of changed plans it has access to, service notices and new organizations (never any personal health information). The privacy contact is also a PractitionerRole with the user-role privacy-contact (the server notifies those)."
 * extension contains CustodianStatus named custodianStatus 1..1 MS
 * identifier MS
 * active 1..1 MS
@@ -26,3 +26,10 @@ Description: "An organization of the circle of care that exchanges CCPs through 
 * contact[privacyContact].purpose 1..1
 * contact[privacyContact].purpose = CCPUserRole#privacy-contact
 * contact[privacyContact].telecom 1..* MS
+* contact contains notifications 0..1 MS
+* contact[notifications].purpose 1..1
+* contact[notifications].purpose = CCPContactPurpose#notifications
+* contact[notifications].telecom 1..1 MS
+* contact[notifications].telecom.system 1..1
+* contact[notifications].telecom.system = #email
+* contact[notifications].telecom.value 1..1

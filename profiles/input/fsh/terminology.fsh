@@ -86,6 +86,14 @@ Description: "A partner organization's standing under health privacy law (Ontari
 * #agent "agent of a custodian" "The organization acts on behalf of a health information custodian."
 * #non-custodian "not a custodian" "The organization is neither a custodian nor a custodian's agent; it receives information as a recipient."
 
+CodeSystem: CCPContactPurpose
+Id: contact-purpose
+Title: "CCP contact purpose"
+Description: "What an organization's contact is for, where R4's contact entity types have no code for it."
+* ^caseSensitive = true
+* ^experimental = false
+* #notifications "notifications" "The address CCP Exchange emails the organization's notifications to: changed plans it has access to, service notices and new organizations, without personal health information."
+
 // Value sets: each profile's required bindings.
 
 ValueSet: CCPConsentCategoryVS

@@ -50,13 +50,19 @@ export function topicName(topic: string): TopicName | undefined {
   return Object.hasOwn(WORDING, name) ? (name as TopicName) : undefined;
 }
 
-export function emailText(topic: string, subscriptionId: string, appUrl: string): EmailText {
+/**
+ * `notificationAddress`: the subscription is the server's own for a partner's notification address (owner kind
+ * `organization`: server/subscriptions/partner-subscriptions.ts), which no one subscribed to and which has no
+ * Subscription resource to name.
+ */
+export function emailText(topic: string, subscriptionId: string, appUrl: string, notificationAddress = false): EmailText {
   const name = topicName(topic);
   const { subject, what } = name ? WORDING[name] : GENERIC;
   const see = `Sign in to ${PRODUCT} to see it:`;
-  const why =
-    `You receive this message because your organization subscribed to these notifications ` +
-    `(Subscription/${subscriptionId}). Details are shown only in the app, to people allowed to see them.`;
+  const because = notificationAddress
+    ? `You receive this message because this is your organization's notification address in ${PRODUCT}.`
+    : `You receive this message because your organization subscribed to these notifications (Subscription/${subscriptionId}).`;
+  const why = `${because} Details are shown only in the app, to people allowed to see them.`;
   return {
     subject: `[${PRODUCT}] ${subject}`,
     text: `${what}\n\n${see} ${appUrl}\n\n${why}\n`,

@@ -52,7 +52,7 @@ async function sendEmail(
   if (type !== 'event-notification') return { ok: true };
   const to = mailtoAddress(subscription.endpoint);
   if (!to) return permanent('the endpoint is not a single mailto: address');
-  const { subject, text, html } = emailText(subscription.topic, subscription.id, options.appUrl);
+  const { subject, text, html } = emailText(subscription.topic, subscription.id, options.appUrl, subscription.owner.kind === 'organization');
   try {
     await transport.sendMail({
       from: options.from,
