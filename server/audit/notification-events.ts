@@ -1,4 +1,5 @@
-import type { AuditEvent, AuditEventAgent, AuditEventEntity } from 'fhir/r4';
+import type { AuditEvent, AuditEventAgent, AuditEventEntity, Reference } from 'fhir/r4';
+import { isValidId } from '../fhir/resource-types.js';
 import { serverBuilt } from '../search/index/audit-event.js';
 import {
   AGENT_APPLICATION,
@@ -18,6 +19,8 @@ const EXPORT = { system: 'http://dicom.nema.org/resources/ontology/DCM', code: '
 const NOTIFICATION_TYPE_SYSTEM = 'http://hl7.org/fhir/uv/subscriptions-backport/CodeSystem/backport-notification-type';
 /** object-role 9: the Subscription the notification went out for. */
 const ROLE_SUBSCRIBER = { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '9', display: 'Subscriber' };
+/** The identifier system of the server's own subscriptions, which are no Subscription resources. */
+const SYSTEM_SUBSCRIPTION_ID = 'http://ccp-exchange.org/fhir/sid/system-subscription';
 const DESTINATION = { system: 'http://dicom.nema.org/resources/ontology/DCM', code: '110152', display: 'Destination Role ID' };
 
 /** One attempt to notify a subscriber, as the delivery engine reports it (server/delivery/attempt.ts): ids only. */
@@ -47,7 +50,7 @@ export function notificationEvent(disclosure: NotificationDisclosure, recorded =
   if (recipient.userId) agent.push({ type: { coding: [AGENT_USER_READING] }, who: { identifier: { system: USER_ID_SYSTEM, value: recipient.userId } }, altId: recipient.userId, requestor: false });
   if (recipient.organization) agent.push({ type: { coding: [AGENT_ORGANIZATION] }, who: { reference: `Organization/${recipient.organization}` }, requestor: false });
   const entity: AuditEventEntity[] = [
-    { what: { reference: `Subscription/${disclosure.subscriptionId}` }, type: ENTITY_SYSTEM_OBJECT, role: ROLE_SUBSCRIBER, detail: [{ type: 'channel', valueString: disclosure.channel }] },
+    { what: subscriptionNamed(disclosure.subscriptionId), type: ENTITY_SYSTEM_OBJECT, role: ROLE_SUBSCRIBER, detail: [{ type: 'channel', valueString: disclosure.channel }] },
     ...disclosure.focus.map((focus, i): AuditEventEntity => ({
       what: { reference: `${focus.type}/${focus.id}` },
       type: ENTITY_SYSTEM_OBJECT,
@@ -68,4 +71,12 @@ export function notificationEvent(disclosure: NotificationDisclosure, recorded =
     source: { observer: OBSERVER, type: [SOURCE_APPLICATION_SERVER] },
     entity,
   });
+}
+
+/**
+ * A Subscription resource by reference; a partner's system-managed one (server/subscriptions/partner-subscriptions.ts),
+ * which is no resource and whose id no FHIR id can be, by identifier.
+ */
+function subscriptionNamed(id: string): Reference {
+  return isValidId(id) ? { reference: `Subscription/${id}` } : { identifier: { system: SYSTEM_SUBSCRIPTION_ID, value: id } };
 }

@@ -50,7 +50,7 @@ describe('AuditEvent index rows by hand (server/search/index/audit-event.ts)', (
       credentialsResetEvent({ userId: 'u1' }, { command: 'npm run reset-admin (by root)' }),
       credentialsResetEvent({ clientId: 'c1' }, UNRESTRICTED),
       notificationEvent({ subscriptionId: 's1', channel: 'rest-hook', type: 'event-notification', eventNumbers: [3, 4], focus: [{ type: 'CarePlan', id: 'cp1' }, { type: 'CarePlan', id: 'cp2' }], outcome: 'delivered', recipient: { clientId: 'emr', organization: 'A' } }),
-      notificationEvent({ subscriptionId: 's2', channel: 'email', type: 'handshake', eventNumbers: [], focus: [], outcome: 'failed', reason: 'SMTP 451', gaveUp: true, recipient: { organization: 'B' } }),
+      notificationEvent({ subscriptionId: 'partner:B:ccp-changed', channel: 'email', type: 'handshake', eventNumbers: [], focus: [], outcome: 'failed', reason: 'SMTP 451', gaveUp: true, recipient: { organization: 'B' } }),
       notificationEvent({ subscriptionId: 's3', channel: 'websocket', type: 'event-notification', eventNumbers: [1], focus: [{ type: 'Task', id: 't1' }], outcome: 'dropped', reason: 'access ended', recipient: { clientId: 'app', userId: 'u1' } }),
     ];
     for (const event of events) {
