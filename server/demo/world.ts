@@ -98,7 +98,9 @@ export const CLIENTS: DemoClient[] = [
       client_name: 'Riverside Home Care EMR',
       kind: 'backend',
       token_endpoint_auth_method: 'client_secret_basic',
-      scope: 'system/*.rs',
+      // Reads what home-care may see; writes nothing but its own Subscriptions, to be told of changes instead of
+      // polling (docs/NOTIFICATIONS.md).
+      scope: 'system/*.rs system/Subscription.cruds',
       organization: 'Organization/home-care',
     },
     variable: 'HOME_CARE_EMR_SECRET',

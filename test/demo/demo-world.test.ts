@@ -116,7 +116,7 @@ function demoWorld(open: () => Promise<{ env: Record<string, string>; close(): P
     expect(ids(body)).toEqual([]);
   });
 
-  it('the home-care EMR (backend client) reads what home-care may see, and writes nothing (system/*.rs)', async () => {
+  it('the home-care EMR (backend client) reads what home-care may see, and writes no clinical data (system/*.rs)', async () => {
     const result = await token(['--client', 'home-care-emr', '--secret', secrets.get('HOME_CARE_EMR_SECRET')!]);
     expect(result.code).toBe(0);
     const emr = { token: result.stdout.trim() };

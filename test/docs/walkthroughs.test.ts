@@ -11,7 +11,7 @@ import { childEnv, freePort, PROJECT_ROOT, startServerProcess, type ServerProces
  * pages write `http://localhost:8080`; here the server listens on a free port, so that one string is replaced.
  * The pages run in this order on one world: later pages may rely on what earlier ones did (the audit trail).
  */
-const PAGES = ['docs/DEMO.md', 'README.md', 'docs/CCP.md', 'docs/CONSENT.md', 'docs/SECURITY.md', 'docs/AUDIT.md'];
+const PAGES = ['docs/DEMO.md', 'README.md', 'docs/CCP.md', 'docs/CONSENT.md', 'docs/SECURITY.md', 'docs/AUDIT.md', 'docs/NOTIFICATIONS.md'];
 const DOCUMENTED_ORIGIN = 'http://localhost:8080';
 
 describe('the walk-throughs of the docs, on the demo world', () => {
@@ -31,7 +31,15 @@ describe('the walk-throughs of the docs, on the demo world', () => {
     expect(exports).toMatch(/export COORDINATOR_PASSWORD=/);
 
     const port = await freePort();
-    server = startServerProcess('walk-throughs', port, { DATA_DIR: dataDir, AUTH_DISABLED: 'false', HOSTING_ORGANIZATION: 'host', LOG_LEVEL: 'warn' });
+    // Loopback rest-hooks, as docs/NOTIFICATIONS.md tells its readers to start the server: its sample receiver
+    // listens on 127.0.0.1.
+    server = startServerProcess('walk-throughs', port, {
+      DATA_DIR: dataDir,
+      AUTH_DISABLED: 'false',
+      HOSTING_ORGANIZATION: 'host',
+      LOG_LEVEL: 'warn',
+      SUBSCRIPTION_ALLOW_LOOPBACK: 'true',
+    });
     await server.ready(60_000);
   }, 300_000);
 
