@@ -38,7 +38,8 @@ async function post(subscription: SubscriptionSpec, bundle: Bundle, options: Res
     const previous = headers[key];
     headers[key] = previous === undefined ? value : [...(Array.isArray(previous) ? previous : [String(previous)]), value];
   }
-  headers['content-type'] = 'application/fhir+json';
+  // The IG: the POST's type is the one the Subscription asked for (application/fhir+json or application/json).
+  headers['content-type'] = subscription.contentType ?? 'application/fhir+json';
   headers['content-length'] = body.length;
   headers['user-agent'] = options.userAgent ?? 'ccp-exchange';
 

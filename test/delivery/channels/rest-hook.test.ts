@@ -72,6 +72,12 @@ describe('rest-hook delivery', () => {
     expect(Number(request.headers['content-length'])).toBe(Buffer.byteLength(request.body));
   });
 
+  it('POSTs with the media type the Subscription asked for', async () => {
+    const subscription = subscriptionSpec({ endpoint: `${base}/hook`, contentType: 'application/json' });
+    expect(await loopback.send(subscription, notificationBundle('sub-2'), 'event-notification')).toEqual({ ok: true });
+    expect(received.map((request) => request.headers['content-type'])).toEqual(['application/json']);
+  });
+
   it('does not follow a redirect: a 3xx fails for good', async () => {
     const outcome = await loopback.send(subscriptionSpec({ endpoint: `${base}/redirect` }), notificationBundle('sub-1'), 'event-notification');
     expect(outcome).toEqual({ ok: false, retry: false, reason: 'HTTP 302: redirects are not followed' });
