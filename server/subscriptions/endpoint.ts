@@ -101,7 +101,8 @@ export function checkEmailEndpoint(value: unknown): CheckedEndpoint {
   if (!isEmailAddress(address)) {
     return only(malformed(EXPRESSION, 'channel.endpoint is not mailto: followed by an email address (name@example.org)', 'value'));
   }
-  return { endpoint: `mailto:${address}`, problems: [] };
+  // Kept as a URI: what decoding turned back into `%` or `?` is encoded again, so the channel reads the same address.
+  return { endpoint: `mailto:${address.replace(/%/g, '%25').replace(/\?/g, '%3F')}`, problems: [] };
 }
 
 /** A plain address a notification may go to (an Organization's notification address is held to it as well). */

@@ -1,3 +1,4 @@
+import { mailtoAddress } from '../../server/delivery/channels/email.js';
 import type { Extension, Subscription } from 'fhir/r4';
 import type { FhirError } from '../../server/fhir/outcome.js';
 import type { SubscriptionOwner } from '../../server/subscriptions/model.js';
@@ -193,6 +194,10 @@ describe('a Subscription the server accepts', () => {
       endpoint: 'mailto:Care.Team@Clinic.example.org',
       contentType: 'text/plain',
     });
+    // An address with `%` or `?` in it stays a URI the email channel reads back as the same address.
+    const unusual = email('mailto:desk%25night%3Fshift@clinic.example.org', 'text/plain');
+    expect(unusual.endpoint).toBe('mailto:desk%25night%3Fshift@clinic.example.org');
+    expect(mailtoAddress(unusual.endpoint)).toBe('desk%night?shift@clinic.example.org');
   });
 
   it('keeps the URL as the URL parser reads it, so that what was checked is what is used', () => {
