@@ -4,6 +4,7 @@ import { GUIDE_TYPES } from '../conformance/guide.js';
 import { refuseGuideWrite } from '../conformance/guide-write-rule.js';
 import { privacyContactWriteRule } from '../consent/directive-rule.js';
 import { consentWriteRule } from '../consent/write-rule.js';
+import { createAccessCheck } from '../notifications/access-check.js';
 import type { FhirContext, FhirOptions } from '../rest/types.js';
 import { type WriteRule, WriteRules } from '../rest/write-rules.js';
 import type { SearchParameterRegistry } from '../search/registry.js';
@@ -40,7 +41,7 @@ export function createFhirContext(
 ): FhirContext {
   const store = new SqlResourceStore(db, index);
   // The terminology loads its definitions on first use, so the server starts without waiting for them.
-  return {
+  const context: FhirContext = {
     store,
     schema,
     registry,
@@ -51,4 +52,7 @@ export function createFhirContext(
     terminology: sharedTerminology(),
     profiles: sharedProfiles(options.requiredProfiles),
   };
+  // Decided as a read by id through this very context: the same storage, registry and options as the API's.
+  context.subscriptionAccess = createAccessCheck(db, context);
+  return context;
 }
