@@ -35,16 +35,24 @@ export const subscriptionEvents: Interaction = async (request, params, context) 
   const access = accessOf(context);
   const state = await subscriptionStateOf(params, context);
 
-  const highest = state.eventsSinceSubscriptionStart;
-  const last = Math.min(until ?? highest, highest);
-  const from = since ?? Math.max(1, last - MAX_EVENTS_PER_ANSWER + 1);
-  const to = Math.min(last, from + MAX_EVENTS_PER_ANSWER - 1);
-  const numbered = from <= to ? await context.store.subscriptionEvents(state.subscription.id, from, to) : [];
+  const window = eventWindow(since, until, state.eventsSinceSubscriptionStart);
+  const numbered = window ? await context.store.subscriptionEvents(state.subscription.id, window.from, window.to) : [];
   const events = await readable(numbered, state.subscription.owner, access);
 
   const subscription = { ...state.subscription, payload: content ?? state.subscription.payload };
   return { status: 200, body: eventsBundle({ ...reportOf(state), subscription, type: 'query-event', events }, request.baseUrl) };
 };
+
+/**
+ * The event numbers one answer spans, both included: from `since` (else the latest ones) to `until` (else the last
+ * numbered, `highest`), at most `max` of them; undefined when there are none to read.
+ */
+export function eventWindow(since: number | undefined, until: number | undefined, highest: number, max = MAX_EVENTS_PER_ANSWER): { from: number; to: number } | undefined {
+  const last = Math.min(until ?? highest, highest);
+  const from = since ?? Math.max(1, last - max + 1);
+  const to = Math.min(last, from + max - 1);
+  return from <= to ? { from, to } : undefined;
+}
 
 /** The events whose focus `owner` may read now, each focus asked once however many events are about it. */
 async function readable(events: readonly NumberedEvent[], owner: SubscriptionOwner, access: AccessCheck): Promise<NumberedEvent[]> {
