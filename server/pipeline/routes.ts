@@ -29,6 +29,11 @@ import { validateCodeOperation } from '../rest/interactions/terminology/validate
 import type { Declared, Route } from '../rest/route.js';
 import type { FhirContext, FhirOptions, FhirResponse } from '../rest/types.js';
 
+/** The Backport IG's operations, on Subscription only; binding tokens are signed by the websocket channel's rule. */
+const statusOperation = onSubscriptions('status', subscriptionStatus);
+const eventsOperation = onSubscriptions('events', subscriptionEvents);
+const bindingTokenOperation = onSubscriptions('get-ws-binding-token', getWsBindingToken({ issue: issueBindingToken, path: WEBSOCKET_PATH }));
+
 /**
  * Every FHIR interaction the server answers. The pipeline's route step (steps/resolve-route.ts) dispatches from
  * this table and the CapabilityStatement is generated from it, so the two cannot disagree. It is composed here,
@@ -69,15 +74,12 @@ export const ROUTES: Route[] = [
   // the caller's searches reach; instance level: a read's access, so the consent gate makes another's a 404.
   ...(['GET', 'POST'] as const).flatMap((method): Route[] => {
     const declared = (name: string) => (method === 'GET' ? { declared: { level: 'operation' as const, type: 'Subscription', name } } : {});
-    const status = onSubscriptions('status', subscriptionStatus);
-    const events = onSubscriptions('events', subscriptionEvents);
-    const bindingToken = onSubscriptions('get-ws-binding-token', getWsBindingToken({ issue: issueBindingToken, path: WEBSOCKET_PATH }));
     return [
-      { method, pattern: [':type', '$status'], access: 'interaction', interaction: status, ...declared('status') },
-      { method, pattern: [':type', ':id', '$status'], access: ['r'], interaction: status },
-      { method, pattern: [':type', ':id', '$events'], access: ['r'], interaction: events, ...declared('events') },
-      { method, pattern: [':type', '$get-ws-binding-token'], access: 'interaction', interaction: bindingToken, ...declared('get-ws-binding-token') },
-      { method, pattern: [':type', ':id', '$get-ws-binding-token'], access: ['r'], interaction: bindingToken },
+      { method, pattern: [':type', '$status'], access: 'interaction', interaction: statusOperation, ...declared('status') },
+      { method, pattern: [':type', ':id', '$status'], access: ['r'], interaction: statusOperation },
+      { method, pattern: [':type', ':id', '$events'], access: ['r'], interaction: eventsOperation, ...declared('events') },
+      { method, pattern: [':type', '$get-ws-binding-token'], access: 'interaction', interaction: bindingTokenOperation, ...declared('get-ws-binding-token') },
+      { method, pattern: [':type', ':id', '$get-ws-binding-token'], access: ['r'], interaction: bindingTokenOperation },
     ];
   }),
   // Terminology (server/rest/interactions/terminology), before `[type]/[id]` too: reading ValueSets and CodeSystems is all they need.
@@ -131,5 +133,6 @@ function metadata(baseUrl: string, { options, registry }: FhirContext): FhirResp
 
 /** What a route serves only with some configuration: binding tokens need their secret (else the operation answers 501). */
 function offered(declared: Declared, options: FhirOptions): boolean {
-  return !(declared.level === 'operation' && declared.name === 'get-ws-binding-token') || options.subscriptions !== undefined;
+  const needsSecret = declared.level === 'operation' && declared.type === 'Subscription' && declared.name === 'get-ws-binding-token';
+  return !needsSecret || options.subscriptions !== undefined;
 }
