@@ -40,6 +40,7 @@ export const subscriptionEvents: Interaction = async (request, params, context) 
   const events = await readable(numbered, state.subscription.owner, access);
 
   const subscription = { ...state.subscription, payload: content ?? state.subscription.payload };
+  if (subscription.payload === 'id-only') await recordDisclosed(events, context);
   return { status: 200, body: eventsBundle({ ...reportOf(state), subscription, type: 'query-event', events }, request.baseUrl) };
 };
 
@@ -64,6 +65,20 @@ async function readable(events: readonly NumberedEvent[], owner: SubscriptionOwn
     if (decided.get(key)) kept.push(event);
   }
   return kept;
+}
+
+/**
+ * An `id-only` answer names each focus: the request's AuditEvent records them, and so the patients they are about
+ * (server/audit/touched.ts), as a read of each would. An `empty` answer names none.
+ */
+async function recordDisclosed(events: readonly NumberedEvent[], context: FhirContext): Promise<void> {
+  const auditing = context.auditing;
+  if (!auditing) return;
+  const foci = new Map(events.map(({ focus }) => [`${focus.type}/${focus.id}`, focus]));
+  for (const [path, focus] of foci) {
+    const found = await context.store.read(focus.type, focus.id);
+    if (found.kind === 'found') auditing.add({ status: 200, body: found.resource }, 'read', path);
+  }
 }
 
 /** The IG types event numbers `string`; a number given as an integer in a Parameters body is taken too. */

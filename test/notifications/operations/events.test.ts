@@ -5,6 +5,7 @@ import { type Client, ClientStore } from '../../../server/auth/clients.js';
 import { handleFhirRequest } from '../../../server/pipeline/fhir-request.js';
 import { eventWindow } from '../../../server/notifications/operations/events.js';
 import type { FhirContext, FhirResponse } from '../../../server/rest/types.js';
+import { eventsSince, storedEvents, subtypeOf, whats } from '../../audit/audit-support.js';
 import { BACKENDS, reportBackends } from '../../support/backends.js';
 import { openTestServer, schemaValidator, type TestServer } from '../../support/fhir-app.js';
 import { CCP_CHANGED, IG, numberEvents, storeSubscription, subscriberClient } from '../../support/subscriptions.js';
@@ -139,6 +140,19 @@ describe.each(BACKENDS)('$events on $name', (db) => {
     expect((await rejection(call('GET', 'Subscription/a-1/$events', emrB.caller))).status).toBe(404);
     expect((await rejection(call('GET', 'Subscription/nowhere/$events', UNRESTRICTED))).status).toBe(404);
     expect((await rejection(call('GET', 'CarePlan/cp1/$events', UNRESTRICTED))).status).toBe(404);
+  });
+
+  it('the AuditEvent of an id-only answer names the foci it disclosed and their patient; an empty one names none', async () => {
+    const before = (await storedEvents(server.db)).length;
+    await events('own-1', { eventsSinceNumber: ['2'], eventsUntilNumber: ['3'] });
+    const [named] = (await eventsSince(server.db, before)).filter((event) => subtypeOf(event) === 'operation');
+    expect(whats(named, '1')).toEqual(['Patient/p1']);
+    expect(whats(named, '4').map((what) => what.replace(/\/_history\/\d+$/, ''))).toEqual(['CarePlan/cp1', 'CarePlan/cp2']);
+    const middle = (await storedEvents(server.db)).length;
+    await events('own-1', { content: ['empty'] });
+    const [unnamed] = (await eventsSince(server.db, middle)).filter((event) => subtypeOf(event) === 'operation');
+    expect(whats(unnamed, '1')).toEqual([]);
+    expect(whats(unnamed, '4').filter((what) => what.startsWith('CarePlan/'))).toEqual([]);
   });
 
   it('without the access decision the operation is refused, never answered unfiltered', async () => {
