@@ -52,7 +52,8 @@ export interface NotifierOptions {
 export function startNotifier(options: NotifierOptions): Notifier {
   const { db, context, config, logger } = options;
   const store = context.store;
-  const access = createAccessCheck(db, context);
+  // The same decision $events answers by (server/pipeline/context.ts sets it on every context).
+  const access = context.subscriptionAccess ?? createAccessCheck(db, context);
   const follow = (id: string): Promise<void> =>
     syncSubscriptionResource(store, id).catch((error: unknown) => logger?.warn({ err: error, subscription: id }, 'notifications: the Subscription resource could not follow its status'));
 

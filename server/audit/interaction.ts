@@ -15,8 +15,13 @@ export interface AuditedInteraction {
   writes: 'transaction' | 'none';
 }
 
-/** Operations that only read (or only check): their events are stored like a read's. */
-const READING_OPERATIONS = new Set(['$validate', '$verify', '$sample', '$expand', '$lookup', '$validate-code', '$subsumes']);
+/**
+ * Operations that only read (or only check): their events are stored like a read's. The Subscriptions operations
+ * among them write nothing (a binding token is signed, not stored), and `$events` must not run inside a write's
+ * transaction: its access check reads through the database's own handle, which on PGlite would wait for that
+ * transaction to end.
+ */
+const READING_OPERATIONS = new Set(['$validate', '$verify', '$sample', '$expand', '$lookup', '$validate-code', '$subsumes', '$status', '$events', '$get-ws-binding-token']);
 
 const BY_METHOD: Record<string, AuditAction> = { GET: 'R', POST: 'C', PUT: 'U', PATCH: 'U', DELETE: 'D' };
 

@@ -6,6 +6,7 @@ import { SOFTWARE } from '../version.js';
 import { conformanceGuide, type Guide } from '../conformance/guide.js';
 import type { Declared } from '../rest/route.js';
 import { operationsOf } from './operations.js';
+import { subscriptionsBackport } from './subscriptions.js';
 
 export interface CapabilityInput {
   /** What the route table serves. */
@@ -29,7 +30,8 @@ const STARTED = new Date().toISOString();
 export function capabilityStatement({ declared, allowUpdateCreate, allowMultipleDelete, baseUrl, registry, secured, guide = conformanceGuide() }: CapabilityInput): CapabilityStatement {
   const typeCodes = declared.filter((d) => d.level === 'type').map((d) => d.code);
   const systemCodes = declared.filter((d) => d.level === 'system').map((d) => d.code);
-  const resource: CapabilityStatementRestResource[] = RESOURCE_TYPES.map((type) => ({
+  const backport = subscriptionsBackport(declared);
+  const resource: CapabilityStatementRestResource[] = RESOURCE_TYPES.map((type) => backport.onResource({
     type,
     // The base definition stays `profile` (the server takes any valid R4 resource of the type); the guide's
     // profiles of the type are its use cases, which R4 lists in `supportedProfile`.
@@ -53,6 +55,7 @@ export function capabilityStatement({ declared, allowUpdateCreate, allowMultiple
     date: STARTED,
     publisher: 'CCP Exchange',
     kind: 'instance',
+    ...(backport.instantiates.length ? { instantiates: backport.instantiates } : {}),
     software: { name: 'CCP Exchange', version: SOFTWARE.version },
     implementation: { description: 'CCP Exchange FHIR R4 server', url: baseUrl },
     fhirVersion: '4.0.1',

@@ -1,5 +1,6 @@
 import type { CapabilityStatementRestResourceOperation } from 'fhir/r4';
 import type { Declared } from '../rest/route.js';
+import { SUBSCRIPTION_OPERATIONS } from '../subscriptions/backport.js';
 
 /** Canonical base of the OperationDefinitions in conformance/operations/ (each file's `url` is this + `/` + name). */
 export const OPERATION_DEFINITION_BASE = 'http://ccp-exchange.org/fhir/OperationDefinition';
@@ -10,12 +11,20 @@ const VALIDATE: CapabilityStatementRestResourceOperation = { name: 'validate', d
 /** Operations the FHIR specification defines (`[type]-[name]`): named by their official OperationDefinitions. */
 const OFFICIAL = new Set(['ValueSet-expand', 'ValueSet-validate-code', 'CodeSystem-lookup', 'CodeSystem-validate-code', 'CodeSystem-subsumes']);
 
+/** Operations the Subscriptions Backport IG defines on Subscription: named by the IG's OperationDefinitions. */
+const BACKPORT = new Map(SUBSCRIPTION_OPERATIONS.map(({ name, definition }) => [`Subscription-${name}`, definition]));
+
 /** The operations the route table serves on `type`. */
 export function operationsOf(type: string, declared: Declared[]): CapabilityStatementRestResourceOperation[] {
   const own = declared.flatMap((d) => {
     if (d.level !== 'operation' || d.type !== type) return [];
-    const official = OFFICIAL.has(`${type}-${d.name}`);
-    return [{ name: d.name, definition: official ? `http://hl7.org/fhir/OperationDefinition/${type}-${d.name}` : `${OPERATION_DEFINITION_BASE}/${d.name}` }];
+    return [{ name: d.name, definition: definitionOf(type, d.name) }];
   });
   return [VALIDATE, ...own];
+}
+
+/** The canonical of an operation's definition: FHIR's own, the Backport IG's, or ours (conformance/operations/). */
+function definitionOf(type: string, name: string): string {
+  if (OFFICIAL.has(`${type}-${name}`)) return `http://hl7.org/fhir/OperationDefinition/${type}-${name}`;
+  return BACKPORT.get(`${type}-${name}`) ?? `${OPERATION_DEFINITION_BASE}/${name}`;
 }

@@ -7,6 +7,7 @@ import { consentWriteRule } from '../consent/write-rule.js';
 import { partnerEmailRule } from '../notifications/partner-email-rule.js';
 import { subscriptionWriteRule } from '../notifications/subscription-rule.js';
 import { topicEventRule } from '../notifications/topic-event-rule.js';
+import { createAccessCheck } from '../notifications/access-check.js';
 import type { FhirContext, FhirOptions } from '../rest/types.js';
 import { type WriteRule, WriteRules } from '../rest/write-rules.js';
 import type { SearchParameterRegistry } from '../search/registry.js';
@@ -55,7 +56,7 @@ export function createFhirContext(
 ): FhirContext {
   const store = new SqlResourceStore(db, index);
   // The terminology loads its definitions on first use, so the server starts without waiting for them.
-  return {
+  const context: FhirContext = {
     store,
     schema,
     registry,
@@ -66,4 +67,7 @@ export function createFhirContext(
     terminology: sharedTerminology(),
     profiles: sharedProfiles(options.requiredProfiles),
   };
+  // Decided as a read by id through this very context: the same storage, registry and options as the API's.
+  context.subscriptionAccess = createAccessCheck(db, context);
+  return context;
 }

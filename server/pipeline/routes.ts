@@ -16,12 +16,23 @@ import { override } from '../consent/operations/override.js';
 import { ccpRegister } from '../consent/operations/register.js';
 import { reject } from '../consent/operations/reject.js';
 import { sampleOperation, verifyOperation } from '../audit/operations.js';
+import { issueBindingToken } from '../delivery/channels/binding-token.js';
+import { WEBSOCKET_PATH } from '../delivery/channels/websocket.js';
+import { onSubscriptions } from '../notifications/operations/defined-on.js';
+import { subscriptionEvents } from '../notifications/operations/events.js';
+import { getWsBindingToken } from '../notifications/operations/get-ws-binding-token.js';
+import { subscriptionStatus } from '../notifications/operations/status.js';
 import { expandOperation } from '../rest/interactions/terminology/expand.js';
 import { lookupOperation } from '../rest/interactions/terminology/lookup.js';
 import { subsumesOperation } from '../rest/interactions/terminology/subsumes.js';
 import { validateCodeOperation } from '../rest/interactions/terminology/validate-code.js';
 import type { Declared, Route } from '../rest/route.js';
-import type { FhirContext, FhirResponse } from '../rest/types.js';
+import type { FhirContext, FhirOptions, FhirResponse } from '../rest/types.js';
+
+/** The Backport IG's operations, on Subscription only; binding tokens are signed by the websocket channel's rule. */
+const statusOperation = onSubscriptions('status', subscriptionStatus);
+const eventsOperation = onSubscriptions('events', subscriptionEvents);
+const bindingTokenOperation = onSubscriptions('get-ws-binding-token', getWsBindingToken({ issue: issueBindingToken, path: WEBSOCKET_PATH }));
 
 /**
  * Every FHIR interaction the server answers. The pipeline's route step (steps/resolve-route.ts) dispatches from
@@ -58,6 +69,19 @@ export const ROUTES: Route[] = [
     { method, pattern: [':type', '$verify'], access: ['r'], interaction: verifyOperation, ...(method === 'GET' ? { declared: { level: 'operation', type: 'AuditEvent', name: 'verify' } } : {}) },
     { method, pattern: [':type', '$sample'], access: 'interaction', interaction: sampleOperation, ...(method === 'GET' ? { declared: { level: 'operation', type: 'AuditEvent', name: 'sample' } } : {}) },
   ]),
+  // The Subscriptions Backport IG's operations (server/notifications/operations), before `[type]/[id]` and
+  // `[type]/[id]/[member]` too. Type level: the interaction searches Subscription as the caller, so it reaches what
+  // the caller's searches reach; instance level: a read's access, so the consent gate makes another's a 404.
+  ...(['GET', 'POST'] as const).flatMap((method): Route[] => {
+    const declared = (name: string) => (method === 'GET' ? { declared: { level: 'operation' as const, type: 'Subscription', name } } : {});
+    return [
+      { method, pattern: [':type', '$status'], access: 'interaction', interaction: statusOperation, ...declared('status') },
+      { method, pattern: [':type', ':id', '$status'], access: ['r'], interaction: statusOperation },
+      { method, pattern: [':type', ':id', '$events'], access: ['r'], interaction: eventsOperation, ...declared('events') },
+      { method, pattern: [':type', '$get-ws-binding-token'], access: 'interaction', interaction: bindingTokenOperation, ...declared('get-ws-binding-token') },
+      { method, pattern: [':type', ':id', '$get-ws-binding-token'], access: ['r'], interaction: bindingTokenOperation },
+    ];
+  }),
   // Terminology (server/rest/interactions/terminology), before `[type]/[id]` too: reading ValueSets and CodeSystems is all they need.
   ...(['GET', 'POST'] as const).flatMap((method): Route[] => {
     const declared = (...on: Array<[string, string]>) => (method === 'GET' ? { declared: on.map(([type, name]): Declared => ({ level: 'operation', type, name })) } : {});
@@ -103,6 +127,12 @@ export const ROUTES: Route[] = [
 
 /** `GET [base]/metadata`: the CapabilityStatement, generated from the table above. */
 function metadata(baseUrl: string, { options, registry }: FhirContext): FhirResponse {
-  const declared = ROUTES.flatMap((route) => (route.declared ? [route.declared].flat() : []));
+  const declared = ROUTES.flatMap((route) => (route.declared ? [route.declared].flat() : [])).filter((d) => offered(d, options));
   return { status: 200, body: capabilityStatement({ declared, allowUpdateCreate: options.allowUpdateCreate, allowMultipleDelete: options.allowMultipleDelete, baseUrl, registry, secured: options.secured ?? false }) };
+}
+
+/** What a route serves only with some configuration: binding tokens need their secret (else the operation answers 501). */
+function offered(declared: Declared, options: FhirOptions): boolean {
+  const needsSecret = declared.level === 'operation' && declared.type === 'Subscription' && declared.name === 'get-ws-binding-token';
+  return !needsSecret || options.subscriptions !== undefined;
 }

@@ -9,6 +9,7 @@ import type { Profiles } from '../validation/profiles.js';
 import type { RequiredProfiles } from '../conformance/required-profiles.js';
 import type { SchemaValidator } from '../validation/schema-validator.js';
 import type { WriteRules } from './write-rules.js';
+import type { AccessCheck } from '../subscriptions/model.js';
 
 /** A FHIR RESTful request, free of any HTTP framework: what an interaction needs and nothing more. */
 export interface FhirRequest {
@@ -105,6 +106,11 @@ export interface FhirContext {
    * answers from it instead of asking the database a second time.
    */
   reached?: { type: string; id: string; resource: Resource };
+  /**
+   * Whether a Subscription's owner may read a focus now (server/notifications/access-check.ts), for `$events`, which
+   * leaves out the events whose focus its owner may no longer see; absent, `$events` is refused (deny by default).
+   */
+  subscriptionAccess?: AccessCheck;
 }
 
 /**
