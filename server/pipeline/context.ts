@@ -4,6 +4,7 @@ import { GUIDE_TYPES } from '../conformance/guide.js';
 import { refuseGuideWrite } from '../conformance/guide-write-rule.js';
 import { privacyContactWriteRule } from '../consent/directive-rule.js';
 import { consentWriteRule } from '../consent/write-rule.js';
+import { serviceNoticeRule } from '../notices/notice-rule.js';
 import type { FhirContext, FhirOptions } from '../rest/types.js';
 import { type WriteRule, WriteRules } from '../rest/write-rules.js';
 import type { SearchParameterRegistry } from '../search/registry.js';
@@ -23,8 +24,11 @@ const guideWriteRule: WriteRule = {
   },
 };
 
-/** The domain rules every REST write runs, in the order they run: consent first, then the CCP's, then the guide's. */
-export const SERVER_WRITE_RULES: readonly WriteRule[] = [consentWriteRule, privacyContactWriteRule, ...CCP_RULES, guideWriteRule];
+/**
+ * The domain rules every REST write runs, in the order they run: consent first, then the CCP's, then the guide's,
+ * then the service notices' (administrators only).
+ */
+export const SERVER_WRITE_RULES: readonly WriteRule[] = [consentWriteRule, privacyContactWriteRule, ...CCP_RULES, guideWriteRule, serviceNoticeRule];
 
 /**
  * The one place the interactions' context is assembled, for the server, the import, the demo and the tests alike:
