@@ -10,6 +10,7 @@ import * as auditPartitions from './010-audit-partitions.js';
 import * as auditIndexQueue from './011-audit-index-queue.js';
 import * as consentPermits from './012-consent-permits.js';
 import * as subscriptions from './013-subscriptions.js';
+import * as noticeOccurrences from './014-notice-occurrences.js';
 
 export interface Migration {
   version: number;
@@ -31,4 +32,5 @@ export const MIGRATIONS: Migration[] = [
   { version: 11, name: 'audit-index-queue', up: auditIndexQueue.up },
   { version: 12, name: 'consent-permits', up: consentPermits.up },
   { version: 13, name: 'subscriptions', up: subscriptions.up },
+  { version: 14, name: 'notice-occurrences', up: noticeOccurrences.up },
 ];
