@@ -94,3 +94,22 @@ export function isCurrentNotice(notice: ServiceNotice, now: Date): boolean {
   const end = notice.window?.end;
   return end === undefined || !(Date.parse(end) <= now.getTime());
 }
+
+/** A FHIR dateTime as people read it, in UTC: `2026-12-12 02:00 UTC`; a date (or anything else) as written. */
+export function noticeTime(value: string): string {
+  if (!value.includes('T')) return value;
+  const time = Date.parse(value);
+  return Number.isNaN(time) ? value : `${new Date(time).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/**
+ * A notice in one line of plain words, for an email: its kind, severity, window and whether it is over; never its
+ * text, which is the administrator's free writing and is read in the app.
+ */
+export function describeNotice(notice: ServiceNotice): string {
+  const { start, end } = notice.window ?? {};
+  const window = start && end ? `, from ${noticeTime(start)} to ${noticeTime(end)}` : start ? `, since ${noticeTime(start)}` : end ? `, until ${noticeTime(end)}` : '';
+  const severity = notice.severity ? ` (${NOTICE_SEVERITY_TITLES[notice.severity].toLowerCase()})` : '';
+  const state = notice.status === 'completed' ? ': completed' : notice.status === 'entered-in-error' ? ': withdrawn' : '';
+  return `${NOTICE_KIND_TITLES[notice.kind]}${severity}${window}${state}.`;
+}

@@ -45,3 +45,13 @@ export async function claimOccurrence(db: Database, id: string, kind: Occurrence
 export async function currentNotices(db: Database, now: Date = new Date()): Promise<ServiceNotice[]> {
   return (await noticesInProgress(db)).map((resource) => readServiceNotice(resource)).filter((notice): notice is ServiceNotice => notice !== undefined && isCurrentNotice(notice, now));
 }
+
+/** The current version of each of `ids` that is a service notice (deleted ones and other Communications left out). */
+export async function noticesById(db: Database, ids: readonly string[]): Promise<ServiceNotice[]> {
+  if (!ids.length) return [];
+  const rows = await db.query<{ content: Communication }>(
+    `SELECT content FROM resource WHERE resource_type = 'Communication' AND id = ANY($1::text[]) AND NOT deleted ORDER BY last_updated, id`,
+    [[...ids]],
+  );
+  return rows.map((row) => readServiceNotice(row.content)).filter((notice): notice is ServiceNotice => notice !== undefined);
+}

@@ -50,7 +50,11 @@ export function topicName(topic: string): TopicName | undefined {
   return Object.hasOwn(WORDING, name) ? (name as TopicName) : undefined;
 }
 
-export function emailText(topic: string, subscriptionId: string, appUrl: string): EmailText {
+/**
+ * `details`: lines of the channel's `details` hook (email.ts), for topics about no one's health information
+ * (service notices: their kind, severity and window), each its own paragraph after the topic's words.
+ */
+export function emailText(topic: string, subscriptionId: string, appUrl: string, details: readonly string[] = []): EmailText {
   const name = topicName(topic);
   const { subject, what } = name ? WORDING[name] : GENERIC;
   const see = `Sign in to ${PRODUCT} to see it:`;
@@ -59,10 +63,11 @@ export function emailText(topic: string, subscriptionId: string, appUrl: string)
     `(Subscription/${subscriptionId}). Details are shown only in the app, to people allowed to see them.`;
   return {
     subject: `[${PRODUCT}] ${subject}`,
-    text: `${what}\n\n${see} ${appUrl}\n\n${why}\n`,
+    text: `${[what, ...details].join('\n\n')}\n\n${see} ${appUrl}\n\n${why}\n`,
     html:
       `<!DOCTYPE html><html><body>` +
       `<p>${escape(what)}</p>` +
+      details.map((line) => `<p>${escape(line)}</p>`).join('') +
       `<p>${escape(see)} <a href="${escape(appUrl)}">${escape(appUrl)}</a></p>` +
       `<p style="color:#555">${escape(why)}</p>` +
       `</body></html>`,

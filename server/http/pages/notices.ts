@@ -1,4 +1,4 @@
-import { NOTICE_KIND_TITLES, NOTICE_SEVERITY_TITLES, type ServiceNotice } from '../../conformance/notice-vocabulary.js';
+import { NOTICE_KIND_TITLES, NOTICE_SEVERITY_TITLES, noticeTime as when, type ServiceNotice } from '../../conformance/notice-vocabulary.js';
 import { html, type Html } from './html.js';
 
 /**
@@ -26,11 +26,4 @@ function windowLine(window: ServiceNotice['window']): Html | '' {
   if (!window?.start && !window?.end) return '';
   if (window.start && window.end) return html`<p class="notice-window">From ${when(window.start)} to ${when(window.end)}</p>`;
   return window.start ? html`<p class="notice-window">Since ${when(window.start)}</p>` : html`<p class="notice-window">Until ${when(window.end!)}</p>`;
-}
-
-/** A FHIR dateTime as people read it, in UTC: `2026-12-12 02:00 UTC`; a date (or anything else) as written. */
-export function when(value: string): string {
-  if (!value.includes('T')) return value;
-  const time = Date.parse(value);
-  return Number.isNaN(time) ? value : `${new Date(time).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
