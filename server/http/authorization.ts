@@ -13,10 +13,8 @@ import { FederationError, finishFederatedSignIn, startFederatedSignIn } from '..
 import { OAuthError } from '../auth/oauth-error.js';
 import { endSession, findSession, SESSION_SECONDS } from '../auth/sessions.js';
 import { currentTerms } from '../auth/terms.js';
-import type { ServiceNotice } from '../conformance/notice-vocabulary.js';
 import type { Logger } from '../log/logger.js';
-import { currentNotices } from '../store/service-notices.js';
-import { DatabaseUnavailable } from '../store/unavailable.js';
+import { messageOfTheDay } from './message-of-the-day.js';
 import { retryLater } from './errors.js';
 import type { FhirContext } from '../rest/types.js';
 import { clearCookie, FEDERATION_COOKIE, readCookie, SESSION_COOKIE, setCookie } from './cookies.js';
@@ -36,6 +34,8 @@ export function authorizationRoutes(auth: AuthServer, fhir: FhirContext, options
   const router = Router();
   const form = express.urlencoded({ extended: false, limit: '16kb' });
   const at = (id: string) => `/auth/interaction/${encodeURIComponent(id)}`;
+  /** The message of the day: the current service notices for the sign-in page (none when they cannot be read). */
+  const notices = () => messageOfTheDay(auth.db, logger);
 
   router.get('/auth/style.css', (_req, res) => {
     res.type('text/css').set('Cache-Control', 'public, max-age=3600').send(STYLESHEET);
@@ -73,7 +73,7 @@ export function authorizationRoutes(auth: AuthServer, fhir: FhirContext, options
         case 'redirect':
           return void res.redirect(303, step.location);
         case 'sign-in':
-          return showPage(res, 200, signInPage(action, { providers: providerLinks(action), notices: await messageOfTheDay() }), redirectOrigin);
+          return showPage(res, 200, signInPage(action, { providers: providerLinks(action), notices: await notices() }), redirectOrigin);
         case 'terms':
           return showPage(res, 200, termsPage(action, step.terms), redirectOrigin);
         case 'patient': {
@@ -97,7 +97,7 @@ export function authorizationRoutes(auth: AuthServer, fhir: FhirContext, options
       await fhir.store.create(signInEvent({ userId, clientId: pending.request.clientId, method: 'password' }));
       if (!userId) {
         logger.info({ event: 'sign-in-failed', method: 'password' }, 'sign-in failed');
-        return showPage(res, 400, signInPage(at(id), { error: SIGN_IN_FAILED, username, providers: providerLinks(at(id)), notices: await messageOfTheDay() }));
+        return showPage(res, 400, signInPage(at(id), { error: SIGN_IN_FAILED, username, providers: providerLinks(at(id)), notices: await notices() }));
       }
       setCookie(res, SESSION_COOKIE, await signedIn(auth.db, pending, userId), SESSION_SECONDS);
       res.redirect(303, at(id));
@@ -166,7 +166,7 @@ export function authorizationRoutes(auth: AuthServer, fhir: FhirContext, options
         return failure(res, auditError);
       }
       if (!error.pending || !id) return showPage(res, 400, messagePage('Sign-in failed', error.message));
-      showPage(res, 400, signInPage(at(id), { error: error.message, providers: providerLinks(at(id)), notices: await messageOfTheDay() }));
+      showPage(res, 400, signInPage(at(id), { error: error.message, providers: providerLinks(at(id)), notices: await notices() }));
     }
   });
 
@@ -184,20 +184,6 @@ export function authorizationRoutes(auth: AuthServer, fhir: FhirContext, options
       failure(res, error);
     }
   });
-
-  /**
-   * The current service notices for the sign-in page, or none when they cannot be read: the page matters more than
-   * its message of the day, above all during an outage. An outage is logged by the availability guard; anything
-   * else here, once per failure.
-   */
-  async function messageOfTheDay(): Promise<ServiceNotice[]> {
-    try {
-      return await currentNotices(auth.db);
-    } catch (error) {
-      if (!(error instanceof DatabaseUnavailable)) logger.warn({ err: error }, 'message of the day: the service notices could not be read');
-      return [];
-    }
-  }
 
   function providerLinks(action: string) {
     return auth.identityProviders.list().map((provider) => ({ name: provider.name, href: `${action}/idp/${provider.id}` }));
