@@ -1,6 +1,6 @@
 import type { Communication, Resource } from 'fhir/r4';
 import { mayPostServiceNotices } from '../access/notice-access.js';
-import { isServiceNotice, NOTICE_KIND_SYSTEM, NOTICE_WINDOW_EXTENSION, readServiceNotice } from '../conformance/notice-vocabulary.js';
+import { isServiceNotice, NOTICE_KIND_SYSTEM } from '../conformance/notice-vocabulary.js';
 import { FhirError } from '../fhir/outcome.js';
 import type { WriteChange, WriteRule } from '../rest/write-rules.js';
 
@@ -8,9 +8,9 @@ import type { WriteChange, WriteRule } from '../rest/write-rules.js';
  * Service notices (server/conformance/notice-vocabulary.ts) are the administrators' to post, change and remove
  * (server/access/notice-access.ts `mayPostServiceNotices`): anyone else writing a Communication that is, or would
  * become, a notice is refused with 403, so a contributor cannot put words on everyone's sign-in page. For a notice
- * written, the rule also stamps `sent` (when it was posted) if the administrator gave none, and refuses a window
- * that ends before it starts (422: the profile's invariant cannot compare the two). Everything else about its
- * shape is the profile's (REQUIRED_PROFILES requires it of every notice).
+ * written, the rule also stamps `sent` (when it was posted) if the administrator gave none. Everything else about
+ * its shape is the profile's, which REQUIRED_PROFILES requires of every notice (a window ending before it starts
+ * is R4's own per-1).
  */
 export const serviceNoticeRule: WriteRule = {
   name: 'service-notices-by-administrators',
@@ -26,21 +26,9 @@ export const serviceNoticeRule: WriteRule = {
       });
     }
     if (!isNotice) return;
-    checkWindow(change.resource as Communication);
     return withSent(change);
   },
 };
-
-function checkWindow(notice: Communication): void {
-  const window = readServiceNotice(notice)?.window;
-  if (!window?.start || !window.end || !(Date.parse(window.end) < Date.parse(window.start))) return;
-  const at = notice.extension?.findIndex((extension) => extension.url === NOTICE_WINDOW_EXTENSION) ?? 0;
-  throw new FhirError(422, {
-    code: 'invariant',
-    diagnostics: `the notice's window ends (${window.end}) before it starts (${window.start})`,
-    expression: [`Communication.extension[${at}].value.ofType(Period).end`],
-  });
-}
 
 /** The notice with `sent`: as given, else as first posted, else now. */
 function withSent(change: WriteChange): Resource | void {
