@@ -22,6 +22,7 @@ import { checkHostingOrganization, hostingOrganizationLog } from './consent/host
 import { runWorkers } from './workers.js';
 import { type Notifier, startNotifier } from './notifier.js';
 import { reconcilePartnerSubscriptions } from './notifications/partner-subscriptions.js';
+import { createNoticeRounds } from './notices/rounds.js';
 import { createFhirContext } from './pipeline/context.js';
 import type { SubscriptionOptions } from './rest/types.js';
 import { serverSecret } from './store/server-secrets.js';
@@ -95,6 +96,13 @@ async function main(): Promise<void> {
   auditIndex.start();
   const partitions = createAuditPartitionUpkeep(db, { intervalMs: config.auditPartitionsIntervalSeconds * 1000, logger });
   partitions.start();
+  const notices = createNoticeRounds(db, {
+    index: (resource) => extractIndexRows(resource, registry),
+    intervalMs: config.notifications.noticeRoundSeconds * 1000,
+    reminderHours: config.notifications.noticeReminderHours,
+    logger,
+  });
+  notices.start();
 
   const notifications = config.notifications;
   const bindingSecret = notifications.bindingSecret ?? (await serverSecret(db, 'websocket-binding'));
@@ -139,7 +147,7 @@ async function main(): Promise<void> {
     // Upgraded sockets are the websocket channel's, not the HTTP server's: closed first, or the close would wait on them.
     void notifier?.websocket.shutdown();
     server.close(() => {
-      Promise.all([upkeep.stop(), partitions.stop(), auditIndex.stop(), notifier?.stop()]).then(() => db.close()).then(
+      Promise.all([upkeep.stop(), partitions.stop(), auditIndex.stop(), notices.stop(), notifier?.stop()]).then(() => db.close()).then(
         () => process.exit(0),
         () => process.exit(1),
       );

@@ -9,6 +9,7 @@ import { createDeliveryEngine, type DeliveryEngine } from './delivery/engine.js'
 import { createAccessCheck } from './notifications/access-check.js';
 import { ownerActive } from './notifications/owner-active.js';
 import { syncSubscriptionResource } from './notifications/status-sync.js';
+import { noticeEmailDetails } from './notices/email-details.js';
 import type { FhirContext } from './rest/types.js';
 import type { Database } from './store/database.js';
 import { setSubscriptionStatus, statusOf } from './store/subscription-outbox.js';
@@ -80,7 +81,9 @@ export function startNotifier(options: NotifierOptions): Notifier {
   const channels: Partial<Record<ChannelType, Channel>> = {
     'rest-hook': createRestHookChannel({ allowLoopback: config.allowLoopback }),
     websocket,
-    ...(config.smtpUrl ? { email: createEmailChannel({ smtpUrl: config.smtpUrl, from: config.mailFrom, appUrl: config.appUrl ?? `${new URL(options.baseUrl).origin}/app/` }) } : {}),
+    ...(config.smtpUrl
+      ? { email: createEmailChannel({ smtpUrl: config.smtpUrl, from: config.mailFrom, appUrl: config.appUrl ?? `${new URL(options.baseUrl).origin}/app/`, details: noticeEmailDetails(db) }) }
+      : {}),
   };
 
   const onAttempt = async (attempt: DeliveryAttempt): Promise<void> => {

@@ -1,6 +1,7 @@
 import { FhirError } from '../fhir/outcome.js';
 import type { Caller } from './caller.js';
 import { isOpenDefinitionRead } from './definition-access.js';
+import { noticeReadScope } from './notice-access.js';
 import { type Permission, PERMISSION_VERBS, type ResourceScope } from './scopes.js';
 
 /**
@@ -13,6 +14,20 @@ export function grantFor(caller: Caller, resourceType: string, permission: Permi
   if (caller.kind === 'unrestricted') return 'all';
   if (caller.kind === 'anonymous') throw unauthenticated();
   if (isOpenDefinitionRead(resourceType, permission)) return 'all';
+  const notices = noticeReadScope(caller, resourceType, permission);
+  if (!notices) return grantOfRights(caller, resourceType, permission);
+  // Service notices are open to every token (notice-access.ts): whatever else the caller may read of the type, or nothing.
+  let grant: Grant;
+  try {
+    grant = grantOfRights(caller, resourceType, permission);
+  } catch {
+    return [notices];
+  }
+  return grant === 'all' ? 'all' : [...grant, notices];
+}
+
+/** What the caller's role and token scopes grant together. */
+function grantOfRights(caller: Caller, resourceType: string, permission: Permission): Grant {
   if (caller.role && !caller.role.permits(resourceType, permission)) {
     throw forbidden(`your role (${caller.role.roles.join(', ') || 'none'}) does not allow you to ${PERMISSION_VERBS[permission]} ${resourceType}`);
   }

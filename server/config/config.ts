@@ -88,6 +88,10 @@ export interface NotificationConfig {
   retryHours: number;
   /** SUBSCRIPTION_EVENTS_RETENTION_DAYS: how long sent notifications stay for `$events`. */
   eventsRetentionDays: number;
+  /** NOTICE_REMINDER_HOURS: how long before a planned downtime its reminder goes out. */
+  noticeReminderHours: number;
+  /** NOTICE_ROUND_INTERVAL: seconds between the rounds that send reminders and complete downtimes. */
+  noticeRoundSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -161,6 +165,8 @@ export function loadConfig(env: Env = process.env): Config {
       bindingTokenSeconds: read('SUBSCRIPTION_BINDING_TOKEN_SECONDS', 300, integer(10, 86400)),
       retryHours: read('SUBSCRIPTION_RETRY_HOURS', 24, integer(1, 720)),
       eventsRetentionDays: read('SUBSCRIPTION_EVENTS_RETENTION_DAYS', 7, integer(1, 3650)),
+      noticeReminderHours: read('NOTICE_REMINDER_HOURS', 24, integer(1, 720)),
+      noticeRoundSeconds: read('NOTICE_ROUND_INTERVAL', 60, integer(1, 3600)),
     },
   };
   readNotificationUrls(env, config.notifications, problems);

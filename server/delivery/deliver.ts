@@ -93,7 +93,7 @@ async function send(context: DeliveryContext, claimed: ClaimedDelivery, report: 
     return { ok: false, retry: true, reason: 'the notification could not be built' };
   }
   try {
-    return await channel.send(claimed.subscription, bundle, report.type);
+    return await channel.send(claimed.subscription, bundle, report.type, report);
   } catch (error) {
     context.logger?.warn({ err: error, subscription: claimed.subscription.id }, `delivery: the ${channel.type} channel threw`);
     return { ok: false, retry: true, reason: `the ${channel.type} channel failed` };

@@ -14,6 +14,7 @@ import { OAuthError } from '../auth/oauth-error.js';
 import { endSession, findSession, SESSION_SECONDS } from '../auth/sessions.js';
 import { currentTerms } from '../auth/terms.js';
 import type { Logger } from '../log/logger.js';
+import { messageOfTheDay } from './message-of-the-day.js';
 import { retryLater } from './errors.js';
 import type { FhirContext } from '../rest/types.js';
 import { clearCookie, FEDERATION_COOKIE, readCookie, SESSION_COOKIE, setCookie } from './cookies.js';
@@ -33,6 +34,8 @@ export function authorizationRoutes(auth: AuthServer, fhir: FhirContext, options
   const router = Router();
   const form = express.urlencoded({ extended: false, limit: '16kb' });
   const at = (id: string) => `/auth/interaction/${encodeURIComponent(id)}`;
+  /** The message of the day: the current service notices for the sign-in page (none when they cannot be read). */
+  const notices = () => messageOfTheDay(auth.db, logger);
 
   router.get('/auth/style.css', (_req, res) => {
     res.type('text/css').set('Cache-Control', 'public, max-age=3600').send(STYLESHEET);
@@ -70,7 +73,7 @@ export function authorizationRoutes(auth: AuthServer, fhir: FhirContext, options
         case 'redirect':
           return void res.redirect(303, step.location);
         case 'sign-in':
-          return showPage(res, 200, signInPage(action, { providers: providerLinks(action) }), redirectOrigin);
+          return showPage(res, 200, signInPage(action, { providers: providerLinks(action), notices: await notices() }), redirectOrigin);
         case 'terms':
           return showPage(res, 200, termsPage(action, step.terms), redirectOrigin);
         case 'patient': {
@@ -94,7 +97,7 @@ export function authorizationRoutes(auth: AuthServer, fhir: FhirContext, options
       await fhir.store.create(signInEvent({ userId, clientId: pending.request.clientId, method: 'password' }));
       if (!userId) {
         logger.info({ event: 'sign-in-failed', method: 'password' }, 'sign-in failed');
-        return showPage(res, 400, signInPage(at(id), { error: SIGN_IN_FAILED, username, providers: providerLinks(at(id)) }));
+        return showPage(res, 400, signInPage(at(id), { error: SIGN_IN_FAILED, username, providers: providerLinks(at(id)), notices: await notices() }));
       }
       setCookie(res, SESSION_COOKIE, await signedIn(auth.db, pending, userId), SESSION_SECONDS);
       res.redirect(303, at(id));
@@ -163,7 +166,7 @@ export function authorizationRoutes(auth: AuthServer, fhir: FhirContext, options
         return failure(res, auditError);
       }
       if (!error.pending || !id) return showPage(res, 400, messagePage('Sign-in failed', error.message));
-      showPage(res, 400, signInPage(at(id), { error: error.message, providers: providerLinks(at(id)) }));
+      showPage(res, 400, signInPage(at(id), { error: error.message, providers: providerLinks(at(id)), notices: await notices() }));
     }
   });
 

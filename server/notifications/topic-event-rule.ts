@@ -8,7 +8,7 @@ import { topicEventsOf } from './topic-events.js';
  */
 export const topicEventRule: WriteRule = {
   name: 'topic-events',
-  resourceTypes: ['CarePlan', 'Task', 'Consent', 'Organization'],
+  resourceTypes: ['CarePlan', 'Task', 'Consent', 'Organization', 'Communication'],
   async written(change, written, context) {
     for (const event of topicEventsOf(change, written)) await context.store.recordTopicEvent(event);
   },

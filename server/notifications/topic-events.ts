@@ -1,4 +1,5 @@
 import type { CarePlan, Consent, Organization, Resource, Task } from 'fhir/r4';
+import { readServiceNotice, type ServiceNotice } from '../conformance/notice-vocabulary.js';
 import { consentKind } from '../conformance/consent-kind.js';
 import { CAREPLAN_CATEGORY, CCP_CODE, REGISTRATION_TASK, TASK_CODE_SYSTEM } from '../conformance/consent-vocabulary.js';
 import { idOfReference } from '../fhir/reference.js';
@@ -37,6 +38,8 @@ export function topicEventsOf(change: WriteChange, written: Resource | undefined
       return consentEvents(written as Consent, change.current as Consent | undefined, event);
     case 'Organization':
       return organizationJoined(written as Organization, change.current as Organization | undefined, event);
+    case 'Communication':
+      return serviceNotice(written, change.current, event);
     default:
       return [];
   }
@@ -91,4 +94,32 @@ function organizationJoined(organization: Organization, current: Organization | 
   if (organization.active === false) return [];
   if (current !== undefined && current.active !== false) return [];
   return [event('organization-joined', 'joined', { organization: organization.id })];
+}
+
+/**
+ * service-notice, for what an administrator writes (the rounds of server/notices/rounds.ts add `reminder` before a
+ * planned downtime and `completed` after its end):
+ * - `posted`: a notice written in progress that was not before (created, made a notice, or reopened);
+ * - `changed`: a notice in progress whose kind, severity, window or text changed: partners planned around what it
+ *   said (a downtime moved is news; a typo fixed is too, and rare enough to cost nothing);
+ * - `completed`: a planned downtime ended by hand (in progress → completed) before its round did it.
+ * Nothing for other status changes: a notice completed or entered in error is no longer shown, and that is all.
+ */
+function serviceNotice(written: Resource, current: Resource | undefined, event: EventOf): TopicEvent[] {
+  const notice = readServiceNotice(written);
+  if (!notice) return [];
+  const before = readServiceNotice(current);
+  const live = before?.status === 'in-progress';
+  if (notice.status === 'in-progress') {
+    if (!live) return [event('service-notice', 'posted', {})];
+    return saysOtherwise(notice, before) ? [event('service-notice', 'changed', {})] : [];
+  }
+  if (notice.status === 'completed' && live && notice.kind === 'planned-downtime') return [event('service-notice', 'completed', {})];
+  return [];
+}
+
+/** Whether the two versions tell people something different (not `sent`, not the status). */
+function saysOtherwise(notice: ServiceNotice, before: ServiceNotice): boolean {
+  const words = (n: ServiceNotice) => JSON.stringify([n.kind, n.severity, n.window?.start, n.window?.end, n.text]);
+  return words(notice) !== words(before);
 }

@@ -8,6 +8,7 @@ import { partnerEmailRule } from '../notifications/partner-email-rule.js';
 import { subscriptionWriteRule } from '../notifications/subscription-rule.js';
 import { topicEventRule } from '../notifications/topic-event-rule.js';
 import { createAccessCheck } from '../notifications/access-check.js';
+import { serviceNoticeRule } from '../notices/notice-rule.js';
 import type { FhirContext, FhirOptions } from '../rest/types.js';
 import { type WriteRule, WriteRules } from '../rest/write-rules.js';
 import type { SearchParameterRegistry } from '../search/registry.js';
@@ -29,14 +30,15 @@ const guideWriteRule: WriteRule = {
 
 /**
  * The domain rules every REST write runs, in the order they run: consent first, then the CCP's, the guide's, the
- * Subscriptions', the partners' emails (before the topic events: a new partner's email records predate its own
- * event), and last the topic events of what the rules above let through.
+ * service notices' (administrators only), the Subscriptions', the partners' emails (before the topic events: a new
+ * partner's email records predate its own event), and last the topic events of what the rules above let through.
  */
 export const SERVER_WRITE_RULES: readonly WriteRule[] = [
   consentWriteRule,
   privacyContactWriteRule,
   ...CCP_RULES,
   guideWriteRule,
+  serviceNoticeRule,
   subscriptionWriteRule,
   partnerEmailRule,
   topicEventRule,

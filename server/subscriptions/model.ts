@@ -142,7 +142,8 @@ export type SendOutcome = { ok: true } | { ok: false; retry: boolean; reason: st
  */
 export interface Channel {
   readonly type: ChannelType;
-  send(subscription: SubscriptionSpec, bundle: Bundle, type: NotificationType): Promise<SendOutcome>;
+  /** `report` is what `bundle` was built from: its events' focus, for a channel that words a message per event. */
+  send(subscription: SubscriptionSpec, bundle: Bundle, type: NotificationType, report?: SubscriptionStatusReport): Promise<SendOutcome>;
 }
 
 /**

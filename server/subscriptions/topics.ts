@@ -135,11 +135,14 @@ export const TOPICS: readonly SubscriptionTopicDefinition[] = [
     title: 'Service notice',
     description:
       "An administrator posted or changed a service notice (planned downtime, an outage, service restored, new " +
-      'functionality, a new organization). The focus is the notice, a Communication, which names no patient.',
+      'functionality, a new organization), a planned downtime is about to start, or it is over. The focus is the ' +
+      'notice, a Communication of the profile ccp-service-notice, which names no patient.',
     focus: ['Communication'],
     triggers: [
-      { trigger: 'create', description: 'A notice was posted.' },
-      { trigger: 'update', description: 'A notice changed (e.g. the service was restored, or planned work completed).' },
+      { trigger: 'posted', description: 'A notice was posted (or reopened): it is current from now on.' },
+      { trigger: 'changed', description: "A current notice's kind, severity, window or text changed." },
+      { trigger: 'reminder', description: 'A planned downtime starts soon (NOTICE_REMINDER_HOURS before its start).' },
+      { trigger: 'completed', description: 'A planned downtime is over: its end passed, or an administrator ended it.' },
     ],
     canFilterBy: [],
   },

@@ -45,8 +45,8 @@ describe('the committed guide (conformance/profiles/) is what npm run profiles m
     if (differences.length) {
       throw new Error(`conformance/profiles/ is out of date with profiles/input/fsh: run npm run profiles and commit conformance/profiles/.\n  ${differences.join('\n  ')}`);
     }
-    // The build writes the definitions at the top and the examples below: one example per profile (11).
-    expect([...expected.keys()].filter((name) => name.startsWith('examples')).length).toBe(11);
+    // The build writes the definitions at the top and the examples below: one example per profile (12).
+    expect([...expected.keys()].filter((name) => name.startsWith('examples')).length).toBe(12);
     expect(expected.has('ImplementationGuide-ccp-exchange.json')).toBe(true);
   }, 180_000);
 });

@@ -57,8 +57,8 @@ describe.each(BACKENDS)('the implementation guide in the store, on $name', (back
 
   describe('seeding', () => {
     it('the first start writes every guide resource: ImplementationGuide, profiles, extensions, value sets, code systems', async () => {
-      // 1 ImplementationGuide, 15 StructureDefinitions (12 profiles, 3 extensions), 9 ValueSets, 10 CodeSystems.
-      expect(FILES.size).toBe(35);
+      // 1 ImplementationGuide, 18 StructureDefinitions (13 profiles, 5 extensions), 12 ValueSets, 12 CodeSystems.
+      expect(FILES.size).toBe(43);
       const result = await seedGuide(store(), R4_REGISTRY);
       expect(result.created.sort()).toEqual([...FILES.keys()].sort());
       expect(result.updated).toEqual([]);
@@ -246,6 +246,7 @@ describe.each(BACKENDS)('the implementation guide in the store, on $name', (back
         Consent: ['ccp-consent-directive', 'ccp-express-consent', 'ccp-override-consent'],
         Organization: ['ccp-partner-organization'],
         AuditEvent: ['ccp-audit-create', 'ccp-audit-query', 'ccp-audit-read', 'ccp-rest-audit-event'],
+        Communication: ['ccp-service-notice'],
       };
       for (const [type, ids] of Object.entries(expected)) {
         expect({ type, supported: [...(resource(type).supportedProfile ?? [])].sort() }).toEqual({ type, supported: ids.map((id) => `${CANONICAL}/StructureDefinition/${id}`) });

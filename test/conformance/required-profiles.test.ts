@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { CarePlan, Goal, Resource } from 'fhir/r4';
+import type { CarePlan, Communication, Goal, Resource } from 'fhir/r4';
 import { ConfigError, loadConfig } from '../../server/config/config.js';
+import { NOTICE_KIND_SYSTEM, NOTICE_PROFILE } from '../../server/conformance/notice-vocabulary.js';
 import { loadRequiredProfiles, type RequiredProfiles } from '../../server/conformance/required-profiles.js';
 
 const CCP_PROFILE = 'http://ccp-exchange.org/fhir/StructureDefinition/ccp-careplan';
@@ -44,9 +45,17 @@ describe('the default required profiles (conformance/required-profiles.json)', (
     required = config.requiredProfiles;
   });
 
-  it('one rule: CarePlans of the CCP category, the CCP CarePlan profile', () => {
-    expect(required.rules).toHaveLength(1);
+  it('two rules: CarePlans of the CCP category, the CCP CarePlan profile; service notices, the service notice profile', () => {
+    expect(required.rules).toHaveLength(2);
     expect(required.rules[0]).toMatchObject({ resourceType: 'CarePlan', profile: CCP_PROFILE });
+    expect(required.rules[1]).toMatchObject({ resourceType: 'Communication', profile: NOTICE_PROFILE });
+  });
+
+  it('requires the service notice profile of a Communication with a notice-kind category, and nothing of other Communications', () => {
+    const notice: Communication = { resourceType: 'Communication', status: 'in-progress', category: [{ coding: [{ system: NOTICE_KIND_SYSTEM, code: 'restored' }] }] };
+    expect(required.requiredProfiles(notice)).toEqual([NOTICE_PROFILE]);
+    const unmarked: Communication = { ...notice, category: [{ text: 'restored' }] };
+    expect(required.requiredProfiles(unmarked)).toEqual([]);
   });
 
   it('requires the CCP profile of a CarePlan with the CCP category, alone or among others', () => {

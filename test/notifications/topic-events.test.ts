@@ -1,4 +1,4 @@
-import type { CarePlan, Consent, Organization, Resource, Task } from 'fhir/r4';
+import type { CarePlan, Communication, Consent, Organization, Resource, Task } from 'fhir/r4';
 import { UNRESTRICTED } from '../../server/access/caller.js';
 import { topicEventsOf } from '../../server/notifications/topic-events.js';
 import type { WriteChange } from '../../server/rest/write-rules.js';
@@ -161,6 +161,46 @@ describe('the topic events of a write', () => {
       expect(topicEventsOf(created(organization(false)), inactive)).toEqual([]);
       const renamed = { ...organization(true), id: 'org-c', name: 'Home care east' };
       expect(topicEventsOf(updated(renamed, stored(organization(true), 'org-c')), stored(renamed, 'org-c'))).toEqual([]);
+    });
+  });
+  describe('service-notice', () => {
+    const KIND = 'http://ccp-exchange.org/fhir/CodeSystem/notice-kind';
+    const WINDOW = 'http://ccp-exchange.org/fhir/StructureDefinition/ccp-notice-window';
+    const notice = (kind: string, status: Communication['status'], text = 'Upgrade.', window = { start: '2030-01-01T02:00:00Z', end: '2030-01-01T04:00:00Z' }): Communication => ({
+      resourceType: 'Communication',
+      status,
+      category: [{ coding: [{ system: KIND, code: kind }] }],
+      extension: [{ url: WINDOW, valuePeriod: window }],
+      payload: [{ contentString: text }],
+    });
+    const triggers = (written: Communication, current?: Communication) =>
+      topicEventsOf(current ? updated({ ...written, id: 'n1' }, stored(current, 'n1')) : created(written), stored(written, 'n1')).map((event) => event.trigger);
+
+    it('a notice posted in progress: posted, its focus the Communication, no patient nor organization', () => {
+      expect(topicEventsOf(created(notice('unplanned-outage', 'in-progress')), stored(notice('unplanned-outage', 'in-progress'), 'n1'))).toEqual([
+        { topic: `${T}/service-notice`, focus: { type: 'Communication', id: 'n1' }, trigger: 'posted', occurredAt: AT },
+      ]);
+    });
+
+    it('changed when its kind, window or text changes; nothing for a rewrite saying the same or a new sent time', () => {
+      const before = notice('planned-downtime', 'in-progress');
+      expect(triggers(notice('planned-downtime', 'in-progress', 'Upgrade, longer.'), before)).toEqual(['changed']);
+      expect(triggers(notice('planned-downtime', 'in-progress', 'Upgrade.', { start: '2030-01-02T02:00:00Z', end: '2030-01-02T04:00:00Z' }), before)).toEqual(['changed']);
+      expect(triggers(notice('unplanned-outage', 'in-progress'), before)).toEqual(['changed']);
+      expect(triggers({ ...before, sent: '2029-12-01T00:00:00Z' }, before)).toEqual([]);
+    });
+
+    it('completed when a planned downtime is ended by hand; nothing when another kind ends or a notice is withdrawn', () => {
+      expect(triggers(notice('planned-downtime', 'completed'), notice('planned-downtime', 'in-progress'))).toEqual(['completed']);
+      expect(triggers(notice('unplanned-outage', 'completed'), notice('unplanned-outage', 'in-progress'))).toEqual([]);
+      expect(triggers(notice('planned-downtime', 'entered-in-error'), notice('planned-downtime', 'in-progress'))).toEqual([]);
+    });
+
+    it('posted again when reopened; nothing for a notice created completed or for other Communications', () => {
+      expect(triggers(notice('unplanned-outage', 'in-progress'), notice('unplanned-outage', 'completed'))).toEqual(['posted']);
+      expect(triggers(notice('restored', 'completed'))).toEqual([]);
+      const message: Communication = { resourceType: 'Communication', status: 'in-progress', payload: [{ contentString: 'hello' }] };
+      expect(topicEventsOf(created(message), stored(message, 'm1'))).toEqual([]);
     });
   });
 });

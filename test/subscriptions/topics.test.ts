@@ -59,7 +59,7 @@ describe('the topic catalogue', () => {
       'registration-status': ['create', 'update'],
       'directive-changed': ['create', 'update'],
       'override-used': ['create'],
-      'service-notice': ['create', 'update'],
+      'service-notice': ['posted', 'changed', 'reminder', 'completed'],
       'organization-joined': ['joined'],
     });
   });

@@ -84,6 +84,8 @@ describe('configuration from the environment', () => {
       bindingTokenSeconds: 300,
       retryHours: 24,
       eventsRetentionDays: 7,
+      noticeReminderHours: 24,
+      noticeRoundSeconds: 60,
     });
     const secret = 'a'.repeat(32);
     expect(
@@ -96,6 +98,8 @@ describe('configuration from the environment', () => {
         SUBSCRIPTION_BINDING_TOKEN_SECONDS: '60',
         SUBSCRIPTION_RETRY_HOURS: '2',
         SUBSCRIPTION_EVENTS_RETENTION_DAYS: '30',
+        NOTICE_REMINDER_HOURS: '48',
+        NOTICE_ROUND_INTERVAL: '30',
       }).notifications,
     ).toEqual({
       smtpUrl: 'smtps://mailer:pw@smtp.example.org:465',
@@ -106,6 +110,8 @@ describe('configuration from the environment', () => {
       bindingTokenSeconds: 60,
       retryHours: 2,
       eventsRetentionDays: 30,
+      noticeReminderHours: 48,
+      noticeRoundSeconds: 30,
     });
     let problems: string[] = [];
     try {

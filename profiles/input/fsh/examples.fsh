@@ -200,3 +200,15 @@ Usage: #example
 * entity[resource].what.reference = "Observation/obs-1/_history/1"
 * entity[resource].type = $audit-entity-type#2 "System Object"
 * entity[resource].role = $object-role#4 "Domain Resource"
+
+Instance: ccp-service-notice-example
+InstanceOf: CCPServiceNotice
+Title: "A planned downtime notice"
+Usage: #example
+* status = #in-progress
+* category = CCPNoticeKind#planned-downtime
+* extension[severity].valueCode = #critical
+* extension[window].valuePeriod.start = "2026-12-12T02:00:00Z"
+* extension[window].valuePeriod.end = "2026-12-12T04:00:00Z"
+* sent = "2026-12-05T15:00:00Z"
+* payload[0].contentString = "CCP Exchange will be unavailable for a database upgrade."

@@ -51,11 +51,19 @@ export function topicName(topic: string): TopicName | undefined {
 }
 
 /**
- * `notificationAddress`: the subscription is the server's own for a partner's notification address (owner kind
- * `organization`: server/subscriptions/partner-subscriptions.ts), which no one subscribed to and which has no
- * Subscription resource to name.
+ * `about.notificationAddress`: the subscription is the server's own for a partner's notification address (owner
+ * kind `organization`: server/subscriptions/partner-subscriptions.ts), which no one subscribed to and which has no
+ * Subscription resource to name. `about.details`: lines of the channel's `details` hook (email.ts), for topics
+ * about no one's health information (service notices: their kind, severity and window), each its own paragraph
+ * after the topic's words.
  */
-export function emailText(topic: string, subscriptionId: string, appUrl: string, notificationAddress = false): EmailText {
+export function emailText(
+  topic: string,
+  subscriptionId: string,
+  appUrl: string,
+  about: { notificationAddress?: boolean; details?: readonly string[] } = {},
+): EmailText {
+  const { notificationAddress = false, details = [] } = about;
   const name = topicName(topic);
   const { subject, what } = name ? WORDING[name] : GENERIC;
   const see = `Sign in to ${PRODUCT} to see it:`;
@@ -65,10 +73,11 @@ export function emailText(topic: string, subscriptionId: string, appUrl: string,
   const why = `${because} Details are shown only in the app, to people allowed to see them.`;
   return {
     subject: `[${PRODUCT}] ${subject}`,
-    text: `${what}\n\n${see} ${appUrl}\n\n${why}\n`,
+    text: `${[what, ...details].join('\n\n')}\n\n${see} ${appUrl}\n\n${why}\n`,
     html:
       `<!DOCTYPE html><html><body>` +
       `<p>${escape(what)}</p>` +
+      details.map((line) => `<p>${escape(line)}</p>`).join('') +
       `<p>${escape(see)} <a href="${escape(appUrl)}">${escape(appUrl)}</a></p>` +
       `<p style="color:#555">${escape(why)}</p>` +
       `</body></html>`,

@@ -1,6 +1,6 @@
 import type { Bundle } from 'fhir/r4';
 import nodemailer, { type Transporter } from 'nodemailer';
-import type { Channel, NotificationType, SendOutcome, SubscriptionSpec } from '../../subscriptions/model.js';
+import type { Channel, FocusRef, NotificationType, SendOutcome, SubscriptionSpec, SubscriptionStatusReport } from '../../subscriptions/model.js';
 import { emailText } from './email-message.js';
 
 /**
@@ -17,7 +17,16 @@ export interface EmailOptions {
   from: string;
   /** The app's URL, the one link in every message. */
   appUrl: string;
+  /**
+   * Lines that say more of an event than its topic's fixed words, for topics whose focus is no one's health
+   * information (service notices: server/notices/email-details.ts). Given the topic and the focus of the events
+   * mailed; none (or a failure) leaves the fixed words alone.
+   */
+  details?: EmailDetails;
 }
+
+/** More lines for an email about `focus` of `topic`: empty when there is nothing to add. Never for personal data. */
+export type EmailDetails = (topic: string, focus: readonly FocusRef[]) => Promise<string[]>;
 
 export interface EmailChannel extends Channel {
   /** Closes the SMTP connections held. */
@@ -35,7 +44,7 @@ export function createEmailChannel(options: EmailOptions): EmailChannel {
   });
   return {
     type: 'email',
-    send: (subscription, bundle, type) => sendEmail(transport, options, subscription, bundle, type),
+    send: (subscription, bundle, type, report) => sendEmail(transport, options, subscription, bundle, type, report),
     close: () => transport.close(),
   };
 }
@@ -46,13 +55,15 @@ async function sendEmail(
   subscription: SubscriptionSpec,
   bundle: Bundle,
   type: NotificationType,
+  report: SubscriptionStatusReport | undefined,
 ): Promise<SendOutcome> {
   // Only events are mailed. The IG makes the email handshake optional, and a handshake or heartbeat tells a person
   // nothing (a heartbeat every period would only fill the inbox); the subscription counts them as sent.
   if (type !== 'event-notification') return { ok: true };
   const to = mailtoAddress(subscription.endpoint);
   if (!to) return permanent('the endpoint is not a single mailto: address');
-  const { subject, text, html } = emailText(subscription.topic, subscription.id, options.appUrl, subscription.owner.kind === 'organization');
+  const details = options.details ? await detailsOf(options.details, subscription.topic, report) : [];
+  const { subject, text, html } = emailText(subscription.topic, subscription.id, options.appUrl, { notificationAddress: subscription.owner.kind === 'organization', details });
   try {
     await transport.sendMail({
       from: options.from,
@@ -70,6 +81,15 @@ async function sendEmail(
     return { ok: true };
   } catch (error) {
     return outcomeOf(error);
+  }
+}
+
+/** The details' lines, or none when they cannot be had: the fixed words still go out, and the delivery is not held up. */
+async function detailsOf(details: EmailDetails, topic: string, report: SubscriptionStatusReport | undefined): Promise<string[]> {
+  try {
+    return await details(topic, report?.events.map((event) => event.focus) ?? []);
+  } catch {
+    return [];
   }
 }
 

@@ -1,21 +1,27 @@
 import type { Client } from '../../auth/clients.js';
 import type { PatientChoice } from '../../auth/authorize/patient-picker.js';
 import type { Terms } from '../../auth/terms.js';
+import type { ServiceNotice } from '../../conformance/notice-vocabulary.js';
 import { html, page } from './html.js';
+import { noticesSection } from './notices.js';
 import { describeScope } from './scope-words.js';
 
 /** The pages of an authorization request. Every form posts back to the request's own address. */
 
 const alert = (message: string | undefined) => message && html`<p class="alert" role="alert">${message}</p>`;
 
-export function signInPage(action: string, options: { error?: string; username?: string; providers: { name: string; href: string }[] }): string {
+/** The sign-in page, with the message of the day: the current service notices (`notices`, none when absent). */
+export function signInPage(
+  action: string,
+  options: { error?: string; username?: string; providers: { name: string; href: string }[]; notices?: readonly ServiceNotice[] },
+): string {
   const providers = options.providers.length
     ? html`<h2>Or sign in with your organization</h2>
 <ul>${options.providers.map((provider) => html`<li><a class="button secondary" href="${provider.href}">Sign in with ${provider.name}</a></li>`)}</ul>`
     : '';
   return page(
     'Sign in',
-    html`${alert(options.error)}
+    html`${noticesSection(options.notices ?? [])}${alert(options.error)}
 <form method="post" action="${action}/sign-in">
 <label for="username">Username</label>
 <input type="text" id="username" name="username" autocomplete="username" required value="${options.username ?? ''}">

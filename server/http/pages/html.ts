@@ -69,4 +69,11 @@ button.secondary, .button.secondary { background: #fff; color: #12355b; }
 fieldset { border: 1px solid #d1d5db; border-radius: .25rem; margin-top: 1rem; }
 fieldset label { font-weight: 400; margin-top: .25rem; }
 ul.scopes li { margin: .25rem 0; }
+.notices { margin-bottom: 1rem; }
+.notice { border-left: 4px solid #1d4ed8; background: #eff6ff; padding: .25rem 1rem; margin-bottom: .5rem; }
+.notice p { margin: .25rem 0; }
+.notice-warning { border-left-color: #b45309; background: #fffbeb; }
+.notice-critical { border-left-color: #b91c1c; background: #fef2f2; }
+.notice-severity { font-size: .875rem; text-transform: uppercase; letter-spacing: .03em; margin-left: .5rem; }
+.notice-text { white-space: pre-wrap; }
 `;

@@ -10,6 +10,7 @@ import * as auditPartitions from './010-audit-partitions.js';
 import * as auditIndexQueue from './011-audit-index-queue.js';
 import * as consentPermits from './012-consent-permits.js';
 import * as subscriptions from './013-subscriptions.js';
+import * as noticeOccurrences from './014-notice-occurrences.js';
 import * as serverSecrets from './015-server-secrets.js';
 
 export interface Migration {
@@ -32,6 +33,6 @@ export const MIGRATIONS: Migration[] = [
   { version: 11, name: 'audit-index-queue', up: auditIndexQueue.up },
   { version: 12, name: 'consent-permits', up: consentPermits.up },
   { version: 13, name: 'subscriptions', up: subscriptions.up },
-  // 14 is the service notices' schedule.
+  { version: 14, name: 'notice-occurrences', up: noticeOccurrences.up },
   { version: 15, name: 'server-secrets', up: serverSecrets.up },
 ];

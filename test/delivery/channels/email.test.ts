@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { createEmailChannel, mailtoAddress, type EmailChannel } from '../../../server/delivery/channels/email.js';
-import { TOPIC_BASE, type TopicName } from '../../../server/subscriptions/model.js';
+import { type SubscriptionStatusReport, TOPIC_BASE, type TopicName } from '../../../server/subscriptions/model.js';
 import { notificationBundle, subscriptionSpec } from './notification.js';
 
 /**
@@ -141,6 +141,45 @@ describe('email delivery', () => {
       expect(outcome).toEqual({ ok: false, retry: true, reason: 'the SMTP server could not be reached (ESOCKET, ECONNREFUSED)' });
     } finally {
       away.close();
+    }
+  });
+
+  it("adds the details hook's lines for the events' focus (service notices), and keeps the fixed words when it fails", async () => {
+    const subscription = emailSubscription('mailto:it@partner.example.org', 'empty', 'service-notice');
+    const asked: unknown[] = [];
+    const report: SubscriptionStatusReport = {
+      subscription,
+      status: 'active',
+      type: 'event-notification',
+      eventsSinceSubscriptionStart: 1,
+      events: [{ eventNumber: 1, timestamp: '2026-12-07T15:00:00Z', focus: { type: 'Communication', id: 'n1' } }],
+    };
+    const detailed = createEmailChannel({
+      smtpUrl: `smtp://127.0.0.1:${smtpPort}`,
+      from: 'notify@ccp.example.org',
+      appUrl: APP_URL,
+      details: async (topic, focus) => (asked.push([topic, focus]), ['Planned downtime (critical) <soon>.']),
+    });
+    const failing = createEmailChannel({
+      smtpUrl: `smtp://127.0.0.1:${smtpPort}`,
+      from: 'notify@ccp.example.org',
+      appUrl: APP_URL,
+      details: async () => {
+        throw new Error('database away');
+      },
+    });
+    try {
+      const bundle = notificationBundle('sub-mail', { topic: subscription.topic });
+      expect(await detailed.send(subscription, bundle, 'event-notification', report)).toEqual({ ok: true });
+      expect(asked).toEqual([[subscription.topic, [{ type: 'Communication', id: 'n1' }]]]);
+      expect(delivered[0].mail.text).toContain('was posted (for example planned downtime, an outage, or its end).\n\nPlanned downtime (critical) <soon>.\n\nSign in');
+      expect(delivered[0].mail.html).toContain('<p>Planned downtime (critical) &#60;soon&#62;.</p>');
+      expect(await failing.send(subscription, bundle, 'event-notification', report)).toEqual({ ok: true });
+      expect(delivered[1].mail.text).not.toContain('Planned downtime (critical)');
+      expect(delivered[1].mail.subject).toBe('[CCP Exchange] Service notice');
+    } finally {
+      detailed.close();
+      failing.close();
     }
   });
 
