@@ -5,8 +5,9 @@
 // endpoints, so 100 queues. The topic is organization-joined, whose events a create of an active Organization
 // causes (server/notifications/topic-events.ts): a small validated, audited write, and no filter needed.
 //
-// - Set-up: SUBSCRIBERS id-only Subscriptions through the REST API; measured once every one's handshake arrived
-//   and its resource reads `active`.
+// - Set-up: SUBSCRIBERS id-only Subscriptions through the REST API, each by a backend client of its own (registered
+//   through the admin API; BENCH_NOTIFY_OWNERS=one: all by the bootstrap client); measured once every one's
+//   handshake arrived and its resource reads `active`.
 // - Latency: LATENCY_EVENTS Organizations created one at a time, the next one INTERVAL ms after the one before or
 //   once all of its notifications arrived, whichever is later, so that none waits behind another. For each
 //   notification (subscriber × event) two latencies: from the write's response (the client has seen the commit:
@@ -23,22 +24,28 @@
 //   node bench/notifications.mjs --into <results.json>  stores them as `notifications` in that run's results file
 //                                                       and writes docs/PERFORMANCE.md again from it
 //   BENCH_NOTIFY_DATABASES  postgres,pglite (default both)
-//   BENCH_NOTIFY_SUBSCRIBERS (100)  BENCH_NOTIFY_LATENCY_EVENTS (40)  BENCH_NOTIFY_INTERVAL_MS (500)
-//   BENCH_NOTIFY_EVENTS (300, the throughput phase)  BENCH_NOTIFY_WRITERS (4)
+//   BENCH_NOTIFY_SUBSCRIBERS (100)  BENCH_NOTIFY_LATENCY_EVENTS (20)  BENCH_NOTIFY_INTERVAL_MS (500)
+//   BENCH_NOTIFY_EVENTS (100, the throughput phase)  BENCH_NOTIFY_WRITERS (4)
+//   BENCH_NOTIFY_OWNERS     each (default: a backend client of its own per subscription) or one (the bootstrap
+//                           client owns all of them: the access decisions of one owner, 100 times)
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { DATABASES } from './databases.mjs';
 import { accessToken, call, log, machine, PIN, root, rssOf, startServer } from './harness.mjs';
 import { now, startReceiver, summary } from './notification-receiver.mjs';
 
 const WANTED = (process.env.BENCH_NOTIFY_DATABASES ?? 'postgres,pglite').split(',').map((name) => name.trim()).filter(Boolean);
 const SUBSCRIBERS = Number(process.env.BENCH_NOTIFY_SUBSCRIBERS ?? 100);
-const LATENCY_EVENTS = Number(process.env.BENCH_NOTIFY_LATENCY_EVENTS ?? 40);
+const LATENCY_EVENTS = Number(process.env.BENCH_NOTIFY_LATENCY_EVENTS ?? 20);
 const INTERVAL_MS = Number(process.env.BENCH_NOTIFY_INTERVAL_MS ?? 500);
-const THROUGHPUT_EVENTS = Number(process.env.BENCH_NOTIFY_EVENTS ?? 300);
+const THROUGHPUT_EVENTS = Number(process.env.BENCH_NOTIFY_EVENTS ?? 100);
 const WRITERS = Number(process.env.BENCH_NOTIFY_WRITERS ?? 4);
+const OWNERS = process.env.BENCH_NOTIFY_OWNERS ?? 'each';
 const SCOPE = 'system/*.cruds';
+/** What a subscriber's system needs: subscribe, and read the Organizations it is told of. */
+const SUBSCRIBER_SCOPE = 'system/Organization.rs system/Subscription.cruds';
 /** Given up on when no notification arrives for this long (the run reports what did arrive). */
 const STALL_MS = 60_000;
 
@@ -92,6 +99,37 @@ function cpuMeter(pid) {
       machineBusyShare: 1 - (after.idle - box.idle) / (after.total - box.total),
       loadAverage: os.loadavg()[0],
     };
+  };
+}
+
+/** The server's statement counts so far (bench/statement-counter.mjs), asked for with SIGUSR2; undefined on PGlite. */
+async function statementsNow(server, file) {
+  if (!file) return undefined;
+  rmSync(file, { force: true });
+  process.kill(server.pid, 'SIGUSR2');
+  for (let tries = 0; !existsSync(file); tries++) {
+    if (tries > 100) throw new Error('notifications bench: the statement counter did not answer');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  // Written in one synchronous call; a read that finds it half-written tries again.
+  for (;;) {
+    try {
+      return new Map(JSON.parse(readFileSync(file, 'utf8')));
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}
+
+/** What was sent between two counts, per event notification delivered: all statements, and the most frequent. */
+function statementsBetween(before, after, notifications) {
+  if (!before || !after) return undefined;
+  const rows = [...after].map(([text, { count, ms }]) => ({ text, count: count - (before.get(text)?.count ?? 0), ms: ms - (before.get(text)?.ms ?? 0) })).filter((row) => row.count > 0);
+  const total = rows.reduce((sum, row) => sum + row.count, 0);
+  return {
+    total,
+    perNotification: total / notifications,
+    top: rows.sort((a, b) => b.count - a.count).slice(0, 8).map((row) => ({ ...row, perNotification: row.count / notifications, msEach: row.ms / row.count })),
   };
 }
 
@@ -175,22 +213,52 @@ async function createOrganization(base, token, n) {
   return { focus: `Organization/${body.id}`, sentAt, respondedAt: now(), lastUpdated: Date.parse(body.meta.lastUpdated) };
 }
 
-async function subscribe(server, receiver, token) {
+/**
+ * The token each subscriber subscribes with: with OWNERS `each`, a backend client of its own registered through the
+ * admin API (as an EMR vendor's or partner's system is), so every subscription has its own owner and its own access
+ * decisions; with `one`, the bootstrap client's for all of them.
+ */
+async function subscriberTokens(server) {
+  const token = await accessToken(server.base, 'local-admin', server.secret, SCOPE);
+  if (OWNERS === 'one') return Array.from({ length: SUBSCRIBERS }, () => token);
+  const admin = await accessToken(server.base, 'local-admin', server.secret, `${SCOPE} admin`);
+  return inBatches(Array.from({ length: SUBSCRIBERS }, (_, n) => n), async (n) => {
+    const clientId = `bench-subscriber-${n}`;
+    const registered = await call(server.base, admin, 'POST', '/auth/admin/clients', {
+      client_id: clientId,
+      client_name: `Notifications benchmark subscriber ${n}`,
+      kind: 'backend',
+      token_endpoint_auth_method: 'client_secret_basic',
+      scope: SUBSCRIBER_SCOPE,
+    }, [201]);
+    return accessToken(server.base, clientId, registered.body.client_secret, SUBSCRIBER_SCOPE);
+  });
+}
+
+/** `work` over `items`, four at a time: the set-up is not what is measured. */
+async function inBatches(items, work) {
+  const results = [];
+  for (let next = 0; next < items.length; next += 4) results.push(...(await Promise.all(items.slice(next, next + 4).map(work))));
+  return results;
+}
+
+async function subscribe(server, receiver) {
   const started = now();
-  const ids = [];
-  // Four at a time: the set-up is not what is measured.
-  for (let next = 0; next < SUBSCRIBERS; ) {
-    const batch = Array.from({ length: Math.min(4, SUBSCRIBERS - next) }, (_, i) => next + i);
-    next += batch.length;
-    ids.push(...(await Promise.all(batch.map(async (n) => (await call(server.base, token, 'POST', '/fhir/Subscription', subscription(receiver.url(n)), [201])).body.id))));
-  }
+  const tokens = await subscriberTokens(server);
+  const ids = await inBatches(tokens.map((token, n) => ({ token, n })), async ({ token, n }) =>
+    (await call(server.base, token, 'POST', '/fhir/Subscription', subscription(receiver.url(n)), [201])).body.id);
   const handshaken = () => new Set(receiver.received.filter((entry) => entry.type === 'handshake').map((entry) => entry.subscriber)).size;
   await arrival(receiver, () => handshaken() === SUBSCRIBERS, handshaken);
   const handshakesSeconds = (now() - started) / 1000;
   // Active in the engine once its handshake is delivered; the resource follows just after: wait for every one.
+  // Each is its owner's alone to read (server/access/subscription-access.ts): read with its owner's token.
+  const waiting = new Map(ids.map((id, n) => [id, tokens[n]]));
   for (let tries = 0; ; tries++) {
-    const { body } = await call(server.base, token, 'GET', `/fhir/Subscription?_count=${SUBSCRIBERS + 10}`, undefined, [200]);
-    const active = (body.entry ?? []).filter((entry) => entry.resource?.status === 'active').length;
+    await inBatches([...waiting], async ([id, token]) => {
+      const { body } = await call(server.base, token, 'GET', `/fhir/Subscription/${id}`, undefined, [200]);
+      if (body.status === 'active') waiting.delete(id);
+    });
+    const active = SUBSCRIBERS - waiting.size;
     if (active === SUBSCRIBERS) break;
     if (tries > 240) throw new Error(`notifications bench: ${active} of ${SUBSCRIBERS} Subscriptions active after their handshakes`);
     await new Promise((resolve) => setTimeout(resolve, 250));
@@ -199,9 +267,10 @@ async function subscribe(server, receiver, token) {
 }
 
 /** One event at a time, each fully delivered before the next (and no sooner than INTERVAL ms after it). */
-async function latencyPhase(server, receiver) {
+async function latencyPhase(server, receiver, counter) {
   const token = await accessToken(server.base, 'local-admin', server.secret, SCOPE);
   const from = receiver.received.length;
+  const statementsBefore = await statementsNow(server, counter);
   const writes = [];
   const meter = cpuMeter(server.pid);
   const perEvent = [];
@@ -216,6 +285,7 @@ async function latencyPhase(server, receiver) {
   }
   const cpu = meter();
   const { rows, duplicates, strays, posts } = deliveries(receiver, from, writes);
+  const statements = statementsBetween(statementsBefore, await statementsNow(server, counter), rows.length);
   for (const write of writes) {
     const times = rows.filter((row) => row.write === write).map((row) => row.at - write.respondedAt);
     perEvent.push({ first: Math.min(...times), last: Math.max(...times) });
@@ -235,13 +305,16 @@ async function latencyPhase(server, receiver) {
     firstSubscriberMs: summary(perEvent.map((event) => event.first)),
     lastSubscriberMs: summary(perEvent.map((event) => event.last)),
     ...cpu,
+    serverCpuMsPerNotification: cpu.serverCpuSeconds !== undefined ? (cpu.serverCpuSeconds * 1000) / rows.length : undefined,
+    statements,
   };
 }
 
 /** THROUGHPUT_EVENTS events written by WRITERS writers at once, until every subscriber has every one. */
-async function throughputPhase(server, receiver) {
+async function throughputPhase(server, receiver, counter) {
   const token = await accessToken(server.base, 'local-admin', server.secret, SCOPE);
   const from = receiver.received.length;
+  const statementsBefore = await statementsNow(server, counter);
   const writes = [];
   const count = () => receiver.received.slice(from).reduce((sum, entry) => sum + entry.events.length, 0);
   const meter = cpuMeter(server.pid);
@@ -257,6 +330,7 @@ async function throughputPhase(server, receiver) {
   await arrival(receiver, () => count() >= expected, count);
   const cpu = meter();
   const { rows, duplicates, strays, posts } = deliveries(receiver, from, writes);
+  const statements = statementsBetween(statementsBefore, await statementsNow(server, counter), rows.length);
   const lastAt = Math.max(...rows.map((row) => row.at));
   const seconds = (lastAt - started) / 1000;
   return {
@@ -278,6 +352,8 @@ async function throughputPhase(server, receiver) {
     // Under this load, how long a subscriber waited for an event after its write was answered.
     fromResponseMs: summary(rows.map((row) => row.fromResponse)),
     ...cpu,
+    serverCpuMsPerNotification: cpu.serverCpuSeconds !== undefined ? (cpu.serverCpuSeconds * 1000) / rows.length : undefined,
+    statements,
   };
 }
 
@@ -285,19 +361,24 @@ async function benchDatabase(name) {
   const { label, open } = DATABASES[name];
   const database = await open();
   const receiver = await startReceiver();
+  // On PostgreSQL the server counts its statements (bench/statement-counter.mjs); PGlite's are not seen.
+  const folder = mkdtempSync(path.join(os.tmpdir(), 'ccp-bench-statements-'));
+  const counter = name === 'postgres' ? path.join(folder, 'statements.json') : undefined;
   let server;
   const result = { name, label };
   try {
-    server = await startServer({ ...database.env, SUBSCRIPTION_ALLOW_LOOPBACK: 'true' });
-    const token = await accessToken(server.base, 'local-admin', server.secret, SCOPE);
-    result.setup = await subscribe(server, receiver, token);
-    log(`notifications ${label}: ${SUBSCRIBERS} subscriptions, handshakes in ${result.setup.handshakesSeconds.toFixed(1)} s, all active in ${result.setup.activeSeconds.toFixed(1)} s`);
+    server = await startServer(
+      { ...database.env, SUBSCRIPTION_ALLOW_LOOPBACK: 'true', ...(counter ? { BENCH_STATEMENTS_FILE: counter } : {}) },
+      counter ? { nodeArgs: ['--import', path.join(root, 'bench/statement-counter.mjs')] } : {},
+    );
+    result.setup = await subscribe(server, receiver);
+    log(`notifications ${label}: ${SUBSCRIBERS} subscriptions (owners: ${OWNERS}), set up and handshaken in ${result.setup.handshakesSeconds.toFixed(1)} s, all active in ${result.setup.activeSeconds.toFixed(1)} s`);
     // A few events unrecorded first: the server's first writes and sends warm it up.
     await warmUp(server, receiver);
-    result.latency = await latencyPhase(server, receiver);
+    result.latency = await latencyPhase(server, receiver, counter);
     const l = result.latency;
     log(`notifications ${label}: latency from the write's response p50 ${l.fromResponseMs.p50.toFixed(1)} p95 ${l.fromResponseMs.p95.toFixed(1)} p99 ${l.fromResponseMs.p99.toFixed(1)} ms; last subscriber p50 ${l.lastSubscriberMs.p50.toFixed(0)} ms (${l.received}/${l.expected}, ${l.events} events)`);
-    result.throughput = await throughputPhase(server, receiver);
+    result.throughput = await throughputPhase(server, receiver, counter);
     const t = result.throughput;
     log(`notifications ${label}: ${t.events} events × ${SUBSCRIBERS} in ${t.seconds.toFixed(1)} s: ${t.eventsPerSecond.toFixed(1)} events/s, ${t.notificationsPerSecond.toFixed(0)} notifications/s, ${t.postsPerSecond.toFixed(0)} POSTs/s (writes ${t.writesPerSecond.toFixed(0)}/s; ${t.received}/${t.expected}, duplicates ${t.duplicates}, out of order ${t.outOfOrder})`);
     result.rssMb = rssOf(server.pid);
@@ -306,6 +387,7 @@ async function benchDatabase(name) {
     await server?.stop();
     await receiver.close();
     await database.drop();
+    rmSync(folder, { recursive: true, force: true });
   }
   return result;
 }
@@ -319,12 +401,23 @@ async function warmUp(server, receiver) {
   await arrival(receiver, () => count() >= 5 * SUBSCRIBERS, count);
 }
 
+/** The commit measured, with `+changes` when server/ differs from it. */
+function commitOf() {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+    return execFileSync('git', ['status', '--porcelain', '--', 'server'], { cwd: root, encoding: 'utf8' }).trim() ? `${commit}+changes` : commit;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function measureNotifications() {
+  if (!['each', 'one'].includes(OWNERS)) throw new Error(`BENCH_NOTIFY_OWNERS: each or one (got ${OWNERS})`);
   const unknown = WANTED.filter((name) => !DATABASES[name]);
   if (unknown.length) throw new Error(`BENCH_NOTIFY_DATABASES: ${unknown.join(', ')}: choose among ${Object.keys(DATABASES).join(', ')}`);
   const databases = [];
   for (const name of WANTED) databases.push(await benchDatabase(name));
-  return { measuredAt: new Date().toISOString(), machine: machine(), pinned: PIN, subscribers: SUBSCRIBERS, topic: TOPIC, databases };
+  return { measuredAt: new Date().toISOString(), commit: commitOf(), machine: machine(), pinned: PIN, subscribers: SUBSCRIBERS, owners: OWNERS, topic: TOPIC, databases };
 }
 
 // `node bench/notifications.mjs [--into bench/results/<run>.json]`
