@@ -281,6 +281,18 @@ ${cost} The core invariants stay off the write path (FHIRPath costs several time
 ${creates}`;
 }
 
+/** What the statements the notifications bench counts most are, by how they begin (the server's SQL). */
+const STATEMENTS = [
+  ['SELECT coalesce(c.active', "the owner's standing (access check: store/auth-activity.ts partiesState)"],
+  ['SELECT r.rid::text AS rid, r.content FROM resource r WHERE r.resource_type = $1', 'the focus read as the owner (access check: rest/reachable.ts)'],
+  ['WITH RECURSIVE input AS', 'an AuditEvent with its chain link (the disclosure of a delivery; the write\'s)'],
+  ["WITH done AS ( UPDATE subscription_notification SET outcome = 'delivered'", 'settling a delivery (markDelivered)'],
+  ['WITH head AS MATERIALIZED', 'claiming due notifications (claimDue)'],
+  ['BEGIN', 'BEGIN'],
+  ['COMMIT', 'COMMIT'],
+];
+const statementLabel = (text) => STATEMENTS.find(([start]) => text.startsWith(start))?.[1] ?? `\`${text.slice(0, 40).replace(/\|/g, '\\|')}…\``;
+
 /** Notification latency and throughput with rest-hook subscribers (bench/notifications.mjs), when measured. */
 function notificationsSection(n) {
   if (!n) return '';
@@ -301,6 +313,13 @@ function notificationsSection(n) {
     return `| ${db.label} | ${t.events} × ${n.subscribers} | ${fixed(t.writesPerSecond)} | ${fixed(t.seconds, 1)} | **${fixed(t.eventsPerSecond, 1)}** | **${fixed(t.notificationsPerSecond)}** | ${fixed(t.postsPerSecond)} (${fixed(t.eventsPerPost, 1)}) | ${ms(t.fromResponseMs.p50)} / ${ms(t.fromResponseMs.p95)} | ${faults(t)} | ${busy(t)} |`;
   });
   const setup = n.databases.map((db) => `${db.label} ${fixed(db.setup.activeSeconds, 1)} s`).join(', ');
+  const costs = n.databases.flatMap((db) =>
+    ['latency', 'throughput'].map((phase) => {
+      const p = db[phase];
+      const most = p.statements?.top.slice(0, 4).map((t) => `${fixed(t.perNotification, 2)} ${statementLabel(t.text)}`).join('; ');
+      return `| ${db.label} | ${phase === 'latency' ? 'one event at a time' : 'throughput'} | ${fixed(p.serverCpuMsPerNotification, 2)} | ${p.statements ? fixed(p.statements.perNotification, 2) : 'not counted (in process)'} | ${most ?? '–'} |`;
+    }),
+  );
   const owners = n.owners === 'one' ? 'all owned by one backend client (the bootstrap client)' : 'each owned by a backend client of its own (registered through the admin API)';
   const first = n.databases[0];
   return `## Notifications
@@ -315,8 +334,8 @@ handshake delivered): ${setup}.
 **Latency**: ${first?.latency.events} events, one at a time, the next no sooner than ${first?.latency.intervalMs} ms after the one before and only once
 all ${n.subscribers} had the one before, so nothing queues behind another. Each subscriber's receipt of each event is timed two
 ways, which bracket commit → receipt: from the write's response reaching the writer (sent after COMMIT: slightly
-under) and from the event's \`timestamp\` in the notification (the version's \`meta.lastUpdated\`, stamped before the
-transaction's statements: slightly over). "First" and "last subscriber" are per event, from the write's response.
+under) and from the event's \`timestamp\` in the notification (the version's \`meta.lastUpdated\`, stamped when the
+store begins the write, before its transaction: slightly over). "First" and "last subscriber" are per event, from the write's response.
 
 | database | notifications | from the write's response p50 / p95 / p99 ms | from the event's timestamp p50 / p95 / p99 ms | first subscriber p50 ms | last subscriber p50 / p95 ms | the write itself p50 ms | faults | server CPU |
 |---|---|---|---|---|---|---|---|---|
@@ -331,6 +350,15 @@ many a POST carried; POSTs/s counts the requests the receiver answered (events p
 ${throughput.join('\n')}
 
 Faults: every subscriber must get every event once, with its event numbers following one another; none is a pass.
+
+What each event notification cost the server: its CPU over the phase divided by the notifications delivered (on
+PGlite the database's work is in it), and on PostgreSQL the statements it sent, counted in the server by
+\`bench/statement-counter.mjs\` (the write that caused the event included, a hundredth of it per notification).
+
+| database | phase | server CPU ms per notification | statements per notification | the most frequent, per notification |
+|---|---|---|---|---|
+${costs.join('\n')}
+${n.commit ? `\nCommit measured: ${n.commit}.` : ''}${n.databases.some((db) => db.latency.loadAverage > 2) ? ' The machine was shared with other work while this ran (the load averages above, on 2 cores), so the absolute figures are low; bench/analysis.md says what bounds them.' : ''}
 `;
 }
 
