@@ -34,6 +34,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DATABASES } from './databases.mjs';
 import { accessToken, call, log, machine, PIN, root, rssOf, startServer } from './harness.mjs';
+import pg from 'pg';
 import { now, startReceiver, summary } from './notification-receiver.mjs';
 
 const WANTED = (process.env.BENCH_NOTIFY_DATABASES ?? 'postgres,pglite').split(',').map((name) => name.trim()).filter(Boolean);
@@ -383,6 +384,8 @@ async function benchDatabase(name) {
     log(`notifications ${label}: ${t.events} events × ${SUBSCRIBERS} in ${t.seconds.toFixed(1)} s: ${t.eventsPerSecond.toFixed(1)} events/s, ${t.notificationsPerSecond.toFixed(0)} notifications/s, ${t.postsPerSecond.toFixed(0)} POSTs/s (writes ${t.writesPerSecond.toFixed(0)}/s; ${t.received}/${t.expected}, duplicates ${t.duplicates}, out of order ${t.outOfOrder})`);
     result.rssMb = rssOf(server.pid);
     result.malformed = receiver.malformed;
+    result.disclosures = await disclosures(server, database, receiver);
+    if (result.disclosures) log(`notifications ${label}: ${result.disclosures.delivered} delivered disclosures in the audit trail for ${result.disclosures.posts} POSTs received`);
   } finally {
     await server?.stop();
     await receiver.close();
@@ -390,6 +393,28 @@ async function benchDatabase(name) {
     rmSync(folder, { recursive: true, force: true });
   }
   return result;
+}
+
+/**
+ * Every POST the receiver answered must be in the audit trail as a delivered disclosure (DICOM Export, outcome 0),
+ * committed before the delivery was settled. Counted on PostgreSQL, by SQL on the schema (once the engine is idle:
+ * the last sends' events are committed just after their answers); PGlite's folder is the server's alone.
+ */
+async function disclosures(server, database, receiver) {
+  if (!database.env.DATABASE_URL) return undefined;
+  const posts = receiver.received.length;
+  const db = new pg.Pool({ connectionString: database.env.DATABASE_URL, max: 1 });
+  try {
+    const count = async () => Number((await db.query(`SELECT count(*) AS n FROM audit_event WHERE content->'type'->>'code' = '110106' AND content->>'outcome' = '0'`)).rows[0].n);
+    let delivered = await count();
+    for (let tries = 0; delivered < posts && tries < 40; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      delivered = await count();
+    }
+    return { posts, delivered };
+  } finally {
+    await db.end();
+  }
 }
 
 /** Five events through the whole path before anything is measured. */

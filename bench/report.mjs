@@ -358,7 +358,7 @@ PGlite the database's work is in it), and on PostgreSQL the statements it sent, 
 | database | phase | server CPU ms per notification | statements per notification | the most frequent, per notification |
 |---|---|---|---|---|
 ${costs.join('\n')}
-${n.commit ? `\nCommit measured: ${n.commit}.` : ''}${n.databases.some((db) => db.latency.loadAverage > 2) ? ' The machine was shared with other work while this ran (the load averages above, on 2 cores), so the absolute figures are low; bench/analysis.md says what bounds them.' : ''}
+${n.databases.some((db) => db.disclosures) ? `\nThe audit trail: ${n.databases.filter((db) => db.disclosures).map((db) => `on ${db.label}, ${db.disclosures.delivered.toLocaleString('en')} delivered disclosures (AuditEvent, DICOM Export) for the ${db.disclosures.posts.toLocaleString('en')} POSTs the receiver answered, handshakes included`).join('; ')}.\n` : ''}${n.commit ? `\nCommit measured: ${n.commit}.` : ''}${n.databases.some((db) => db.latency.loadAverage > 2) ? ' The machine was shared with other work while this ran (the load averages above, on 2 cores), so the absolute figures are low; bench/analysis.md says what bounds them.' : ''}
 `;
 }
 
