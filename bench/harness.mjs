@@ -26,16 +26,18 @@ export function childEnv(env) {
 }
 
 /**
- * The real server, pinned to the second core, with `env` (DATABASE_URL or DATA_DIR, HOSTING_ORGANIZATION);
+ * The real server, pinned to the second core, with `env` (DATABASE_URL or DATA_DIR, HOSTING_ORGANIZATION) and
+ * `nodeArgs` for its node;
  * resolves with its base URL, the bootstrap client's secret (printed on the first start on an empty database),
  * its pid, and `stop`, which resolves once it has exited. The server refuses a HOSTING_ORGANIZATION its database
  * does not hold, so that Organization is written first (the scenarios' set-up and the generator write it again).
  */
-export function startServer(env, { secret: knownSecret } = {}) {
+export function startServer(env, { secret: knownSecret, nodeArgs: extraArgs = [] } = {}) {
   if (env.HOSTING_ORGANIZATION) storeOrganization(env, env.HOSTING_ORGANIZATION);
   const port = 20000 + Math.floor(Math.random() * 20000);
   // BENCH_SERVER_ARGS: node's own arguments for the server, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it.
-  const nodeArgs = (process.env.BENCH_SERVER_ARGS ?? '').split(' ').filter(Boolean);
+  // `nodeArgs`: a bench's own (bench/notifications.mjs loads bench/statement-counter.mjs).
+  const nodeArgs = [...(process.env.BENCH_SERVER_ARGS ?? '').split(' ').filter(Boolean), ...extraArgs];
   // BENCH_SERVER_CORES: the cores the server may use (`0,1` for WORKERS=2), the second core otherwise.
   const [command, args] = pinned(process.env.BENCH_SERVER_CORES ?? 1, 'node', [...nodeArgs, 'dist/server/main.js']);
   const child = spawn(command, args, { cwd: root, env: childEnv({ ...env, PORT: String(port), LOG_LEVEL: 'warn' }), stdio: ['ignore', 'pipe', 'inherit'] });

@@ -281,11 +281,92 @@ ${cost} The core invariants stay off the write path (FHIRPath costs several time
 ${creates}`;
 }
 
+/** What the statements the notifications bench counts most are, by how they begin (the server's SQL). */
+const STATEMENTS = [
+  ['SELECT coalesce(c.active', "the owner's standing (access check: store/auth-activity.ts partiesState)"],
+  ['SELECT r.rid::text AS rid, r.content FROM resource r WHERE r.resource_type = $1', 'the focus read as the owner (access check: rest/reachable.ts)'],
+  ['WITH RECURSIVE input AS', 'an AuditEvent with its chain link (the disclosure of a delivery; the write\'s)'],
+  ["WITH done AS ( UPDATE subscription_notification SET outcome = 'delivered'", 'settling a delivery (markDelivered)'],
+  ['WITH head AS MATERIALIZED', 'claiming due notifications (claimDue)'],
+  ['BEGIN', 'BEGIN'],
+  ['COMMIT', 'COMMIT'],
+];
+const statementLabel = (text) => STATEMENTS.find(([start]) => text.startsWith(start))?.[1] ?? `\`${text.slice(0, 40).replace(/\|/g, '\\|')}…\``;
+
+/** Notification latency and throughput with rest-hook subscribers (bench/notifications.mjs), when measured. */
+function notificationsSection(n) {
+  if (!n) return '';
+  const when = n.measuredAt ? ` on ${n.measuredAt.slice(0, 10)}` : '';
+  const ms = (x) => fixed(x, x !== undefined && x < 10 ? 1 : 0);
+  const three = (s) => `${ms(s.p50)} / ${ms(s.p95)} / ${ms(s.p99)}`;
+  const faults = (phase) => {
+    const missing = phase.expected - phase.received;
+    return missing || phase.duplicates || phase.outOfOrder || phase.strays ? `${missing} missing, ${phase.duplicates} duplicates, ${phase.outOfOrder} out of order` : 'none';
+  };
+  const busy = (phase) => `${percent(phase.serverCoreShare)} of a core; machine ${percent(phase.machineBusyShare)} busy, load ${fixed(phase.loadAverage, 1)}`;
+  const latency = n.databases.map((db) => {
+    const l = db.latency;
+    return `| ${db.label} | ${l.received.toLocaleString('en')} (${l.events} events) | ${three(l.fromResponseMs)} | ${three(l.fromTimestampMs)} | ${ms(l.firstSubscriberMs.p50)} | ${ms(l.lastSubscriberMs.p50)} / ${ms(l.lastSubscriberMs.p95)} | ${ms(l.writeMs.p50)} | ${faults(l)} | ${busy(l)} |`;
+  });
+  const throughput = n.databases.map((db) => {
+    const t = db.throughput;
+    return `| ${db.label} | ${t.events} × ${n.subscribers} | ${fixed(t.writesPerSecond)} | ${fixed(t.seconds, 1)} | **${fixed(t.eventsPerSecond, 1)}** | **${fixed(t.notificationsPerSecond)}** | ${fixed(t.postsPerSecond)} (${fixed(t.eventsPerPost, 1)}) | ${ms(t.fromResponseMs.p50)} / ${ms(t.fromResponseMs.p95)} | ${faults(t)} | ${busy(t)} |`;
+  });
+  const setup = n.databases.map((db) => `${db.label} ${fixed(db.setup.activeSeconds, 1)} s`).join(', ');
+  const costs = n.databases.flatMap((db) =>
+    ['latency', 'throughput'].map((phase) => {
+      const p = db[phase];
+      const most = p.statements?.top.slice(0, 4).map((t) => `${fixed(t.perNotification, 2)} ${statementLabel(t.text)}`).join('; ');
+      return `| ${db.label} | ${phase === 'latency' ? 'one event at a time' : 'throughput'} | ${fixed(p.serverCpuMsPerNotification, 2)} | ${p.statements ? fixed(p.statements.perNotification, 2) : 'not counted (in process)'} | ${most ?? '–'} |`;
+    }),
+  );
+  const owners = n.owners === 'one' ? 'all owned by one backend client (the bootstrap client)' : 'each owned by a backend client of its own (registered through the admin API)';
+  const first = n.databases[0];
+  return `## Notifications
+
+Measured by \`bench/notifications.mjs\`${when}: the server (\`SUBSCRIPTION_ALLOW_LOOPBACK=true\`${n.pinned ? ', core 1' : ''}) on a fresh PostgreSQL
+schema and a fresh PGlite folder, ${n.subscribers} rest-hook Subscriptions to the topic organization-joined (id-only, max-count 20, the
+default), ${owners}, each at its own path of one loopback
+receiver in the bench's process${n.pinned ? ' (core 0)' : ''}: ${n.subscribers} endpoints, so ${n.subscribers} delivery queues. Events are caused by creating active
+Organizations through the API (validated and audited like any write). Set-up until every Subscription was \`active\` (its
+handshake delivered): ${setup}.
+
+**Latency**: ${first?.latency.events} events, one at a time, the next no sooner than ${first?.latency.intervalMs} ms after the one before and only once
+all ${n.subscribers} had the one before, so nothing queues behind another. Each subscriber's receipt of each event is timed two
+ways, which bracket commit → receipt: from the write's response reaching the writer (sent after COMMIT: slightly
+under) and from the event's \`timestamp\` in the notification (the version's \`meta.lastUpdated\`, stamped when the
+store begins the write, before its transaction: slightly over). "First" and "last subscriber" are per event, from the write's response.
+
+| database | notifications | from the write's response p50 / p95 / p99 ms | from the event's timestamp p50 / p95 / p99 ms | first subscriber p50 ms | last subscriber p50 / p95 ms | the write itself p50 ms | faults | server CPU |
+|---|---|---|---|---|---|---|---|---|
+${latency.join('\n')}
+
+**Throughput**: ${first?.throughput.events} events written by ${first?.throughput.writers} concurrent writers as fast as they go, timed from the first write sent to the
+last notification received. Notifications/s counts each event once per subscriber (events × subscribers), however
+many a POST carried; POSTs/s counts the requests the receiver answered (events per POST in brackets).
+
+| database | events × subscribers | writes/s | seconds to the last receipt | events/s | notifications/s | POSTs/s (events per POST) | latency under this load p50 / p95 ms | faults | server CPU |
+|---|---|---|---|---|---|---|---|---|---|
+${throughput.join('\n')}
+
+Faults: every subscriber must get every event once, with its event numbers following one another; none is a pass.
+
+What each event notification cost the server: its CPU over the phase divided by the notifications delivered (on
+PGlite the database's work is in it), and on PostgreSQL the statements it sent, counted in the server by
+\`bench/statement-counter.mjs\` (the write that caused the event included, a hundredth of it per notification).
+
+| database | phase | server CPU ms per notification | statements per notification | the most frequent, per notification |
+|---|---|---|---|---|
+${costs.join('\n')}
+${n.databases.some((db) => db.disclosures) ? `\nThe audit trail: ${n.databases.filter((db) => db.disclosures).map((db) => `on ${db.label}, ${db.disclosures.delivered.toLocaleString('en')} delivered disclosures (AuditEvent, DICOM Export) for the ${db.disclosures.posts.toLocaleString('en')} POSTs the receiver answered, handshakes included`).join('; ')}.\n` : ''}${n.commit ? `\nCommit measured: ${n.commit}.` : ''}${n.databases.some((db) => db.latency.loadAverage > 2) ? ' The machine was shared with other work while this ran (the load averages above, on 2 cores), so the absolute figures are low; bench/analysis.md says what bounds them.' : ''}
+`;
+}
+
 /** The sections a run left out (BENCH_EXTRAS=none) and shows as an earlier run measured them. */
 function carriedOver(results) {
   const entries = Object.entries(results.carriedOver ?? {});
   if (!entries.length) return '';
-  const names = { validation: 'Validation', statisticsUpkeep: 'Statistics upkeep', writeValidation: 'Write-path validation', growth: 'Growth' };
+  const names = { validation: 'Validation', statisticsUpkeep: 'Statistics upkeep', writeValidation: 'Write-path validation', notifications: 'Notifications', growth: 'Growth' };
   return ` This run left some phases out (\`BENCH_EXTRAS=none\`${results.carriedOver.growth ? ', `BENCH_GROWTH=none`' : ''}): ${entries.map(([section, from]) => `${names[section] ?? section} is from \`${from}\``).join('; ')}, measured on the code of that day.`;
 }
 
@@ -299,7 +380,7 @@ export function performanceMarkdown(rawResults, file, previous, analysis = '') {
   const earlier = previous ? normalized(previous.results) : undefined;
   const m = results.machine;
   const labels = results.databases.map((db) => db.label).join(' and ');
-  const sections = [...results.databases.map((db) => databaseSection(db, results, earlier)), sideBySide(results.databases), growthSection(results.growth, results), validationSection(results.validation), writeValidationSection(results.writeValidation), statisticsUpkeepSection(results.statisticsUpkeep), targetsSection(results.databases, results.growth)].filter(Boolean);
+  const sections = [...results.databases.map((db) => databaseSection(db, results, earlier)), sideBySide(results.databases), growthSection(results.growth, results), validationSection(results.validation), writeValidationSection(results.writeValidation), statisticsUpkeepSection(results.statisticsUpkeep), notificationsSection(results.notifications), targetsSection(results.databases, results.growth)].filter(Boolean);
 
   return `# Performance
 

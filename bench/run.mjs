@@ -1,7 +1,7 @@
 // `npm run bench`: for each database (PostgreSQL, then PGlite) imports the Synthea patients into a fresh store,
 // measures that store's ceiling, starts the real server on it with access tokens on, and drives each scenario with
 // autocannon at fixed concurrency for a fixed time; beside them the HTTP ceiling (a bare node:http server answering
-// a fixed resource), measured once. Then the profile validator's throughput (bench/validation.mjs), and last a search on an API-fed store with the server's statistics upkeep off and on (bench/statistics-upkeep.mjs). Results: bench/results/<time>.json and the tables in docs/PERFORMANCE.md.
+// a fixed resource), measured once. Then the profile validator's throughput (bench/validation.mjs), a search on an API-fed store with the server's statistics upkeep off and on (bench/statistics-upkeep.mjs), the write path's validation (bench/write-validation.mjs), and last notification latency and throughput with 100 rest-hook subscribers (bench/notifications.mjs). Results: bench/results/<time>.json and the tables in docs/PERFORMANCE.md.
 // Never part of `npm test`.
 //
 //   DATABASE_URL      PostgreSQL to benchmark on (default postgres://postgres@127.0.0.1:5432/test; a schema of its own)
@@ -20,7 +20,7 @@ import { createPlans, planPerConnection } from './update-scenario.mjs';
 
 const SYNTHEA = [path.resolve(root, '../shared/data/synthea-r4'), '/work/shared/data/synthea-r4'].find((dir) => existsSync(dir));
 const WANTED = (process.env.BENCH_DATABASES ?? 'postgres,pglite').split(',').map((name) => name.trim()).filter(Boolean);
-// BENCH_EXTRAS=none leaves out the validation, statistics-upkeep and write-validation phases (about 10 minutes):
+// BENCH_EXTRAS=none leaves out the validation, statistics-upkeep, write-validation and notifications phases (about 15 minutes):
 // the page then shows those sections, and the growth phase when it too was left out, as the last run that had them
 // measured them, saying which.
 const EXTRAS = process.env.BENCH_EXTRAS !== 'none';
@@ -50,6 +50,8 @@ async function main() {
     results.statisticsUpkeep = await (await import('./statistics-upkeep.mjs')).measureStatisticsUpkeep();
     // The write path's validation before and after the base-definition check (bench/write-validation.mjs).
     results.writeValidation = await (await import('./write-validation.mjs')).measureWriteValidation();
+    // Notification latency and throughput with 100 rest-hook subscribers (bench/notifications.mjs).
+    results.notifications = await (await import('./notifications.mjs')).measureNotifications();
   } else {
     carryOver(results);
   }
@@ -77,7 +79,7 @@ function carryOver(results) {
   const folder = path.join(root, 'bench/results');
   const runs = existsSync(folder) ? readdirSync(folder).filter((name) => name.endsWith('.json')).sort().reverse() : [];
   results.carriedOver = {};
-  for (const section of ['validation', 'statisticsUpkeep', 'writeValidation', ...(results.growth ? [] : ['growth'])]) {
+  for (const section of ['validation', 'statisticsUpkeep', 'writeValidation', 'notifications', ...(results.growth ? [] : ['growth'])]) {
     for (const name of runs) {
       const earlier = JSON.parse(readFileSync(path.join(folder, name), 'utf8'));
       if (!earlier[section]) continue;

@@ -93,7 +93,11 @@ export function startNotifier(options: NotifierOptions): Notifier {
       ...(owner.userId !== undefined ? { userId: owner.userId } : {}),
       ...(owner.organization !== undefined ? { organization: owner.organization } : {}),
     };
-    await store.create(notificationEvent({ ...attempt, recipient }));
+    // Group-committed with the events of concurrent deliveries and reads (server/store/audit-group-commit.ts): each
+    // still resolves only once its own event is committed, but a hundred sends of one event take the audit chain's
+    // head a few times, not a hundred, one commit's flush each.
+    const event = notificationEvent({ ...attempt, recipient });
+    await (context.auditLog ? context.auditLog.record(event) : store.create(event));
     if ((attempt.type === 'handshake' && attempt.outcome === 'delivered') || attempt.gaveUp) await follow(attempt.subscriptionId);
   };
 

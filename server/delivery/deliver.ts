@@ -2,7 +2,7 @@ import type { Bundle } from 'fhir/r4';
 import type { Logger } from 'pino';
 import type { Database } from '../store/database.js';
 import { type ClaimedDelivery, type NotificationKind, giveUp, markDelivered, markDropped, markFailed } from '../store/subscription-outbox.js';
-import type { AccessCheck, Channel, ChannelType, NotificationType, SendOutcome, SubscriptionStatusReport } from '../subscriptions/model.js';
+import type { AccessCheck, AccessMoment, Channel, ChannelType, NotificationType, SendOutcome, SubscriptionStatusReport } from '../subscriptions/model.js';
 import type { DeliveryAttempt } from './attempt.js';
 import { type RetryPolicy, nextAttemptAt } from './backoff.js';
 
@@ -41,7 +41,9 @@ export async function deliver(context: DeliveryContext, claimed: ClaimedDelivery
 
   let notifications = claimed.notifications;
   if (claimed.kind === 'event') {
-    const allowed = await Promise.all(notifications.map((notification) => (notification.focus ? context.access(subscription.owner, notification.focus) : false)));
+    // The events sent together are decided together: the owner is looked up once for all of them.
+    const moment: AccessMoment = new Map();
+    const allowed = await Promise.all(notifications.map((notification) => (notification.focus ? context.access(subscription.owner, notification.focus, moment) : false)));
     const refused = notifications.filter((_, i) => !allowed[i]);
     if (refused.length) {
       await markDropped(context.db, { ids: refused.map((notification) => notification.id), reason: ACCESS_ENDED });

@@ -5,7 +5,7 @@ import { reachable } from '../rest/reachable.js';
 import type { FhirContext } from '../rest/types.js';
 import { organizationIsActive, partiesState, readPractitionerRole } from '../store/auth-activity.js';
 import type { Database } from '../store/database.js';
-import type { AccessCheck, SubscriptionOwner } from '../subscriptions/model.js';
+import type { AccessCheck, AccessMoment, FocusRef, SubscriptionOwner } from '../subscriptions/model.js';
 
 /**
  * The access check of notifications (server/subscriptions/model.ts `AccessCheck`): whether a subscription's owner
@@ -28,8 +28,8 @@ import type { AccessCheck, SubscriptionOwner } from '../subscriptions/model.js';
  * type, a focus that is gone.
  */
 export function createAccessCheck(db: Database, context: FhirContext): AccessCheck {
-  return async (owner, focus) => {
-    const caller = await currentCaller(db, owner, context.options.hostingOrganization);
+  const decide = async (owner: SubscriptionOwner, focus: FocusRef, moment?: AccessMoment): Promise<boolean> => {
+    const caller = await once(moment, `caller ${ownerKey(owner)}`, () => currentCaller(db, owner, context.options.hostingOrganization));
     if (!caller) return false;
     try {
       return (await reachable(caller, focus.type, focus.id, 'r', context)) !== undefined;
@@ -39,6 +39,25 @@ export function createAccessCheck(db: Database, context: FhirContext): AccessChe
       throw error;
     }
   };
+  // Within one moment (a fan-out step, a delivery) each owner is looked up once, and each owner and focus decided
+  // once: a hundred subscriptions of one client are one decision per event, not a hundred.
+  return (owner, focus, moment) => once(moment, `decision ${ownerKey(owner)} ${focus.type}/${focus.id}`, () => decide(owner, focus, moment));
+}
+
+/** `work()`'s promise, shared by every asker of `key` within `moment`; without a moment, its own each time. */
+function once<T>(moment: AccessMoment | undefined, key: string, work: () => Promise<T>): Promise<T> {
+  if (!moment) return work();
+  let kept = moment.get(key) as Promise<T> | undefined;
+  if (!kept) {
+    kept = work();
+    moment.set(key, kept);
+  }
+  return kept;
+}
+
+/** An owner's identity for the decisions: everything the caller is rebuilt from. */
+function ownerKey(owner: SubscriptionOwner): string {
+  return JSON.stringify([owner.kind, owner.clientId, owner.userId, owner.scopes, owner.organization, owner.practitioner, owner.practitionerRole, owner.patient]);
 }
 
 /** The owner as a caller now, or undefined when its client or user is no longer active. */

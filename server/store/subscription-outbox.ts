@@ -1,4 +1,4 @@
-import type { AccessCheck, SubscriptionSpec, TopicEvent } from '../subscriptions/model.js';
+import type { AccessCheck, AccessMoment, SubscriptionSpec, TopicEvent } from '../subscriptions/model.js';
 import type { Database } from './database.js';
 import { WAKE_ENGINES } from './subscription-wake.js';
 
@@ -95,6 +95,8 @@ export async function fanOut(db: Database, { match, access, limit = 100 }: FanOu
   );
 
   const decided: { seq: string; subscription: string }[] = [];
+  // One moment for the whole step: each owner is looked up once, not once per subscription and event.
+  const moment: AccessMoment = new Map();
   for (const row of events) {
     const event = topicEvent(row);
     const eligible = candidates.filter(
@@ -104,7 +106,7 @@ export async function fanOut(db: Database, { match, access, limit = 100 }: FanOu
         (!candidate.ends_at || candidate.ends_at > row.occurred_at) &&
         match(candidate.spec, event),
     );
-    const allowed = await Promise.all(eligible.map((candidate) => access(candidate.spec.owner, event.focus)));
+    const allowed = await Promise.all(eligible.map((candidate) => access(candidate.spec.owner, event.focus, moment)));
     eligible.forEach((candidate, i) => allowed[i] && decided.push({ seq: row.seq, subscription: candidate.id }));
   }
 

@@ -149,5 +149,12 @@ export interface Channel {
 /**
  * Whether `owner` may read `focus` now: the same decision as a read by id (scopes ∩ role, registrations,
  * directives, overrides). Made when an event is matched to subscriptions and again just before each delivery.
+ *
+ * `moment`: decisions made together, as of one moment (one fan-out step, one delivery), pass the same empty Map,
+ * which the check may use to look each owner up once and decide each owner and focus once among them. A new Map
+ * for each moment: what it holds is as current as the first decision that put it there.
  */
-export type AccessCheck = (owner: SubscriptionOwner, focus: FocusRef) => Promise<boolean>;
+export type AccessCheck = (owner: SubscriptionOwner, focus: FocusRef, moment?: AccessMoment) => Promise<boolean>;
+
+/** What an AccessCheck keeps among the decisions of one moment (its own keys and values). */
+export type AccessMoment = Map<string, Promise<unknown>>;

@@ -6,7 +6,7 @@ import { UserStore } from '../../server/auth/users.js';
 import { CAREPLAN_CATEGORY, CCP_CODE, CONSENT_SCOPE, PARTICIPATION_TYPE, PRIVACY_SCOPE, RECIPIENT_ROLE } from '../../server/conformance/consent-vocabulary.js';
 import { createAccessCheck } from '../../server/notifications/access-check.js';
 import { handleFhirRequest } from '../../server/pipeline/fhir-request.js';
-import type { AccessCheck, FocusRef, SubscriptionOwner } from '../../server/subscriptions/model.js';
+import type { AccessCheck, AccessMoment, FocusRef, SubscriptionOwner } from '../../server/subscriptions/model.js';
 import { BACKENDS, reportBackends } from '../support/backends.js';
 import { openTestServer, type TestServer } from '../support/fhir-app.js';
 import { registrationConsent } from '../support/registration.js';
@@ -164,5 +164,20 @@ describe.each(BACKENDS)('the notifications access check on $name', (backend) => 
 
   it('a plan that does not exist is no', async () => {
     expect(await check(userOwner('h'), plan('no-such-plan'))).toBe(false);
+  });
+
+  it('decisions of one moment look the owner up once; a new moment sees the owner as it is now', async () => {
+    await clients.save(client('moment-app', 'backend', 'A'));
+    const owner: SubscriptionOwner = { clientId: 'moment-app', scopes: ['system/CarePlan.rs'] };
+    const moment: AccessMoment = new Map();
+    expect(await check(owner, plan('cp1'), moment)).toBe(true);
+    await clients.save({ ...client('moment-app', 'backend', 'A'), active: false });
+    // The same moment keeps what it found: its decisions are as of its first (a fan-out step, one delivery).
+    expect(await check(owner, plan('cp1'), moment)).toBe(true);
+    // Each focus is still decided for itself: the deny directive still withholds cp2 from A's client.
+    expect(await check(owner, plan('cp2'), moment)).toBe(false);
+    // A new moment, or none, finds the client deactivated.
+    expect(await check(owner, plan('cp1'), new Map())).toBe(false);
+    expect(await check(owner, plan('cp1'))).toBe(false);
   });
 });
