@@ -9,11 +9,8 @@ import { createDeliveryEngine, type DeliveryEngine } from '../../server/delivery
 import { noticeEmailDetails } from '../../server/notices/email-details.js';
 import { createNoticeRounds } from '../../server/notices/rounds.js';
 import { createAccessCheck } from '../../server/notifications/access-check.js';
-import { topicEventRule } from '../../server/notifications/topic-event-rule.js';
-import { SERVER_WRITE_RULES } from '../../server/pipeline/context.js';
 import { handleFhirRequest } from '../../server/pipeline/fhir-request.js';
 import type { FhirContext } from '../../server/rest/types.js';
-import { WriteRules } from '../../server/rest/write-rules.js';
 import { extractIndexRows } from '../../server/search/index/extract.js';
 import { R4_REGISTRY } from '../../server/search/registry.js';
 import { putSubscription, statusOf } from '../../server/store/subscription-outbox.js';
@@ -56,7 +53,7 @@ describe.each(BACKENDS)('service notice emails, end to end, on $name', (backend)
 
   beforeAll(async () => {
     server = await openTestServer(backend);
-    context = { ...server.context, writeRules: new WriteRules([...SERVER_WRITE_RULES, topicEventRule]) };
+    context = server.context;
     smtp = new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS', 'AUTH'],

@@ -3,11 +3,8 @@ import { ANONYMOUS, type Caller, UNRESTRICTED } from '../../server/access/caller
 import { parseResourceScope } from '../../server/access/scopes.js';
 import { NOTICE_KIND_SYSTEM, NOTICE_PROFILE, NOTICE_SEVERITY_EXTENSION, NOTICE_WINDOW_EXTENSION } from '../../server/conformance/notice-vocabulary.js';
 import { FhirError } from '../../server/fhir/outcome.js';
-import { topicEventRule } from '../../server/notifications/topic-event-rule.js';
-import { SERVER_WRITE_RULES } from '../../server/pipeline/context.js';
 import { handleFhirRequest } from '../../server/pipeline/fhir-request.js';
 import type { FhirContext, FhirRequest, FhirResponse } from '../../server/rest/types.js';
-import { WriteRules } from '../../server/rest/write-rules.js';
 import { TOPIC_BASE } from '../../server/subscriptions/model.js';
 import { BACKENDS, reportBackends } from '../support/backends.js';
 import { testUser } from '../support/callers.js';
@@ -59,7 +56,7 @@ describe.each(BACKENDS)('service notices on $name', (backend) => {
   beforeAll(async () => {
     server = await openTestServer(backend, { hostingOrganization: 'host' });
     // The topic-event rule as the server will register it (the lead wires it with the engine).
-    context = { ...server.context, writeRules: new WriteRules([...SERVER_WRITE_RULES, topicEventRule]) };
+    context = server.context;
   });
   afterAll(async () => server?.close());
 
