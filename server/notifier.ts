@@ -5,6 +5,7 @@ import type { DeliveryAttempt } from './delivery/attempt.js';
 import { createEmailChannel } from './delivery/channels/email.js';
 import { createRestHookChannel } from './delivery/channels/rest-hook.js';
 import { createWebSocketChannel, type WebSocketChannel } from './delivery/channels/websocket.js';
+import type { RetryPolicy } from './delivery/backoff.js';
 import { createDeliveryEngine, type DeliveryEngine } from './delivery/engine.js';
 import { createAccessCheck } from './notifications/access-check.js';
 import { ownerActive } from './notifications/owner-active.js';
@@ -38,8 +39,12 @@ export interface NotifierOptions {
   /** The FHIR base URL notifications name resources by (BASE_URL, or the listening origin's `/fhir`). */
   baseUrl: string;
   logger?: Logger;
-  /** Engine settings for tests (poll interval, retry policy); production uses the defaults and the configuration. */
-  engine?: { pollSeconds?: number; retry?: { baseMs?: number; maxDelayMs?: number } };
+  /**
+   * Engine settings for tests (poll interval; retry policy, its window as short as a test needs, which
+   * SUBSCRIPTION_RETRY_HOURS cannot say);
+   * production uses the defaults and the configuration.
+   */
+  engine?: { pollSeconds?: number; retry?: Partial<RetryPolicy> };
 }
 
 /**

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { NotificationConfig } from '../../server/config/config.js';
-import { type Notifier, startNotifier } from '../../server/notifier.js';
+import { type Notifier, type NotifierOptions, startNotifier } from '../../server/notifier.js';
 import type { SubscriptionOptions } from '../../server/rest/types.js';
 import type { Backend, TestDatabase } from './backends.js';
 import { openTestServer, type TestServer } from './fhir-app.js';
@@ -28,7 +28,7 @@ export async function openNotifyingServer(
   backend: Backend,
   options: Parameters<typeof openTestServer>[1] & {
     notifications?: Partial<NotificationConfig>;
-    engine?: { pollSeconds?: number; retry?: { baseMs?: number; maxDelayMs?: number } };
+    engine?: NotifierOptions['engine'];
   } = {},
   database?: TestDatabase,
 ): Promise<NotifyingServer> {
