@@ -18,7 +18,7 @@ import { notificationBundle } from './subscriptions/notification-bundle.js';
 import { matchesFilters } from './subscriptions/topics.js';
 
 /** How often the owners of bound websockets are checked: a client or user switched off loses its socket within this. */
-const OWNER_SWEEP_MS = 30_000;
+const OWNER_SWEEP_SECONDS = 30;
 
 export interface Notifier {
   engine: DeliveryEngine;
@@ -45,6 +45,8 @@ export interface NotifierOptions {
    * production uses the defaults and the configuration.
    */
   engine?: { pollSeconds?: number; retry?: Partial<RetryPolicy> };
+  /** Seconds between two checks of the bound websockets' owners (30); tests shorten it. */
+  ownerSweepSeconds?: number;
 }
 
 /**
@@ -127,7 +129,7 @@ export function startNotifier(options: NotifierOptions): Notifier {
         else if (!(await ownerActive(db, state.subscription.owner))) websocket.close(id, 'the subscriber no longer has access');
       }
     })().catch((error: unknown) => logger?.warn({ err: error }, 'notifications: the websocket owners could not be checked'));
-  }, OWNER_SWEEP_MS);
+  }, (options.ownerSweepSeconds ?? OWNER_SWEEP_SECONDS) * 1000);
   sweep.unref();
 
   engine.start();
