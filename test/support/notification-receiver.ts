@@ -15,6 +15,8 @@ export interface Received {
   subscription: string;
   type: NotificationType;
   eventNumbers: number[];
+  /** Each event's focus reference, when the payload carries it (id-only). */
+  focus: string[];
 }
 
 /** The tests' notification: a history Bundle whose Parameters name the subscription, the type and the event numbers. */
@@ -42,6 +44,7 @@ function readReceived(path: string, body: string): Received {
     subscription: /(?:^|\/)Subscription\/([^/]+)$/.exec(parameter('subscription')[0]?.valueReference?.reference ?? '')?.[1] ?? '',
     type: parameter('type')[0]?.valueCode as NotificationType,
     eventNumbers: parameter('notification-event').map((p) => Number(p.part?.[0]?.valueString)),
+    focus: parameter('notification-event').flatMap((p) => p.part?.filter((part) => part.name === 'focus').map((part) => part.valueReference?.reference ?? '') ?? []),
   };
 }
 

@@ -40,7 +40,8 @@ export function subscription(settings: SubscriptionSettings = {}): Subscription 
         { url: `${IG}/backport-timeout`, valueUnsignedInt: settings.timeoutSeconds ?? 5 },
         { url: `${IG}/backport-max-count`, valuePositiveInt: settings.maxCount ?? 1 },
       ],
-      payload: 'application/fhir+json',
+      // An email is plain text, the notification Bundle attached; the others carry the Bundle itself.
+      payload: channel === 'email' ? 'text/plain;attach=application/fhir+json' : 'application/fhir+json',
       _payload: { extension: [{ url: `${IG}/backport-payload-content`, valueCode: settings.payload ?? 'id-only' }] },
     },
   };
@@ -98,9 +99,13 @@ export interface Mail {
   mail: ParsedMail;
 }
 
-/** A real SMTP server on 127.0.0.1 that keeps every message it accepts, parsed with mailparser. */
+/**
+ * A real SMTP server on 127.0.0.1 that keeps every message it accepts, parsed with mailparser; an address in
+ * `busy` is answered 451 (try again later) at RCPT TO, as a mail server that cannot take it now does.
+ */
 export class MailCatcher {
   readonly messages: Mail[] = [];
+  readonly busy = new Set<string>();
   private constructor(
     private readonly server: SMTPServer,
     readonly port: number,
@@ -108,10 +113,15 @@ export class MailCatcher {
 
   static async start(): Promise<MailCatcher> {
     const messages: Mail[] = [];
+    const busy = new Set<string>();
     const server = new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS', 'AUTH'],
       logger: false,
+      onRcptTo(address, _session, callback) {
+        if (busy.has(address.address)) return callback(Object.assign(new Error('Mailbox busy, try again later'), { responseCode: 451 }));
+        callback();
+      },
       onData(stream, session, callback) {
         const chunks: Buffer[] = [];
         stream.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -126,7 +136,7 @@ export class MailCatcher {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const catcher = new MailCatcher(server, (server.server.address() as AddressInfo).port);
-    (catcher as { messages: Mail[] }).messages = messages;
+    Object.assign(catcher, { messages, busy });
     return catcher;
   }
 
