@@ -1,7 +1,7 @@
 import type { ChannelType, FocusRef, SubscriptionSpec, SubscriptionStatusCode } from '../subscriptions/model.js';
 import { Statement } from '../search/sql/statement.js';
 import type { Database } from './database.js';
-import { setSubscriptionStatus } from './subscription-state.js';
+import { lockQueue, setSubscriptionStatus } from './subscription-state.js';
 
 /**
  * The queue of notifications (migration 013, `subscription_notification`) as the delivery engines work it: claimed
@@ -214,11 +214,13 @@ export interface Withdrawn {
  * reveals them): removed from its queue, so `$events` does not list them either, and every later number moved down
  * to close the gap, the subscription's count with them. Nothing after the first of them has been delivered (a
  * subscription is sent in order, and the caller holds the lease on the first waiting one), so no number a
- * subscriber saw changes. Under the subscription's row lock, which a fan-out numbering for it takes too.
+ * subscriber saw changes. Its waiting notifications are locked, then its row (the order of every settling of a
+ * delivery), whose lock a fan-out numbering for it holds until it commits: the renumbering sees what it queued.
  * Why they were withdrawn is the audit trail's (server/delivery/deliver.ts reports the drop).
  */
 export async function withdrawEvents(db: Database, { subscriptionId, ids }: { subscriptionId: string; ids: string[] }): Promise<Withdrawn> {
   return db.transaction(async (tx) => {
+    await lockQueue(tx, subscriptionId);
     const [state] = await tx.query<{ numbered: string }>('SELECT events_numbered::text AS numbered FROM subscription_state WHERE id = $1 FOR UPDATE', [subscriptionId]);
     if (!state) return { renumbered: new Map(), eventsNumbered: 0 };
     const removed = await tx.query<{ number: string }>(
