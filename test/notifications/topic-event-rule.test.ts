@@ -6,7 +6,6 @@ import { topicEventRule } from '../../server/notifications/topic-event-rule.js';
 import { SERVER_WRITE_RULES } from '../../server/pipeline/context.js';
 import { handleFhirRequest } from '../../server/pipeline/fhir-request.js';
 import type { FhirContext, FhirRequest, FhirResponse } from '../../server/rest/types.js';
-import { WriteRules } from '../../server/rest/write-rules.js';
 import { TOPIC_BASE } from '../../server/subscriptions/model.js';
 import { BACKENDS, reportBackends } from '../support/backends.js';
 import { testUser } from '../support/callers.js';
@@ -40,7 +39,9 @@ describe.each(BACKENDS)('topic events recorded by the write rule, in the write t
   let context: FhirContext;
   beforeAll(async () => {
     server = await openTestServer(backend, { hostingOrganization: 'host' });
-    context = { ...server.context, writeRules: new WriteRules([...SERVER_WRITE_RULES, topicEventRule]) };
+    // The server's own write rules, which record topic events (topicEventRule, last).
+    context = server.context;
+    expect(SERVER_WRITE_RULES.at(-1)).toBe(topicEventRule);
     for (const resource of WORLD) await call(UNRESTRICTED, 'PUT', `${resource.resourceType}/${resource.id}`, resource);
   });
   afterAll(async () => server?.close());
