@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Bundle, Subscription } from 'fhir/r4';
+import { LOCK_FILE, readHolder } from '../../../server/store/data-dir-lock.js';
 import { createEmptySchema, reportBackends, TEST_DATABASE_URL } from '../../support/backends.js';
 import { TestReceiver, waitFor } from '../../support/notification-receiver.js';
 import { freePort, type ServerProcess, startServerProcess } from '../../support/server-process.js';
@@ -32,13 +33,20 @@ const ARRIVAL_MS = 150_000;
 interface Storage {
   name: string;
   env: Record<string, string>;
+  /** For PGlite: the process the DATA_DIR's lock file names (the killed one leaves it behind). */
+  lockHolder?(): number | undefined;
   close(): Promise<void>;
 }
 
 const storages: Array<() => Promise<Storage>> = [
   async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'ccp-never-lost-'));
-    return { name: 'PGlite DATA_DIR', env: { DATA_DIR: dir }, close: async () => rmSync(dir, { recursive: true, force: true }) };
+    return {
+      name: 'PGlite DATA_DIR',
+      env: { DATA_DIR: dir },
+      lockHolder: () => readHolder(path.join(dir, LOCK_FILE))?.pid,
+      close: async () => rmSync(dir, { recursive: true, force: true }),
+    };
   },
   ...(TEST_DATABASE_URL
     ? [
@@ -92,10 +100,13 @@ describe.each(storages.map((open, i) => ({ open, label: i === 0 ? 'PGlite DATA_D
       // Killed as soon as the last write has returned: its event is committed, its notification not sent.
       await killed(first);
       expect(eventNumbers(receiver.received, id)).toEqual([]);
+      // PGlite: the killed process could not release its DATA_DIR; the next one must reclaim it.
+      if (storage.lockHolder) expect(storage.lockHolder()).toBe(first.child.pid);
 
       await receiver.up();
       second = startServerProcess('second', await freePort(), env);
       await second.ready(60_000);
+      if (storage.lockHolder) expect(storage.lockHolder()).toBe(second.child.pid);
       await waitFor('every event after the restart', () => distinctSorted(eventNumbers(receiver.received, id)).length >= EVENTS, ARRIVAL_MS);
       expect(distinctSorted(eventNumbers(receiver.received, id))).toEqual(oneTo(EVENTS));
 
@@ -104,14 +115,19 @@ describe.each(storages.map((open, i) => ({ open, label: i === 0 ? 'PGlite DATA_D
       await waitFor('the next event', () => eventNumbers(receiver.received, id).includes(EVENTS + 1), 20_000);
       expect(distinctSorted(eventNumbers(receiver.received, id))).toEqual(oneTo(EVENTS + 1));
       expect((await fhirCall<Subscription>('GET', `${second.fhir}/Subscription/${id}`)).body.status).toBe('active');
+      // Every delivery is in the audit trail, whichever process made it: the handshake and each event at least.
+      await waitFor('the deliveries audited', async () => (await attempts(second!, id, '0')) >= EVENTS + 2, 20_000);
     },
     ARRIVAL_MS + 120_000,
   );
 });
 
 /** The failed attempts at `subscription` the audit trail holds (one AuditEvent per attempt: server/audit/notification-events.ts). */
-async function failedAttempts(server: ServerProcess, subscriptionId: string): Promise<number> {
-  const answer = await fhirCall<Bundle>('GET', `${server.fhir}/AuditEvent?entity=Subscription/${subscriptionId}&outcome=4&_summary=count`);
+const failedAttempts = (server: ServerProcess, subscriptionId: string): Promise<number> => attempts(server, subscriptionId, '4');
+
+/** The attempts at `subscription` of an AuditEvent outcome (0 delivered, 4 failed) the audit trail holds. */
+async function attempts(server: ServerProcess, subscriptionId: string, outcome: '0' | '4'): Promise<number> {
+  const answer = await fhirCall<Bundle>('GET', `${server.fhir}/AuditEvent?entity=Subscription/${subscriptionId}&outcome=${outcome}&_summary=count`);
   expect(answer.status).toBe(200);
   return answer.body.total ?? 0;
 }
