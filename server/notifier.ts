@@ -5,6 +5,7 @@ import type { DeliveryAttempt } from './delivery/attempt.js';
 import { createEmailChannel } from './delivery/channels/email.js';
 import { createRestHookChannel } from './delivery/channels/rest-hook.js';
 import { createWebSocketChannel, type WebSocketChannel } from './delivery/channels/websocket.js';
+import type { RetryPolicy } from './delivery/backoff.js';
 import { createDeliveryEngine, type DeliveryEngine } from './delivery/engine.js';
 import { createAccessCheck } from './notifications/access-check.js';
 import { ownerActive } from './notifications/owner-active.js';
@@ -18,7 +19,7 @@ import { notificationBundle } from './subscriptions/notification-bundle.js';
 import { matchesFilters } from './subscriptions/topics.js';
 
 /** How often the owners of bound websockets are checked: a client or user switched off loses its socket within this. */
-const OWNER_SWEEP_MS = 30_000;
+const OWNER_SWEEP_SECONDS = 30;
 
 export interface Notifier {
   engine: DeliveryEngine;
@@ -39,8 +40,14 @@ export interface NotifierOptions {
   /** The FHIR base URL notifications name resources by (BASE_URL, or the listening origin's `/fhir`). */
   baseUrl: string;
   logger?: Logger;
-  /** Engine settings for tests (poll interval, retry policy); production uses the defaults and the configuration. */
-  engine?: { pollSeconds?: number; retry?: { baseMs?: number; maxDelayMs?: number } };
+  /**
+   * Engine settings for tests (poll interval; retry policy, its window as short as a test needs, which
+   * SUBSCRIPTION_RETRY_HOURS cannot say);
+   * production uses the defaults and the configuration.
+   */
+  engine?: { pollSeconds?: number; retry?: Partial<RetryPolicy> };
+  /** Seconds between two checks of the bound websockets' owners (30); tests shorten it. */
+  ownerSweepSeconds?: number;
 }
 
 /**
@@ -130,7 +137,7 @@ export function startNotifier(options: NotifierOptions): Notifier {
         else if (!(await ownerActive(db, state.subscription.owner))) websocket.close(id, 'the subscriber no longer has access');
       }
     })().catch((error: unknown) => logger?.warn({ err: error }, 'notifications: the websocket owners could not be checked'));
-  }, OWNER_SWEEP_MS);
+  }, (options.ownerSweepSeconds ?? OWNER_SWEEP_SECONDS) * 1000);
   sweep.unref();
 
   engine.start();

@@ -1,7 +1,7 @@
 import type { Bundle } from 'fhir/r4';
 import type { Logger } from 'pino';
 import type { Database } from '../store/database.js';
-import { type ClaimedDelivery, type NotificationKind, giveUp, markDelivered, markDropped, markFailed } from '../store/subscription-outbox.js';
+import { type ClaimedDelivery, type NotificationKind, giveUp, markDelivered, markFailed, withdrawEvents } from '../store/subscription-outbox.js';
 import type { AccessCheck, AccessMoment, Channel, ChannelType, NotificationType, SendOutcome, SubscriptionStatusReport } from '../subscriptions/model.js';
 import type { DeliveryAttempt } from './attempt.js';
 import { type RetryPolicy, nextAttemptAt } from './backoff.js';
@@ -29,7 +29,8 @@ export const ACCESS_ENDED = 'the subscriber may no longer read the focus';
 
 /**
  * Sends one claimed delivery and settles it. Access is decided again first: an event whose focus the owner may no
- * longer read is dropped, never sent (and reported as such); if none is left nothing is sent. Then delivered, or
+ * longer read is dropped, never sent (and reported as such), and withdrawn from the subscription's numbering so
+ * that no gap reveals it; if none is left nothing is sent. Then delivered, or
  * failed and tried again after a backoff within the retry window, or, once the window is over or the failure is not
  * worth retrying, the subscription goes to `error`.
  */
@@ -40,16 +41,24 @@ export async function deliver(context: DeliveryContext, claimed: ClaimedDelivery
     record(context, { subscriptionId: subscription.id, owner: subscription.owner, channel: subscription.channel, type, attempt: claimed.attempts, ...attempt });
 
   let notifications = claimed.notifications;
+  let eventsNumbered = claimed.eventsNumbered;
   if (claimed.kind === 'event') {
     // The events sent together are decided together: the owner is looked up once for all of them.
     const moment: AccessMoment = new Map();
     const allowed = await Promise.all(notifications.map((notification) => (notification.focus ? context.access(subscription.owner, notification.focus, moment) : false)));
     const refused = notifications.filter((_, i) => !allowed[i]);
-    if (refused.length) {
-      await markDropped(context.db, { ids: refused.map((notification) => notification.id), reason: ACCESS_ENDED });
-      await report({ ...carried(refused), outcome: 'dropped', reason: ACCESS_ENDED });
-    }
     notifications = notifications.filter((_, i) => allowed[i]);
+    if (refused.length) {
+      // Withdrawn from the subscription's numbering, the later ones (those sent now among them) moved down.
+      const withdrawn = await withdrawEvents(context.db, { subscriptionId: subscription.id, ids: refused.map((notification) => notification.id) });
+      notifications = notifications.map((notification) => {
+        const number = withdrawn.renumbered.get(notification.id);
+        return number === undefined ? notification : { ...notification, eventNumber: number };
+      });
+      eventsNumbered = withdrawn.eventsNumbered;
+      // The numbers they had are given to later events: the audit trail names the withdrawn ones by focus alone.
+      await report({ eventNumbers: [], focus: carried(refused).focus, outcome: 'dropped', reason: ACCESS_ENDED });
+    }
     if (!notifications.length) return;
   }
 
@@ -63,7 +72,7 @@ export async function deliver(context: DeliveryContext, claimed: ClaimedDelivery
     subscription,
     status: claimed.status,
     type,
-    eventsSinceSubscriptionStart: claimed.eventsNumbered,
+    eventsSinceSubscriptionStart: eventsNumbered,
     events,
   });
 

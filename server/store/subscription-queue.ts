@@ -1,7 +1,7 @@
 import type { ChannelType, FocusRef, SubscriptionSpec, SubscriptionStatusCode } from '../subscriptions/model.js';
 import { Statement } from '../search/sql/statement.js';
 import type { Database } from './database.js';
-import { setSubscriptionStatus } from './subscription-state.js';
+import { lockQueue, setSubscriptionStatus } from './subscription-state.js';
 
 /**
  * The queue of notifications (migration 013, `subscription_notification`) as the delivery engines work it: claimed
@@ -200,13 +200,55 @@ export async function markFailed(db: Database, { ids, holder, reason, retryAt }:
   );
 }
 
-/** Not sent, and never will be: the subscriber may no longer read the focus (the reason says so). */
-export async function markDropped(db: Database, { ids, reason }: { ids: string[]; reason: string }): Promise<void> {
-  await db.query(
-    `UPDATE subscription_notification SET outcome = 'dropped', settled_at = now(), last_failure = $2, lease_holder = NULL, lease_until = NULL
-      WHERE id = ANY($1::bigint[]) AND outcome IS NULL`,
-    [ids, reason],
-  );
+/** What is left of a subscription's numbering once events were withdrawn from it. */
+export interface Withdrawn {
+  /** The subscription's waiting notifications whose numbers moved down, by queue id, with their new number. */
+  renumbered: Map<string, number>;
+  /** The highest event number given now (the IG's events-since-subscription-start). */
+  eventsNumbered: number;
+}
+
+/**
+ * Not sent, and never will be: the subscriber may no longer read these events' focus. They are taken out of the
+ * subscription's numbering as if never numbered for it (issue 20: events a subscriber may not see leave no gap that
+ * reveals them): removed from its queue, so `$events` does not list them either, and every later number moved down
+ * to close the gap, the subscription's count with them. Nothing after the first of them has been delivered (a
+ * subscription is sent in order, and the caller holds the lease on the first waiting one), so no number a
+ * subscriber saw changes. Its waiting notifications are locked, then its row (the order of every settling of a
+ * delivery), whose lock a fan-out numbering for it holds until it commits: the renumbering sees what it queued.
+ * Why they were withdrawn is the audit trail's (server/delivery/deliver.ts reports the drop).
+ */
+export async function withdrawEvents(db: Database, { subscriptionId, ids }: { subscriptionId: string; ids: string[] }): Promise<Withdrawn> {
+  return db.transaction(async (tx) => {
+    await lockQueue(tx, subscriptionId);
+    const [state] = await tx.query<{ numbered: string }>('SELECT events_numbered::text AS numbered FROM subscription_state WHERE id = $1 FOR UPDATE', [subscriptionId]);
+    if (!state) return { renumbered: new Map(), eventsNumbered: 0 };
+    const removed = await tx.query<{ number: string }>(
+      `DELETE FROM subscription_notification WHERE subscription_id = $1 AND id = ANY($2::bigint[]) AND kind = 'event' AND outcome IS NULL
+        RETURNING event_number::text AS number`,
+      [subscriptionId, ids],
+    );
+    if (!removed.length) return { renumbered: new Map(), eventsNumbered: Number(state.numbered) };
+    const numbers = removed.map((row) => Number(row.number));
+    // Through negative numbers: the unique (subscription, number) is checked row by row, and a step down in place
+    // could meet the next row's old number.
+    await tx.query(
+      `UPDATE subscription_notification n
+          SET event_number = -(n.event_number - (SELECT count(*) FROM unnest($2::bigint[]) AS w(number) WHERE w.number < n.event_number))
+        WHERE n.subscription_id = $1 AND n.event_number > $3`,
+      [subscriptionId, numbers, Math.min(...numbers)],
+    );
+    const moved = await tx.query<{ id: string; number: string }>(
+      `UPDATE subscription_notification SET event_number = -event_number WHERE subscription_id = $1 AND event_number < 0
+        RETURNING id::text AS id, event_number::text AS number`,
+      [subscriptionId],
+    );
+    const [count] = await tx.query<{ numbered: string }>(
+      'UPDATE subscription_state SET events_numbered = events_numbered - $2 WHERE id = $1 RETURNING events_numbered::text AS numbered',
+      [subscriptionId, numbers.length],
+    );
+    return { renumbered: new Map(moved.map((row) => [row.id, Number(row.number)])), eventsNumbered: Number(count.numbered) };
+  });
 }
 
 /**

@@ -102,7 +102,7 @@ export async function setSubscriptionStatus(db: Database, id: string, status: Su
  * The subscription's waiting notifications locked before its row: the order the engine takes them in when it settles
  * a delivery (server/store/subscription-queue.ts `markDelivered`), so that the two never wait for each other.
  */
-async function lockQueue(tx: Database, id: string): Promise<void> {
+export async function lockQueue(tx: Database, id: string): Promise<void> {
   await tx.query('SELECT id FROM subscription_notification WHERE subscription_id = $1 AND outcome IS NULL ORDER BY id FOR UPDATE', [id]);
 }
 

@@ -2,6 +2,8 @@ import type { Bundle, Consent, Resource } from 'fhir/r4';
 import { type Caller, UNRESTRICTED } from '../../server/access/caller.js';
 import { CAREPLAN_CATEGORY, CCP_CODE } from '../../server/conformance/consent-vocabulary.js';
 import { FhirError } from '../../server/fhir/outcome.js';
+import { topicEventRule } from '../../server/notifications/topic-event-rule.js';
+import { SERVER_WRITE_RULES } from '../../server/pipeline/context.js';
 import { handleFhirRequest } from '../../server/pipeline/fhir-request.js';
 import type { FhirContext, FhirRequest, FhirResponse } from '../../server/rest/types.js';
 import { TOPIC_BASE } from '../../server/subscriptions/model.js';
@@ -37,7 +39,9 @@ describe.each(BACKENDS)('topic events recorded by the write rule, in the write t
   let context: FhirContext;
   beforeAll(async () => {
     server = await openTestServer(backend, { hostingOrganization: 'host' });
+    // The server's own write rules, which record topic events (topicEventRule, last).
     context = server.context;
+    expect(SERVER_WRITE_RULES.at(-1)).toBe(topicEventRule);
     for (const resource of WORLD) await call(UNRESTRICTED, 'PUT', `${resource.resourceType}/${resource.id}`, resource);
   });
   afterAll(async () => server?.close());

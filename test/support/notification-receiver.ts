@@ -15,6 +15,8 @@ export interface Received {
   subscription: string;
   type: NotificationType;
   eventNumbers: number[];
+  /** Each event's focus reference, when the payload carries it (id-only). */
+  focus: string[];
 }
 
 /** The tests' notification: a history Bundle whose Parameters name the subscription, the type and the event numbers. */
@@ -38,9 +40,11 @@ function readReceived(path: string, body: string): Received {
   const parameter = (name: string) => status.parameter?.filter((p) => p.name === name) ?? [];
   return {
     path,
-    subscription: parameter('subscription')[0]?.valueReference?.reference?.split('/')[1] ?? '',
+    // `Subscription/id`, or the server's absolute `[base]/Subscription/id`.
+    subscription: /(?:^|\/)Subscription\/([^/]+)$/.exec(parameter('subscription')[0]?.valueReference?.reference ?? '')?.[1] ?? '',
     type: parameter('type')[0]?.valueCode as NotificationType,
     eventNumbers: parameter('notification-event').map((p) => Number(p.part?.[0]?.valueString)),
+    focus: parameter('notification-event').flatMap((p) => p.part?.filter((part) => part.name === 'focus').map((part) => part.valueReference?.reference ?? '') ?? []),
   };
 }
 
@@ -49,6 +53,8 @@ export class TestReceiver {
   readonly received: Received[] = [];
   /** Requests being answered now. */
   pending = 0;
+  /** TCP connections accepted so far, whatever came of them (a refused endpoint must open none). */
+  connections = 0;
   delayMs = 0;
   private server?: Server;
   private boundPort = 0;
@@ -99,6 +105,7 @@ export class TestReceiver {
 
   private async listen(port: number): Promise<void> {
     const server = createServer((request, response) => void this.handle(request, response));
+    server.on('connection', () => this.connections++);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, '127.0.0.1', () => resolve());

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { NotificationConfig } from '../../server/config/config.js';
-import { type Notifier, startNotifier } from '../../server/notifier.js';
+import { type Notifier, type NotifierOptions, startNotifier } from '../../server/notifier.js';
 import type { SubscriptionOptions } from '../../server/rest/types.js';
 import type { Backend, TestDatabase } from './backends.js';
 import { openTestServer, type TestServer } from './fhir-app.js';
@@ -28,11 +28,13 @@ export async function openNotifyingServer(
   backend: Backend,
   options: Parameters<typeof openTestServer>[1] & {
     notifications?: Partial<NotificationConfig>;
-    engine?: { pollSeconds?: number; retry?: { baseMs?: number; maxDelayMs?: number } };
+    engine?: NotifierOptions['engine'];
+    /** Seconds between checks of the bound websockets' owners (the notifier's 30 when absent). */
+    ownerSweepSeconds?: number;
   } = {},
   database?: TestDatabase,
 ): Promise<NotifyingServer> {
-  const { notifications: overrides, engine, ...rest } = options;
+  const { notifications: overrides, engine, ownerSweepSeconds, ...rest } = options;
   const config: NotificationConfig = { mailFrom: 'CCP Exchange <no-reply@ccp.test>', allowLoopback: true, bindingTokenSeconds: 300, retryHours: 24, eventsRetentionDays: 7, noticeReminderHours: 24, noticeRoundSeconds: 60, ...overrides };
   const subscriptions: SubscriptionOptions = { allowHttpLoopback: config.allowLoopback, bindingSecret: TEST_BINDING_SECRET, bindingTokenSeconds: config.bindingTokenSeconds, email: config.smtpUrl !== undefined };
   const opened = await openTestServer(backend, { ...rest, subscriptions }, database);
@@ -40,7 +42,7 @@ export async function openNotifyingServer(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const fhir = rest.baseUrl ?? `${origin}/fhir`;
-  const notifier = startNotifier({ db: opened.db, context: opened.context, config, bindingSecret: TEST_BINDING_SECRET, baseUrl: fhir, engine: { pollSeconds: 1, ...engine } });
+  const notifier = startNotifier({ db: opened.db, context: opened.context, config, bindingSecret: TEST_BINDING_SECRET, baseUrl: fhir, engine: { pollSeconds: 1, ...engine }, ...(ownerSweepSeconds !== undefined ? { ownerSweepSeconds } : {}) });
   server.on('upgrade', (request, socket, head) => {
     if (!notifier.websocket.handleUpgrade(request, socket, head)) socket.destroy();
   });
