@@ -195,12 +195,7 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push(`WORKERS: ${config.workers} server processes need PostgreSQL (DATABASE_URL); the embedded database lives in one process's memory and its DATA_DIR is locked to it, so WORKERS must be 1 without DATABASE_URL`);
   }
 
-  const baseUrl = env.BASE_URL?.trim();
-  if (baseUrl) {
-    const normalized = normalizeBaseUrl(baseUrl);
-    if (normalized) config.baseUrl = normalized;
-    else problems.push(`BASE_URL: must be an absolute http(s) URL without query or fragment (got "${baseUrl}")`);
-  }
+  config.baseUrl = absoluteUrl(env, 'BASE_URL', problems);
 
   const logFormat = env.LOG_FORMAT?.trim();
   if (logFormat === 'json' || logFormat === 'pretty') config.logFormat = logFormat;
@@ -219,12 +214,8 @@ function readNotificationUrls(env: Env, notifications: NotificationConfig, probl
     if (/^smtps?:\/\/[^/]/.test(smtp)) notifications.smtpUrl = smtp;
     else problems.push('SMTP_URL: must be smtp://[user:password@]host[:port] or smtps://…');
   }
-  const app = env.APP_URL?.trim();
-  if (app) {
-    const normalized = normalizeBaseUrl(app);
-    if (normalized) notifications.appUrl = normalized;
-    else problems.push(`APP_URL: must be an absolute http(s) URL without query or fragment (got "${app}")`);
-  }
+  const appUrl = absoluteUrl(env, 'APP_URL', problems);
+  if (appUrl) notifications.appUrl = appUrl;
   const secret = env.SUBSCRIPTION_WS_SECRET?.trim();
   if (secret) {
     if (Buffer.byteLength(secret) >= 32) notifications.bindingSecret = secret;
@@ -253,6 +244,15 @@ function parseOrigins(raw: string): string[] | string {
     }
   }
   return origins;
+}
+
+/** The variable `name` as an absolute http(s) URL without a trailing slash; absent or refused (named): undefined. */
+function absoluteUrl(env: Env, name: string, problems: string[]): string | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  const normalized = normalizeBaseUrl(raw);
+  if (!normalized) problems.push(`${name}: must be an absolute http(s) URL without query or fragment (got "${raw}")`);
+  return normalized;
 }
 
 function normalizeBaseUrl(raw: string): string | undefined {

@@ -1,7 +1,4 @@
-import type { AddressInfo } from 'node:net';
 import type { Communication } from 'fhir/r4';
-import { simpleParser, type ParsedMail } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
 import { testUser } from '../support/callers.js';
 import { NOTICE_KIND_SYSTEM, NOTICE_SEVERITY_EXTENSION, NOTICE_WINDOW_EXTENSION } from '../../server/conformance/notice-vocabulary.js';
 import { createEmailChannel, type EmailChannel } from '../../server/delivery/channels/email.js';
@@ -20,6 +17,7 @@ import { matchesFilters } from '../../server/subscriptions/topics.js';
 import { BACKENDS, reportBackends } from '../support/backends.js';
 import { waitFor } from '../support/notification-receiver.js';
 import { openTestServer, type TestServer } from '../support/fhir-app.js';
+import { MailCatcher, type Mail } from '../support/mail-catcher.js';
 
 reportBackends();
 
@@ -38,40 +36,20 @@ const ADMIN = testUser('admin-1', undefined, ['administrator']);
 const FREE_TEXT = 'Maintenance by the vendor, call Dr. Example at 555-0100 with questions.';
 const HOUR = 3600_000;
 
-interface Delivered {
-  to: string[];
-  mail: ParsedMail;
-}
-
 describe.each(BACKENDS)('service notice emails, end to end, on $name', (backend) => {
   let server: TestServer;
   let context: FhirContext;
-  let smtp: SMTPServer;
+  let smtp: MailCatcher;
   let channel: EmailChannel;
   let engine: DeliveryEngine;
-  const delivered: Delivered[] = [];
+  let delivered: Mail[];
 
   beforeAll(async () => {
     server = await openTestServer(backend);
     context = server.context;
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS', 'AUTH'],
-      logger: false,
-      onData(stream, session, callback) {
-        const chunks: Buffer[] = [];
-        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-        stream.on('end', () => {
-          simpleParser(Buffer.concat(chunks)).then((mail) => {
-            delivered.push({ to: session.envelope.rcptTo.map((r) => r.address), mail });
-            callback();
-          }, callback);
-        });
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-    const port = (smtp.server.address() as AddressInfo).port;
-    channel = createEmailChannel({ smtpUrl: `smtp://127.0.0.1:${port}`, from: 'CCP Exchange <notify@ccp.example.org>', appUrl: APP_URL, details: noticeEmailDetails(server.db) });
+    smtp = await MailCatcher.start();
+    delivered = smtp.messages;
+    channel = createEmailChannel({ smtpUrl: smtp.url, from: 'CCP Exchange <notify@ccp.example.org>', appUrl: APP_URL, details: noticeEmailDetails(server.db) });
     engine = createDeliveryEngine(server.db, {
       channels: { email: channel },
       build: (report) => notificationBundle(report, BASE),
@@ -84,7 +62,7 @@ describe.each(BACKENDS)('service notice emails, end to end, on $name', (backend)
   afterAll(async () => {
     await engine?.stop();
     channel?.close();
-    await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()));
+    await smtp?.close();
     await server?.close();
   });
 

@@ -1,7 +1,4 @@
-import type { AddressInfo } from 'node:net';
 import type { CarePlan, Consent, Organization, Parameters, ParametersParameter, Resource, Task } from 'fhir/r4';
-import { simpleParser, type ParsedMail } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
 import { type Caller, UNRESTRICTED } from '../../server/access/caller.js';
 import { CAREPLAN_CATEGORY, CCP_CODE, CONSENT_SCOPE, PARTICIPATION_TYPE, PRIVACY_SCOPE, RECIPIENT_ROLE } from '../../server/conformance/consent-vocabulary.js';
 import type { DeliveryAttempt } from '../../server/delivery/attempt.js';
@@ -21,6 +18,7 @@ import { CONTACT_PURPOSE_SYSTEM } from '../../server/subscriptions/partner-addre
 import { matchesFilters } from '../../server/subscriptions/topics.js';
 import { BACKENDS, reportBackends } from '../support/backends.js';
 import { testUser } from '../support/callers.js';
+import { MailCatcher, type Mail } from '../support/mail-catcher.js';
 import { openTestServer, type TestServer } from '../support/fhir-app.js';
 import { waitFor } from '../support/notification-receiver.js';
 
@@ -44,42 +42,19 @@ const MRN = '7713-5521-0098';
 const PLAN_TEXT = 'Insulin titration after the fall of 3 December';
 const SECRETS = [PATIENT_FAMILY, PATIENT_GIVEN, MRN, PLAN_TEXT, 'Insulin', 'zq-patient', 'zq-plan'];
 
-interface Delivered {
-  to: string[];
-  raw: string;
-  mail: ParsedMail;
-}
-
-const inbox: Delivered[] = [];
-let smtp: SMTPServer;
+let smtp: MailCatcher;
+let inbox: Mail[];
 let email: EmailChannel;
 
 beforeAll(async () => {
-  smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => {
-        const raw = Buffer.concat(chunks);
-        // Recorded before the SMTP server answers 250, so a notification settled as delivered is in the inbox.
-        simpleParser(raw).then((mail) => {
-          inbox.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: raw.toString('utf8'), mail });
-          callback();
-        }, callback);
-      });
-    },
-  });
-  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-  const port = (smtp.server.address() as AddressInfo).port;
-  email = createEmailChannel({ smtpUrl: `smtp://127.0.0.1:${port}`, from: 'CCP Exchange <notify@ccp.example.org>', appUrl: APP_URL });
+  smtp = await MailCatcher.start();
+  inbox = smtp.messages;
+  email = createEmailChannel({ smtpUrl: smtp.url, from: 'CCP Exchange <notify@ccp.example.org>', appUrl: APP_URL });
 });
 
 afterAll(async () => {
   email?.close();
-  if (smtp) await new Promise<void>((resolve) => smtp.close(() => resolve()));
+  await smtp?.close();
 });
 
 /** What reached `address` since the inbox was last emptied. */
@@ -202,7 +177,7 @@ describe.each(BACKENDS)("the partners' emails, on $name", (backend) => {
     }
   }
 
-  const expectNothingOfThePatient = (messages: Delivered[]) => {
+  const expectNothingOfThePatient = (messages: Mail[]) => {
     for (const { raw, mail } of messages) {
       expect(mail.attachments).toHaveLength(0);
       for (const part of [raw, mail.subject ?? '', mail.text ?? '', String(mail.html)]) {

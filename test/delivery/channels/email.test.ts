@@ -1,8 +1,6 @@
-import type { AddressInfo } from 'node:net';
-import { simpleParser, type ParsedMail } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
 import { createEmailChannel, mailtoAddress, type EmailChannel } from '../../../server/delivery/channels/email.js';
 import { type SubscriptionStatusReport, TOPIC_BASE, type TopicName } from '../../../server/subscriptions/model.js';
+import { MailCatcher, type Mail } from '../../support/mail-catcher.js';
 import { notificationBundle, subscriptionSpec } from './notification.js';
 
 /**
@@ -10,52 +8,25 @@ import { notificationBundle, subscriptionSpec } from './notification.js';
  * mailparser. The receiving server answers 451 (try later) for busy@ and 550 (no such user) for nobody@, as a
  * mail server does in RCPT TO.
  */
-interface Delivered {
-  to: string[];
-  raw: string;
-  mail: ParsedMail;
-}
-
-/** A name that must never reach an inbox: it is in the test's notification data only. */
 const PATIENT_NAME = 'Zebedee Quillfeather';
 const APP_URL = 'https://app.ccp.example.org/';
 
-let smtp: SMTPServer;
-let smtpPort: number;
+let smtp: MailCatcher;
 let channel: EmailChannel;
-const delivered: Delivered[] = [];
+let delivered: Mail[];
 
 beforeAll(async () => {
-  smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onRcptTo(address, _session, callback) {
-      const refuse = (responseCode: number, text: string): void => callback(Object.assign(new Error(text), { responseCode }));
-      if (address.address.startsWith('busy@')) return refuse(451, 'Mailbox busy, try again later');
-      if (address.address.startsWith('nobody@')) return refuse(550, 'No such user here');
-      callback();
-    },
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => {
-        const raw = Buffer.concat(chunks);
-        simpleParser(raw).then((mail) => {
-          delivered.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: raw.toString('utf8'), mail });
-          callback();
-        }, callback);
-      });
-    },
+  smtp = await MailCatcher.start({
+    refuse: (address) =>
+      address.startsWith('busy@') ? { responseCode: 451, text: 'Mailbox busy, try again later' } : address.startsWith('nobody@') ? { responseCode: 550, text: 'No such user here' } : undefined,
   });
-  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-  smtpPort = (smtp.server.address() as AddressInfo).port;
-  channel = createEmailChannel({ smtpUrl: `smtp://127.0.0.1:${smtpPort}`, from: 'CCP Exchange <notify@ccp.example.org>', appUrl: APP_URL });
+  delivered = smtp.messages;
+  channel = createEmailChannel({ smtpUrl: smtp.url, from: 'CCP Exchange <notify@ccp.example.org>', appUrl: APP_URL });
 });
 
 afterAll(async () => {
   channel.close();
-  await new Promise<void>((resolve) => smtp.close(() => resolve()));
+  await smtp.close();
 });
 
 beforeEach(() => {
@@ -131,11 +102,10 @@ describe('email delivery', () => {
   });
 
   it('retries when the SMTP server cannot be reached', async () => {
-    const closed = new SMTPServer({ logger: false });
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const port = (closed.server.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const away = createEmailChannel({ smtpUrl: `smtp://127.0.0.1:${port}`, from: 'notify@ccp.example.org', appUrl: APP_URL });
+    // A port an SMTP server listened on a moment ago, and no longer does.
+    const closed = await MailCatcher.start();
+    await closed.close();
+    const away = createEmailChannel({ smtpUrl: closed.url, from: 'notify@ccp.example.org', appUrl: APP_URL });
     try {
       const outcome = await away.send(emailSubscription('mailto:privacy@partner.example.org', 'empty'), notificationBundle('sub-mail'), 'event-notification');
       expect(outcome).toEqual({ ok: false, retry: true, reason: 'the SMTP server could not be reached (ESOCKET, ECONNREFUSED)' });
@@ -155,13 +125,13 @@ describe('email delivery', () => {
       events: [{ eventNumber: 1, timestamp: '2026-12-07T15:00:00Z', focus: { type: 'Communication', id: 'n1' } }],
     };
     const detailed = createEmailChannel({
-      smtpUrl: `smtp://127.0.0.1:${smtpPort}`,
+      smtpUrl: smtp.url,
       from: 'notify@ccp.example.org',
       appUrl: APP_URL,
       details: async (topic, focus) => (asked.push([topic, focus]), ['Planned downtime (critical) <soon>.']),
     });
     const failing = createEmailChannel({
-      smtpUrl: `smtp://127.0.0.1:${smtpPort}`,
+      smtpUrl: smtp.url,
       from: 'notify@ccp.example.org',
       appUrl: APP_URL,
       details: async () => {

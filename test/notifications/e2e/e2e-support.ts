@@ -1,7 +1,4 @@
-import type { AddressInfo } from 'node:net';
 import type { Organization, Resource, Subscription } from 'fhir/r4';
-import { simpleParser, type ParsedMail } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
 import type { Received } from '../../support/notification-receiver.js';
 
 /**
@@ -93,62 +90,4 @@ export function ascending(numbers: number[]): boolean {
   return numbers.every((n, i) => i === 0 || n >= numbers[i - 1]);
 }
 
-export interface Mail {
-  to: string[];
-  raw: string;
-  mail: ParsedMail;
-}
-
-/**
- * A real SMTP server on 127.0.0.1 that keeps every message it accepts, parsed with mailparser; an address in
- * `busy` is answered 451 (try again later) at RCPT TO, as a mail server that cannot take it now does.
- */
-export class MailCatcher {
-  readonly messages: Mail[] = [];
-  readonly busy = new Set<string>();
-  private constructor(
-    private readonly server: SMTPServer,
-    readonly port: number,
-  ) {}
-
-  static async start(): Promise<MailCatcher> {
-    const messages: Mail[] = [];
-    const busy = new Set<string>();
-    const server = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS', 'AUTH'],
-      logger: false,
-      onRcptTo(address, _session, callback) {
-        if (busy.has(address.address)) return callback(Object.assign(new Error('Mailbox busy, try again later'), { responseCode: 451 }));
-        callback();
-      },
-      onData(stream, session, callback) {
-        const chunks: Buffer[] = [];
-        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-        stream.on('end', () => {
-          const raw = Buffer.concat(chunks);
-          simpleParser(raw).then((mail) => {
-            messages.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: raw.toString('utf8'), mail });
-            callback();
-          }, callback);
-        });
-      },
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const catcher = new MailCatcher(server, (server.server.address() as AddressInfo).port);
-    Object.assign(catcher, { messages, busy });
-    return catcher;
-  }
-
-  get url(): string {
-    return `smtp://127.0.0.1:${this.port}`;
-  }
-
-  to(address: string): Mail[] {
-    return this.messages.filter((m) => m.to.includes(address));
-  }
-
-  async close(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
+export { MailCatcher, type Mail } from '../../support/mail-catcher.js';
