@@ -37,6 +37,8 @@ export class AccessChanges {
   private schema?: string;
   /** The announcements this process made, with the processes that have answered each. */
   private readonly answers = new Map<string, { pids: Set<number>; since: number; heard?: () => void }>();
+  /** The acknowledgements sent so far, in order (`heard`). */
+  private acknowledging: Promise<unknown> = Promise.resolve();
   /** Transactions that already announced a change: one announcement each is enough. */
   private readonly announced = new WeakSet<Database>();
 
@@ -153,7 +155,11 @@ export class AccessChanges {
     const [changedSchema, id] = payload.split(' ');
     if (changedSchema !== schema) return;
     this.generation++;
-    if (id && !connection.inProcess) connection.query(`SELECT pg_notify('${ACK_CHANNEL}', $1)`, [id]).catch(() => undefined);
+    // One statement at a time on the listening connection: notifications arrive faster than answers go out, and a
+    // pg client must not be handed a query while it runs another.
+    if (id && !connection.inProcess) {
+      this.acknowledging = this.acknowledging.then(() => connection.query(`SELECT pg_notify('${ACK_CHANNEL}', $1)`, [id])).catch(() => undefined);
+    }
   }
 }
 

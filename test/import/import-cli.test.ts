@@ -220,7 +220,8 @@ describe('npm run import --url into a server that requires tokens', () => {
       expect(refused.stdout).toMatch(/401/);
 
       const run = await runImport(['--url', server.fhir, '--token', token, file], {});
-      expect(run.code).toBe(0);
+      // What the import and the server said, when it failed.
+      expect({ code: run.code, output: run.code === 0 ? '' : `${run.stdout}\n${run.stderr}\n${server.output().slice(-4000)}` }).toEqual({ code: 0, output: '' });
       expect(run.stdout).toMatch(/^imported 28 resources from 1 of 1 files/);
     } finally {
       expect(await server.stop()).toBe(0);
