@@ -1,10 +1,8 @@
-import type { Bundle, Consent, Goal, Resource } from 'fhir/r4';
+import type { Bundle, CarePlan, Consent, Goal, Resource } from 'fhir/r4';
 import { type Caller, UNRESTRICTED } from '../../server/access/caller.js';
 import { parseResourceScope } from '../../server/access/scopes.js';
 import {
   ACT_CODE,
-  CAREPLAN_CATEGORY,
-  CCP_CODE,
   CONSENT_SCOPE,
   OVERRIDE_CODE,
   PRIVACY_SCOPE,
@@ -12,6 +10,7 @@ import {
 import { FhirError } from '../../server/fhir/outcome.js';
 import { handleFhirRequest } from '../../server/pipeline/fhir-request.js';
 import type { FhirRequest, FhirResponse } from '../../server/rest/types.js';
+import { ccpPlan } from '../support/ccp-plan.js';
 import { testUser } from '../support/callers.js';
 import { registrationConsent } from '../support/registration.js';
 import { BACKENDS, reportBackends } from '../support/backends.js';
@@ -33,15 +32,7 @@ const HOST = user('uh', 'host', ['coordinator']);
 const SYSTEM_B: Caller = { kind: 'system', clientId: 'emr-b', scopes: [parseResourceScope('system/*.cruds')!], organization: 'B' };
 const AUDITOR_A = user('aa', 'A', ['privacy-auditor']);
 
-const ccp = (id: string, patient: string, extra: object = {}) => ({
-  resourceType: 'CarePlan',
-  id,
-  status: 'active',
-  intent: 'plan',
-  category: [{ coding: [{ system: CAREPLAN_CATEGORY, code: CCP_CODE }] }],
-  subject: { reference: `Patient/${patient}` },
-  ...extra,
-});
+const ccp = (id: string, patient: string, extra: Partial<CarePlan> = {}) => ccpPlan(id, patient, extra);
 
 function registration(id: string, patient: string, organization: string, level: 'view' | 'modify', status: Consent['status'], period: { start?: string; end?: string }): Consent {
   return { ...registrationConsent(patient, organization, level, status, period), id };

@@ -3,10 +3,11 @@ import { UNRESTRICTED } from '../../server/access/caller.js';
 import { ROLE_SYSTEM } from '../../server/access/roles.js';
 import { ClientStore, type Client } from '../../server/auth/clients.js';
 import { UserStore } from '../../server/auth/users.js';
-import { CAREPLAN_CATEGORY, CCP_CODE, CONSENT_SCOPE, PARTICIPATION_TYPE, PRIVACY_SCOPE, RECIPIENT_ROLE } from '../../server/conformance/consent-vocabulary.js';
+import { CONSENT_SCOPE, PARTICIPATION_TYPE, PRIVACY_SCOPE, RECIPIENT_ROLE } from '../../server/conformance/consent-vocabulary.js';
 import { createAccessCheck } from '../../server/notifications/access-check.js';
 import { handleFhirRequest } from '../../server/pipeline/fhir-request.js';
 import type { AccessCheck, AccessMoment, FocusRef, SubscriptionOwner } from '../../server/subscriptions/model.js';
+import { ccpPlan } from '../support/ccp-plan.js';
 import { BACKENDS, reportBackends } from '../support/backends.js';
 import { openTestServer, type TestServer } from '../support/fhir-app.js';
 import { registrationConsent } from '../support/registration.js';
@@ -15,15 +16,7 @@ reportBackends();
 
 const BASE = 'https://ccp.example.org/fhir';
 
-const ccp = (id: string, patient: string): Resource =>
-  ({
-    resourceType: 'CarePlan',
-    id,
-    status: 'active',
-    intent: 'plan',
-    category: [{ coding: [{ system: CAREPLAN_CATEGORY, code: CCP_CODE }] }],
-    subject: { reference: `Patient/${patient}` },
-  }) as Resource;
+const ccp = (id: string, patient: string): Resource => ccpPlan(id, patient);
 
 const role = (id: string, organization: string, practitioner: string, code: string): Resource =>
   ({

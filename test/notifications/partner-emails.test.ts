@@ -1,6 +1,6 @@
-import type { CarePlan, Consent, Organization, Parameters, ParametersParameter, Resource, Task } from 'fhir/r4';
+import type { Consent, Organization, Parameters, ParametersParameter, Resource, Task } from 'fhir/r4';
 import { type Caller, UNRESTRICTED } from '../../server/access/caller.js';
-import { CAREPLAN_CATEGORY, CCP_CODE, CONSENT_SCOPE, PARTICIPATION_TYPE, PRIVACY_SCOPE, RECIPIENT_ROLE } from '../../server/conformance/consent-vocabulary.js';
+import { CONSENT_SCOPE, PARTICIPATION_TYPE, PRIVACY_SCOPE, RECIPIENT_ROLE } from '../../server/conformance/consent-vocabulary.js';
 import type { DeliveryAttempt } from '../../server/delivery/attempt.js';
 import { createEmailChannel, type EmailChannel } from '../../server/delivery/channels/email.js';
 import { createDeliveryEngine } from '../../server/delivery/engine.js';
@@ -16,6 +16,7 @@ import type { AccessCheck, SubscriptionSpec, TopicEvent } from '../../server/sub
 import { notificationBundle } from '../../server/subscriptions/notification-bundle.js';
 import { CONTACT_PURPOSE_SYSTEM } from '../../server/subscriptions/partner-address.js';
 import { matchesFilters } from '../../server/subscriptions/topics.js';
+import { ccpPlan } from '../support/ccp-plan.js';
 import { BACKENDS, reportBackends } from '../support/backends.js';
 import { testUser } from '../support/callers.js';
 import { MailCatcher, type Mail } from '../support/mail-catcher.js';
@@ -88,15 +89,7 @@ const PROFILED_A: Organization & { id: string } = {
 const HOST_COORDINATOR = testUser('coord-host', 'host', ['coordinator']);
 const nurse = (organizationId: string): Caller => testUser(`nurse-${organizationId.toLowerCase()}`, organizationId, ['contributor']);
 
-const ccp = (id: string, patient: string, description: string): CarePlan & { id: string } => ({
-  resourceType: 'CarePlan',
-  id,
-  status: 'active',
-  intent: 'plan',
-  category: [{ coding: [{ system: CAREPLAN_CATEGORY, code: CCP_CODE }] }],
-  subject: { reference: `Patient/${patient}` },
-  description,
-});
+const ccp = (id: string, patient: string, description: string) => ccpPlan(id, patient, { description });
 
 /** A directive of `patient` withholding the plan from `organization` (docs/CONSENT.md: deny wins over a registration). */
 const denyDirective = (id: string, patient: string, organizationId: string): Consent & { id: string } => ({
