@@ -3,12 +3,16 @@
 //
 //   TOKEN=$(npm run -s token -- --user coordinator --password "$COORDINATOR_PASSWORD")
 //   TOKEN=$(npm run -s token -- --client local-admin --secret "$LOCAL_ADMIN_SECRET" --scope 'system/*.cruds admin')
+//   npm run -s token -- --new-key viewer.jwk > viewer-jwks.json
+//   TOKEN=$(npm run -s token -- --client viewer-on --key viewer.jwk --scope 'system/*.rs')
 //
-// A backend client gets its token with client_credentials (client_secret_basic). A user goes through the server's
+// A backend client gets its token with client_credentials: client_secret_basic, or SMART Backend Services'
+// private_key_jwt (an ES384 assertion signed with the client's key, made by --new-key). A user goes through the server's
 // real pages as a browser would, for a SMART app (the demo's public demo-app by default): the authorization
 // request with PKCE (S256) and state, the sign-in form, the Terms of Use, the approval, then the code exchange.
 // Plain Node 20 (global fetch), no dependency and no build step. Errors: one line on stderr, exit code 1.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, randomUUID, sign } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 const DEFAULT_ROOT = 'http://localhost:8080';
@@ -23,6 +27,8 @@ const USAGE = `usage:
   npm run -s token -- --user NAME --password PASSWORD [--scope SCOPE] [--client demo-app] [--secret SECRET]
                       [--redirect-uri URI] [--patient ID] [--url ROOT]
   npm run -s token -- --client ID --secret SECRET [--scope SCOPE] [--url ROOT]
+  npm run -s token -- --client ID --key FILE [--scope SCOPE] [--url ROOT]
+  npm run -s token -- --new-key FILE
 
 Prints an access token of the CCP Exchange server at ROOT (--url, else $CCP_URL, else ${DEFAULT_ROOT}).
   --user        signs in on the server's pages as that user, for the SMART app --client (default ${DEMO_APP},
@@ -31,7 +37,11 @@ Prints an access token of the CCP Exchange server at ROOT (--url, else $CCP_URL,
                 (an administrator adds 'admin' for the admin API). --patient answers the patient picker
                 (launch/patient scopes).
   --client      without --user: a backend client's token (client_credentials, client_secret_basic); scope
-                default '${DEFAULT_CLIENT_SCOPE}' (each client gets those it is registered for).
+                default '${DEFAULT_CLIENT_SCOPE}' (each client gets those it is registered for). With --key
+                instead of --secret: SMART Backend Services (private_key_jwt), the assertion signed with the
+                private key in FILE.
+  --new-key     writes a new ES384 private key (a JWK) to FILE, which must not exist yet, and prints the public
+                key set (JWKS) to register the client with (docs/SECURITY.md).
 Errors are one line on stderr, with exit code 1; nothing is printed on stdout then.`;
 
 class Failure extends Error {}
@@ -41,7 +51,7 @@ class Failure extends Error {}
  * parseArgs would otherwise take for an option (and refuse as ambiguous).
  */
 function withAttachedValues(argv) {
-  const takesValue = new Set(['--user', '--password', '--client', '--secret', '--scope', '--url', '--redirect-uri', '--patient']);
+  const takesValue = new Set(['--user', '--password', '--client', '--secret', '--key', '--new-key', '--scope', '--url', '--redirect-uri', '--patient']);
   const out = [];
   for (let i = 0; i < argv.length; i++) {
     if (takesValue.has(argv[i]) && i + 1 < argv.length) out.push(`${argv[i]}=${argv[++i]}`);
@@ -61,6 +71,8 @@ async function main(argv) {
         password: { type: 'string' },
         client: { type: 'string' },
         secret: { type: 'string' },
+        key: { type: 'string' },
+        'new-key': { type: 'string' },
         scope: { type: 'string' },
         url: { type: 'string' },
         'redirect-uri': { type: 'string' },
@@ -75,14 +87,18 @@ async function main(argv) {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
+  if (values['new-key'] !== undefined) {
+    process.stdout.write(`${JSON.stringify(newKey(values['new-key']))}\n`);
+    return;
+  }
   const root = rootOf(values.url ?? process.env.CCP_URL ?? DEFAULT_ROOT);
   let token;
   if (values.user !== undefined) {
     if (values.password === undefined) throw new Failure('--user needs --password (npm run -s token -- --help)');
     token = await userToken(root, values);
   } else if (values.client !== undefined) {
-    if (values.secret === undefined) throw new Failure('--client needs --secret, or --user and --password for a user (npm run -s token -- --help)');
-    token = await clientToken(root, values);
+    if (values.secret === undefined && values.key === undefined) throw new Failure('--client needs --secret or --key, or --user and --password for a user (npm run -s token -- --help)');
+    token = values.key !== undefined ? await assertedClientToken(root, values) : await clientToken(root, values);
   } else {
     throw new Failure('give --user and --password, or --client and --secret (npm run -s token -- --help)');
   }
@@ -154,6 +170,50 @@ function formEncode(text) {
 async function clientToken(root, { client, secret, scope }) {
   const { token_endpoint: tokenEndpoint } = await endpoints(root);
   return tokenRequest(tokenEndpoint, { grant_type: 'client_credentials', scope: scope ?? DEFAULT_CLIENT_SCOPE }, [client, secret]);
+}
+
+/** A new P-384 key: the private JWK written to `file` (readable by its owner only), the public key set returned. */
+function newKey(file) {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+  const kid = randomUUID();
+  const jwk = { ...privateKey.export({ format: 'jwk' }), kid, alg: 'ES384', use: 'sig' };
+  try {
+    writeFileSync(file, `${JSON.stringify(jwk)}\n`, { flag: 'wx', mode: 0o600 });
+  } catch (error) {
+    throw new Failure(error.code === 'EEXIST' ? `${file} exists already: a key is never overwritten` : `cannot write ${file}: ${error.message}`);
+  }
+  const { d: _private, ...publicKey } = jwk;
+  return { keys: [publicKey] };
+}
+
+/** SMART Backend Services: client_credentials with an ES384 client assertion (RFC 7523), five minutes at most. */
+async function assertedClientToken(root, { client, key, scope }) {
+  let jwk;
+  try {
+    jwk = JSON.parse(readKey(key));
+  } catch (error) {
+    throw new Failure(error instanceof Failure ? error.message : `${key} is not a JSON Web Key (make one with --new-key)`);
+  }
+  if (jwk.alg !== 'ES384' || typeof jwk.d !== 'string') throw new Failure(`${key} is not an ES384 private key (make one with --new-key)`);
+  const { token_endpoint: tokenEndpoint } = await endpoints(root);
+  const now = Math.floor(Date.now() / 1000);
+  const part = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const signed = `${part({ alg: 'ES384', kid: jwk.kid, typ: 'JWT' })}.${part({ iss: client, sub: client, aud: tokenEndpoint, jti: randomUUID(), iat: now, exp: now + 240 })}`;
+  const signature = sign('sha384', Buffer.from(signed), { key: createPrivateKey({ key: jwk, format: 'jwk' }), dsaEncoding: 'ieee-p1363' });
+  return tokenRequest(tokenEndpoint, {
+    grant_type: 'client_credentials',
+    scope: scope ?? DEFAULT_CLIENT_SCOPE,
+    client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+    client_assertion: `${signed}.${signature.toString('base64url')}`,
+  });
+}
+
+function readKey(file) {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new Failure(`cannot read the key ${file}: ${error.code ?? error.message}`);
+  }
 }
 
 async function userToken(root, options) {
