@@ -18,6 +18,8 @@ export interface JobProgress {
   afterRid: string;
   /** The file being written, not yet complete. */
   file?: OpenFile;
+  /** `includeAssociatedData=LatestProvenanceResources`: the Provenance file being written alongside. */
+  provenanceFile?: OpenFile;
   /** The number the next file gets. */
   nextFile: number;
   /** The highest rid when the job started: how far along a type is, for the progress percentage. */
@@ -162,12 +164,19 @@ export async function releaseLeases(db: Database, processId: string): Promise<vo
 }
 
 /** Ends a job: complete or failed, its files kept until `expires`. */
-export async function finishJob(tx: Database, id: string, state: 'complete' | 'failed', issues: ExportJob['issues'], expiresHours: number): Promise<void> {
+export async function finishJob(
+  tx: Database,
+  id: string,
+  processId: string,
+  state: 'complete' | 'failed',
+  issues: ExportJob['issues'],
+  expiresHours: number,
+): Promise<void> {
   await tx.query(
     `UPDATE bulk_job SET state = $2, issues = $3, lease_owner = NULL, lease_until = NULL, completed = now(),
        expires = now() + make_interval(secs => $4)
-     WHERE id = $1`,
-    [id, state, JSON.stringify(issues), expiresHours * 3600],
+     WHERE id = $1 AND lease_owner = $5`,
+    [id, state, JSON.stringify(issues), expiresHours * 3600, processId],
   );
 }
 
@@ -282,4 +291,14 @@ export async function deleteJob(db: Database, jobId: string): Promise<boolean> {
 export async function removeExpiredJobs(db: Database, at: Date): Promise<number> {
   const rows = await db.query(`DELETE FROM bulk_job WHERE expires <= $1 RETURNING id`, [at]);
   return rows.length;
+}
+
+/** Of the Provenance rows `rids`, those the job has not written yet, now recorded as written. */
+export async function firstProvenance(tx: Database, jobId: string, rids: readonly string[]): Promise<Set<string>> {
+  if (!rids.length) return new Set();
+  const rows = await tx.query<{ rid: string }>(
+    `INSERT INTO bulk_job_provenance (job_id, rid) SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING RETURNING rid::text AS rid`,
+    [jobId, rids],
+  );
+  return new Set(rows.map((row) => row.rid));
 }

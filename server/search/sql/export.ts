@@ -63,7 +63,15 @@ export function exportChunkStatement(chunk: ExportChunk): { sql: string; params:
  * deleted row has no index left to decide access or consent on: the engine asks this only of types the caller
  * reads unrestricted.
  */
-export function deletedChunkStatement(chunk: { type: string; since: Date; transactionTime: Date; afterRid: string; limit: number }): { sql: string; params: unknown[] } {
+export function deletedChunkStatement(chunk: {
+  type: string;
+  since: Date;
+  transactionTime: Date;
+  afterRid: string;
+  limit: number;
+  /** Only these ids (a patient-level export's deleted Patients). */
+  ids?: readonly string[];
+}): { sql: string; params: unknown[] } {
   const sql = new Statement();
   const at = `${sql.param(chunk.transactionTime)}::timestamptz`;
   const since = `${sql.param(chunk.since)}::timestamptz`;
@@ -72,8 +80,35 @@ export function deletedChunkStatement(chunk: { type: string; since: Date; transa
         WHERE v.resource_type = r.resource_type AND v.id = r.id AND v.last_updated <= ${at} AND v.last_updated > ${since}
         ORDER BY v.version_id DESC LIMIT 1) = 'DELETE' THEN r.id END AS id
     FROM resource r
-    WHERE r.resource_type = ${sql.param(chunk.type)} AND r.rid > ${sql.param(chunk.afterRid)}::bigint AND r.last_updated > ${since}
+    WHERE r.resource_type = ${sql.param(chunk.type)} AND r.rid > ${sql.param(chunk.afterRid)}::bigint AND r.last_updated > ${since}${
+      chunk.ids ? ` AND r.id = ANY(${sql.param(chunk.ids)}::text[])` : ''}
     ORDER BY r.rid
     LIMIT ${sql.param(chunk.limit)}`;
+  return { sql: text, params: sql.params };
+}
+
+/**
+ * `includeAssociatedData=LatestProvenanceResources` (Bulk Data 2.0.0): the most recent Provenance (by when it was
+ * written, as of T) naming each of `targets` (rids of exported rows) in `Provenance.target`, if the caller may see
+ * it (`access`, `consent`: the search's conditions for Provenance). A target whose latest Provenance is hidden gets
+ * none: an older one would not be the latest.
+ */
+export function latestProvenanceStatement(query: {
+  targets: readonly string[];
+  access?: Record<string, AccessAlternative[]>;
+  consent?: ConsentGate;
+  transactionTime: Date;
+}): { sql: string; params: unknown[] } {
+  const sql = new Statement();
+  const at = `${sql.param(query.transactionTime)}::timestamptz`;
+  const built = where({ resourceTypes: ['Provenance'], filters: [], access: query.access, consent: query.consent }, sql);
+  const latest = `SELECT DISTINCT ON (t.rid) i.rid FROM resource t
+      JOIN search_reference i ON i.target_type = t.resource_type AND i.target_id = t.id AND i.resource_type = 'Provenance' AND i.param = 'target'
+      JOIN resource p ON p.rid = i.rid AND p.last_updated <= ${at} AND NOT p.deleted
+      WHERE t.rid = ANY(${sql.param(query.targets)}::bigint[])
+      ORDER BY t.rid, p.last_updated DESC, p.rid DESC`;
+  const text = `SELECT r.rid::text AS rid, r.content::text AS content FROM resource r
+    WHERE ${[...built.conditions, `r.rid IN (${latest})`].join('\n      AND ')}
+    ORDER BY r.rid`;
   return { sql: text, params: sql.params };
 }

@@ -9,6 +9,8 @@
  * - `bulk_file`: a job's files, listed once `complete`; `bulk_file_part`: each file as a sequence of parts (one
  *   committed chunk each), so a download streams part by part with bounded memory.
  * - `bulk_job_patient`: the patients a consent-restricted export contained, for its AuditEvents.
+ * - `bulk_job_provenance`: the Provenance rows an export with `includeAssociatedData=LatestProvenanceResources`
+ *   already wrote, so one that is the latest of resources in several chunks is written once.
  * Everything of a job goes with it (ON DELETE CASCADE): cancel and expiry delete the job row.
  */
 export const up = `
@@ -57,5 +59,11 @@ CREATE TABLE bulk_job_patient (
   job_id  text NOT NULL REFERENCES bulk_job (id) ON DELETE CASCADE,
   patient text NOT NULL,
   PRIMARY KEY (job_id, patient)
+);
+
+CREATE TABLE bulk_job_provenance (
+  job_id text   NOT NULL REFERENCES bulk_job (id) ON DELETE CASCADE,
+  rid    bigint NOT NULL,
+  PRIMARY KEY (job_id, rid)
 );
 `;
