@@ -170,6 +170,21 @@ describe.each(BACKENDS)('bulk export, kick-off to download, on $name', (backend)
     expect(deleted.entry?.[0].request).toEqual({ method: 'DELETE', url: `Observation/${observations[1]}` });
   });
 
+  it('a job that failed (its client deactivated while it waited): 500 with the job\'s OperationOutcome', async () => {
+    await registerBackend(server.auth!, 'fleeting', key, 'system/*.rs');
+    const fleeting = await backendToken(server.app, TOKEN_URL, 'fleeting', key, 'system/*.rs');
+    const statusUrl = (await as(fleeting).kickOff('$export?_type=Patient').expect(202)).headers['content-location'];
+    await registerBackend(server.auth!, 'fleeting', key, 'system/*.rs', { active: false });
+    await runJobs();
+    await registerBackend(server.auth!, 'fleeting', key, 'system/*.rs');
+    const again = await backendToken(server.app, TOKEN_URL, 'fleeting', key, 'system/*.rs');
+    const failed = await as(again).get(statusUrl);
+    expect(failed.status).toBe(500);
+    expect(failed.headers['content-type']).toMatch(/^application\/fhir\+json/);
+    expect(failed.body.resourceType).toBe('OperationOutcome');
+    expect(failed.body.issue[0]).toMatchObject({ severity: 'error', code: 'forbidden', diagnostics: expect.stringContaining('no longer active') });
+  });
+
   it('the CapabilityStatement names the Bulk Data operations and instantiates its server statement', async () => {
     const res = await request(server.app).get('/fhir/metadata').expect(200);
     expect(res.body.instantiates).toContain('http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data');
@@ -187,9 +202,9 @@ describe.each(BACKENDS)('bulk export, kick-off to download, on $name', (backend)
     const step = (event: AuditEvent) => event.subtype?.find((c) => c.system === STEP_SYSTEM)?.code;
     const disclosed = (event: AuditEvent) => event.subtype?.some((c) => c.code === 'disclose') === true;
     const byStep = (name: string) => events.filter((event) => step(event) === name);
-    // Kick-offs: six in the tests above (each names its job and its request).
+    // Kick-offs: seven in the tests above (each names its job and its request).
     const kickOffs = byStep('kick-off').filter((event) => event.outcome === '0');
-    expect(kickOffs.length).toBe(6);
+    expect(kickOffs.length).toBe(7);
     for (const event of kickOffs) {
       expect(event.entity?.some((e) => e.role?.code === '20' && e.what?.identifier?.value)).toBe(true);
       expect(event.entity?.some((e) => e.role?.code === '24' && e.query)).toBe(true);
