@@ -5,7 +5,7 @@ import type { ResourceStore } from '../../../server/store/resource-store.js';
 import { R4_REGISTRY } from '../../../server/search/registry.js';
 import { BACKENDS, reportBackends } from '../../support/backends.js';
 import { openTestServer, type TestServer } from '../../support/fhir-app.js';
-import { finish, SERVER, sleep, spec } from './support.js';
+import { finish, SERVER, sleep, spec, step } from './support.js';
 
 reportBackends();
 
@@ -83,7 +83,7 @@ describe.each(BACKENDS)('the Bulk Data export engine on $name', (backend) => {
     await store.create(observation('tf-3', '2001', 'preliminary', 'tf'), 'tf-3');
     await store.create(observation('tf-4', '2003', 'preliminary', 'tf'), 'tf-4');
     // (code 2001 and tagged tf) or (status final and code 2002)
-    const typeFilters = { Observation: [{ code: [`${LOINC}|2001`], _tag: ['urn:test|tf'] }, { status: ['final'], code: ['2002'] }] };
+    const typeFilters: Record<string, Array<Record<string, string[]>>> = { Observation: [{ code: [`${LOINC}|2001`], _tag: ['urn:test|tf'] }, { status: ['final'], code: ['2002'] }] };
     const job = await engine.start(SERVER, spec(['Observation'], { typeFilters }), 'r', []);
     const exported = await finish(engine, SERVER, job.id);
     expect([...exported.output.keys()].sort()).toEqual(['Observation/tf-1', 'Observation/tf-2', 'Observation/tf-3']);
@@ -121,7 +121,7 @@ describe.each(BACKENDS)('the Bulk Data export engine on $name', (backend) => {
     const before = await stored(store, ids.map((id) => `Device/${id}`));
 
     const job = await engine.start(SERVER, spec(['Device']), 'r', []);
-    expect(await engine.step(job.id)).toBe('chunk'); // c-00 … c-03 written
+    expect(await step(engine, job.id)).toBe('chunk'); // c-00 … c-03 written
     await sleep(5);
     await store.update(device('c-01', 'inactive'), { allowCreate: false }); // already exported
     await store.update(device('c-08', 'inactive'), { allowCreate: false }); // not yet
@@ -161,8 +161,8 @@ describe.each(BACKENDS)('the Bulk Data export engine on $name', (backend) => {
     const first = createBulkExports(server.db, context, { chunkRows: 3, leaseSeconds: 1, processId: 'first' });
     const second = createBulkExports(server.db, context, { chunkRows: 3, leaseSeconds: 1, processId: 'second' });
     const job = await first.start(SERVER, spec(['Observation'], { typeFilters: tagged('resume') }), 'r', []);
-    expect(await first.step(job.id)).toBe('chunk');
-    expect(await first.step(job.id)).toBe('chunk');
+    expect(await step(first, job.id)).toBe('chunk');
+    expect(await step(first, job.id)).toBe('chunk');
     // The first process dies here: its lease holds the job until it runs out.
     expect(await second.step(job.id)).toBe('lost');
     expect((await second.job(SERVER, job.id))!.progress).toBeGreaterThan(0);
@@ -180,6 +180,23 @@ describe.each(BACKENDS)('the Bulk Data export engine on $name', (backend) => {
     const resource = exported.output.get('Observation/e-1') as Observation;
     expect(Object.keys(resource).sort()).toEqual(['id', 'meta', 'resourceType', 'status']);
     expect(resource.meta?.tag).toEqual([{ system: 'urn:test', code: 'elements' }, SUBSETTED]);
+  });
+
+  it('LatestProvenanceResources: the latest Provenance of each exported resource, once, and no other Provenance', async () => {
+    await store.create(observation('p-a', '8000', 'final', 'prov'), 'p-a');
+    await store.create(observation('p-b', '8000', 'final', 'prov'), 'p-b');
+    const provenance = (id: string, targets: string[]) =>
+      ({ resourceType: 'Provenance', id, target: targets.map((reference) => ({ reference })), recorded: '2026-01-01T00:00:00Z', agent: [{ who: { display: 'x' } }] }) as Resource;
+    await store.create(provenance('prov-1', ['Observation/p-a']), 'prov-1');
+    await sleep(3);
+    await store.create(provenance('prov-2', ['Observation/p-a', 'Observation/p-b']), 'prov-2');
+    await store.create(provenance('prov-3', ['Observation/all-1']), 'prov-3');
+    // One row a chunk: p-a and p-b are exported in two chunks, and prov-2 is the latest of both.
+    const single = createBulkExports(server.db, context, { chunkRows: 1, processId: 'engine-prov' });
+    const job = await single.start(SERVER, spec(['Observation', 'Provenance'], { typeFilters: tagged('prov'), includeAssociatedData: ['LatestProvenanceResources'] }), 'r', []);
+    const exported = await finish(single, SERVER, job.id);
+    expect([...exported.output.keys()].sort()).toEqual(['Observation/p-a', 'Observation/p-b', 'Provenance/prov-2']);
+    expect(exported.files.map(({ file }) => file.type)).toEqual(['Observation', 'Provenance']);
   });
 
   it('owner isolation, polls too soon, cancel, expiry', async () => {
@@ -209,10 +226,10 @@ describe.each(BACKENDS)('the Bulk Data export engine on $name', (backend) => {
     expect(await server.db.query('SELECT 1 FROM bulk_file_part WHERE job_id = $1', [job.id])).toHaveLength(0);
 
     const cancelled = await engine.start(SERVER, spec(['Observation']), 'r', []);
-    expect(await engine.step(cancelled.id)).toBe('chunk');
+    expect(await step(engine, cancelled.id)).toBe('chunk');
     expect(await engine.cancel(SERVER, cancelled.id)).toBe(true);
     expect(await engine.job(SERVER, cancelled.id)).toBeUndefined();
-    expect(await engine.step(cancelled.id)).toBe('lost');
+    expect(await step(engine, cancelled.id)).toBe('lost');
     expect(await server.db.query('SELECT 1 FROM bulk_file WHERE job_id = $1', [cancelled.id])).toHaveLength(0);
   });
 });

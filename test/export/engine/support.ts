@@ -1,5 +1,6 @@
 import type { Bundle, Resource } from 'fhir/r4';
 import type { ExportFile, ExportJob, ExportOwner, ExportSpec } from '../../../server/bulk/model.js';
+import type { StepOutcome } from '../../../server/export/engine/chunk.js';
 import type { BulkExportEngine } from '../../../server/export/engine/engine.js';
 
 export const SERVER: ExportOwner = { kind: 'unrestricted', scopes: [] };
@@ -16,10 +17,23 @@ export interface Exported {
   deleted: string[];
 }
 
+/**
+ * One chunk of the job. On PostgreSQL a job first waits for the transactions in progress at its start (any of the
+ * shared server's): `waiting` is retried.
+ */
+export async function step(engine: BulkExportEngine, id: string): Promise<StepOutcome> {
+  for (let i = 0; i < 500; i++) {
+    const outcome = await engine.step(id);
+    if (outcome !== 'waiting') return outcome;
+    await sleep(10);
+  }
+  throw new Error(`job ${id} waited too long for its snapshot`);
+}
+
 /** Steps the job to its end (at most `maxSteps` chunks) and reads every file back through the engine. */
 export async function finish(engine: BulkExportEngine, owner: ExportOwner, id: string, maxSteps = 500): Promise<Exported> {
   for (let i = 0; i < maxSteps; i++) {
-    const outcome = await engine.step(id);
+    const outcome = await step(engine, id);
     if (outcome === 'complete' || outcome === 'failed') break;
     if (outcome === 'lost') throw new Error(`job ${id} lost`);
   }
