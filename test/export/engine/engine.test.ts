@@ -232,4 +232,22 @@ describe.each(BACKENDS)('the Bulk Data export engine on $name', (backend) => {
     expect(await step(engine, cancelled.id)).toBe('lost');
     expect(await server.db.query('SELECT 1 FROM bulk_file WHERE job_id = $1', [cancelled.id])).toHaveLength(0);
   });
+
+  it('the runner works jobs off by itself', async () => {
+    const runner = createBulkExports(server.db, context, { chunkRows: 2, processId: 'runner', idleMs: 20 });
+    runner.run();
+    try {
+      const job = await runner.start(SERVER, spec(['Observation'], { typeFilters: tagged('tf') }), 'r', []);
+      let state = job.state;
+      for (let i = 0; i < 500 && state !== 'complete'; i++) {
+        await sleep(20);
+        state = (await runner.job(SERVER, job.id))!.state;
+      }
+      expect(state).toBe('complete');
+      const exported = await finish(runner, SERVER, job.id, 0);
+      expect([...exported.output.keys()].sort()).toEqual(['Observation/tf-1', 'Observation/tf-2', 'Observation/tf-3', 'Observation/tf-4']);
+    } finally {
+      await runner.stop();
+    }
+  });
 });
