@@ -13,7 +13,15 @@ describe('sendStream', () => {
 
   beforeAll(async () => {
     server = createServer((_req, res) => {
-      sendStream(res, 200, { contentType: 'application/fhir+ndjson', lines: lines() }).catch((error: unknown) => (failure = error));
+      sendStream(res, 200, { contentType: 'application/fhir+ndjson', lines: lines() }).catch((error: unknown) => {
+        failure = error;
+        // As the pipeline does (server/pipeline/fhir-request.ts): answered, if nothing was sent yet.
+        if (!res.headersSent) {
+          res.statusCode = 500;
+          res.setHeader('Content-Type', 'text/plain');
+          res.end('failed');
+        }
+      });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   });
@@ -57,6 +65,18 @@ describe('sendStream', () => {
     const { error } = await fetchAll();
     expect(error).toBeDefined();
     expect((failure as Error).message).toBe('the database went away');
+  });
+
+  it('a failure before the first line is the caller\'s to answer: nothing was sent', async () => {
+    failure = undefined;
+    lines = async function* () {
+      throw new Error('no part could be read');
+    };
+    const { res, body, error } = await fetchAll();
+    expect((failure as Error).message).toBe('no part could be read');
+    expect(error).toBeUndefined();
+    expect(res.statusCode).toBe(500);
+    expect(body).toBe('failed');
   });
 
   it('a client that goes away stops the reading (the iterator is closed), though the lines never end', async () => {
