@@ -3,9 +3,9 @@ import type { ConsentSettings } from '../../access/consent-gate.js';
 import { deletedBundle } from '../../bulk/deleted.js';
 import { elementsFor, subsetted } from '../../bulk/elements.js';
 import type { ExportJob, ExportSpec } from '../../bulk/model.js';
-import { isGatedType } from '../../conformance/consent-vocabulary.js';
 import { FhirError } from '../../fhir/outcome.js';
 import type { SearchParameterRegistry } from '../../search/registry.js';
+import { heldToPatients } from '../../search/sql/consent.js';
 import { deletedChunkStatement, exportChunkStatement, latestProvenanceStatement } from '../../search/sql/export.js';
 import { CLINICAL_TABLES, tablesFor } from '../../search/sql/tables.js';
 import {
@@ -187,14 +187,15 @@ async function latestProvenance(
 /**
  * One chunk of a `_since` export's deletes of `type`: one line, a transaction Bundle of its DELETE entries. A
  * deleted resource has no index left to decide access, consent, a `_typeFilter` or a compartment on, so deletes
- * are listed only of types the caller searches unrestricted and consent does not govern for them; at patient and
+ * are listed only of types the caller searches unrestricted and, for a partner, only of types that belong to no
+ * patient (consent.ts `heldToPatients`); at patient and
  * group level only of the exported Patients themselves (docs/BULK.md).
  */
 async function deletedChunk(tx: Database, job: StoredJob, progress: JobProgress, type: string, caller: Caller, settings: ChunkSettings): Promise<void> {
   const conditions = typeConditions(caller, job.spec, type, settings.registry, settings.consent);
   const system = job.spec.level === 'system';
   const decidable =
-    tablesFor(type) === CLINICAL_TABLES && !conditions.access?.[type] && !(conditions.consent && isGatedType(type)) && (system || type === 'Patient');
+    tablesFor(type) === CLINICAL_TABLES && !conditions.access?.[type] && !(conditions.consent && heldToPatients(type)) && (system || type === 'Patient');
   if (!decidable) {
     moveOn(progress, [], 1);
     return;

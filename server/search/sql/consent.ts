@@ -1,4 +1,5 @@
 import { GATED_TYPES, isGatedType, PATIENT_PARAMS } from '../../conformance/consent-vocabulary.js';
+import { R4_COMPARTMENTS } from '../../fhir/r4/compartments.generated.js';
 import type { Statement } from './statement.js';
 import type { ConsentGate } from '../query/model.js';
 import { consentRecordConditions } from './consent-records.js';
@@ -30,6 +31,27 @@ export function consentCondition(gate: ConsentGate, sql: Statement, row: string,
   const plan = `coalesce((SELECT bool_and(${permitted(gate, sql, `${p}.target_id`)}) ${patientRefs}), false)`;
   const mayBeUngated = !types || types.some((type) => !isGatedType(type));
   return `(${[...(mayBeUngated ? [untouched()] : []), plan, ...consentRecordConditions(gate, sql, row, gatedHere)].join(' OR ')})`;
+}
+
+/**
+ * A Bulk Data export discloses a population, where a search looks one patient up: for a partner held by consent,
+ * the rows that belong to patients but that consent does not govern (the Patient itself, which a partner searches
+ * to find whom to register, and the other types of the Patient compartment) are exported only for the patients
+ * whose plan the partner may see, every patient the row names (docs/BULK.md, "What a partner's export holds").
+ * Undefined for a gated type (consentCondition decides it) and for a type outside the compartment.
+ */
+export function populationCondition(gate: ConsentGate, sql: Statement, row: string, type: string): string | undefined {
+  if (isGatedType(type)) return undefined;
+  if (type === 'Patient') return permitted(gate, sql, `${row}.id`);
+  const params = R4_COMPARTMENTS.Patient[type];
+  if (!params?.length) return undefined;
+  const p = `${row}_pp`;
+  return `coalesce((SELECT bool_and(${permitted(gate, sql, `${p}.target_id`)}) ${patientReferences(sql, row, p, { [type]: params })}), false)`;
+}
+
+/** Whether a partner's export of `type` is held to the patients it may see (a gated type, or the Patient compartment's). */
+export function heldToPatients(type: string): boolean {
+  return isGatedType(type) || type === 'Patient' || Boolean(R4_COMPARTMENTS.Patient[type]?.length);
 }
 
 /**

@@ -1,13 +1,15 @@
 import type { AccessAlternative, ConsentGate, Filter } from '../query/model.js';
 import type { CompartmentScope } from './access.js';
 import { where } from './compile.js';
+import { populationCondition } from './consent.js';
 import { Statement } from './statement.js';
 import { CLINICAL_TABLES, tablesFor } from './tables.js';
 
 /**
  * One chunk of a Bulk Data export of one type (docs/BULK.md), as of the job's transaction time T:
  * the search's conditions (server/search/sql/compile.ts `where`: `_typeFilter` queries, the caller's access and
- * consent, the compartment of the exported patients), keyset on rid.
+ * consent, the compartment of the exported patients), keyset on rid; for a partner, the rows of patients consent
+ * does not hide from its searches are held to the patients it may see too (consent.ts `populationCondition`).
  */
 export interface ExportChunk {
   type: string;
@@ -42,6 +44,8 @@ export function exportChunkStatement(chunk: ExportChunk): { sql: string; params:
   const clinical = tablesFor(chunk.type) === CLINICAL_TABLES;
   const built = where(query, sql, clinical ? `(NOT r.deleted OR r.last_updated > ${at})` : `r.last_updated <= ${at}`);
   const conditions = [...built.conditions, `r.rid > ${sql.param(chunk.afterRid)}::bigint`];
+  const population = chunk.consent && populationCondition(chunk.consent, sql, 'r', chunk.type);
+  if (population) conditions.push(population);
   if (since) conditions.push(`r.last_updated > ${since}`);
   // AuditEvents are never changed nor deleted (only dropped with their month): the current row is the version.
   const content = clinical
