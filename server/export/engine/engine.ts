@@ -99,7 +99,8 @@ export function createBulkExports(db: Database, context: ExportContext, options:
 
   const ownJob = async (owner: ExportOwner, id: string): Promise<StoredJob | undefined> => {
     const job = await readJob(db, id);
-    return job && owns(owner, job) ? job : undefined;
+    // Expired is gone, whether or not the expiry round has removed it yet.
+    return job && owns(owner, job) && !(job.expires && job.expires.getTime() <= Date.now()) ? job : undefined;
   };
 
   const view = async (job: StoredJob): Promise<ExportJob> => {
