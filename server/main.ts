@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   const schema = new SchemaValidator();
   const compiling = Date.now();
   schema.compileAll();
-  logger.info({ ms: Date.now() - compiling }, 'schema validators compiled');
+  logger.info({ ms: Date.now() - compiling, precompiled: schema.precompiled }, schema.precompiled ? 'schema validators loaded (precompiled by the build)' : 'schema validators compiled');
 
   const { registry, custom } = loadRegistry(config.searchParametersDir, schema);
   if (custom.length) logger.info({ custom: custom.length }, 'custom search parameters loaded');

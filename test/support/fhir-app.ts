@@ -15,8 +15,15 @@ import type { Backend, TestDatabase } from './backends.js';
 
 /** One schema validator for a whole test file: compiling per type is the slow part, and it is stateless. */
 let sharedSchema: SchemaValidator | undefined;
+/**
+ * The validators `npm run build` compiled (jest's global setup builds dist/ before any suite), as the server in
+ * dist/ uses them, instead of compiling them again in every test file: seconds of CPU each. They are used only
+ * if compiled from the schema these sources correct (SchemaValidator checks the fingerprint); that they validate
+ * exactly as compiled ones do is test/unit/schema-precompiled.test.ts's business.
+ */
+const PRECOMPILED = fileURLToPath(new URL('../../dist/server/validation/precompiled/', import.meta.url));
 export function schemaValidator(): SchemaValidator {
-  return (sharedSchema ??= new SchemaValidator());
+  return (sharedSchema ??= new SchemaValidator({ precompiledDir: PRECOMPILED }));
 }
 
 /** The committed required-profiles file, as a server started with the defaults uses it. */
