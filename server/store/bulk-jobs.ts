@@ -197,8 +197,11 @@ export async function openFile(tx: Database, jobId: string, number: number, kind
 
 /** One part of a file: `lines` lines of `data` (each ending in a newline), `bytes` bytes. */
 export async function appendPart(tx: Database, jobId: string, file: OpenFile, data: string, lines: number, bytes: number): Promise<void> {
-  await tx.query(`INSERT INTO bulk_file_part (job_id, number, part, data) VALUES ($1, $2, $3, $4)`, [jobId, file.number, file.parts, data]);
-  await tx.query(`UPDATE bulk_file SET count = count + $3, bytes = bytes + $4, parts = parts + 1 WHERE job_id = $1 AND number = $2`, [jobId, file.number, lines, bytes]);
+  await tx.query(
+    `WITH part AS (INSERT INTO bulk_file_part (job_id, number, part, data) VALUES ($1, $2, $3, $4))
+     UPDATE bulk_file SET count = count + $5, bytes = bytes + $6, parts = parts + 1 WHERE job_id = $1 AND number = $2`,
+    [jobId, file.number, file.parts, data, lines, bytes],
+  );
 }
 
 export async function completeFile(tx: Database, jobId: string, number: number): Promise<void> {

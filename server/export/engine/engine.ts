@@ -99,7 +99,8 @@ export function createBulkExports(db: Database, context: ExportContext, options:
 
   const ownJob = async (owner: ExportOwner, id: string): Promise<StoredJob | undefined> => {
     const job = await readJob(db, id);
-    return job && owns(owner, job) ? job : undefined;
+    // Expired is gone, whether or not the expiry round has removed it yet.
+    return job && owns(owner, job) && !(job.expires && job.expires.getTime() <= Date.now()) ? job : undefined;
   };
 
   const view = async (job: StoredJob): Promise<ExportJob> => {
@@ -121,8 +122,9 @@ export function createBulkExports(db: Database, context: ExportContext, options:
 
   /** Chunks of `job` until it ends, must wait, is lost, or the engine stops; PGlite yields between chunks. */
   const runJob = async (job: StoredJob): Promise<StepOutcome> => {
-    for (;;) {
-      const outcome = await runChunk(db, job, chunk);
+    for (let first = true; ; first = false) {
+      // Once the snapshot is ready it stays so: later chunks of this run need not ask again.
+      const outcome = await runChunk(db, first ? job : { ...job, snapshot: undefined }, chunk);
       if (outcome !== 'chunk' || stopped) return outcome;
       if (db.dialect === 'pglite') await new Promise((resolve) => setImmediate(resolve));
     }
