@@ -1,5 +1,6 @@
 import { audited } from '../../audit/audited.js';
 import { auditedInteraction } from '../../audit/interaction.js';
+import { FhirError } from '../../fhir/outcome.js';
 import type { Step } from '../step.js';
 
 /**
@@ -16,6 +17,9 @@ export const audit: Step = async (state, next) => {
   if (context.auditing) {
     const touched = context.auditing;
     if (state.unresolved !== undefined) throw state.unresolved;
+    // A Bundle's entry: a bulk export request is asynchronous and its engine writes through its own database handle
+    // (on PGlite it would wait for a transaction Bundle's end): it is sent on its own, never as an entry.
+    if (interaction.export) throw new FhirError(400, { code: 'not-supported', diagnostics: 'a bulk export request cannot be an entry of a Bundle: send it on its own' });
     const response = await next();
     touched.add(response, interaction.subtype, request.path);
     return response;

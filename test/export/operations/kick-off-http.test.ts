@@ -136,6 +136,16 @@ describe.each(BACKENDS)('bulk export operations without an engine, on $name', (b
     expect((await get('$export-file/0b7c6d2e-6b7d-4c47-9d1a-2f3e4a5b6c7d/one', exporter)).status).toBe(404);
   });
 
+  it('a bulk export request is never a Bundle entry: 400 in a batch, and a transaction holding one is refused', async () => {
+    const entry = (url: string) => ({ request: { method: 'GET', url } });
+    const batch = await post('', exporter, { resourceType: 'Bundle', type: 'batch', entry: [entry('$export?_type=Patient'), entry('$export-status/0b7c6d2e-6b7d-4c47-9d1a-2f3e4a5b6c7d')] });
+    expect(batch.status).toBe(200);
+    expect(batch.body.entry.map((e: { response: { status: string } }) => e.response.status)).toEqual(['400 Bad Request', '400 Bad Request']);
+    const transaction = await post('', exporter, { resourceType: 'Bundle', type: 'transaction', entry: [entry(`Patient/${patient}`), entry('$export-status/0b7c6d2e-6b7d-4c47-9d1a-2f3e4a5b6c7d')] });
+    expect(transaction.status).toBe(400);
+    expect(transaction.body.issue[0].diagnostics).toMatch(/cannot be an entry of a Bundle/);
+  });
+
   it('the CapabilityStatement claims no export without an engine', async () => {
     const res = await request(server.app).get('/fhir/metadata').expect(200);
     expect(res.body.instantiates ?? []).not.toContain('http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data');
