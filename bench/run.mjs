@@ -24,6 +24,8 @@ const WANTED = (process.env.BENCH_DATABASES ?? 'postgres,pglite').split(',').map
 // the page then shows those sections, and the growth phase when it too was left out, as the last run that had them
 // measured them, saying which.
 const EXTRAS = process.env.BENCH_EXTRAS !== 'none';
+// BENCH_EXPORT=none leaves out the bulk export phase (its store is seeded once, about 15 minutes at 1M, and kept).
+const EXPORT = process.env.BENCH_EXPORT !== 'none';
 const GROWTH = (process.env.BENCH_GROWTH ?? '10000,100000,1000000').split(',').map((level) => level.trim()).filter((level) => level && level !== 'none').map(Number);
 
 async function main() {
@@ -52,6 +54,8 @@ async function main() {
     results.writeValidation = await (await import('./write-validation.mjs')).measureWriteValidation();
     // Notification latency and throughput with 100 rest-hook subscribers (bench/notifications.mjs).
     results.notifications = await (await import('./notifications.mjs')).measureNotifications();
+    // Bulk export throughput and the server's RSS at BENCH_EXPORT_RESOURCES stored resources (bench/export.mjs).
+    if (EXPORT) results.bulkExport = await (await import('./export.mjs')).measureBulkExport();
   } else {
     carryOver(results);
   }
@@ -79,7 +83,7 @@ function carryOver(results) {
   const folder = path.join(root, 'bench/results');
   const runs = existsSync(folder) ? readdirSync(folder).filter((name) => name.endsWith('.json')).sort().reverse() : [];
   results.carriedOver = {};
-  for (const section of ['validation', 'statisticsUpkeep', 'writeValidation', 'notifications', ...(results.growth ? [] : ['growth'])]) {
+  for (const section of ['validation', 'statisticsUpkeep', 'writeValidation', 'notifications', ...(results.bulkExport ? [] : ['bulkExport']), ...(results.growth ? [] : ['growth'])]) {
     for (const name of runs) {
       const earlier = JSON.parse(readFileSync(path.join(folder, name), 'utf8'));
       if (!earlier[section]) continue;
