@@ -4,6 +4,7 @@ import type { FhirContext, FhirRequest, FhirResponse, RouteParams } from '../res
 import type { ResourceStore } from '../store/resource-store.js';
 import { DatabaseUnavailable } from '../store/unavailable.js';
 import type { AuditedInteraction } from './interaction.js';
+import { exportEvent } from './export-events.js';
 import { restEvent, type RestEventInput } from './rest-event.js';
 import { Touched } from './touched.js';
 
@@ -27,8 +28,11 @@ export interface AuditedRequest {
 export async function audited({ request, interaction, params, run }: AuditedRequest, context: FhirContext): Promise<FhirResponse> {
   const touched = new Touched(context.registry);
   const query = interaction.subtype?.startsWith('search') ? queryOf(request) : undefined;
+  // A bulk export's status, cancel and download name their job by the path, even when refused (server/audit/export-events.ts).
+  const job = interaction.export && interaction.export !== 'kick-off' ? params?.id : undefined;
+  const target = interaction.export === 'kick-off' && params?.id !== undefined ? `Group/${params.id}` : targetOf(params);
   const event = (store: ResourceStore | undefined, status: number, failure?: string, what?: Touched) =>
-    record(store, context, { interaction, caller: request.caller, recorded: new Date(), status, failure, touched: what, query, target: targetOf(params) });
+    record(store, context, { interaction, caller: request.caller, recorded: new Date(), status, failure, touched: what, query, target }, job);
   try {
     if (interaction.writes === 'transaction') {
       return await context.store.transaction(async (store) => {
@@ -70,8 +74,9 @@ class AuditNotStored extends Error {
  * transaction (`store`) it commits with the write; otherwise (a read, a failure) it is group-committed with the
  * events of concurrent reads, and this resolves once it is committed.
  */
-async function record(store: ResourceStore | undefined, context: FhirContext, input: RestEventInput): Promise<void> {
-  const event: AuditEvent = restEvent(input);
+async function record(store: ResourceStore | undefined, context: FhirContext, input: RestEventInput, job?: string): Promise<void> {
+  const step = input.interaction.export;
+  const event: AuditEvent = step ? exportEvent(input, step, input.touched?.export, job) : restEvent(input);
   if (store) await store.create(event);
   else if (context.auditLog) await context.auditLog.record(event);
   else await context.store.create(event);

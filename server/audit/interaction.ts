@@ -1,3 +1,4 @@
+import type { ExportStep } from '../bulk/disclosure.js';
 import type { FhirRequest } from '../rest/types.js';
 
 /** AuditEvent.action: create, read, update, delete, execute. */
@@ -13,6 +14,8 @@ export interface AuditedInteraction {
    * a savepoint of it). `none`: a read, recorded in its own statement before it is answered.
    */
   writes: 'transaction' | 'none';
+  /** A bulk export request: recorded in IHE BALP's export shape (server/audit/export-events.ts). */
+  export?: ExportStep;
 }
 
 /**
@@ -31,6 +34,10 @@ const BY_METHOD: Record<string, AuditAction> = { GET: 'R', POST: 'C', PUT: 'U', 
  */
 export function auditedInteraction(method: string, pattern: readonly string[] | undefined, request: FhirRequest): AuditedInteraction {
   if (!pattern) return { action: BY_METHOD[method] ?? 'E', writes: 'none' };
+  const step = exportStep(method, pattern);
+  // The jobs' engine writes through its own database handle: never inside the request's transaction (on PGlite it
+  // would wait for that transaction to end), so a kick-off and a cancel are recorded like reads.
+  if (step) return { subtype: 'operation', action: step === 'cancel' ? 'D' : step === 'kick-off' ? 'E' : 'R', writes: 'none', export: step };
   const last = pattern[pattern.length - 1];
   if (last?.startsWith('$')) {
     return { subtype: 'operation', action: 'E', writes: READING_OPERATIONS.has(last) ? 'none' : 'transaction' };
@@ -62,4 +69,11 @@ export function auditedInteraction(method: string, pattern: readonly string[] | 
     default:
       return { action: 'E', writes: 'none' };
   }
+}
+
+/** Which request of a bulk export the route is, if it is one (server/pipeline/routes.ts). */
+function exportStep(method: string, pattern: readonly string[]): ExportStep | undefined {
+  if (pattern[0] === '$export-file') return 'download';
+  if (pattern[0] === '$export-status') return method === 'DELETE' ? 'cancel' : 'status';
+  return pattern[pattern.length - 1] === '$export' ? 'kick-off' : undefined;
 }

@@ -1,4 +1,5 @@
 import type { Bundle, Coding, Consent, Parameters, Resource } from 'fhir/r4';
+import type { ExportDisclosure } from '../bulk/disclosure.js';
 import type { FhirResponse } from '../rest/types.js';
 import type { SearchParameterRegistry } from '../search/registry.js';
 import type { ResourceStore } from '../store/resource-store.js';
@@ -18,6 +19,8 @@ export class Touched {
   readonly patients = new Set<string>();
   /** Purposes of use the request stated (AuditEvent.purposeOfEvent). */
   readonly purposes: Coding[] = [];
+  /** What a bulk export request disclosed, as its operation said (server/export/operations). */
+  export?: ExportDisclosure;
   /** Versions answered without a body (a delete, `return=minimal`): their patients are looked up before recording. */
   private readonly unread: { type: string; id: string; version: number }[] = [];
 
@@ -43,6 +46,10 @@ export class Touched {
     const version = ETAG.exec(response.headers?.ETag ?? '');
     const [type, id] = path.split('/');
     if (version && subtype === 'delete' && id) this.addUnread(type, id, Number(version[1]), true);
+  }
+
+  exported(disclosure: ExportDisclosure): void {
+    this.export = disclosure;
   }
 
   private addResource(resource: Resource): void {

@@ -5,7 +5,8 @@ import { RESOURCE_TYPES } from '../fhir/resource-types.js';
 import { SOFTWARE } from '../version.js';
 import { conformanceGuide, type Guide } from '../conformance/guide.js';
 import type { Declared } from '../rest/route.js';
-import { operationsOf } from './operations.js';
+import { BULK_DATA_SERVER } from '../bulk/canonical.js';
+import { operationsOf, systemOperationsOf } from './operations.js';
 import { subscriptionsBackport } from './subscriptions.js';
 
 export interface CapabilityInput {
@@ -31,6 +32,9 @@ export function capabilityStatement({ declared, allowUpdateCreate, allowMultiple
   const typeCodes = declared.filter((d) => d.level === 'type').map((d) => d.code);
   const systemCodes = declared.filter((d) => d.level === 'system').map((d) => d.code);
   const backport = subscriptionsBackport(declared);
+  // Bulk Data's server CapabilityStatement is claimed only when `$export` is served (an engine runs the jobs).
+  const systemOperations = systemOperationsOf(declared);
+  const instantiates = [...backport.instantiates, ...(systemOperations.some((op) => op.name === 'export') ? [BULK_DATA_SERVER] : [])];
   const resource: CapabilityStatementRestResource[] = RESOURCE_TYPES.map((type) => backport.onResource({
     type,
     // The base definition stays `profile` (the server takes any valid R4 resource of the type); the guide's
@@ -55,7 +59,7 @@ export function capabilityStatement({ declared, allowUpdateCreate, allowMultiple
     date: STARTED,
     publisher: 'CCP Exchange',
     kind: 'instance',
-    ...(backport.instantiates.length ? { instantiates: backport.instantiates } : {}),
+    ...(instantiates.length ? { instantiates } : {}),
     software: { name: 'CCP Exchange', version: SOFTWARE.version },
     implementation: { description: 'CCP Exchange FHIR R4 server', url: baseUrl },
     fhirVersion: '4.0.1',
@@ -70,6 +74,7 @@ export function capabilityStatement({ declared, allowUpdateCreate, allowMultiple
         security: security(baseUrl, secured),
         resource,
         interaction: systemCodes.map((code) => ({ code })),
+        ...(systemOperations.length ? { operation: systemOperations } : {}),
       },
     ],
   };

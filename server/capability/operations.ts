@@ -1,4 +1,5 @@
 import type { CapabilityStatementRestResourceOperation } from 'fhir/r4';
+import { EXPORT_DEFINITIONS } from '../bulk/canonical.js';
 import type { Declared } from '../rest/route.js';
 import { SUBSCRIPTION_OPERATIONS } from '../subscriptions/backport.js';
 
@@ -14,6 +15,17 @@ const OFFICIAL = new Set(['ValueSet-expand', 'ValueSet-validate-code', 'CodeSyst
 /** Operations the Subscriptions Backport IG defines on Subscription: named by the IG's OperationDefinitions. */
 const BACKPORT = new Map(SUBSCRIPTION_OPERATIONS.map(({ name, definition }) => [`Subscription-${name}`, definition]));
 
+/** Bulk Data Access's `$export` on Patient and Group: named by the IG's OperationDefinitions. */
+const BULK_DATA = new Map([
+  ['Patient-export', EXPORT_DEFINITIONS.Patient],
+  ['Group-export', EXPORT_DEFINITIONS.Group],
+]);
+
+/** The operations the route table serves on the whole server (`[base]/$name`): only Bulk Data's `$export` so far. */
+export function systemOperationsOf(declared: Declared[]): CapabilityStatementRestResourceOperation[] {
+  return declared.flatMap((d) => (d.level === 'system-operation' && d.name === 'export' ? [{ name: d.name, definition: EXPORT_DEFINITIONS.system }] : []));
+}
+
 /** The operations the route table serves on `type`. */
 export function operationsOf(type: string, declared: Declared[]): CapabilityStatementRestResourceOperation[] {
   const own = declared.flatMap((d) => {
@@ -26,5 +38,5 @@ export function operationsOf(type: string, declared: Declared[]): CapabilityStat
 /** The canonical of an operation's definition: FHIR's own, the Backport IG's, or ours (conformance/operations/). */
 function definitionOf(type: string, name: string): string {
   if (OFFICIAL.has(`${type}-${name}`)) return `http://hl7.org/fhir/OperationDefinition/${type}-${name}`;
-  return BACKPORT.get(`${type}-${name}`) ?? `${OPERATION_DEFINITION_BASE}/${name}`;
+  return BACKPORT.get(`${type}-${name}`) ?? BULK_DATA.get(`${type}-${name}`) ?? `${OPERATION_DEFINITION_BASE}/${name}`;
 }

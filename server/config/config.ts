@@ -69,6 +69,19 @@ export interface Config {
   deleteReferenced: boolean;
   /** Notifications (docs/NOTIFICATIONS.md). */
   notifications: NotificationConfig;
+  /** Bulk Data export (docs/BULK.md). */
+  bulkExport: BulkExportConfig;
+}
+
+export interface BulkExportConfig {
+  /** BULK_EXPORT_FILE_BYTES: an export file is cut before it would pass this size. */
+  fileBytes: number;
+  /** BULK_EXPORT_EXPIRES_HOURS: how long a finished export's files stay. */
+  expiresHours: number;
+  /** BULK_EXPORT_CHUNK_ROWS: rows read and written per committed chunk (the resume point after a restart). */
+  chunkRows: number;
+  /** BULK_EXPORT_MIN_POLL_SECONDS: status polls closer together than this get 429 with Retry-After. */
+  minPollSeconds: number;
 }
 
 export interface NotificationConfig {
@@ -168,6 +181,12 @@ export function loadConfig(env: Env = process.env): Config {
       noticeReminderHours: read('NOTICE_REMINDER_HOURS', 24, integer(1, 720)),
       noticeRoundSeconds: read('NOTICE_ROUND_INTERVAL', 60, integer(1, 3600)),
     },
+    bulkExport: {
+      fileBytes: read('BULK_EXPORT_FILE_BYTES', 64 * 1024 * 1024, parseByteSize),
+      expiresHours: read('BULK_EXPORT_EXPIRES_HOURS', 24, integer(1, 720)),
+      chunkRows: read('BULK_EXPORT_CHUNK_ROWS', 1000, integer(10, 100000)),
+      minPollSeconds: read('BULK_EXPORT_MIN_POLL_SECONDS', 2, integer(0, 3600)),
+    },
   };
   readNotificationUrls(env, config.notifications, problems);
   const required = loadRequiredProfiles(config.requiredProfilesFile);
@@ -202,6 +221,7 @@ export function loadConfig(env: Env = process.env): Config {
   else if (logFormat) problems.push(`LOG_FORMAT: must be json or pretty (got "${logFormat}")`);
   if (!LOG_LEVELS.includes(config.logLevel)) problems.push(`LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')}`);
   if (config.defaultPageSize > config.maxPageSize) problems.push('DEFAULT_PAGE_SIZE: must not exceed MAX_PAGE_SIZE');
+  if (config.bulkExport.fileBytes < 1024) problems.push('BULK_EXPORT_FILE_BYTES: must be at least 1kb (a file holds whole resources)');
 
   if (problems.length) throw new ConfigError(problems);
   return config;

@@ -57,8 +57,9 @@ export function fhirRequestOf(
   const question = url.indexOf('?');
   const query = parseQueryText(question === -1 ? '' : url.slice(question + 1), "The URL's query");
   format.pretty = query._pretty?.[0] === 'true';
-  format.mediaType = responseMediaType(query._format?.[0], req.headers.accept);
   const path = (question === -1 ? url : url.slice(0, question)).replace(/^\/+|\/+$/g, '');
+  // A bulk export file is NDJSON: asking for it so is no 406.
+  format.mediaType = responseMediaType(query._format?.[0], req.headers.accept, path.startsWith('$export-file/'));
   const method = req.method ?? 'GET';
   const contentType = req.headers['content-type'];
   const searchForm = method === 'POST' && /(^|\/)_search$/.test(path);

@@ -5,13 +5,16 @@ export const FHIR_JSON = 'application/fhir+json';
 /** Media types that carry FHIR JSON, the only format this server reads and writes. */
 const JSON_TYPES = new Set([FHIR_JSON, 'application/json', 'application/json+fhir']);
 const FORMAT_ALIASES = new Set(['json', ...JSON_TYPES]);
+/** What a bulk export file may be asked for as. */
+const NDJSON_TYPES = new Set(['application/fhir+ndjson', 'application/ndjson', 'ndjson']);
 
 /**
  * The media type to answer with, from `_format` (which wins, for clients that cannot set headers) or Accept.
  * A client that asked for plain `application/json` gets it labelled so; everyone else gets `application/fhir+json`.
- * Anything that rules JSON out is a 406.
+ * Anything that rules JSON out is a 406, except NDJSON where the answer is NDJSON (`ndjson`: a bulk export file,
+ * whose failures are then answered in FHIR JSON).
  */
-export function responseMediaType(format: string | undefined, accept: string | undefined): string {
+export function responseMediaType(format: string | undefined, accept: string | undefined, ndjson = false): string {
   if (format !== undefined) {
     const wanted = mediaTypeOf(format);
     if (!FORMAT_ALIASES.has(wanted)) throw notAcceptable(`_format=${format}`);
@@ -29,6 +32,7 @@ export function responseMediaType(format: string | undefined, accept: string | u
   if (ranges.some((r) => r.type === FHIR_JSON || r.type === 'application/json+fhir')) return FHIR_JSON;
   if (ranges.some((r) => r.type === 'application/json')) return 'application/json';
   if (ranges.some((r) => r.type === '*/*' || r.type === 'application/*')) return FHIR_JSON;
+  if (ndjson && ranges.some((r) => NDJSON_TYPES.has(r.type))) return FHIR_JSON;
   throw notAcceptable(`Accept: ${accept}`);
 }
 

@@ -38,3 +38,73 @@ export function sendFhir(
   if (request?.method === 'HEAD') res.end();
   else res.end(text);
 }
+
+/** A JSON body that is no FHIR resource (the bulk export manifest): `application/json`, with its length. */
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, method?: string): void {
+  res.statusCode = status;
+  for (const name in headers) res.setHeader(name, headers[name]);
+  const text = JSON.stringify(body);
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  if (method === 'HEAD') res.end();
+  else res.end(text);
+}
+
+/**
+ * A body streamed line by line (a bulk export file): no Content-Length (chunked), each line written as the client
+ * takes it (`write` returning false waits for `drain`), so memory holds one part at a time whatever the file's size.
+ * A client that goes away stops the reading (the iterator is closed). A failure once the status is sent cannot
+ * become an OperationOutcome: the connection is cut, so the client sees a broken transfer, never a short file
+ * that looks whole. Resolves once the response has ended or was cut.
+ */
+export async function sendStream(
+  res: ServerResponse,
+  status: number,
+  stream: { contentType: string; lines: AsyncIterable<string> },
+  headers: Record<string, string> = {},
+  method?: string,
+): Promise<void> {
+  res.statusCode = status;
+  for (const name in headers) res.setHeader(name, headers[name]);
+  res.setHeader('Content-Type', stream.contentType);
+  const iterator = stream.lines[Symbol.asyncIterator]();
+  if (method === 'HEAD') {
+    await iterator.return?.();
+    res.end();
+    return;
+  }
+  let gone = false;
+  const onClose = () => (gone = true);
+  res.once('close', onClose);
+  try {
+    for (;;) {
+      if (gone || res.destroyed) {
+        await iterator.return?.();
+        return;
+      }
+      const next = await iterator.next();
+      if (next.done) break;
+      const line = next.value.endsWith('\n') ? next.value : `${next.value}\n`;
+      if (!res.write(line)) await drained(res);
+    }
+    res.end();
+  } catch (error) {
+    res.destroy(error instanceof Error ? error : new Error(String(error)));
+    throw error;
+  } finally {
+    res.off('close', onClose);
+  }
+}
+
+/** The response can take more, or is gone. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}

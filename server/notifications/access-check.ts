@@ -1,9 +1,10 @@
 import { type Caller, UNRESTRICTED } from '../access/caller.js';
-import { clientCaller, organizationCaller, userCallerWithRole } from '../access/callers.js';
+import { organizationCaller } from '../access/callers.js';
+import { currentCaller as partiesCaller } from '../access/current-caller.js';
 import { FhirError } from '../fhir/outcome.js';
 import { reachable } from '../rest/reachable.js';
 import type { FhirContext } from '../rest/types.js';
-import { organizationIsActive, partiesState, readPractitionerRole } from '../store/auth-activity.js';
+import { organizationIsActive } from '../store/auth-activity.js';
 import type { Database } from '../store/database.js';
 import type { AccessCheck, AccessMoment, FocusRef, SubscriptionOwner } from '../subscriptions/model.js';
 
@@ -29,7 +30,7 @@ import type { AccessCheck, AccessMoment, FocusRef, SubscriptionOwner } from '../
  */
 export function createAccessCheck(db: Database, context: FhirContext): AccessCheck {
   const decide = async (owner: SubscriptionOwner, focus: FocusRef, moment?: AccessMoment): Promise<boolean> => {
-    const caller = await once(moment, `caller ${ownerKey(owner)}`, () => currentCaller(db, owner, context.options.hostingOrganization));
+    const caller = await once(moment, `caller ${ownerKey(owner)}`, () => ownerCaller(db, owner, context.options.hostingOrganization));
     if (!caller) return false;
     try {
       return (await reachable(caller, focus.type, focus.id, 'r', context)) !== undefined;
@@ -61,7 +62,7 @@ function ownerKey(owner: SubscriptionOwner): string {
 }
 
 /** The owner as a caller now, or undefined when its client or user is no longer active. */
-async function currentCaller(db: Database, owner: SubscriptionOwner, hostingOrganization: string | undefined): Promise<Caller | undefined> {
+async function ownerCaller(db: Database, owner: SubscriptionOwner, hostingOrganization: string | undefined): Promise<Caller | undefined> {
   if (owner.kind === 'server') return UNRESTRICTED;
   if (owner.kind === 'organization') {
     const id = owner.organization;
@@ -69,10 +70,5 @@ async function currentCaller(db: Database, owner: SubscriptionOwner, hostingOrga
     return organizationCaller(id, owner.scopes.join(' '));
   }
   if (owner.clientId === undefined) return undefined;
-  const state = await partiesState(db, owner.clientId, owner.userId);
-  if (!state.clientActive || !state.userActive) return undefined;
-  const scope = owner.scopes.join(' ');
-  if (owner.userId === undefined) return clientCaller({ clientId: owner.clientId, scope, organizationId: state.clientOrganizationId });
-  const role = await readPractitionerRole(db, state.practitionerRoleId);
-  return userCallerWithRole({ clientId: owner.clientId, userId: owner.userId, scope, context: { patient: owner.patient } }, role);
+  return partiesCaller(db, { clientId: owner.clientId, userId: owner.userId, scopes: owner.scopes, patient: owner.patient });
 }

@@ -7,7 +7,7 @@ import { bodyReader, fhirRequestOf, prettyOf, type ResponseFormat, sendError } f
 import { FHIR_JSON } from '../http/negotiation.js';
 import { logRequest } from '../http/request-log.js';
 import { setSecurityHeaders } from '../http/security-headers.js';
-import { sendFhir } from '../http/send.js';
+import { sendFhir, sendJson, sendStream } from '../http/send.js';
 import type { Logger } from '../log/logger.js';
 import type { FhirContext, FhirRequest, FhirResponse } from '../rest/types.js';
 import { compose, initialState, type Step } from './step.js';
@@ -63,6 +63,7 @@ export function fhirApi(context: FhirContext, logger: Logger, options: FhirApiOp
     if (!passesCors(options.cors, req, res)) return; //         CORS; a preflight is answered there (http/cors.ts)
     // Until the query is read strictly, a failure is answered as the lenient parser of Express read `_pretty`.
     let format: ResponseFormat = { mediaType: FHIR_JSON, pretty: prettyOf(url) };
+    let streaming = false;
     try {
       const caller = await callerOfAuthorization(options.auth, req.headers.authorization); // bearer token → Caller, or 401 (http/bearer.ts)
       const raw = await readBody(req, res); //                  the body, only when there is one: 413 (http/fhir-endpoint.ts)
@@ -71,8 +72,18 @@ export function fhirApi(context: FhirContext, logger: Logger, options: FhirApiOp
       // the query, the format of the answer (406), the body (400, 415): free of HTTP from here on (http/fhir-endpoint.ts)
       const request = fhirRequestOf(req, url, raw, caller, baseUrl, context.options, format);
       const response = await handleFhirRequest(request, context); // the steps above
-      sendFhir(res, response.status, format.mediaType, format.pretty, response.body, response.headers, req); // respond (http/send.ts)
+      // respond (http/send.ts): a FHIR resource; or a bulk export's manifest (JSON) or file (streamed NDJSON)
+      if (response.stream) {
+        streaming = true;
+        await sendStream(res, response.status, response.stream, response.headers, req.method);
+      } else if (response.json !== undefined) sendJson(res, response.status, response.json, response.headers, req.method);
+      else sendFhir(res, response.status, format.mediaType, format.pretty, response.body, response.headers, req);
     } catch (error) {
+      // A stream that failed once started was cut (sendStream): logged, nothing more can be said to the client.
+      if (streaming && res.headersSent) {
+        log.error({ err: error }, 'a streamed response failed');
+        return;
+      }
       sendError(res, toFhirError(error, log), format, req); //  one OperationOutcome for every failure, no internals (http/errors.ts)
     }
   };

@@ -26,6 +26,9 @@ import { expandOperation } from '../rest/interactions/terminology/expand.js';
 import { lookupOperation } from '../rest/interactions/terminology/lookup.js';
 import { subsumesOperation } from '../rest/interactions/terminology/subsumes.js';
 import { validateCodeOperation } from '../rest/interactions/terminology/validate-code.js';
+import { kickOff } from '../export/operations/kick-off.js';
+import { exportFile } from '../export/operations/file.js';
+import { exportCancel, exportStatus } from '../export/operations/status.js';
 import type { Declared, Route } from '../rest/route.js';
 import type { FhirContext, FhirOptions, FhirResponse } from '../rest/types.js';
 
@@ -40,6 +43,19 @@ const bindingTokenOperation = onSubscriptions('get-ws-binding-token', getWsBindi
  * above the REST layer, because it names the domain folders' operations (consent, audit, terminology).
  */
 export const ROUTES: Route[] = [
+  // Bulk Data export (server/export/operations), first: `:type` and `[type]/[id]` would otherwise take `$export`,
+  // `$export-status/[job]` and `$export-file/[job]/[n]`. Each decides who may (a token, its scopes, the job's owner).
+  ...(['GET', 'POST'] as const).flatMap((method): Route[] => {
+    const declared = (on: Declared) => (method === 'GET' ? { declared: on } : {});
+    return [
+      { method, pattern: ['$export'], access: 'interaction', interaction: kickOff('system'), ...declared({ level: 'system-operation', name: 'export' }) },
+      { method, pattern: ['Patient', '$export'], access: 'interaction', interaction: kickOff('patient'), ...declared({ level: 'operation', type: 'Patient', name: 'export' }) },
+      { method, pattern: ['Group', ':id', '$export'], access: 'interaction', interaction: kickOff('group'), ...declared({ level: 'operation', type: 'Group', name: 'export' }) },
+    ];
+  }),
+  { method: 'GET', pattern: ['$export-status', ':id'], access: 'interaction', interaction: exportStatus },
+  { method: 'DELETE', pattern: ['$export-status', ':id'], access: 'interaction', interaction: exportCancel },
+  { method: 'GET', pattern: ['$export-file', ':id', ':file'], access: 'interaction', interaction: exportFile },
   { method: 'GET', pattern: ['metadata'], access: 'public', interaction: async (request, _params, context) => metadata(request.baseUrl, context) },
   { method: 'GET', pattern: [], access: 'interaction', interaction: search, declared: { level: 'system', code: 'search-system' } },
   { method: 'POST', pattern: ['_search'], access: 'interaction', interaction: search },
@@ -126,13 +142,19 @@ export const ROUTES: Route[] = [
 ];
 
 /** `GET [base]/metadata`: the CapabilityStatement, generated from the table above. */
-function metadata(baseUrl: string, { options, registry }: FhirContext): FhirResponse {
-  const declared = ROUTES.flatMap((route) => (route.declared ? [route.declared].flat() : [])).filter((d) => offered(d, options));
+function metadata(baseUrl: string, { options, registry, bulkExports }: FhirContext): FhirResponse {
+  const declared = ROUTES.flatMap((route) => (route.declared ? [route.declared].flat() : [])).filter((d) => offered(d, options, bulkExports !== undefined));
   return { status: 200, body: capabilityStatement({ declared, allowUpdateCreate: options.allowUpdateCreate, allowMultipleDelete: options.allowMultipleDelete, baseUrl, registry, secured: options.secured ?? false }) };
 }
 
-/** What a route serves only with some configuration: binding tokens need their secret (else the operation answers 501). */
-function offered(declared: Declared, options: FhirOptions): boolean {
+/**
+ * What a route serves only with some configuration (else the operation answers 501): binding tokens need their
+ * secret; bulk export needs the jobs' engine (FhirContext.bulkExports).
+ */
+function offered(declared: Declared, options: FhirOptions, exporting: boolean): boolean {
+  if (declared.level === 'system-operation' || declared.level === 'operation') {
+    if (declared.name === 'export') return exporting;
+  }
   const needsSecret = declared.level === 'operation' && declared.type === 'Subscription' && declared.name === 'get-ws-binding-token';
   return !needsSecret || options.subscriptions !== undefined;
 }

@@ -6,7 +6,9 @@ export type Declared =
   | { level: 'type'; code: 'read' | 'vread' | 'update' | 'patch' | 'delete' | 'history-instance' | 'history-type' | 'create' | 'search-type' }
   | { level: 'system'; code: 'history-system' | 'search-system' | 'transaction' | 'batch' }
   /** A custom operation on instances of `type`, defined in conformance/operations/[name].json. */
-  | { level: 'operation'; type: string; name: string };
+  | { level: 'operation'; type: string; name: string }
+  /** An operation on the whole server (`[base]/$name`), such as Bulk Data's `$export`. */
+  | { level: 'system-operation'; name: string };
 
 /**
  * What a route needs from the caller (server/access), checked by the pipeline before the interaction runs:

@@ -10,6 +10,8 @@ import type { RequiredProfiles } from '../conformance/required-profiles.js';
 import type { SchemaValidator } from '../validation/schema-validator.js';
 import type { WriteRules } from './write-rules.js';
 import type { AccessCheck } from '../subscriptions/model.js';
+import type { BulkExports } from '../bulk/model.js';
+import type { ExportDisclosure } from '../bulk/disclosure.js';
 
 /** A FHIR RESTful request, free of any HTTP framework: what an interaction needs and nothing more. */
 export interface FhirRequest {
@@ -33,6 +35,10 @@ export interface FhirResponse {
   status: number;
   body?: Resource;
   headers?: Record<string, string>;
+  /** A body that is not a FHIR resource: the bulk export manifest, sent as `application/json`. */
+  json?: unknown;
+  /** A body streamed line by line (a bulk export file): no Content-Length, written as the client takes it. */
+  stream?: { contentType: string; lines: AsyncIterable<string> };
 }
 
 export interface FhirOptions {
@@ -60,6 +66,8 @@ export interface FhirOptions {
   deleteReferenced: boolean;
   /** Notifications (docs/NOTIFICATIONS.md); absent: Subscriptions are checked as without these allowances. */
   subscriptions?: SubscriptionOptions;
+  /** Bulk export (docs/BULK.md): the least seconds between two status polls, as `Retry-After` says it. */
+  bulkExportPollSeconds?: number;
 }
 
 /** What the Subscription checks and operations need of the configuration (server/config). */
@@ -111,6 +119,11 @@ export interface FhirContext {
    * leaves out the events whose focus its owner may no longer see; absent, `$events` is refused (deny by default).
    */
   subscriptionAccess?: AccessCheck;
+  /**
+   * The bulk export jobs (server/export/engine), which the `$export` operations start, report on, serve and
+   * cancel; absent, the operations answer 501.
+   */
+  bulkExports?: BulkExports;
 }
 
 /**
@@ -119,9 +132,12 @@ export interface FhirContext {
  */
 export interface Auditing {
   add(response: FhirResponse, subtype: string | undefined, path: string): void;
+  /** A bulk export request says what it disclosed: its event takes IHE BALP's export shape (server/audit/export-events.ts). */
+  exported?(disclosure: ExportDisclosure): void;
 }
 
 /** `member` is the resource type (or `*`) searched within the compartment of `type`/`id`. */
-export type RouteParams = { type?: string; id?: string; vid?: string; member?: string };
+/** `file` is a bulk export file's number within its job (`$export-file/[job]/[file]`). */
+export type RouteParams = { type?: string; id?: string; vid?: string; member?: string; file?: string };
 
 export type Interaction = (request: FhirRequest, params: RouteParams, context: FhirContext) => Promise<FhirResponse>;

@@ -68,11 +68,14 @@ function checkParams(params: RouteParams, method: string): void {
   }
   if (params.id !== undefined && !isValidId(params.id)) {
     // An id that cannot exist is simply not found when reading; when writing, the request itself is wrong.
-    if (method === 'GET' || method === 'DELETE') throw notFound(`${params.type}/${params.id} is not known`);
+    if (method === 'GET' || method === 'DELETE') throw notFound(`${params.type ? `${params.type}/` : ''}${params.id} is not known`);
     throw new FhirError(400, { code: 'invalid', diagnostics: `"${params.id}" is not a valid FHIR id (1-64 of A-Z a-z 0-9 - .)` });
   }
   if (params.member !== undefined && params.member !== '*' && !isResourceType(params.member)) {
     throw notFound(`${params.member} is not a resource type this server knows (FHIR R4)`);
+  }
+  if (params.file !== undefined && !/^[0-9]{1,9}$/.test(params.file)) {
+    throw notFound(`${params.id}/${params.file} is not a bulk export file`);
   }
   if (params.vid !== undefined && !/^[0-9]{1,9}$/.test(params.vid)) {
     throw notFound(`${params.type}/${params.id}/_history/${params.vid} is not known`);

@@ -4,23 +4,30 @@ import { filterCondition } from './conditions.js';
 import { CLINICAL_TABLES, type TableSet } from './tables.js';
 
 /**
+ * A compartment: of one resource (`Patient/123`), of several (`id` a list: a Bulk Data export of a Group's
+ * members), or of any resource of the type (`id` absent: a patient-level export of every patient).
+ */
+export interface CompartmentScope {
+  type: string;
+  id?: string | readonly string[];
+  params: Record<string, string[]>;
+}
+
+/**
  * In the compartment of `type`/`id`: a reference parameter that places the resource's type there points at it
  * (R4 CompartmentDefinition); the compartment's own resource belongs to it too. `row` is the resource row's alias.
  */
-export function compartmentCondition(
-  compartment: NonNullable<SearchQuery['compartment']>,
-  sql: Statement,
-  row: string,
-  tables: TableSet = CLINICAL_TABLES,
-): string {
+export function compartmentCondition(compartment: CompartmentScope, sql: Statement, row: string, tables: TableSet = CLINICAL_TABLES): string {
   const byType = Object.entries(compartment.params).map(
     ([memberType, params]) => `(i.resource_type = ${sql.param(memberType)} AND i.param = ANY(${sql.param(params)}::text[]))`,
   );
   const owner = sql.param(compartment.type);
-  const id = sql.param(compartment.id);
+  const { id } = compartment;
+  const target = (column: string) =>
+    id === undefined ? 'true' : typeof id === 'string' ? `${column} = ${sql.param(id)}` : `${column} = ANY(${sql.param(id)}::text[])`;
   return `(EXISTS (SELECT 1 FROM ${tables.index.reference} i
-      WHERE i.rid = ${row}.rid AND i.target_type = ${owner} AND i.target_id = ${id} AND (${byType.join(' OR ') || 'false'}))
-    OR (${row}.resource_type = ${owner} AND ${row}.id = ${id}))`;
+      WHERE i.rid = ${row}.rid AND i.target_type = ${owner} AND ${target('i.target_id')} AND (${byType.join(' OR ') || 'false'}))
+    OR (${row}.resource_type = ${owner} AND ${target(`${row}.id`)}))`;
 }
 
 /**

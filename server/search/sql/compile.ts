@@ -1,6 +1,6 @@
 import { Statement } from './statement.js';
 import type { Filter, SearchQuery } from '../query/model.js';
-import { accessConditions, compartmentCondition } from './access.js';
+import { accessConditions, type CompartmentScope, compartmentCondition } from './access.js';
 import { filterCondition } from './conditions.js';
 import { consentCondition } from './consent.js';
 import { afterCursor, orderBy, orderKey, reversed } from './sort.js';
@@ -36,17 +36,34 @@ function byIdOnly(query: SearchQuery): boolean {
 }
 
 /**
- * The conditions every row must meet, the SQL expression of the row's type for index lookups, and the tables the
- * rows are in (`tablesFor`: AuditEvents have their own, so neither kind of search reads the other's).
+ * What a row must meet, as a search states it: `SearchQuery`'s conditions, plus what a Bulk Data export adds
+ * (server/search/sql/export.ts): `anyOf`, alternatives of filters (a type's several `_typeFilter` queries; a row
+ * meets every filter of at least one), and a compartment of many patients.
  */
-function where(query: SearchQuery, sql: Statement): { conditions: string[]; type: string; tables: TableSet } {
+export interface RowConditions extends Pick<SearchQuery, 'resourceTypes' | 'filters' | 'access' | 'consent'> {
+  anyOf?: Filter[][];
+  compartment?: CompartmentScope;
+}
+
+/**
+ * The conditions every row must meet, the SQL expression of the row's type for index lookups, and the tables the
+ * rows are in (`tablesFor`: AuditEvents have their own, so neither kind of search reads the other's). `live` is
+ * what keeps a row: current and not deleted for a search; an export as of a moment also keeps rows deleted since.
+ * Search and export build their statements on this one function, so a condition means the same in both.
+ */
+export function where(query: RowConditions, sql: Statement, live = 'NOT r.deleted'): { conditions: string[]; type: string; tables: TableSet } {
   const tables = tablesFor(query.resourceTypes);
   const single = query.resourceTypes.length === 1;
   const type = single ? sql.param(query.resourceTypes[0]) : 'r.resource_type';
+  const alias = aliases();
+  const scope = { row: 'r', type, alias, gate: query.consent, tables };
+  const all = (filters: Filter[]) => filters.map((filter) => filterCondition(filter, sql, scope));
+  const anyOf = query.anyOf?.length ? [`(${query.anyOf.map((filters) => `(${[...all(filters), 'true'].join(' AND ')})`).join(' OR ')})`] : [];
   const conditions = [
     single ? `r.resource_type = ${type}` : `r.resource_type = ANY(${sql.param(query.resourceTypes)}::text[])`,
-    'NOT r.deleted',
-    ...query.filters.map((filter) => filterCondition(filter, sql, { row: 'r', type, alias: aliases(), gate: query.consent, tables })),
+    live,
+    ...all(query.filters),
+    ...anyOf,
     ...(query.compartment ? [compartmentCondition(query.compartment, sql, 'r', tables)] : []),
     ...accessConditions(query.access, sql, 'r', tables),
     // AuditEvent is no consent-gated type: the condition would pass every row, reading the clinical tables to say so.

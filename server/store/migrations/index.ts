@@ -12,6 +12,7 @@ import * as consentPermits from './012-consent-permits.js';
 import * as subscriptions from './013-subscriptions.js';
 import * as noticeOccurrences from './014-notice-occurrences.js';
 import * as serverSecrets from './015-server-secrets.js';
+import * as bulkExport from './016-bulk-export.js';
 
 export interface Migration {
   version: number;
@@ -35,4 +36,5 @@ export const MIGRATIONS: Migration[] = [
   { version: 13, name: 'subscriptions', up: subscriptions.up },
   { version: 14, name: 'notice-occurrences', up: noticeOccurrences.up },
   { version: 15, name: 'server-secrets', up: serverSecrets.up },
+  { version: 16, name: 'bulk-export', up: bulkExport.up },
 ];

@@ -1,0 +1,114 @@
+import type { AccessAlternative, ConsentGate, Filter } from '../query/model.js';
+import type { CompartmentScope } from './access.js';
+import { where } from './compile.js';
+import { Statement } from './statement.js';
+import { CLINICAL_TABLES, tablesFor } from './tables.js';
+
+/**
+ * One chunk of a Bulk Data export of one type (docs/BULK.md), as of the job's transaction time T:
+ * the search's conditions (server/search/sql/compile.ts `where`: `_typeFilter` queries, the caller's access and
+ * consent, the compartment of the exported patients), keyset on rid.
+ */
+export interface ExportChunk {
+  type: string;
+  /** `_typeFilter`: a row meets every filter of at least one query; none: every row of the type. */
+  anyOf?: Filter[][];
+  access?: Record<string, AccessAlternative[]>;
+  consent?: ConsentGate;
+  /** Patient and group level: the Patient compartment of these patients (`id` absent: of any patient). */
+  compartment?: CompartmentScope;
+  /** `_since`: only resources whose version as of T was written after it. */
+  since?: Date;
+  transactionTime: Date;
+  /** The keyset position: rows after this rid. */
+  afterRid: string;
+  limit: number;
+}
+
+/**
+ * Rows `rid` and `content` (JSON text, so it streams to the file without a parse), in rid order. A row's content is
+ * its version as of T: the current one when written by T, else the newest older version, or NULL when there is
+ * none to export (created after T, deleted by T, or, with `_since`, unchanged since). NULL rows still advance the
+ * keyset: the caller continues after the last rid returned, and the type is done when fewer than `limit` come.
+ *
+ * The row is selected by its current index (a resource changed after T is matched by its newest version's values,
+ * docs/BULK.md, "Deviations"): the index keeps no past versions.
+ */
+export function exportChunkStatement(chunk: ExportChunk): { sql: string; params: unknown[] } {
+  const sql = new Statement();
+  const at = `${sql.param(chunk.transactionTime)}::timestamptz`;
+  const since = chunk.since ? `${sql.param(chunk.since)}::timestamptz` : undefined;
+  const query = { resourceTypes: [chunk.type], filters: [], anyOf: chunk.anyOf, access: chunk.access, consent: chunk.consent, compartment: chunk.compartment };
+  const clinical = tablesFor(chunk.type) === CLINICAL_TABLES;
+  const built = where(query, sql, clinical ? `(NOT r.deleted OR r.last_updated > ${at})` : `r.last_updated <= ${at}`);
+  const conditions = [...built.conditions, `r.rid > ${sql.param(chunk.afterRid)}::bigint`];
+  if (since) conditions.push(`r.last_updated > ${since}`);
+  // AuditEvents are never changed nor deleted (only dropped with their month): the current row is the version.
+  const content = clinical
+    ? `CASE WHEN r.last_updated <= ${at} THEN r.content::text ELSE (
+        SELECT v.content::text FROM resource_version v
+        WHERE v.resource_type = r.resource_type AND v.id = r.id AND v.last_updated <= ${at}${since ? ` AND v.last_updated > ${since}` : ''}
+        ORDER BY v.version_id DESC LIMIT 1) END`
+    : 'r.content::text';
+  const text = `SELECT r.rid::text AS rid, ${content} AS content FROM ${built.tables.resource} r
+    WHERE ${conditions.join('\n      AND ')}
+    ORDER BY r.rid
+    LIMIT ${sql.param(chunk.limit)}`;
+  return { sql: text, params: sql.params };
+}
+
+/**
+ * One chunk of a `_since` export's deletes of one type: resources whose newest version as of T is a DELETE written
+ * after `since`, keyset on rid (`id` NULL for a row scanned but not deleted, so the keyset still advances). A
+ * deleted row has no index left to decide access or consent on: the engine asks this only of types the caller
+ * reads unrestricted.
+ */
+export function deletedChunkStatement(chunk: {
+  type: string;
+  since: Date;
+  transactionTime: Date;
+  afterRid: string;
+  limit: number;
+  /** Only these ids (a patient-level export's deleted Patients). */
+  ids?: readonly string[];
+}): { sql: string; params: unknown[] } {
+  const sql = new Statement();
+  const at = `${sql.param(chunk.transactionTime)}::timestamptz`;
+  const since = `${sql.param(chunk.since)}::timestamptz`;
+  const text = `SELECT r.rid::text AS rid, CASE WHEN (
+        SELECT v.method FROM resource_version v
+        WHERE v.resource_type = r.resource_type AND v.id = r.id AND v.last_updated <= ${at} AND v.last_updated > ${since}
+        ORDER BY v.version_id DESC LIMIT 1) = 'DELETE' THEN r.id END AS id
+    FROM resource r
+    WHERE r.resource_type = ${sql.param(chunk.type)} AND r.rid > ${sql.param(chunk.afterRid)}::bigint AND r.last_updated > ${since}${
+      chunk.ids ? ` AND r.id = ANY(${sql.param(chunk.ids)}::text[])` : ''}
+    ORDER BY r.rid
+    LIMIT ${sql.param(chunk.limit)}`;
+  return { sql: text, params: sql.params };
+}
+
+/**
+ * `includeAssociatedData=LatestProvenanceResources` (Bulk Data 2.0.0): the most recent Provenance (by when it was
+ * written, as of T) naming each of `targets` (rids of exported rows) in `Provenance.target`, if the caller may see
+ * it (`access`, `consent`: the search's conditions for Provenance). A target whose latest Provenance is hidden gets
+ * none: an older one would not be the latest.
+ */
+export function latestProvenanceStatement(query: {
+  targets: readonly string[];
+  access?: Record<string, AccessAlternative[]>;
+  consent?: ConsentGate;
+  transactionTime: Date;
+}): { sql: string; params: unknown[] } {
+  const sql = new Statement();
+  const at = `${sql.param(query.transactionTime)}::timestamptz`;
+  const built = where({ resourceTypes: ['Provenance'], filters: [], access: query.access, consent: query.consent }, sql);
+  const latest = `SELECT DISTINCT ON (t.rid) i.rid FROM resource t
+      JOIN search_reference i ON i.target_type = t.resource_type AND i.target_id = t.id AND i.resource_type = 'Provenance' AND i.param = 'target'
+      JOIN resource p ON p.rid = i.rid AND p.last_updated <= ${at} AND NOT p.deleted
+      WHERE t.rid = ANY(${sql.param(query.targets)}::bigint[])
+      ORDER BY t.rid, p.last_updated DESC, p.rid DESC`;
+  const text = `SELECT r.rid::text AS rid, r.content::text AS content FROM resource r
+    WHERE ${[...built.conditions, `r.rid IN (${latest})`].join('\n      AND ')}
+    ORDER BY r.rid`;
+  return { sql: text, params: sql.params };
+}
