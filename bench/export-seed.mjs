@@ -61,7 +61,8 @@ function placeOf(name, resources) {
   if (name === 'postgres') {
     const schema = `bench_export_${resources}`;
     const url = new URL(BASE_URL);
-    url.searchParams.set('options', `-c search_path=${schema}`);
+    // BENCH_EXPORT_PG_OPTIONS: the server's session settings on top (e.g. `-c synchronous_commit=off`), for experiments.
+    url.searchParams.set('options', [`-c search_path=${schema}`, process.env.BENCH_EXPORT_PG_OPTIONS].filter(Boolean).join(' '));
     return { name, stateFile, schema, where: `schema ${schema}`, env: { DATABASE_URL: url.toString(), DATA_DIR: undefined } };
   }
   const dataDir = path.join(STATE_FOLDER, `pglite-${resources}`);

@@ -26,6 +26,7 @@
 //   BENCH_EXPORT_DATABASES   postgres,pglite (default both)     BENCH_EXPORT_RESOURCES  1000000 (10000 for a quick run)
 //   BENCH_EXPORT_REUSE       true: reuse the kept seeded store  BENCH_EXPORT_KEEP       false: remove it afterwards
 //   BENCH_EXPORT_SERVER_ENV  extra server settings, e.g. `BULK_EXPORT_CHUNK_ROWS=5000 BULK_EXPORT_FILE_BYTES=...`
+//   BENCH_EXPORT_PG_OPTIONS  the server's PostgreSQL session settings, e.g. `-c synchronous_commit=off` (experiments)
 //   BENCH_SERVER_ARGS        the server node's own arguments (`--cpu-prof --cpu-prof-dir=/tmp/prof`), as elsewhere
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -245,7 +246,7 @@ function memoryOf(samples, kickedOffMs, manifestMs) {
 async function benchDatabase(name) {
   const label = LABELS[name];
   const seeded = await openSeeded(name, RESOURCES, { reuse: REUSE });
-  const result = { name, label, where: seeded.where, seeding: seeded.state.seeding, reusedStore: Boolean(seeded.state.reused), serverEnv: serverEnv() };
+  const result = { name, label, measuredAt: new Date().toISOString(), commit: commitOf(), where: seeded.where, seeding: seeded.state.seeding, reusedStore: Boolean(seeded.state.reused), serverEnv: serverEnv(), ...(name === 'postgres' && process.env.BENCH_EXPORT_PG_OPTIONS ? { sessionOptions: process.env.BENCH_EXPORT_PG_OPTIONS } : {}) };
   let server;
   try {
     server = await startServer({ ...seeded.env, ...serverEnv() }, { secret: seeded.state.secret });
@@ -362,7 +363,10 @@ if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).
   if (into) {
     const { writeReport } = await import('./report.mjs');
     const results = JSON.parse(readFileSync(into, 'utf8'));
-    results.bulkExport = bulkExport;
+    // A database measured before (by an earlier `--into` of this bench) and not now is kept, with its own date and commit.
+    const measured = new Set(bulkExport.databases.map((db) => db.name));
+    const kept = (results.bulkExport?.resources === bulkExport.resources ? results.bulkExport.databases : []).filter((db) => !measured.has(db.name));
+    results.bulkExport = { ...bulkExport, databases: [...kept, ...bulkExport.databases].sort((a, b) => Object.keys(LABELS).indexOf(a.name) - Object.keys(LABELS).indexOf(b.name)) };
     writeFileSync(into, `${JSON.stringify(results, null, 2)}\n`);
     writeReport(root, into, results);
     log(`bulk export results in ${into} and docs/PERFORMANCE.md`);

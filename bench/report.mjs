@@ -417,7 +417,7 @@ includes the database; PostgreSQL's processes are not in it.
 |---|---|---|---|---|---|
 ${memory.join('\n')}
 
-${verdict}${e.databases.some((db) => db.cpu.loadBefore > 2) ? ' The machine was shared with other work while this ran (load average above 2 on 2 cores), so the absolute figures are low.' : ''}
+${e.databases.some((db) => db.measuredAt) ? `Each database's run: ${e.databases.map((db) => `${db.label} ${db.measuredAt?.slice(0, 16).replace('T', ' ') ?? '–'} UTC${db.commit ? ` (commit ${db.commit})` : ''}, load average ${fixed(db.cpu.loadBefore, 1)} at the kick-off`).join('; ')}.\n\n` : ''}${verdict}${e.databases.some((db) => db.cpu.loadBefore > 2) ? ' The machine was shared with other work while this ran (load average above 2 on 2 cores), so the absolute figures are low.' : ''}
 `;
 }
 
