@@ -1,7 +1,7 @@
 // `npm run bench`: for each database (PostgreSQL, then PGlite) imports the Synthea patients into a fresh store,
 // measures that store's ceiling, starts the real server on it with access tokens on, and drives each scenario with
 // autocannon at fixed concurrency for a fixed time; beside them the HTTP ceiling (a bare node:http server answering
-// a fixed resource), measured once. Then the profile validator's throughput (bench/validation.mjs), a search on an API-fed store with the server's statistics upkeep off and on (bench/statistics-upkeep.mjs), the write path's validation (bench/write-validation.mjs), and last notification latency and throughput with 100 rest-hook subscribers (bench/notifications.mjs). Results: bench/results/<time>.json and the tables in docs/PERFORMANCE.md.
+// a fixed resource), measured once. Then the profile validator's throughput (bench/validation.mjs), a search on an API-fed store with the server's statistics upkeep off and on (bench/statistics-upkeep.mjs), the write path's validation (bench/write-validation.mjs), notification latency and throughput with 100 rest-hook subscribers (bench/notifications.mjs), and last Bulk Data export throughput and the server's RSS at 1M stored resources (bench/export.mjs; BENCH_EXPORT=none leaves it out). Results: bench/results/<time>.json and the tables in docs/PERFORMANCE.md.
 // Never part of `npm test`.
 //
 //   DATABASE_URL      PostgreSQL to benchmark on (default postgres://postgres@127.0.0.1:5432/test; a schema of its own)
