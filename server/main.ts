@@ -24,7 +24,6 @@ import { type Notifier, startNotifier } from './notifier.js';
 import { reconcilePartnerSubscriptions } from './notifications/partner-subscriptions.js';
 import { createNoticeRounds } from './notices/rounds.js';
 import { createFhirContext } from './pipeline/context.js';
-import { createBulkExports } from './export/engine/engine.js';
 import type { SubscriptionOptions } from './rest/types.js';
 import { serverSecret } from './store/server-secrets.js';
 
@@ -115,10 +114,7 @@ async function main(): Promise<void> {
   };
   if (notifications.allowLoopback) logger.warn('SUBSCRIPTION_ALLOW_LOOPBACK=true: rest-hook subscriptions may call http: and loopback addresses. For local tests only.');
   const options = { ...config, subscriptions };
-  // Bulk Data export: this process runs jobs too (any process may: leases), and answers their status and files.
-  const bulkExports = createBulkExports(db, { registry, options: { hostingOrganization: config.hostingOrganization } }, { ...config.bulkExport, logger });
-  bulkExports.run();
-  const app = createApp({ db, logger, schema, registry, options, auth, bulkExports });
+  const app = createApp({ db, logger, schema, registry, options, auth });
   let notifier: Notifier | undefined;
   const server: Server = app.listen(config.port, config.host, () => {
     const address = server.address();
@@ -151,7 +147,7 @@ async function main(): Promise<void> {
     // Upgraded sockets are the websocket channel's, not the HTTP server's: closed first, or the close would wait on them.
     void notifier?.websocket.shutdown();
     server.close(() => {
-      Promise.all([upkeep.stop(), partitions.stop(), auditIndex.stop(), notices.stop(), notifier?.stop(), bulkExports.stop()]).then(() => db.close()).then(
+      Promise.all([upkeep.stop(), partitions.stop(), auditIndex.stop(), notices.stop(), notifier?.stop()]).then(() => db.close()).then(
         () => process.exit(0),
         () => process.exit(1),
       );
