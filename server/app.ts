@@ -14,6 +14,7 @@ import { requestLog } from './http/request-log.js';
 import { sendFhir } from './http/send.js';
 import { FHIR_JSON } from './http/negotiation.js';
 import type { Logger } from './log/logger.js';
+import type { BulkExports } from './bulk/model.js';
 import type { FhirOptions } from './rest/types.js';
 import type { Database } from './store/database.js';
 import { createFhirContext } from './pipeline/context.js';
@@ -31,6 +32,8 @@ export interface AppDependencies {
   options: FhirOptions & { baseUrl?: string; bodyLimitBytes: number; corsOrigins?: string[] };
   /** The authorization server; absent only when the API runs without tokens (AUTH_DISABLED). */
   auth?: AuthServer;
+  /** The bulk export jobs (server/export/engine), which `npm start` runs; absent, `$export` answers 501. */
+  bulkExports?: BulkExports;
 }
 
 /**
@@ -38,13 +41,14 @@ export interface AppDependencies {
  * here, so tests can drive it. The FHIR API (server/pipeline/fhir-request.ts, every step of a request in one list) is
  * answered before Express's router, which with `res.send` cost about a tenth of a read; everything else is Express.
  */
-export function createApp({ db, logger, schema, registry = R4_REGISTRY, options, auth }: AppDependencies): Express {
+export function createApp({ db, logger, schema, registry = R4_REGISTRY, options, auth, bulkExports }: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
 
   const context = createFhirContext(db, schema, registry, (resource) => extractIndexRows(resource, registry), { ...options, secured: Boolean(auth) });
+  if (bulkExports) context.bulkExports = bulkExports;
   const cors = corsFor(options.corsOrigins ?? ['*']);
   const fhir = fhirApi(context, logger, { baseUrl: options.baseUrl, bodyLimitBytes: options.bodyLimitBytes, cors, auth });
   // Express's application calls its own `handle` for every request (express/lib/express.js): `/fhir` is taken here,

@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import type { Organization } from 'fhir/r4';
 import { createApp } from './app.js';
+import { createBulkExports } from './export/engine/engine.js';
 import { type AuthServer, createAuthServer } from './auth/auth-server.js';
 import { bootstrap, bootstrapMessage } from './auth/bootstrap.js';
 import { applyClientsFile, loadIdentityProviders } from './auth/static-config.js';
@@ -113,8 +114,11 @@ async function main(): Promise<void> {
     email: notifications.smtpUrl !== undefined,
   };
   if (notifications.allowLoopback) logger.warn('SUBSCRIPTION_ALLOW_LOOPBACK=true: rest-hook subscriptions may call http: and loopback addresses. For local tests only.');
-  const options = { ...config, subscriptions };
-  const app = createApp({ db, logger, schema, registry, options, auth });
+  // Bulk export jobs run in every process, each job by the holder of its lease (docs/BULK.md).
+  const bulkExports = createBulkExports(db, { registry, options: { hostingOrganization: config.hostingOrganization } }, { ...config.bulkExport, logger });
+  bulkExports.run();
+  const options = { ...config, subscriptions, bulkExportPollSeconds: config.bulkExport.minPollSeconds };
+  const app = createApp({ db, logger, schema, registry, options, auth, bulkExports });
   let notifier: Notifier | undefined;
   const server: Server = app.listen(config.port, config.host, () => {
     const address = server.address();
@@ -147,7 +151,7 @@ async function main(): Promise<void> {
     // Upgraded sockets are the websocket channel's, not the HTTP server's: closed first, or the close would wait on them.
     void notifier?.websocket.shutdown();
     server.close(() => {
-      Promise.all([upkeep.stop(), partitions.stop(), auditIndex.stop(), notices.stop(), notifier?.stop()]).then(() => db.close()).then(
+      Promise.all([upkeep.stop(), partitions.stop(), auditIndex.stop(), notices.stop(), notifier?.stop(), bulkExports.stop()]).then(() => db.close()).then(
         () => process.exit(0),
         () => process.exit(1),
       );

@@ -151,7 +151,8 @@ function fromBody(input: KickOffInput, unsupported: Unsupported): Collected {
     const at = `Parameters.parameter[${index}]`;
     if (!KNOWN.has(name)) return unsupported(name, `${name} is not a parameter of $export`);
     if (name === 'patient') {
-      (patients ??= []).push(patientOf(parameter, at));
+      const id = patientOf(parameter, at);
+      if (!(patients ??= []).includes(id)) patients.push(id);
       return;
     }
     (values[name] ??= []).push(stringOf(parameter, at));

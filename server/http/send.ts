@@ -55,7 +55,8 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
  * takes it (`write` returning false waits for `drain`), so memory holds one part at a time whatever the file's size.
  * A client that goes away stops the reading (the iterator is closed). A failure once the status is sent cannot
  * become an OperationOutcome: the connection is cut, so the client sees a broken transfer, never a short file
- * that looks whole. Resolves once the response has ended or was cut.
+ * that looks whole; a failure before anything was sent is thrown to the caller, who answers it. Resolves once the
+ * response has ended or was cut.
  */
 export async function sendStream(
   res: ServerResponse,
@@ -89,6 +90,8 @@ export async function sendStream(
     }
     res.end();
   } catch (error) {
+    // Nothing sent yet: the caller can still answer with an OperationOutcome.
+    if (!res.headersSent) throw error;
     res.destroy(error instanceof Error ? error : new Error(String(error)));
     throw error;
   } finally {

@@ -40,8 +40,8 @@ export interface StoredJob {
   spec: ExportSpec;
   request: string;
   transactionTime: Date;
-  /** PostgreSQL: the xmax of the snapshot taken after `transactionTime`; reading waits until older transactions end. */
-  snapshotXmax?: string;
+  /** PostgreSQL: the snapshot taken after `transactionTime`; reading waits until the transactions it saw in progress end. */
+  snapshot?: string;
   state: Exclude<JobState, 'cancelled'>;
   progress: JobProgress;
   issues: ExportJob['issues'];
@@ -57,7 +57,7 @@ interface JobRow {
   spec: ExportSpec;
   request: string;
   transaction_time: Date | string;
-  snapshot_xmax: string | null;
+  snapshot: string | null;
   state: StoredJob['state'];
   progress: JobProgress;
   issues: ExportJob['issues'];
@@ -67,7 +67,7 @@ interface JobRow {
   expires: Date | string | null;
 }
 
-const JOB_COLUMNS = 'id, owner, spec, request, transaction_time, snapshot_xmax, state, progress, issues, lease_owner, lease_until, completed, expires';
+const JOB_COLUMNS = 'id, owner, spec, request, transaction_time, snapshot, state, progress, issues, lease_owner, lease_until, completed, expires';
 
 const date = (value: Date | string | null): Date | undefined => (value === null ? undefined : new Date(value));
 
@@ -78,7 +78,7 @@ function fromRow(row: JobRow): StoredJob {
     spec: row.spec,
     request: row.request,
     transactionTime: new Date(row.transaction_time),
-    snapshotXmax: row.snapshot_xmax ?? undefined,
+    snapshot: row.snapshot ?? undefined,
     state: row.state,
     progress: row.progress,
     issues: row.issues,
@@ -91,8 +91,9 @@ function fromRow(row: JobRow): StoredJob {
 
 /**
  * Records a new job. Its transaction time is this moment's clock (the one writes stamp `lastUpdated` with); on
- * PostgreSQL the snapshot's xmax is taken after it, so every transaction that may have stamped a version by then
- * is older than xmax, and the job reads nothing until they have all ended (`snapshotReady`).
+ * PostgreSQL a snapshot is taken once the clock has passed it, so every transaction that may have stamped a version
+ * by then has ended or is among the snapshot's transactions in progress, and the job reads nothing until those have
+ * ended (`snapshotReady`): a version stamped by T is then committed, or rolled back, before the job reads.
  */
 export async function insertJob(
   db: Database,
@@ -101,19 +102,28 @@ export async function insertJob(
   const transactionTime = new Date();
   const [{ max }] = await db.query<{ max: string | null }>('SELECT max(rid)::text AS max FROM resource');
   const progress: JobProgress = { phase: 'output', typeIndex: 0, afterRid: '0', nextFile: 1, maxRid: max ?? '0' };
-  const xmax = db.dialect === 'postgres' ? 'pg_snapshot_xmax(pg_current_snapshot())::text' : 'NULL';
+  // A write stamped in this same millisecond must be in the snapshot's view: let the clock move on first.
+  while (Date.now() <= transactionTime.getTime()) await new Promise((resolve) => setTimeout(resolve, 1));
+  const snapshot = db.dialect === 'postgres' ? 'pg_current_snapshot()::text' : 'NULL';
   const [row] = await db.query<JobRow>(
-    `INSERT INTO bulk_job (id, owner, spec, request, transaction_time, snapshot_xmax, state, progress, issues)
-     VALUES ($1, $2, $3, $4, $5, ${xmax}, 'accepted', $6, $7) RETURNING ${JOB_COLUMNS}`,
+    `INSERT INTO bulk_job (id, owner, spec, request, transaction_time, snapshot, state, progress, issues)
+     VALUES ($1, $2, $3, $4, $5, ${snapshot}, 'accepted', $6, $7) RETURNING ${JOB_COLUMNS}`,
     [job.id, JSON.stringify(job.owner), JSON.stringify(job.spec), job.request, transactionTime, JSON.stringify(progress), JSON.stringify(job.issues)],
   );
   return fromRow(row);
 }
 
-/** Whether every transaction older than the job's snapshot has ended (PostgreSQL; always on PGlite, one session). */
-export async function snapshotReady(db: Database, xmax: string | undefined): Promise<boolean> {
-  if (xmax === undefined || db.dialect !== 'postgres') return true;
-  const [row] = await db.query<{ ready: boolean }>('SELECT pg_snapshot_xmin(pg_current_snapshot()) >= $1::xid8 AS ready', [xmax]);
+/**
+ * Whether the transactions the job's snapshot saw in progress have all ended (PostgreSQL; always on PGlite, one
+ * session). Only those: waiting for the oldest transaction of the whole cluster instead would hold a job back
+ * behind any long transaction, of any database, begun later.
+ */
+export async function snapshotReady(db: Database, snapshot: string | undefined): Promise<boolean> {
+  if (snapshot === undefined || db.dialect !== 'postgres') return true;
+  const [row] = await db.query<{ ready: boolean }>(
+    `SELECT NOT EXISTS (SELECT 1 FROM pg_snapshot_xip($1::pg_snapshot) x WHERE pg_xact_status(x) = 'in progress') AS ready`,
+    [snapshot],
+  );
   return row.ready;
 }
 
@@ -187,8 +197,11 @@ export async function openFile(tx: Database, jobId: string, number: number, kind
 
 /** One part of a file: `lines` lines of `data` (each ending in a newline), `bytes` bytes. */
 export async function appendPart(tx: Database, jobId: string, file: OpenFile, data: string, lines: number, bytes: number): Promise<void> {
-  await tx.query(`INSERT INTO bulk_file_part (job_id, number, part, data) VALUES ($1, $2, $3, $4)`, [jobId, file.number, file.parts, data]);
-  await tx.query(`UPDATE bulk_file SET count = count + $3, bytes = bytes + $4, parts = parts + 1 WHERE job_id = $1 AND number = $2`, [jobId, file.number, lines, bytes]);
+  await tx.query(
+    `WITH part AS (INSERT INTO bulk_file_part (job_id, number, part, data) VALUES ($1, $2, $3, $4))
+     UPDATE bulk_file SET count = count + $5, bytes = bytes + $6, parts = parts + 1 WHERE job_id = $1 AND number = $2`,
+    [jobId, file.number, file.parts, data, lines, bytes],
+  );
 }
 
 export async function completeFile(tx: Database, jobId: string, number: number): Promise<void> {

@@ -10,6 +10,7 @@ import { createFhirContext } from '../../server/pipeline/context.js';
 import { extractIndexRows } from '../../server/search/index/extract.js';
 import { R4_REGISTRY, type SearchParameterRegistry } from '../../server/search/registry.js';
 import { SchemaValidator } from '../../server/validation/schema-validator.js';
+import { type BulkExportEngine, type BulkExportOptions, createBulkExports } from '../../server/export/engine/engine.js';
 import type { Backend, TestDatabase } from './backends.js';
 
 /** One schema validator for a whole test file: compiling per type is the slow part, and it is stateless. */
@@ -42,6 +43,8 @@ export interface TestServer extends TestDatabase {
   context: FhirContext;
   /** The authorization server, when the suite asked for one (`auth: true`); otherwise the API takes no tokens. */
   auth?: AuthServer;
+  /** The bulk export engine, when the suite asked for one (`bulkExport`): not running; the suite works jobs off (`runOnce`). */
+  bulk?: BulkExportEngine;
 }
 
 /** The real application over a private database of `backend`; nothing mocked. */
@@ -53,15 +56,19 @@ export async function openTestServer(
     /** An authorization server in front of the API; with identity providers to sign in with, if given. */
     auth?: boolean | { identityProviders?: IdentityProviderConfig[] };
     corsOrigins?: string[];
+    /** A bulk export engine behind `$export`, with these options; it runs no job unless the suite says so. */
+    bulkExport?: BulkExportOptions;
   } = {},
   database?: TestDatabase,
 ): Promise<TestServer> {
   const opened = database ?? (await backend.open());
-  const { registry = R4_REGISTRY, auth: withAuth, ...rest } = options;
+  const { registry = R4_REGISTRY, auth: withAuth, bulkExport, ...rest } = options;
   const merged = { ...TEST_OPTIONS, ...rest };
   const schema = schemaValidator();
   const auth = withAuth ? createAuthServer(opened.db, withAuth === true ? {} : withAuth) : undefined;
-  const app = createApp({ db: opened.db, logger: createLogger('silent'), schema, registry, options: merged, auth });
+  const bulk = bulkExport ? createBulkExports(opened.db, { registry, options: merged }, bulkExport) : undefined;
+  const app = createApp({ db: opened.db, logger: createLogger('silent'), schema, registry, options: merged, auth, bulkExports: bulk });
   const context: FhirContext = createFhirContext(opened.db, schema, registry, (resource) => extractIndexRows(resource, registry), merged);
-  return { ...opened, app, context, auth };
+  if (bulk) context.bulkExports = bulk;
+  return { ...opened, app, context, auth, bulk };
 }

@@ -59,7 +59,7 @@ export function outputTypes(spec: ExportSpec): string[] {
  * search cannot read) fails the job with its issues; any other error leaves the job to be retried.
  */
 export async function runChunk(db: Database, job: StoredJob, settings: ChunkSettings): Promise<StepOutcome> {
-  if (!(await snapshotReady(db, job.snapshotXmax))) return 'waiting';
+  if (!(await snapshotReady(db, job.snapshot))) return 'waiting';
   const caller = await jobCaller(db, job.owner);
   if (!caller) {
     await fail(db, job, settings, [{ severity: 'error', code: 'forbidden', diagnostics: 'The client or user who started the export is no longer active' }]);

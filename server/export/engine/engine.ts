@@ -121,20 +121,23 @@ export function createBulkExports(db: Database, context: ExportContext, options:
 
   /** Chunks of `job` until it ends, must wait, is lost, or the engine stops; PGlite yields between chunks. */
   const runJob = async (job: StoredJob): Promise<StepOutcome> => {
-    for (;;) {
-      const outcome = await runChunk(db, job, chunk);
+    for (let first = true; ; first = false) {
+      // Once the snapshot is ready it stays so: later chunks of this run need not ask again.
+      const outcome = await runChunk(db, first ? job : { ...job, snapshot: undefined }, chunk);
       if (outcome !== 'chunk' || stopped) return outcome;
       if (db.dialect === 'pglite') await new Promise((resolve) => setImmediate(resolve));
     }
   };
 
-  const runOnce = async (): Promise<string | undefined> => {
+  /** Claims the oldest runnable job and works it; what came of it, or undefined when no job was free. */
+  const claimAndRun = async (): Promise<{ id: string; outcome: StepOutcome } | undefined> => {
     const job = await claimJob(db, processId, settings.leaseSeconds);
     if (!job) return undefined;
     const outcome = await runJob(job);
-    logger?.info({ job: job.id, outcome }, 'bulk export: job worked');
-    return job.id;
+    if (outcome !== 'waiting') logger?.info({ job: job.id, outcome }, 'bulk export: job worked');
+    return { id: job.id, outcome };
   };
+  const runOnce = async (): Promise<string | undefined> => (await claimAndRun())?.id;
 
   const expiry = periodicRound({
     name: 'bulk export expiry',
@@ -147,12 +150,16 @@ export function createBulkExports(db: Database, context: ExportContext, options:
     },
   });
 
-  /** The runner: jobs one after another while there are some, then a rest. */
+  /**
+   * The runner: jobs one after another while there are some, then a rest. A job still waiting for its snapshot ends
+   * the round, so the rest gives the transactions it waits for time to end instead of spinning on it.
+   */
   const work = async (): Promise<void> => {
     try {
-      while (!stopped && (await runOnce()) !== undefined) {
-        // Another job may be waiting for its snapshot: the rest below gives its older transactions time to end.
-        if (stopped) break;
+      for (;;) {
+        if (stopped) return;
+        const worked = await claimAndRun();
+        if (!worked || worked.outcome === 'waiting') return;
       }
     } catch (error) {
       logger?.warn({ err: error }, 'bulk export: a chunk failed; the job is retried');

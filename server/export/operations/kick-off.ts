@@ -1,8 +1,8 @@
-import type { Group } from 'fhir/r4';
+import type { Bundle, Group } from 'fhir/r4';
 import type { ExportLevel, ExportSpec } from '../../bulk/model.js';
 import { kickOffParameters } from '../../bulk/parameters.js';
 import { idOfReference } from '../../fhir/reference.js';
-import { badRequest, type Issue, operationOutcome } from '../../fhir/outcome.js';
+import { badRequest, FhirError, type Issue, operationOutcome } from '../../fhir/outcome.js';
 import type { FhirContext, FhirRequest, Interaction } from '../../rest/types.js';
 import { parseSearch } from '../../search/query/parse.js';
 import { exportTypes, ownerOf, requireTypes } from './access.js';
@@ -31,6 +31,7 @@ export function kickOff(level: ExportLevel): Interaction {
     // A filter of a type the token cannot search would disclose through the filter: refused like the type itself.
     for (const type of Object.keys(asked.typeFilters ?? {})) if (!types.includes(type)) requireTypes(request.caller, [type], context.registry, '_typeFilter');
     let patients = asked.patients;
+    if (level === 'patient' && patients?.length) await requireKnownPatients(patients, request, context);
     if (level === 'group') {
       const members = await groupMembers(params.id!, request, context);
       const outside = patients?.filter((id) => !members.includes(id)) ?? [];
@@ -80,4 +81,28 @@ async function groupMembers(id: string, request: FhirRequest, context: FhirConte
   const group = response.body as Group;
   const members = (group.member ?? []).filter((member) => !member.inactive).flatMap((member) => idOfReference(member.entity.reference, 'Patient') ?? []);
   return [...new Set(members)];
+}
+
+/**
+ * Bulk Data 2.0.0: patients asked for that are not on the server SHOULD be an error. They are searched for as the
+ * caller (a patient the caller may not see is unknown to it, as in a search), a hundred at a time. A caller that
+ * may not search Patient at all cannot be told which exist: the check is left out, and the export simply holds
+ * nothing of a patient that does not exist.
+ */
+async function requireKnownPatients(ids: string[], request: FhirRequest, context: FhirContext): Promise<void> {
+  const found = new Set<string>();
+  for (let start = 0; start < ids.length; start += 100) {
+    const slice = ids.slice(start, start + 100);
+    const search: FhirRequest = { method: 'GET', path: 'Patient', query: { _id: [slice.join(',')], _elements: ['id'], _count: [String(slice.length)] }, headers: {}, baseUrl: request.baseUrl, caller: request.caller };
+    let response;
+    try {
+      response = await context.dispatch(search, context);
+    } catch (error) {
+      if (error instanceof FhirError && error.status === 403) return;
+      throw error;
+    }
+    for (const entry of (response.body as Bundle).entry ?? []) if (entry.resource?.id) found.add(entry.resource.id);
+  }
+  const unknown = ids.filter((id) => !found.has(id));
+  if (unknown.length) throw badRequest(`patient: ${unknown.map((id) => `Patient/${id}`).join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not known here`, ['patient']);
 }

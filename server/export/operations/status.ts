@@ -31,7 +31,7 @@ export const exportStatus: Interaction = async (request, params, context): Promi
       context.auditing?.exported?.(seen);
       return {
         status: 202,
-        headers: { 'X-Progress': `${Math.round(job.progress)}% complete`, 'Retry-After': String(context.options.bulkExportPollSeconds ?? DEFAULT_POLL_SECONDS) },
+        headers: { 'X-Progress': `${Math.round(job.progress)}% complete`, 'Retry-After': String(Math.max(1, context.options.bulkExportPollSeconds ?? DEFAULT_POLL_SECONDS)) },
       };
     case 'complete':
       context.auditing?.exported?.({ ...seen, complete: true, ...(job.patients ? { patients: job.patients } : {}) });

@@ -3,7 +3,8 @@
  * answers a job's status and serves its files, and any process can run it (server/export/engine/).
  *
  * - `bulk_job`: the kick-off's checked request (`spec`), its owner, the moment the export is as of
- *   (`transaction_time`; on PostgreSQL with the snapshot's xmax, whose older transactions must end before reading),
+ *   (`transaction_time`; on PostgreSQL with the snapshot taken just after it, whose transactions then in progress
+ *   must end before the job reads),
  *   the state, the resume point (`progress`, written in the same transaction as each file part), and the lease of
  *   the process running it (`lease_owner` until `lease_until`: a job of a dead process is taken over after it).
  * - `bulk_file`: a job's files, listed once `complete`; `bulk_file_part`: each file as a sequence of parts (one
@@ -20,7 +21,7 @@ CREATE TABLE bulk_job (
   spec             jsonb       NOT NULL,
   request          text        NOT NULL,
   transaction_time timestamptz NOT NULL,
-  snapshot_xmax    text,
+  snapshot         text,
   state            text        NOT NULL CHECK (state IN ('accepted', 'running', 'complete', 'failed')),
   progress         jsonb       NOT NULL,
   issues           jsonb       NOT NULL DEFAULT '[]',

@@ -97,6 +97,15 @@ describe.each(BACKENDS)('bulk export operations without an engine, on $name', (b
     expect(system.body.issue[0].expression).toEqual(['patient']);
   });
 
+  it('patient level: patients not known here are a 400 naming them; known ones pass', async () => {
+    const patientParameter = (id: string) => ({ name: 'patient', valueReference: { reference: `Patient/${id}` } });
+    const unknown = await post('Patient/$export', exporter, { resourceType: 'Parameters', parameter: [patientParameter(patient), patientParameter('nobody')] });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.issue[0]).toMatchObject({ expression: ['patient'], diagnostics: expect.stringContaining('Patient/nobody') });
+    expect(unknown.body.issue[0].diagnostics).not.toContain(`Patient/${patient}`);
+    expect((await post('Patient/$export', exporter, { resourceType: 'Parameters', parameter: [patientParameter(patient)] })).status).toBe(501);
+  });
+
   it('the Group is read as the caller: unknown 404, not readable 403; patients outside it 400', async () => {
     const unknown = await get('Group/no-such-group/$export', exporter);
     expect(unknown.status).toBe(404);
