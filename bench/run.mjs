@@ -1,7 +1,7 @@
 // `npm run bench`: for each database (PostgreSQL, then PGlite) imports the Synthea patients into a fresh store,
 // measures that store's ceiling, starts the real server on it with access tokens on, and drives each scenario with
 // autocannon at fixed concurrency for a fixed time; beside them the HTTP ceiling (a bare node:http server answering
-// a fixed resource), measured once. Then the profile validator's throughput (bench/validation.mjs), a search on an API-fed store with the server's statistics upkeep off and on (bench/statistics-upkeep.mjs), the write path's validation (bench/write-validation.mjs), and last notification latency and throughput with 100 rest-hook subscribers (bench/notifications.mjs). Results: bench/results/<time>.json and the tables in docs/PERFORMANCE.md.
+// a fixed resource), measured once. Then the profile validator's throughput (bench/validation.mjs), a search on an API-fed store with the server's statistics upkeep off and on (bench/statistics-upkeep.mjs), the write path's validation (bench/write-validation.mjs), notification latency and throughput with 100 rest-hook subscribers (bench/notifications.mjs), and last Bulk Data export throughput and the server's RSS at 1M stored resources (bench/export.mjs; BENCH_EXPORT=none leaves it out). Results: bench/results/<time>.json and the tables in docs/PERFORMANCE.md.
 // Never part of `npm test`.
 //
 //   DATABASE_URL      PostgreSQL to benchmark on (default postgres://postgres@127.0.0.1:5432/test; a schema of its own)
@@ -24,6 +24,8 @@ const WANTED = (process.env.BENCH_DATABASES ?? 'postgres,pglite').split(',').map
 // the page then shows those sections, and the growth phase when it too was left out, as the last run that had them
 // measured them, saying which.
 const EXTRAS = process.env.BENCH_EXTRAS !== 'none';
+// BENCH_EXPORT=none leaves out the bulk export phase (its store is seeded once, about 15 minutes at 1M, and kept).
+const EXPORT = process.env.BENCH_EXPORT !== 'none';
 const GROWTH = (process.env.BENCH_GROWTH ?? '10000,100000,1000000').split(',').map((level) => level.trim()).filter((level) => level && level !== 'none').map(Number);
 
 async function main() {
@@ -52,6 +54,8 @@ async function main() {
     results.writeValidation = await (await import('./write-validation.mjs')).measureWriteValidation();
     // Notification latency and throughput with 100 rest-hook subscribers (bench/notifications.mjs).
     results.notifications = await (await import('./notifications.mjs')).measureNotifications();
+    // Bulk export throughput and the server's RSS at BENCH_EXPORT_RESOURCES stored resources (bench/export.mjs).
+    if (EXPORT) results.bulkExport = await (await import('./export.mjs')).measureBulkExport();
   } else {
     carryOver(results);
   }
@@ -79,7 +83,7 @@ function carryOver(results) {
   const folder = path.join(root, 'bench/results');
   const runs = existsSync(folder) ? readdirSync(folder).filter((name) => name.endsWith('.json')).sort().reverse() : [];
   results.carriedOver = {};
-  for (const section of ['validation', 'statisticsUpkeep', 'writeValidation', 'notifications', ...(results.growth ? [] : ['growth'])]) {
+  for (const section of ['validation', 'statisticsUpkeep', 'writeValidation', 'notifications', ...(results.bulkExport ? [] : ['bulkExport']), ...(results.growth ? [] : ['growth'])]) {
     for (const name of runs) {
       const earlier = JSON.parse(readFileSync(path.join(folder, name), 'utf8'));
       if (!earlier[section]) continue;
