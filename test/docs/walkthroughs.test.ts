@@ -11,7 +11,7 @@ import { childEnv, freePort, PROJECT_ROOT, startServerProcess, type ServerProces
  * pages write `http://localhost:8080`; here the server listens on a free port, so that one string is replaced.
  * The pages run in this order on one world: later pages may rely on what earlier ones did (the audit trail).
  */
-const PAGES = ['docs/DEMO.md', 'README.md', 'docs/CCP.md', 'docs/CONSENT.md', 'docs/SECURITY.md', 'docs/AUDIT.md', 'docs/NOTIFICATIONS.md'];
+const PAGES = ['docs/DEMO.md', 'README.md', 'docs/CCP.md', 'docs/CONSENT.md', 'docs/SECURITY.md', 'docs/AUDIT.md', 'docs/NOTIFICATIONS.md', 'docs/BULK.md'];
 const DOCUMENTED_ORIGIN = 'http://localhost:8080';
 
 describe('the walk-throughs of the docs, on the demo world', () => {
