@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import request from 'supertest';
 import type { Bundle, Observation } from 'fhir/r4';
-import type { Client } from '../../server/auth/clients.js';
 import { BACKENDS, reportBackends } from '../support/backends.js';
+import { backendClient } from '../support/backend-tokens.js';
 import { openTestServer, type TestServer } from '../support/fhir-app.js';
 
 reportBackends();
@@ -35,21 +35,6 @@ async function assertion(clientId: string, key: KeyPair, overrides: { aud?: stri
     .setExpirationTime(overrides.exp ?? Math.floor(Date.now() / 1000) + 240)
     .setJti(overrides.jti ?? randomUUID())
     .sign(key.privateKey);
-}
-
-function backendClient(clientId: string, key: KeyPair, scope: string, extra: Partial<Client> = {}): Client {
-  return {
-    clientId,
-    name: clientId,
-    kind: 'backend',
-    authMethod: 'private_key_jwt',
-    redirectUris: [],
-    scope,
-    jwks: { keys: [key.publicJwk] },
-    active: true,
-    source: 'api',
-    ...extra,
-  };
 }
 
 describe.each(BACKENDS)('SMART Backend Services on $name', (backend) => {

@@ -21,7 +21,12 @@ export async function backendKey(): Promise<BackendKey> {
 
 /** Registers a backend client allowed `scope`, authenticating with `key`. */
 export async function registerBackend(auth: AuthServer, clientId: string, key: BackendKey, scope: string, extra: Partial<Client> = {}): Promise<void> {
-  await auth.clients.save({
+  await auth.clients.save(backendClient(clientId, key, scope, extra));
+}
+
+/** A backend client allowed `scope`, authenticating with the public key of `key` (private_key_jwt). */
+export function backendClient(clientId: string, key: Pick<BackendKey, 'publicJwk'>, scope: string, extra: Partial<Client> = {}): Client {
+  return {
     clientId,
     name: clientId,
     kind: 'backend',
@@ -32,7 +37,7 @@ export async function registerBackend(auth: AuthServer, clientId: string, key: B
     active: true,
     source: 'api',
     ...extra,
-  });
+  };
 }
 
 /** An access token for `scope`, by the client credentials grant with a client assertion signed by `key`. */

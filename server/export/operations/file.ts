@@ -1,7 +1,7 @@
 import { FhirError } from '../../fhir/outcome.js';
 import type { Interaction } from '../../rest/types.js';
-import { ownerOf, requireTypes } from './access.js';
-import { bulkExportsOf, jobNotFound } from './engine.js';
+import { requireTypes } from './access.js';
+import { ownJob } from './engine.js';
 
 export const NDJSON = 'application/fhir+ndjson';
 
@@ -11,12 +11,9 @@ export const NDJSON = 'application/fhir+ndjson';
  * cover the file's type (a deleted-resources file: every type of the job), or it is a 403.
  */
 export const exportFile: Interaction = async (request, params, context) => {
-  const owner = ownerOf(request.caller);
-  const exports = bulkExportsOf(context);
-  const id = params.id!;
+  const { owner, exports, job } = await ownJob(request, params, context);
+  const id = job.id;
   const number = Number(params.file);
-  const job = await exports.job(owner, id);
-  if (!job) throw jobNotFound(id);
   const found = await exports.file(owner, id, number);
   if (!found) throw new FhirError(404, { code: 'not-found', diagnostics: `bulk export ${id} has no file ${params.file}` });
   try {

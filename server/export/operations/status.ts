@@ -1,8 +1,8 @@
 import { manifestOf } from '../../bulk/manifest.js';
 import { FhirError, informational, type Issue } from '../../fhir/outcome.js';
 import type { FhirResponse, Interaction } from '../../rest/types.js';
-import { ownerOf, requireTypes } from './access.js';
-import { bulkExportsOf, httpDate, jobNotFound } from './engine.js';
+import { requireTypes } from './access.js';
+import { httpDate, jobNotFound, ownJob } from './engine.js';
 
 /** `Retry-After` while a job runs, when the server's options do not say. */
 const DEFAULT_POLL_SECONDS = 5;
@@ -14,11 +14,8 @@ const DEFAULT_POLL_SECONDS = 5;
  * once complete; 500 with the job's OperationOutcome if it failed.
  */
 export const exportStatus: Interaction = async (request, params, context): Promise<FhirResponse> => {
-  const owner = ownerOf(request.caller);
-  const exports = bulkExportsOf(context);
-  const id = params.id!;
-  const job = await exports.job(owner, id);
-  if (!job) throw jobNotFound(id);
+  const { owner, exports, job } = await ownJob(request, params, context);
+  const id = job.id;
   requireTypes(request.caller, job.spec.types, context.registry);
   const wait = await exports.poll(owner, id);
   if (wait > 0) {
@@ -48,11 +45,8 @@ export const exportStatus: Interaction = async (request, params, context): Promi
 
 /** `DELETE [base]/$export-status/[job]`: the owner cancels; the job and its files are removed (202), then it is a 404. */
 export const exportCancel: Interaction = async (request, params, context) => {
-  const owner = ownerOf(request.caller);
-  const exports = bulkExportsOf(context);
-  const id = params.id!;
-  const job = await exports.job(owner, id);
-  if (!job) throw jobNotFound(id);
+  const { owner, exports, job } = await ownJob(request, params, context);
+  const id = job.id;
   requireTypes(request.caller, job.spec.types, context.registry);
   if (!(await exports.cancel(owner, id))) throw jobNotFound(id);
   context.auditing?.exported?.({ step: 'cancel', job: id, types: job.spec.types });
