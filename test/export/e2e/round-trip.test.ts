@@ -39,11 +39,11 @@ const patient: PatientSpec = {
 const deny: ConsentSpec = { kind: 'deny', patient: 1, status: 'active', actors: [{ org: 1 }], exceptions: [], period: 'open', scope: 'patient-privacy' };
 
 /**
- * The source and target databases: one of each kind when PostgreSQL is there (PGlite → PostgreSQL and back), so one
- * pass reads and writes both; PGlite → PGlite otherwise.
+ * The source and target databases: the export runs on PGlite and the import writes to PostgreSQL when PostgreSQL is
+ * there, so one pass covers both databases (the reverse direction would double the suite's time for little: the
+ * export's SQL on PostgreSQL and the import into PGlite have suites of their own); PGlite → PGlite otherwise.
  */
-const PAIRS: { from: Backend; to: Backend }[] =
-  BACKENDS.length > 1 ? [{ from: BACKENDS[0], to: BACKENDS[1] }, { from: BACKENDS[1], to: BACKENDS[0] }] : [{ from: BACKENDS[0], to: BACKENDS[0] }];
+const PAIRS: { from: Backend; to: Backend }[] = [{ from: BACKENDS[0], to: BACKENDS[BACKENDS.length - 1] }];
 
 /** Every live resource but the audit trail's, by `Type/id`. */
 async function liveResources(db: Database): Promise<Map<string, Resource>> {
