@@ -82,6 +82,8 @@ export interface BulkExportConfig {
   chunkRows: number;
   /** BULK_EXPORT_MIN_POLL_SECONDS: status polls closer together than this get 429 with Retry-After. */
   minPollSeconds: number;
+  /** BULK_EXPORT_LEASE_SECONDS: a running job's lease; another process takes over a dead one's job after it. */
+  leaseSeconds: number;
 }
 
 export interface NotificationConfig {
@@ -186,6 +188,7 @@ export function loadConfig(env: Env = process.env): Config {
       expiresHours: read('BULK_EXPORT_EXPIRES_HOURS', 24, integer(1, 720)),
       chunkRows: read('BULK_EXPORT_CHUNK_ROWS', 1000, integer(10, 100000)),
       minPollSeconds: read('BULK_EXPORT_MIN_POLL_SECONDS', 2, integer(0, 3600)),
+      leaseSeconds: read('BULK_EXPORT_LEASE_SECONDS', 60, integer(1, 3600)),
     },
   };
   readNotificationUrls(env, config.notifications, problems);

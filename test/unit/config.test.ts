@@ -77,14 +77,26 @@ describe('configuration from the environment', () => {
     expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual(['HOSTING_ORGANIZATION', 'OVERRIDE_HOURS', 'REGISTRATION_DAYS']);
   });
 
-  it('bulk export: 64 MiB files, 24 h of expiry, 1000-row chunks, 2 s between polls; each checked', () => {
-    expect(loadConfig({}).bulkExport).toEqual({ fileBytes: 67108864, expiresHours: 24, chunkRows: 1000, minPollSeconds: 2 });
+  it('bulk export: 64 MiB files, 24 h of expiry, 1000-row chunks, 2 s between polls, 60 s leases; each checked', () => {
+    expect(loadConfig({}).bulkExport).toEqual({ fileBytes: 67108864, expiresHours: 24, chunkRows: 1000, minPollSeconds: 2, leaseSeconds: 60 });
     expect(
-      loadConfig({ BULK_EXPORT_FILE_BYTES: '16mb', BULK_EXPORT_EXPIRES_HOURS: '1', BULK_EXPORT_CHUNK_ROWS: '5000', BULK_EXPORT_MIN_POLL_SECONDS: '0' }).bulkExport,
-    ).toEqual({ fileBytes: 16777216, expiresHours: 1, chunkRows: 5000, minPollSeconds: 0 });
+      loadConfig({
+        BULK_EXPORT_FILE_BYTES: '16mb',
+        BULK_EXPORT_EXPIRES_HOURS: '1',
+        BULK_EXPORT_CHUNK_ROWS: '5000',
+        BULK_EXPORT_MIN_POLL_SECONDS: '0',
+        BULK_EXPORT_LEASE_SECONDS: '5',
+      }).bulkExport,
+    ).toEqual({ fileBytes: 16777216, expiresHours: 1, chunkRows: 5000, minPollSeconds: 0, leaseSeconds: 5 });
     let problems: string[] = [];
     try {
-      loadConfig({ BULK_EXPORT_FILE_BYTES: '100b', BULK_EXPORT_EXPIRES_HOURS: '0', BULK_EXPORT_CHUNK_ROWS: 'many', BULK_EXPORT_MIN_POLL_SECONDS: '-1' });
+      loadConfig({
+        BULK_EXPORT_FILE_BYTES: '100b',
+        BULK_EXPORT_EXPIRES_HOURS: '0',
+        BULK_EXPORT_CHUNK_ROWS: 'many',
+        BULK_EXPORT_MIN_POLL_SECONDS: '-1',
+        BULK_EXPORT_LEASE_SECONDS: '0',
+      });
     } catch (error) {
       problems = (error as ConfigError).problems;
     }
@@ -92,6 +104,7 @@ describe('configuration from the environment', () => {
       'BULK_EXPORT_CHUNK_ROWS',
       'BULK_EXPORT_EXPIRES_HOURS',
       'BULK_EXPORT_FILE_BYTES',
+      'BULK_EXPORT_LEASE_SECONDS',
       'BULK_EXPORT_MIN_POLL_SECONDS',
     ]);
   });
