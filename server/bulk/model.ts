@@ -92,7 +92,10 @@ export interface BulkExports {
   job(owner: ExportOwner, id: string): Promise<ExportJob | undefined>;
   /** Stops and removes the job and its files; false when there is no such job of this owner. */
   cancel(owner: ExportOwner, id: string): Promise<boolean>;
-  /** A complete file's lines, streamed in parts (memory bounded), or undefined. */
+  /**
+   * A complete file's lines, streamed in parts (memory bounded): each item one or more whole lines ending in a newline
+   * (a stored part); undefined for no such file.
+   */
   file(owner: ExportOwner, id: string, number: number): Promise<{ file: ExportFile; lines: AsyncIterable<string> } | undefined>;
   /**
    * Records a status poll and says whether it came too soon after the previous one (429 with Retry-After).

@@ -186,7 +186,7 @@ export function loadConfig(env: Env = process.env): Config {
     bulkExport: {
       fileBytes: read('BULK_EXPORT_FILE_BYTES', 64 * 1024 * 1024, parseByteSize),
       expiresHours: read('BULK_EXPORT_EXPIRES_HOURS', 24, integer(1, 720)),
-      chunkRows: read('BULK_EXPORT_CHUNK_ROWS', 1000, integer(10, 100000)),
+      chunkRows: read('BULK_EXPORT_CHUNK_ROWS', 10_000, integer(10, 100000)),
       minPollSeconds: read('BULK_EXPORT_MIN_POLL_SECONDS', 2, integer(0, 3600)),
       leaseSeconds: read('BULK_EXPORT_LEASE_SECONDS', 60, integer(1, 3600)),
     },

@@ -51,8 +51,10 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 }
 
 /**
- * A body streamed line by line (a bulk export file): no Content-Length (chunked), each line written as the client
- * takes it (`write` returning false waits for `drain`), so memory holds one part at a time whatever the file's size.
+ * A body streamed in pieces (a bulk export file): no Content-Length (chunked). Each item of `lines` is one line or
+ * several (a stored part of the file, each line ending in a newline; a newline is added to an item without one),
+ * written in one `write` as the client takes it (`write` returning false waits for `drain`), so memory holds one
+ * part at a time whatever the file's size, and a file of a million lines is a few hundred writes, not a million.
  * A client that goes away stops the reading (the iterator is closed). A failure once the status is sent cannot
  * become an OperationOutcome: the connection is cut, so the client sees a broken transfer, never a short file
  * that looks whole; a failure before anything was sent is thrown to the caller, who answers it. Resolves once the

@@ -77,8 +77,8 @@ describe('configuration from the environment', () => {
     expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual(['HOSTING_ORGANIZATION', 'OVERRIDE_HOURS', 'REGISTRATION_DAYS']);
   });
 
-  it('bulk export: 64 MiB files, 24 h of expiry, 1000-row chunks, 2 s between polls, 60 s leases; each checked', () => {
-    expect(loadConfig({}).bulkExport).toEqual({ fileBytes: 67108864, expiresHours: 24, chunkRows: 1000, minPollSeconds: 2, leaseSeconds: 60 });
+  it('bulk export: 64 MiB files, 24 h of expiry, 10,000-row chunks, 2 s between polls, 60 s leases; each checked', () => {
+    expect(loadConfig({}).bulkExport).toEqual({ fileBytes: 67108864, expiresHours: 24, chunkRows: 10000, minPollSeconds: 2, leaseSeconds: 60 });
     expect(
       loadConfig({
         BULK_EXPORT_FILE_BYTES: '16mb',

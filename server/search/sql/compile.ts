@@ -50,8 +50,15 @@ export interface RowConditions extends Pick<SearchQuery, 'resourceTypes' | 'filt
  * rows are in (`tablesFor`: AuditEvents have their own, so neither kind of search reads the other's). `live` is
  * what keeps a row: current and not deleted for a search; an export as of a moment also keeps rows deleted since.
  * Search and export build their statements on this one function, so a condition means the same in both.
+ * `typeAsArray`: the type compared as a one-element array even when single, so the planner does not take the type
+ * for a constant (server/search/sql/export.ts says why an export's keyset needs that).
  */
-export function where(query: RowConditions, sql: Statement, live = 'NOT r.deleted'): { conditions: string[]; type: string; tables: TableSet } {
+export function where(
+  query: RowConditions,
+  sql: Statement,
+  live = 'NOT r.deleted',
+  options: { typeAsArray?: boolean } = {},
+): { conditions: string[]; type: string; tables: TableSet } {
   const tables = tablesFor(query.resourceTypes);
   const single = query.resourceTypes.length === 1;
   const type = single ? sql.param(query.resourceTypes[0]) : 'r.resource_type';
@@ -60,7 +67,7 @@ export function where(query: RowConditions, sql: Statement, live = 'NOT r.delete
   const all = (filters: Filter[]) => filters.map((filter) => filterCondition(filter, sql, scope));
   const anyOf = query.anyOf?.length ? [`(${query.anyOf.map((filters) => `(${[...all(filters), 'true'].join(' AND ')})`).join(' OR ')})`] : [];
   const conditions = [
-    single ? `r.resource_type = ${type}` : `r.resource_type = ANY(${sql.param(query.resourceTypes)}::text[])`,
+    single ? (options.typeAsArray ? `r.resource_type = ANY(ARRAY[${type}::text])` : `r.resource_type = ${type}`) : `r.resource_type = ANY(${sql.param(query.resourceTypes)}::text[])`,
     live,
     ...all(query.filters),
     ...anyOf,

@@ -13,8 +13,12 @@
  * - `bulk_job_provenance`: the Provenance rows an export with `includeAssociatedData=LatestProvenanceResources`
  *   already wrote, so one that is the latest of resources in several chunks is written once.
  * Everything of a job goes with it (ON DELETE CASCADE): cancel and expiry delete the job row.
+ * - `resource_type_rid`: an export reads one type at a time in rid order (server/search/sql/export.ts); by the
+ *   `rid` index alone each chunk would read past every other type's rows.
  */
 export const up = `
+CREATE INDEX resource_type_rid ON resource (resource_type, rid);
+
 CREATE TABLE bulk_job (
   id               text        PRIMARY KEY,
   owner            jsonb       NOT NULL,

@@ -48,7 +48,8 @@ export async function read(engine: BulkExportEngine, owner: ExportOwner, id: str
   for (const file of job.files) {
     const got = (await engine.file(owner, id, file.number))!;
     const lines: string[] = [];
-    for await (const line of got.lines) lines.push(line);
+    // Each item is a part of the file: whole lines, each ending in a newline.
+    for await (const part of got.lines) lines.push(...part.split('\n').slice(0, -1));
     files.push({ file: got.file, lines });
     for (const line of lines) {
       const resource = JSON.parse(line) as Resource;
