@@ -18,6 +18,7 @@ import {
 } from '../../store/bulk-jobs.js';
 import type { Database } from '../../store/database.js';
 import { periodicRound } from '../../store/periodic-round.js';
+import { DatabaseUnavailable } from '../../store/unavailable.js';
 import { type ChunkSettings, outputTypes, runChunk, type StepOutcome } from './chunk.js';
 
 export interface BulkExportOptions {
@@ -158,15 +159,24 @@ export function createBulkExports(db: Database, context: ExportContext, options:
    * The runner: jobs one after another while there are some, then a rest. A job still waiting for its snapshot ends
    * the round, so the rest gives the transactions it waits for time to end instead of spinning on it.
    */
+  let failing = false;
   const work = async (): Promise<void> => {
     try {
       for (;;) {
         if (stopped) return;
         const worked = await claimAndRun();
+        failing = false;
         if (!worked || worked.outcome === 'waiting') return;
       }
     } catch (error) {
-      logger?.warn({ err: error }, 'bulk export: a chunk failed; the job is retried');
+      // Once per run of failures, as the server's other rounds (store/periodic-round.ts): the job is retried every
+      // round. An outage is not the job's fault and the availability guard logs it (store/availability.ts): its
+      // reason is enough.
+      if (!failing) {
+        const detail = error instanceof DatabaseUnavailable ? { reason: error.reason } : { err: error };
+        logger?.warn(detail, 'bulk export: a chunk failed; the job is retried every round (logged once until a round succeeds)');
+      }
+      failing = true;
     }
   };
   const schedule = (delayMs: number) => {
