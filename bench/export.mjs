@@ -33,7 +33,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import pg from 'pg';
 import { openSeeded } from './export-seed.mjs';
-import { accessToken, log, machine, PIN, root } from './harness.mjs';
+import { accessToken, log, commitOf, machine, PIN, root } from './harness.mjs';
 import { startServer } from './harness.mjs';
 
 const LABELS = { postgres: 'PostgreSQL', pglite: 'PGlite' };
@@ -335,15 +335,6 @@ async function benchDatabase(name) {
   return result;
 }
 
-/** The commit measured, with `+changes` when server/ differs from it. */
-function commitOf() {
-  try {
-    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
-    return execFileSync('git', ['status', '--porcelain', '--', 'server'], { cwd: root, encoding: 'utf8' }).trim() ? `${commit}+changes` : commit;
-  } catch {
-    return undefined;
-  }
-}
 
 export async function measureBulkExport() {
   const unknown = WANTED.filter((name) => !LABELS[name]);

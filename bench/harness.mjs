@@ -158,6 +158,17 @@ export function rssOf(pid) {
   }
 }
 
+/** The commit measured, with `+changes` when server/ differs from it, for telling runs apart. */
+export function commitOf() {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'server'], { cwd: root, encoding: 'utf8' }).trim();
+    return dirty ? `${commit}+changes` : commit;
+  } catch {
+    return undefined;
+  }
+}
+
 export function machine() {
   const attempt = (read) => {
     try {

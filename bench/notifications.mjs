@@ -33,7 +33,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import os from 'node:os';
 import path from 'node:path';
 import { DATABASES } from './databases.mjs';
-import { accessToken, call, log, machine, PIN, root, rssOf, startServer } from './harness.mjs';
+import { accessToken, call, log, commitOf, machine, PIN, root, rssOf, startServer } from './harness.mjs';
 import pg from 'pg';
 import { now, startReceiver, summary } from './notification-receiver.mjs';
 
@@ -426,15 +426,6 @@ async function warmUp(server, receiver) {
   await arrival(receiver, () => count() >= 5 * SUBSCRIBERS, count);
 }
 
-/** The commit measured, with `+changes` when server/ differs from it. */
-function commitOf() {
-  try {
-    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
-    return execFileSync('git', ['status', '--porcelain', '--', 'server'], { cwd: root, encoding: 'utf8' }).trim() ? `${commit}+changes` : commit;
-  } catch {
-    return undefined;
-  }
-}
 
 export async function measureNotifications() {
   if (!['each', 'one'].includes(OWNERS)) throw new Error(`BENCH_NOTIFY_OWNERS: each or one (got ${OWNERS})`);

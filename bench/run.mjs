@@ -15,7 +15,7 @@ import path from 'node:path';
 import { DATABASES } from './databases.mjs';
 import { HOST_ORGANIZATION, setUpPartner } from './partner.mjs';
 import { writeReport } from './report.mjs';
-import { accessToken, childEnv, CONNECTIONS, httpCeiling, load, log, machine, PIN, root, rssOf, SECONDS, startServer } from './harness.mjs';
+import { accessToken, childEnv, CONNECTIONS, httpCeiling, load, log, commitOf, machine, PIN, root, rssOf, SECONDS, startServer } from './harness.mjs';
 import { createPlans, planPerConnection } from './update-scenario.mjs';
 
 const SYNTHEA = [path.resolve(root, '../shared/data/synthea-r4'), '/work/shared/data/synthea-r4'].find((dir) => existsSync(dir));
@@ -67,16 +67,6 @@ async function main() {
   log(`results in ${path.relative(root, file)} and docs/PERFORMANCE.md`);
 }
 
-/** The commit measured (with `+changes` when the working tree differs from it), for telling runs apart. */
-function commitOf() {
-  try {
-    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'server'], { cwd: root, encoding: 'utf8' }).trim();
-    return dirty ? `${commit}+changes` : commit;
-  } catch {
-    return undefined;
-  }
-}
 
 /** The sections this run left out, from the latest saved run that measured each, named in `carriedOver`. */
 function carryOver(results) {
