@@ -9,7 +9,9 @@
 // - Kick-off `GET [base]/$export` with `Prefer: respond-async` (202, Content-Location), polls of the status URL every
 //   BENCH_EXPORT_POLL_MS (250; a 429 waits its Retry-After) until 200 and the manifest, then every `output` and
 //   `error` file downloaded with the token, streamed (each file's lines counted against the manifest's `count`, its
-//   first line parsed and its type checked), BENCH_EXPORT_DOWNLOADS at a time (1). The job is deleted at the end
+//   first line parsed and its type checked), BENCH_EXPORT_DOWNLOADS at a time (1), by BENCH_EXPORT_CLIENT: `fetch`
+//   (default: Node's fetch, lines counted as the bytes arrive) or `curl` (each file written to a temporary folder,
+//   as `curl -o` in docs/BULK.md does, and counted after the last download, outside the timing). The job is deleted at the end
 //   (DELETE of the status URL), so a kept store does not grow by an export's files each run.
 // - Timed: kick-off to the last byte of the last file (what a client sees: resources/s and MB/s, MB = 10^6 bytes);
 //   the engine alone, from the manifest's transactionTime (the kick-off's clock) to the manifest's arrival (within
@@ -28,8 +30,10 @@
 //   BENCH_EXPORT_SERVER_ENV  extra server settings, e.g. `BULK_EXPORT_CHUNK_ROWS=5000 BULK_EXPORT_FILE_BYTES=...`
 //   BENCH_EXPORT_PG_OPTIONS  the server's PostgreSQL session settings, e.g. `-c synchronous_commit=off` (experiments)
 //   BENCH_SERVER_ARGS        the server node's own arguments (`--cpu-prof --cpu-prof-dir=/tmp/prof`), as elsewhere
-import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import path from 'node:path';
 import os from 'node:os';
 import pg from 'pg';
 import { openSeeded } from './export-seed.mjs';
@@ -43,6 +47,7 @@ const REUSE = process.env.BENCH_EXPORT_REUSE === 'true';
 const KEEP = process.env.BENCH_EXPORT_KEEP !== 'false';
 const POLL_MS = Number(process.env.BENCH_EXPORT_POLL_MS ?? 250);
 const DOWNLOADS = Number(process.env.BENCH_EXPORT_DOWNLOADS ?? 1);
+const CLIENT = process.env.BENCH_EXPORT_CLIENT ?? 'fetch';
 const SAMPLE_MS = 250;
 const SCOPE = 'system/*.rs';
 const TOKEN_MS = 4 * 60_000;
@@ -87,7 +92,7 @@ function sampler(pid) {
   const now = { phase: 'before', progress: undefined };
   const take = () => samples.push({ ms: Math.round(performance.now() - started), rssMb: rssKb(pid) / 1024, cpuSeconds: cpuSeconds(pid), phase: now.phase, progress: now.progress });
   take();
-  const timer = setInterval(take, SAMPLE_MS);
+  let timer = setInterval(take, SAMPLE_MS);
   return {
     samples,
     set(phase, progress) {
@@ -96,8 +101,11 @@ function sampler(pid) {
     },
     /** ms since the sampler started. */
     at: () => performance.now() - started,
+    /** Ends the sampling with a last sample: the end of the run (once; later calls change nothing). */
     stop() {
+      if (!timer) return;
       clearInterval(timer);
+      timer = undefined;
       take();
     },
   };
@@ -165,6 +173,38 @@ async function runExport(server, token, meter) {
     }
     await sleep(POLL_MS);
   }
+}
+
+/**
+ * One file with curl into `folder`, as a client following docs/BULK.md would; `check` counts its lines and parses
+ * its first line afterwards (so the counting is not in the download's time), then removes it.
+ */
+async function curlDownload(file, token, folder) {
+  const target = path.join(folder, `${file.url.split('/').pop()}.ndjson`);
+  const { stdout } = await promisify(execFile)('curl', [
+    '-sS', '-o', target, '-w', '%{http_code} %{content_type}',
+    '-H', `authorization: Bearer ${await token()}`, '-H', 'accept: application/fhir+ndjson', file.url,
+  ]);
+  const [status, contentType] = stdout.split(' ');
+  if (status !== '200') throw new Error(`${file.url}: ${status} ${readFileSync(target, 'utf8').slice(0, 300)}`);
+  return {
+    async check() {
+      let bytes = 0;
+      let lines = 0;
+      let first = '';
+      let last = 10;
+      for await (const chunk of createReadStream(target)) {
+        bytes += chunk.length;
+        if (first.length < 1_000_000 && !first.includes('\n')) first += chunk.toString('utf8');
+        for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
+        last = chunk[chunk.length - 1];
+      }
+      rmSync(target);
+      if (bytes && last !== 10) lines++;
+      const head = first.split('\n')[0];
+      return { type: file.type, bytes, lines, expected: file.count, firstType: head ? JSON.parse(head).resourceType : undefined, contentType };
+    },
+  };
 }
 
 /** One file, streamed: its bytes and lines counted, its first line parsed. */
@@ -271,8 +311,16 @@ async function benchDatabase(name) {
       meter.set('download', 0);
       const queue = [...files];
       const lines = files.reduce((sum, file) => sum + (file.count ?? 0), 0);
+      const folder = CLIENT === 'curl' ? mkdtempSync(path.join(os.tmpdir(), 'ccp-bench-export-')) : undefined;
+      const fetched = [];
       const worker = async () => {
         for (let file = queue.shift(); file; file = queue.shift()) {
+          if (folder) {
+            fetched.push(await curlDownload(file, token, folder));
+            downloadedLines += file.count ?? 0;
+            meter.set('download', lines ? (100 * downloadedLines) / lines : undefined);
+            continue;
+          }
           downloads.push(
             await download(file, token, (n) => {
               downloadedLines += n;
@@ -281,7 +329,13 @@ async function benchDatabase(name) {
           );
         }
       };
-      await Promise.all(Array.from({ length: DOWNLOADS }, worker));
+      try {
+        await Promise.all(Array.from({ length: DOWNLOADS }, worker));
+        meter.stop();
+        for (const file of fetched) downloads.push(await file.check());
+      } finally {
+        if (folder) rmSync(folder, { recursive: true, force: true });
+      }
     } finally {
       meter.stop();
     }
@@ -313,7 +367,7 @@ async function benchDatabase(name) {
       resourcesPerSecond: resources / totalSeconds,
       mbPerSecond: bytes / 1e6 / totalSeconds,
       engine: { observedSeconds: observedEngineSeconds, jobSeconds, job, resourcesPerSecond: resources / (jobSeconds ?? observedEngineSeconds), polls },
-      download: { seconds: downloadSeconds, resourcesPerSecond: resources / downloadSeconds, mbPerSecond: bytes / 1e6 / downloadSeconds, parallel: DOWNLOADS },
+      download: { seconds: downloadSeconds, resourcesPerSecond: resources / downloadSeconds, mbPerSecond: bytes / 1e6 / downloadSeconds, parallel: DOWNLOADS, client: CLIENT },
       memory: memoryOf(meter.samples, kickedOffMs, manifestMs),
       cpu: { serverSeconds: cpuAfter - cpuBefore, serverCoreShare: (cpuAfter - cpuBefore) / ((endMs - kickedOffMs) / 1000), loadBefore, loadAfter: os.loadavg()[0] },
       rssSamples: meter.samples.map(({ ms, rssMb, phase, progress }) => [ms, Math.round(rssMb * 10) / 10, phase, progress === undefined ? null : Math.round(progress * 10) / 10]),

@@ -3,6 +3,12 @@ import type { Coding, Resource } from 'fhir/r4';
 /** The tag a resource that lacks elements it would otherwise have carries (R4 search `_elements`, `_summary`). */
 export const SUBSETTED: Coding = { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'SUBSETTED' };
 
+/**
+ * At most how many bytes `subsetted` adds to a resource's JSON text (the SUBSETTED tag, in a `meta` and `tag` of its
+ * own when the resource has none): what a file's size limit counts per subsetted line beyond the stored text.
+ */
+export const SUBSETTED_ALLOWANCE = Buffer.byteLength(JSON.stringify({ meta: { tag: [SUBSETTED] } }));
+
 /** Kept whatever `_elements` names: a resource is not one without them (R4 search, `_elements`). */
 const ALWAYS = ['resourceType', 'id', 'meta'];
 

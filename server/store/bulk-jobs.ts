@@ -195,12 +195,19 @@ export async function openFile(tx: Database, jobId: string, number: number, kind
   await tx.query(`INSERT INTO bulk_file (job_id, number, kind, resource_type) VALUES ($1, $2, $3, $4)`, [jobId, number, kind, type]);
 }
 
-/** One part of a file: `lines` lines of `data` (each ending in a newline), `bytes` bytes. */
-export async function appendPart(tx: Database, jobId: string, file: OpenFile, data: string, lines: number, bytes: number): Promise<void> {
+/**
+ * What a part holds: the rids of exported resources, in order (their text is read at the download, as of the job's
+ * transaction time), or text of its own (lines each ending in a newline: a `_since` export's deleted Bundles).
+ */
+export type PartContent = { rids: readonly string[] } | { data: string };
+
+/** One part of a file: `lines` lines, `bytes` bytes once downloaded. */
+export async function appendPart(tx: Database, jobId: string, file: OpenFile, content: PartContent, lines: number, bytes: number): Promise<void> {
+  const [rids, data] = 'rids' in content ? [content.rids, null] : [null, content.data];
   await tx.query(
-    `WITH part AS (INSERT INTO bulk_file_part (job_id, number, part, data) VALUES ($1, $2, $3, $4))
-     UPDATE bulk_file SET count = count + $5, bytes = bytes + $6, parts = parts + 1 WHERE job_id = $1 AND number = $2`,
-    [jobId, file.number, file.parts, data, lines, bytes],
+    `WITH part AS (INSERT INTO bulk_file_part (job_id, number, part, rids, data) VALUES ($1, $2, $3, $4::bigint[], $5))
+     UPDATE bulk_file SET count = count + $6, bytes = bytes + $7, parts = parts + 1 WHERE job_id = $1 AND number = $2`,
+    [jobId, file.number, file.parts, rids, data, lines, bytes],
   );
 }
 
@@ -237,11 +244,15 @@ export async function publishedFile(db: Database, jobId: string, number: number)
 }
 
 /** A file's parts one at a time, so a download holds one part in memory; stops if the job goes meanwhile. */
-export async function* fileParts(db: Database, jobId: string, number: number, parts: number): AsyncIterable<string> {
+export async function* fileParts(db: Database, jobId: string, number: number, parts: number): AsyncIterable<PartContent> {
   for (let part = 0; part < parts; part++) {
-    const rows = await db.query<{ data: string }>(`SELECT data FROM bulk_file_part WHERE job_id = $1 AND number = $2 AND part = $3`, [jobId, number, part]);
+    const rows = await db.query<{ rids: string[] | null; data: string | null }>(
+      `SELECT rids::text[] AS rids, data FROM bulk_file_part WHERE job_id = $1 AND number = $2 AND part = $3`,
+      [jobId, number, part],
+    );
     if (!rows.length) return;
-    yield rows[0].data;
+    const [row] = rows;
+    yield row.rids ? { rids: row.rids } : { data: row.data ?? '' };
   }
 }
 

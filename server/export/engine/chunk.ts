@@ -1,7 +1,7 @@
 import type { Caller } from '../../access/caller.js';
 import type { ConsentSettings } from '../../access/consent-gate.js';
 import { deletedBundle } from '../../bulk/deleted.js';
-import { elementsFor, subsetted } from '../../bulk/elements.js';
+import { elementsFor, SUBSETTED_ALLOWANCE } from '../../bulk/elements.js';
 import type { ExportJob, ExportSpec } from '../../bulk/model.js';
 import { FhirError } from '../../fhir/outcome.js';
 import type { SearchParameterRegistry } from '../../search/registry.js';
@@ -20,7 +20,7 @@ import {
 } from '../../store/bulk-jobs.js';
 import type { Database } from '../../store/database.js';
 import { auditIndexMovedFirst } from '../../store/search.js';
-import { closeFile, writeLines } from './files.js';
+import { closeFile, type FileLine, writeLines } from './files.js';
 import { jobCaller, typeConditions } from './job-caller.js';
 
 /** What the engine runs chunks with (server/export/engine/engine.ts fills it from its options). */
@@ -52,8 +52,8 @@ export function outputTypes(spec: ExportSpec): string[] {
 }
 
 /**
- * One chunk of `job`, in one transaction: up to `chunkRows` rows read, shaped, written as a part of the current
- * file (cut at `fileBytes`), the patients of a restricted export recorded, and the resume point saved, or the
+ * One chunk of `job`, in one transaction: up to `chunkRows` rows chosen, their rids and line lengths written as a
+ * part of the current file (cut at `fileBytes`; the text is read at the download), the patients of a restricted export recorded, and the resume point saved, or the
  * job ended. The job is locked and its lease checked first: a cancelled job or one another process took over is
  * left alone and nothing is written. A FhirError (the caller may no longer search a type; a `_typeFilter` the
  * search cannot read) fails the job with its issues; any other error leaves the job to be retried.
@@ -142,18 +142,22 @@ async function outputChunk(tx: Database, job: StoredJob, progress: JobProgress, 
     afterRid: progress.afterRid,
     limit,
   });
-  const rows = await auditIndexMovedFirst(tx).query<{ rid: string; content: string | null }>(statement.sql, statement.params);
-  const exported = rows.filter((row): row is { rid: string; content: string } => row.content !== null);
-  await writeLines(tx, job.id, progress, 'file', { kind: 'output', type }, shaped(exported, job.spec, type), settings.fileBytes);
+  const rows = await auditIndexMovedFirst(tx).query<{ rid: string; bytes: number | null }>(statement.sql, statement.params);
+  const exported = rows.filter((row): row is { rid: string; bytes: number } => row.bytes !== null);
+  await writeLines(tx, job.id, progress, 'file', { kind: 'output', type }, lineSizes(exported, job.spec, type), settings.fileBytes);
   if (conditions.consent) await recordPatients(tx, job.id, type, exported.map((row) => row.rid));
   if (job.spec.includeAssociatedData?.includes(LATEST_PROVENANCE)) await latestProvenance(tx, job, progress, exported, caller, settings);
   if (moveOn(progress, rows, limit)) await closeFile(tx, job.id, progress, 'file');
 }
 
-/** The lines of exported rows: their stored JSON text as it is, or shaped by `_elements`. */
-function shaped(rows: ReadonlyArray<{ content: string }>, spec: ExportSpec, type: string): string[] {
-  const elements = elementsFor(spec.elements, type);
-  return elements ? rows.map((row) => JSON.stringify(subsetted(JSON.parse(row.content), elements))) : rows.map((row) => row.content);
+/**
+ * The lines of exported rows, by rid, with their lengths: the stored JSON text's, or with `_elements` at most that
+ * plus the SUBSETTED tag (the download shapes them: server/export/engine/download.ts), so a file cut by these
+ * lengths stays within its limit.
+ */
+function lineSizes(rows: ReadonlyArray<{ rid: string; bytes: number }>, spec: ExportSpec, type: string): FileLine[] {
+  const extra = elementsFor(spec.elements, type) ? SUBSETTED_ALLOWANCE : 0;
+  return rows.map((row) => ({ rid: row.rid, bytes: Number(row.bytes) + extra }));
 }
 
 /**
@@ -178,9 +182,9 @@ async function latestProvenance(
     throw error;
   }
   const statement = latestProvenanceStatement({ targets: exported.map((row) => row.rid), access: conditions.access, consent: conditions.consent, transactionTime: job.transactionTime });
-  const rows = await tx.query<{ rid: string; content: string }>(statement.sql, statement.params);
+  const rows = await tx.query<{ rid: string; bytes: number }>(statement.sql, statement.params);
   const fresh = await firstProvenance(tx, job.id, rows.map((row) => row.rid));
-  const lines = shaped(rows.filter((row) => fresh.has(row.rid)), job.spec, 'Provenance');
+  const lines = lineSizes(rows.filter((row) => fresh.has(row.rid)), job.spec, 'Provenance');
   await writeLines(tx, job.id, progress, 'provenanceFile', { kind: 'output', type: 'Provenance' }, lines, settings.fileBytes);
 }
 
@@ -211,6 +215,6 @@ async function deletedChunk(tx: Database, job: StoredJob, progress: JobProgress,
   });
   const rows = await tx.query<{ rid: string; id: string | null }>(statement.sql, statement.params);
   const deleted = rows.flatMap((row) => (row.id === null ? [] : [{ type, id: row.id }]));
-  if (deleted.length) await writeLines(tx, job.id, progress, 'file', { kind: 'deleted', type: 'Bundle' }, [JSON.stringify(deletedBundle(deleted))], settings.fileBytes);
+  if (deleted.length) await writeLines(tx, job.id, progress, 'file', { kind: 'deleted', type: 'Bundle' }, [{ text: JSON.stringify(deletedBundle(deleted)) }], settings.fileBytes);
   moveOn(progress, rows, limit);
 }

@@ -20,6 +20,7 @@ import type { Database } from '../../store/database.js';
 import { periodicRound } from '../../store/periodic-round.js';
 import { DatabaseUnavailable } from '../../store/unavailable.js';
 import { type ChunkSettings, outputTypes, runChunk, type StepOutcome } from './chunk.js';
+import { fileText } from './download.js';
 
 export interface BulkExportOptions {
   /**
@@ -216,7 +217,7 @@ export function createBulkExports(db: Database, context: ExportContext, options:
       const file = job && (await publishedFile(db, id, number));
       if (!file) return undefined;
       const { parts, ...listed } = file;
-      return { file: listed, lines: linesOf(fileParts(db, id, number, parts)) };
+      return { file: listed, lines: fileText(db, job, listed.type, fileParts(db, id, number, parts)) };
     },
     async poll(owner, id) {
       const job = await ownJob(owner, id);
@@ -263,12 +264,4 @@ export function percent(job: StoredJob): number {
     return Math.min(99, 90 + Math.floor(((progress.typeIndex + within) / types) * 9));
   }
   return 99;
-}
-
-/**
- * A file's text, one part (a chunk's lines, each ending in a newline) at a time: the download writes each part in
- * one piece (server/http/send.ts) rather than a write per line, and memory holds one part.
- */
-async function* linesOf(parts: AsyncIterable<string>): AsyncIterable<string> {
-  for await (const part of parts) if (part) yield part.endsWith('\n') ? part : `${part}\n`;
 }

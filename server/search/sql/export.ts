@@ -39,10 +39,12 @@ export interface ExportChunk {
 const TYPE_KEYSET_ORDER = 'r.resource_type, r.rid';
 
 /**
- * Rows `rid` and `content` (JSON text, so it streams to the file without a parse), in rid order. A row's content is
- * its version as of T: the current one when written by T, else the newest older version, or NULL when there is
- * none to export (created after T, deleted by T, or, with `_since`, unchanged since). NULL rows still advance the
- * keyset: the caller continues after the last rid returned, and the type is done when fewer than `limit` come.
+ * Rows `rid` and `bytes`, in rid order: the length of the row's NDJSON line, its version as of T (the current one
+ * when written by T, else the newest older version) as text, or NULL when there is none to export (created after T,
+ * deleted by T, or, with `_since`, unchanged since). The text itself is read at the download
+ * (`exportContentStatement`): a chunk records rids, so an exported byte leaves the database once. NULL rows still
+ * advance the keyset: the caller continues after the last rid returned, and the type is done when fewer than `limit`
+ * come.
  *
  * The row is selected by its current index (a resource changed after T is matched by its newest version's values,
  * docs/BULK.md, "Deviations"): the index keeps no past versions.
@@ -58,17 +60,42 @@ export function exportChunkStatement(chunk: ExportChunk): { sql: string; params:
   const population = chunk.consent && populationCondition(chunk.consent, sql, 'r', chunk.type);
   if (population) conditions.push(population);
   if (since) conditions.push(`r.last_updated > ${since}`);
-  // AuditEvents are never changed nor deleted (only dropped with their month): the current row is the version.
-  const content = clinical
-    ? `CASE WHEN r.last_updated <= ${at} THEN r.content::text ELSE (
-        SELECT v.content::text FROM resource_version v
-        WHERE v.resource_type = r.resource_type AND v.id = r.id AND v.last_updated <= ${at}${since ? ` AND v.last_updated > ${since}` : ''}
-        ORDER BY v.version_id DESC LIMIT 1) END`
-    : 'r.content::text';
-  const text = `SELECT r.rid::text AS rid, ${content} AS content FROM ${built.tables.resource} r
+  const text = `SELECT r.rid::text AS rid, octet_length(${contentAsOf(clinical, at, since)}) AS bytes FROM ${built.tables.resource} r
     WHERE ${conditions.join('\n      AND ')}
     ORDER BY ${clinical ? TYPE_KEYSET_ORDER : 'r.rid'}
     LIMIT ${sql.param(chunk.limit)}`;
+  return { sql: text, params: sql.params };
+}
+
+/**
+ * The JSON text of row `r` as of `at`: its current content when written by then, else its newest version written
+ * by then (and after `since`, when given), else NULL. AuditEvents are never changed nor deleted (only dropped with
+ * their month): the current row is the version.
+ */
+function contentAsOf(clinical: boolean, at: string, since?: string): string {
+  if (!clinical) return 'r.content::text';
+  return `CASE WHEN r.last_updated <= ${at} THEN r.content::text ELSE (
+        SELECT v.content::text FROM resource_version v
+        WHERE v.resource_type = r.resource_type AND v.id = r.id AND v.last_updated <= ${at}${since ? ` AND v.last_updated > ${since}` : ''}
+        ORDER BY v.version_id DESC LIMIT 1) END`;
+}
+
+/**
+ * The text of exported rows for a download, as of the job's transaction time: the rows `rids` of `type` (a part of
+ * a file, recorded by a chunk) in rid order, each the version as of T the chunk measured. `joined`: one row, the
+ * lines joined by newlines (`text`, NULL when none is left), so a part crosses as one value; else a row per
+ * resource (`text` each), for shaping one by one.
+ */
+export function exportContentStatement(part: { type: string; rids: readonly string[]; transactionTime: Date; joined: boolean }): { sql: string; params: unknown[] } {
+  const sql = new Statement();
+  const at = `${sql.param(part.transactionTime)}::timestamptz`;
+  const clinical = tablesFor(part.type) === CLINICAL_TABLES;
+  const content = contentAsOf(clinical, at);
+  const rows = `SELECT ${content} AS text FROM ${tablesFor(part.type).resource} r WHERE r.rid = ANY(${sql.param(part.rids)}::bigint[]) ORDER BY r.rid`;
+  // Joined from the ordered rows (PostgreSQL aggregates a plain subquery's rows in their order), not with
+  // `string_agg(… ORDER BY r.rid)`: that sorts the part's text again (~9 MB, past work_mem) where the rid index
+  // already gives the order (docs/PERFORMANCE.md, "Bulk export").
+  const text = part.joined ? `SELECT string_agg(x.text, E'\n') AS text FROM (${rows}) x` : rows;
   return { sql: text, params: sql.params };
 }
 
@@ -106,7 +133,7 @@ export function deletedChunkStatement(chunk: {
  * `includeAssociatedData=LatestProvenanceResources` (Bulk Data 2.0.0): the most recent Provenance (by when it was
  * written, as of T) naming each of `targets` (rids of exported rows) in `Provenance.target`, if the caller may see
  * it (`access`, `consent`: the search's conditions for Provenance). A target whose latest Provenance is hidden gets
- * none: an older one would not be the latest.
+ * none: an older one would not be the latest. Rows `rid` and `bytes` (its line's length), as `exportChunkStatement`.
  */
 export function latestProvenanceStatement(query: {
   targets: readonly string[];
@@ -122,7 +149,7 @@ export function latestProvenanceStatement(query: {
       JOIN resource p ON p.rid = i.rid AND p.last_updated <= ${at} AND NOT p.deleted
       WHERE t.rid = ANY(${sql.param(query.targets)}::bigint[])
       ORDER BY t.rid, p.last_updated DESC, p.rid DESC`;
-  const text = `SELECT r.rid::text AS rid, r.content::text AS content FROM resource r
+  const text = `SELECT r.rid::text AS rid, octet_length(r.content::text) AS bytes FROM resource r
     WHERE ${[...built.conditions, `r.rid IN (${latest})`].join('\n      AND ')}
     ORDER BY r.rid`;
   return { sql: text, params: sql.params };

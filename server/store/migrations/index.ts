@@ -13,6 +13,7 @@ import * as subscriptions from './013-subscriptions.js';
 import * as noticeOccurrences from './014-notice-occurrences.js';
 import * as serverSecrets from './015-server-secrets.js';
 import * as bulkExport from './016-bulk-export.js';
+import * as bulkFileRows from './017-bulk-file-rows.js';
 
 export interface Migration {
   version: number;
@@ -37,4 +38,5 @@ export const MIGRATIONS: Migration[] = [
   { version: 14, name: 'notice-occurrences', up: noticeOccurrences.up },
   { version: 15, name: 'server-secrets', up: serverSecrets.up },
   { version: 16, name: 'bulk-export', up: bulkExport.up },
+  { version: 17, name: 'bulk-file-rows', up: bulkFileRows.up },
 ];

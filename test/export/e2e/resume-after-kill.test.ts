@@ -17,7 +17,7 @@ const CHUNK_ROWS = 10;
 /** What the killed process had committed of the job, read from its database once it was dead. */
 interface Committed {
   state: string;
-  /** The lines of each file's committed parts, by file number. */
+  /** The ids of the resources in each file's committed parts (a part records its rows' rids), by file number. */
   lines: Map<number, string[]>;
 }
 
@@ -73,9 +73,13 @@ async function killed(server: ServerProcess): Promise<void> {
 
 async function committed(db: Database, job: string): Promise<Committed> {
   const [row] = await db.query<{ state: string }>('SELECT state FROM bulk_job WHERE id = $1', [job]);
-  const parts = await db.query<{ number: number; data: string }>('SELECT number, data FROM bulk_file_part WHERE job_id = $1 ORDER BY number, part', [job]);
+  const rows = await db.query<{ number: number; id: string }>(
+    `SELECT p.number, r.id FROM bulk_file_part p CROSS JOIN unnest(p.rids) WITH ORDINALITY AS u(rid, n) JOIN resource r ON r.rid = u.rid
+     WHERE p.job_id = $1 ORDER BY p.number, p.part, u.n`,
+    [job],
+  );
   const lines = new Map<number, string[]>();
-  for (const part of parts) lines.set(part.number, [...(lines.get(part.number) ?? []), ...part.data.split('\n').filter(Boolean)]);
+  for (const row of rows) lines.set(row.number, [...(lines.get(row.number) ?? []), row.id]);
   return { state: row?.state ?? 'gone', lines };
 }
 
@@ -190,10 +194,11 @@ describe.each(storages.map((open, i) => ({ open, label: i === 0 ? 'PGlite DATA_D
       const lines = (await response.text()).split('\n').filter(Boolean);
       expect(lines).toHaveLength(output.count);
       const number = Number(output.url.split('/').pop());
+      const ids = lines.map((line) => (JSON.parse(line) as Resource).id!);
       // What the dead process had committed of this file is the file's beginning, unchanged.
       const kept = before.lines.get(number) ?? [];
-      expect(lines.slice(0, kept.length)).toEqual(kept);
-      for (const line of lines) exported[output.type].push((JSON.parse(line) as Resource).id!);
+      expect(ids.slice(0, kept.length)).toEqual(kept);
+      exported[output.type].push(...ids);
     }
     expect(exported.Patient.sort()).toEqual([...patients].sort());
     expect(exported.Observation.sort()).toEqual([...observations].sort());

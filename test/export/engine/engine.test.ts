@@ -5,7 +5,7 @@ import type { ResourceStore } from '../../../server/store/resource-store.js';
 import { R4_REGISTRY } from '../../../server/search/registry.js';
 import { BACKENDS, reportBackends } from '../../support/backends.js';
 import { openTestServer, type TestServer } from '../../support/fhir-app.js';
-import { finish, SERVER, sleep, spec, step } from './support.js';
+import { finish, read, SERVER, sleep, spec, step } from './support.js';
 
 reportBackends();
 
@@ -137,6 +137,32 @@ describe.each(BACKENDS)('the Bulk Data export engine on $name', (backend) => {
     expect([...changes.output.keys()].sort()).toEqual(['Device/c-01', 'Device/c-08', 'Device/c-new']);
     expect(changes.output.get('Device/c-08')).toMatchObject({ status: 'inactive' });
     expect(changes.deleted).toEqual(['Device/c-09']);
+  });
+
+  it('files read after the job completed hold each resource as of T, whatever was written since, with _elements too', async () => {
+    // A file records its resources by rid and reads their text at the download (server/export/engine/download.ts).
+    const device = (id: string, status: 'active' | 'inactive' = 'active') => ({ resourceType: 'DeviceMetric', id, status, type: { text: id }, category: 'measurement' }) as Resource & { id: string };
+    const ids = ['after-1', 'after-2', 'after-3'];
+    for (const id of ids) await store.create(device(id), id);
+    const before = await stored(store, ids.map((id) => `DeviceMetric/${id}`));
+    const whole = await engine.start(SERVER, spec(['DeviceMetric']), 'r', []);
+    const subset = await engine.start(SERVER, spec(['DeviceMetric'], { elements: { DeviceMetric: ['type'] } }), 'r', []);
+    for (const job of [whole, subset]) expect((await finish(engine, SERVER, job.id)).output.size).toBe(3);
+
+    await sleep(5);
+    await store.update(device('after-1', 'inactive'), { allowCreate: false });
+    await store.delete('DeviceMetric', 'after-2');
+
+    const exported = await read(engine, SERVER, whole.id);
+    expect(exported.output).toEqual(before);
+    const subsetted = await read(engine, SERVER, subset.id);
+    for (const [key, resource] of before) {
+      expect(subsetted.output.get(key)).toEqual({ resourceType: 'DeviceMetric', id: resource.id, meta: { ...resource.meta, tag: [SUBSETTED] }, type: { text: resource.id } });
+    }
+    for (const { file, lines } of [...exported.files, ...subsetted.files]) {
+      expect(lines).toHaveLength(file.count);
+      expect(lines.reduce((sum, line) => sum + Buffer.byteLength(line) + 1, 0)).toBeLessThanOrEqual(file.bytes);
+    }
   });
 
   it('cuts files before they pass the size limit; every line is one resource of valid JSON', async () => {
