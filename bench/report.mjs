@@ -401,7 +401,7 @@ per-patient id and MRN rewritten (index rows included, a sample checked against 
 implementation guide's resources the server stores on start are exported too. Seeding: ${seeding.join('; ')}.
 
 Kick-off with \`Prefer: respond-async\`, the status polled every 250 ms until the manifest, then each file downloaded
-(streamed, ${e.databases[0]?.download.parallel ?? 1} at a time) and its lines counted against the manifest's \`count\`. Seconds run from the kick-off to the
+(streamed, ${e.databases[0]?.download.parallel ?? 1} at a time, ${e.databases[0]?.download.client === 'curl' ? 'by curl into a file' : "by Node's fetch"}) and its lines counted against the manifest's \`count\`. Seconds run from the kick-off to the
 last byte of the last file; MB = 10^6 bytes of NDJSON. The engine's time is the job's own (created → completed,
 from its row) where readable, else from the manifest's \`transactionTime\` to the manifest's arrival.${settings.length ? ` Server settings: ${settings.join('; ')}.` : ''}${e.serverArgs ? ` The server ran with \`${e.serverArgs}\`.` : ''}
 
