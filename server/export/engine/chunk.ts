@@ -54,9 +54,10 @@ export function outputTypes(spec: ExportSpec): string[] {
 /**
  * One chunk of `job`, in one transaction: up to `chunkRows` rows chosen, their rids and line lengths written as a
  * part of the current file (cut at `fileBytes`; the text is read at the download), the patients of a restricted
- * export recorded, and the resume point saved, or the job ended. The job is locked and its lease checked first: a cancelled job or one another process took over is
- * left alone and nothing is written. A FhirError (the caller may no longer search a type; a `_typeFilter` the
- * search cannot read) fails the job with its issues; any other error leaves the job to be retried.
+ * export recorded, and the resume point saved, or the job ended. The job is locked and its lease checked first: a
+ * cancelled job or one another process took over is left alone and nothing is written. A FhirError (the caller may
+ * no longer search a type; a `_typeFilter` the search cannot read) fails the job with its issues; any other error
+ * leaves the job to be retried.
  */
 export async function runChunk(db: Database, job: StoredJob, settings: ChunkSettings): Promise<StepOutcome> {
   if (!(await snapshotReady(db, job.snapshot))) return 'waiting';
