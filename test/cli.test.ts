@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { migratedDataDir } from './support/data-dir.js';
 import { listeningAddresses } from './support/listening.js';
 import { childEnv, freePort, PROJECT_ROOT, startServerProcess } from './support/server-process.js';
 
@@ -22,7 +23,7 @@ describe('the server process on the embedded database', () => {
 
   it('listens on loopback only unless HOST says otherwise, and prints that address in the start log and the first-start commands', async () => {
     const port = await freePort();
-    const folder = mkdtempSync(path.join(os.tmpdir(), 'ccp-cli-host-'));
+    const folder = migratedDataDir(mkdtempSync(path.join(os.tmpdir(), 'ccp-cli-host-')));
     // HOST empty: the default, whatever this machine's environment holds; with tokens, so the first start prints its secrets.
     const server = startServerProcess('default-host', port, { DATA_DIR: folder, HOST: '', AUTH_DISABLED: 'false', LOG_LEVEL: 'info' });
     try {
@@ -40,7 +41,7 @@ describe('the server process on the embedded database', () => {
   });
 
   it('refuses a HOSTING_ORGANIZATION the database does not hold (exit 1, naming it and the fix); the start log names the one in force, or none', async () => {
-    const folder = mkdtempSync(path.join(os.tmpdir(), 'ccp-hosting-'));
+    const folder = migratedDataDir(mkdtempSync(path.join(os.tmpdir(), 'ccp-hosting-')));
     try {
       // A fresh database holds no Organization yet: refused, not started quietly with the host's staff held as partners.
       const env = childEnv({ DATA_DIR: folder, HOSTING_ORGANIZATION: 'no-such-org', HOST: '127.0.0.1', PORT: String(await freePort()), AUTH_DISABLED: 'true' });
@@ -80,7 +81,7 @@ describe('the server process on the embedded database', () => {
   }, 180_000);
 
   it('LOG_FORMAT=pretty: one readable line per entry even on a pipe, and still no resource content', async () => {
-    const folder = mkdtempSync(path.join(os.tmpdir(), 'ccp-pretty-'));
+    const folder = migratedDataDir(mkdtempSync(path.join(os.tmpdir(), 'ccp-pretty-')));
     const server = startServerProcess('pretty', await freePort(), { DATA_DIR: folder, LOG_LEVEL: 'info', LOG_FORMAT: 'pretty' });
     try {
       await server.ready(60_000);
@@ -102,6 +103,8 @@ describe('the server process on the embedded database', () => {
   }, 120_000);
 
   it('keeps data in DATA_DIR across restarts, stops cleanly on SIGTERM, and logs no resource content', async () => {
+    // An empty folder, as a first `npm start` finds it: the process creates the database (the others here start
+    // on a migrated copy, test/support/data-dir.ts).
     const port = await freePort();
     const first = startServerProcess('first', port, { DATA_DIR: dataDir, LOG_LEVEL: 'info' });
     let id: string;

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { migratedDataDir } from '../support/data-dir.js';
 import { freePort, startServerProcess, type ServerProcess } from '../support/server-process.js';
 
 /**
@@ -17,7 +18,7 @@ import { freePort, startServerProcess, type ServerProcess } from '../support/ser
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 describe('backend client keys, inline and at a jwks_uri (real server process, real key set server)', () => {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ccp-client-keys-'));
+  const dataDir = migratedDataDir(mkdtempSync(path.join(os.tmpdir(), 'ccp-client-keys-')));
   let server: ServerProcess;
   let keyServer: http.Server;
   let keyOrigin: string;

@@ -21,14 +21,28 @@ function contentsOfFiles(files: string[]): { perType: Record<string, number>; re
   const perType: Record<string, number> = {};
   let references = 0;
   for (const file of files) {
-    const item = JSON.parse(gunzipSync(readFileSync(file)).toString('utf8')) as Resource;
-    const resources = item.resourceType === 'Bundle' ? (item as Bundle).entry!.map((e) => e.resource!) : [item];
-    for (const resource of resources) {
-      perType[resource.resourceType] = (perType[resource.resourceType] ?? 0) + 1;
-      references += JSON.stringify(resource).match(/"reference":/g)?.length ?? 0;
-    }
+    const contents = contentsOfFile(file);
+    for (const [type, n] of Object.entries(contents.perType)) perType[type] = (perType[type] ?? 0) + n;
+    references += contents.references;
   }
   return { perType, references, files: files.length };
+}
+
+/** What each file holds, read once per suite (the files are ~97 MB of JSON; each backend's test reads them all). */
+const fileContents = new Map<string, { perType: Record<string, number>; references: number }>();
+
+function contentsOfFile(file: string): { perType: Record<string, number>; references: number } {
+  const known = fileContents.get(file);
+  if (known) return known;
+  const item = JSON.parse(gunzipSync(readFileSync(file)).toString('utf8')) as Resource;
+  const resources = item.resourceType === 'Bundle' ? (item as Bundle).entry!.map((e) => e.resource!) : [item];
+  const contents = { perType: {} as Record<string, number>, references: 0 };
+  for (const resource of resources) {
+    contents.perType[resource.resourceType] = (contents.perType[resource.resourceType] ?? 0) + 1;
+    contents.references += JSON.stringify(resource).match(/"reference":/g)?.length ?? 0;
+  }
+  fileContents.set(file, contents);
+  return contents;
 }
 
 const ALL_FILES = readdirSync(syntheaDir())

@@ -12,6 +12,7 @@ import { R4_REGISTRY } from '../../server/search/registry.js';
 import type { Database } from '../../server/store/database.js';
 import { openDatabase } from '../../server/store/open.js';
 import { SqlResourceStore } from '../../server/store/sql-resource-store.js';
+import { migratedDataDir } from '../support/data-dir.js';
 import { PROJECT_ROOT } from '../support/server-process.js';
 import { exportsOf, runScript, type Run } from './support.js';
 
@@ -25,11 +26,14 @@ const SECURITY_ATTRIBUTES_CHANGED = '110137';
 
 describe('npm run demo on a database holding only the first-start accounts (PGlite)', () => {
   const work = mkdtempSync(path.join(os.tmpdir(), 'ccp-demo-adopt-'));
-  const dataDir = path.join(work, 'data');
+  const dataDir = migratedDataDir(path.join(work, 'data'));
   let first: BootstrapCredentials;
   let firstRoleId: string;
   let run: Run;
   let secrets: Map<string, string>;
+
+  /** The database as the demo left it, opened once after it exited for every test to read (a PGlite open costs seconds). */
+  let after: Database | undefined;
 
   async function withDatabase<T>(use: (db: Database) => Promise<T>): Promise<T> {
     const db = await openDatabase({ dataDir });
@@ -38,6 +42,11 @@ describe('npm run demo on a database holding only the first-start accounts (PGli
     } finally {
       await db.close();
     }
+  }
+
+  async function afterDemo<T>(use: (db: Database) => Promise<T>): Promise<T> {
+    after ??= await openDatabase({ dataDir });
+    return use(after);
   }
 
   beforeAll(async () => {
@@ -54,7 +63,10 @@ describe('npm run demo on a database holding only the first-start accounts (PGli
     secrets = new Map(exportsOf(run.stdout));
   }, 300_000);
 
-  afterAll(() => rmSync(work, { recursive: true, force: true }));
+  afterAll(async () => {
+    await after?.close();
+    rmSync(work, { recursive: true, force: true });
+  });
 
   it('is accepted without --force, and says the first-start accounts were adopted', () => {
     expect(first.username).toBe('admin');
@@ -63,7 +75,7 @@ describe('npm run demo on a database holding only the first-start accounts (PGli
   });
 
   it('the admin keeps its account and PractitionerRole; only the new password opens it', async () => {
-    const [admin] = await withDatabase((db) =>
+    const [admin] = await afterDemo((db) =>
       db.query<{ practitioner_role_id: string; password_hash: string }>("SELECT practitioner_role_id, password_hash FROM auth_user WHERE username = 'admin'"),
     );
     expect(admin.practitioner_role_id).toBe(firstRoleId);
@@ -73,19 +85,19 @@ describe('npm run demo on a database holding only the first-start accounts (PGli
   });
 
   it('local-admin keeps its registration; only the new secret authenticates it', async () => {
-    const [client] = await withDatabase((db) => db.query<{ secret_hash: string; scope: string }>("SELECT secret_hash, scope FROM auth_client WHERE client_id = 'local-admin'"));
+    const [client] = await afterDemo((db) => db.query<{ secret_hash: string; scope: string }>("SELECT secret_hash, scope FROM auth_client WHERE client_id = 'local-admin'"));
     expect(client.scope).toBe('system/*.cruds admin ehr-launch');
     expect(await verifyPassword(secrets.get('LOCAL_ADMIN_SECRET')!, client.secret_hash)).toBe(true);
     expect(await verifyPassword(first.clientSecret, client.secret_hash)).toBe(false);
   });
 
   it('each reset is an AuditEvent naming the account or client, never the secret', async () => {
-    const events = await withDatabase((db) =>
+    const events = await afterDemo((db) =>
       db.query<{ content: AuditEvent }>("SELECT content FROM audit_event WHERE content->'subtype' @> $1::jsonb", [
         JSON.stringify([{ code: SECURITY_ATTRIBUTES_CHANGED }]),
       ]),
     );
-    const [user] = await withDatabase((db) => db.query<{ id: string }>("SELECT id FROM auth_user WHERE username = 'admin'"));
+    const [user] = await afterDemo((db) => db.query<{ id: string }>("SELECT id FROM auth_user WHERE username = 'admin'"));
     const named = events.map(({ content }) => content.entity?.map((entity) => entity.what?.identifier?.value));
     expect(named.sort()).toEqual([[user.id], ['local-admin']].sort());
     for (const { content } of events) {
@@ -96,9 +108,9 @@ describe('npm run demo on a database holding only the first-start accounts (PGli
   });
 
   it('the rest of the world is written beside them: the other accounts, and the story with ids of its own', async () => {
-    const usernames = await withDatabase((db) => db.query<{ username: string }>('SELECT username FROM auth_user ORDER BY username'));
+    const usernames = await afterDemo((db) => db.query<{ username: string }>('SELECT username FROM auth_user ORDER BY username'));
     expect(usernames.map((row) => row.username)).toEqual(['admin', 'contributor', 'coordinator', 'gp', 'privacy-auditor', 'privacy-contact', 'registration-authority', 'viewer']);
-    const plans = await withDatabase((db) => db.query<{ id: string }>("SELECT id FROM resource WHERE resource_type = 'CarePlan' AND NOT deleted ORDER BY id"));
+    const plans = await afterDemo((db) => db.query<{ id: string }>("SELECT id FROM resource WHERE resource_type = 'CarePlan' AND NOT deleted ORDER BY id"));
     expect(plans.map((row) => row.id)).toEqual(['ccp-p1', 'ccp-p2', 'ccp-p3', 'ccp-p4', 'ccp-p5']);
   });
 });

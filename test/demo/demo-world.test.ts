@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AuditEvent, Bundle, CarePlan, CareTeam, Communication, Consent, Patient, Task } from 'fhir/r4';
 import { createEmptySchema, describeWithPostgres } from '../support/backends.js';
+import { migratedDataDir } from '../support/data-dir.js';
 import { freePort, startServerProcess, type ServerProcess } from '../support/server-process.js';
 import { exportsOf, fhir, matches, runScript, type Run } from './support.js';
 
@@ -312,7 +313,7 @@ function demoWorld(open: () => Promise<{ env: Record<string, string>; close(): P
 describe('npm run demo on the embedded database (PGlite)', () => {
   demoWorld(async () => {
     const work = mkdtempSync(path.join(os.tmpdir(), 'ccp-demo-'));
-    return { env: { DATA_DIR: path.join(work, 'data') }, close: async () => rmSync(work, { recursive: true, force: true }) };
+    return { env: { DATA_DIR: migratedDataDir(path.join(work, 'data')) }, close: async () => rmSync(work, { recursive: true, force: true }) };
   }, true);
 });
 

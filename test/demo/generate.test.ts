@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Bundle } from 'fhir/r4';
 import { openDatabase } from '../../server/store/open.js';
+import { migratedDataDir } from '../support/data-dir.js';
 import { runImport, runScript } from './support.js';
 
 /** `npm run generate -- --patients N --out DIR`, then `npm run import -- DIR` into an empty embedded database. */
@@ -26,7 +27,7 @@ describe('npm run generate', () => {
     expect(written.CarePlan).toBe(3);
     expect(written.AuditEvent).toBeUndefined();
 
-    const dataDir = path.join(work, 'data');
+    const dataDir = migratedDataDir(path.join(work, 'data'));
     const imported = await runImport([out], { DATA_DIR: dataDir });
     expect(imported.code).toBe(0);
     expect(imported.stdout).toMatch(/from 2 of 2 files/);

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { curlCount, docBlocks, PRELUDE, type ExpectedAnswer, type ShellBlock } from '../support/doc-walkthroughs.js';
+import { migratedDataDir } from '../support/data-dir.js';
 import { childEnv, freePort, PROJECT_ROOT, startServerProcess, type ServerProcess } from '../support/server-process.js';
 
 /**
@@ -15,7 +16,7 @@ const PAGES = ['docs/DEMO.md', 'README.md', 'docs/CCP.md', 'docs/CONSENT.md', 'd
 const DOCUMENTED_ORIGIN = 'http://localhost:8080';
 
 describe('the walk-throughs of the docs, on the demo world', () => {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ccp-walk-'));
+  const dataDir = migratedDataDir(mkdtempSync(path.join(os.tmpdir(), 'ccp-walk-')));
   let server: ServerProcess;
   let exports = '';
 

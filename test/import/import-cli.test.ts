@@ -7,6 +7,7 @@ import type { Bundle, Group } from 'fhir/r4';
 import type { Database } from '../../server/store/database.js';
 import { openDatabase } from '../../server/store/open.js';
 import { BACKENDS, reportBackends, type TestDatabase } from '../support/backends.js';
+import { migratedDataDir } from '../support/data-dir.js';
 import { childEnv, freePort, PROJECT_ROOT, startServerProcess } from '../support/server-process.js';
 import { syntheaDir } from '../support/synthea.js';
 
@@ -67,7 +68,7 @@ describe.each(BACKENDS)('npm run import on $name', (backend) => {
       postgres = await backend.open();
       env = { DATABASE_URL: postgres.url! };
     } else {
-      env = { DATA_DIR: path.join(work, 'data') };
+      env = { DATA_DIR: migratedDataDir(path.join(work, 'data')) };
     }
     mkdirSync(folder);
   });
@@ -179,7 +180,7 @@ describe.each(BACKENDS)('npm run import on $name', (backend) => {
 
   it('with --url sends the transactions to a running server', async () => {
     const port = await freePort();
-    const serverEnv = postgres ? env : { DATA_DIR: path.join(work, 'served') };
+    const serverEnv = postgres ? env : { DATA_DIR: migratedDataDir(path.join(work, 'served')) };
     const server = startServerProcess('import-target', port, serverEnv);
     try {
       await server.ready(60_000);
@@ -196,7 +197,7 @@ describe.each(BACKENDS)('npm run import on $name', (backend) => {
 });
 
 describe('npm run import --url into a server that requires tokens', () => {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ccp-import-secured-'));
+  const dataDir = migratedDataDir(mkdtempSync(path.join(os.tmpdir(), 'ccp-import-secured-')));
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('with --url and --token imports into a server that requires tokens; without the token each file fails with the 401', async () => {

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { currentHolder, DataDirLockedError, LOCK_FILE, lockDataDir, readHolder, type LockHolder } from '../../server/store/data-dir-lock.js';
+import { migratedDataDir } from '../support/data-dir.js';
 import { childEnv, freePort, PROJECT_ROOT, type ServerProcess, startServerProcess } from '../support/server-process.js';
 
 /**
@@ -61,7 +62,7 @@ describe('the embedded database folder belongs to one process', () => {
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
   it('refuses a second server, an import, a reindex and a purge while a server holds DATA_DIR, and loses nothing', async () => {
-    const dataDir = path.join(work, 'held');
+    const dataDir = migratedDataDir(path.join(work, 'held'));
     const first = startServerProcess('first', await freePort(), { DATA_DIR: dataDir });
     try {
       await first.ready(60_000);
@@ -106,7 +107,7 @@ describe('the embedded database folder belongs to one process', () => {
   });
 
   it("takes over the lock a SIGKILLed server left behind", async () => {
-    const dataDir = path.join(work, 'killed');
+    const dataDir = migratedDataDir(path.join(work, 'killed'));
     const killed = startServerProcess('killed', await freePort(), { DATA_DIR: dataDir });
     try {
       await killed.ready(60_000);
@@ -128,7 +129,7 @@ describe('the embedded database folder belongs to one process', () => {
 
   it('tells a live holder from a process that merely reuses its id, by the start time', async () => {
     // This test's own process is alive: recorded with its true start time it holds the folder ...
-    const dataDir = path.join(work, 'reused');
+    const dataDir = migratedDataDir(path.join(work, 'reused'));
     const me = currentHolder();
     expect(me.startTicks).toEqual(expect.any(Number)); // Linux: /proc/<pid>/stat is there
     writeLock(dataDir, { ...me, pid: process.pid, command: 'some holder' });

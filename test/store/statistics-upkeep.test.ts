@@ -11,6 +11,7 @@ import { openPostgres } from '../../server/store/postgres.js';
 import { SqlResourceStore } from '../../server/store/sql-resource-store.js';
 import { createStatisticsUpkeep, type StatisticsUpkeep } from '../../server/store/statistics-upkeep.js';
 import { BACKENDS, createEmptySchema, describeWithPostgres, itWithPostgres, reportBackends, type TestDatabase, postgresBackend } from '../support/backends.js';
+import { migratedDataDir } from '../support/data-dir.js';
 import { createReadWriteRole } from '../support/database-role.js';
 import { migrate } from '../../server/store/migrate.js';
 
@@ -148,7 +149,7 @@ describe.each(BACKENDS)('statistics upkeep facing a database error on $name', (b
 
 describe('statistics upkeep across a restart of the embedded database', () => {
   it('stop runs one last round, since PGlite forgets its change counts when it closes', async () => {
-    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ccp-upkeep-'));
+    const dataDir = migratedDataDir(mkdtempSync(path.join(os.tmpdir(), 'ccp-upkeep-')));
     try {
       let db = await openDatabase({ dataDir });
       const upkeep = upkeepOf(db);

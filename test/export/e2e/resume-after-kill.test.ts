@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { BundleEntry, Resource } from 'fhir/r4';
 import type { Database } from '../../../server/store/database.js';
 import { openDatabase } from '../../../server/store/open.js';
-import { openPglite } from '../../../server/store/pglite.js';
 import { createEmptySchema, reportBackends, TEST_DATABASE_URL } from '../../support/backends.js';
+import { migratedDataDir } from '../../support/data-dir.js';
 import { freePort, type ServerProcess, startServerProcess } from '../../support/server-process.js';
 
 reportBackends();
@@ -36,10 +36,8 @@ interface Storage {
 
 const storages: Array<() => Promise<Storage>> = [
   async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'ccp-export-resume-'));
-    // From the migrated empty database jest's global setup dumped: a server creating and migrating one takes longer.
-    const template = process.env.CCP_TEST_PGLITE_TEMPLATE;
-    if (template) await (await openPglite(dir, new Blob([readFileSync(template)]))).close();
+    // From the migrated empty database jest's global setup made: a server creating and migrating one takes longer.
+    const dir = migratedDataDir(mkdtempSync(path.join(os.tmpdir(), 'ccp-export-resume-')));
     return {
       name: 'PGlite DATA_DIR',
       env: { DATA_DIR: dir },

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Bundle, Subscription } from 'fhir/r4';
 import { LOCK_FILE, readHolder } from '../../../server/store/data-dir-lock.js';
 import { createEmptySchema, reportBackends, TEST_DATABASE_URL } from '../../support/backends.js';
+import { migratedDataDir } from '../../support/data-dir.js';
 import { TestReceiver, waitFor } from '../../support/notification-receiver.js';
 import { freePort, type ServerProcess, startServerProcess } from '../../support/server-process.js';
 import { created, distinctSorted, eventNumbers, fhirCall, joining, oneTo, subscription } from './e2e-support.js';
@@ -40,7 +41,7 @@ interface Storage {
 
 const storages: Array<() => Promise<Storage>> = [
   async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'ccp-never-lost-'));
+    const dir = migratedDataDir(mkdtempSync(path.join(os.tmpdir(), 'ccp-never-lost-')));
     return {
       name: 'PGlite DATA_DIR',
       env: { DATA_DIR: dir },
