@@ -83,8 +83,9 @@ function readAppFiles(dir: string): Map<string, AppFile> | undefined {
 
 /**
  * The path under /app/ as the key of a file, or undefined when it could only be an attempt to step out of the
- * folder or to confuse a lookup: `.` or `..` segments, encoded or not, encoded slashes or backslashes, NUL, `%`
- * left after decoding (double encoding), empty segments within the path.
+ * folder or to confuse a lookup: `.` or `..` segments, encoded or not (and any segment starting with a dot: dot
+ * files are not served, nor is the app's page in their place), encoded slashes or backslashes, NUL, `%` left after
+ * decoding (double encoding), empty segments within the path.
  */
 function keyOf(rawPath: string): string | undefined {
   const segments = rawPath.slice(APP_PATH.length).split('/');
@@ -97,7 +98,7 @@ function keyOf(rawPath: string): string | undefined {
       return undefined;
     }
     if (text === '' && index < segments.length - 1) return undefined;
-    if (text === '.' || text === '..' || /[/\\\0%]/.test(text)) return undefined;
+    if (text.startsWith('.') || /[/\\\0%]/.test(text)) return undefined;
     decoded.push(text);
   }
   return decoded.join('/');
