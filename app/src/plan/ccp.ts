@@ -11,13 +11,18 @@ export function isCcp(resource: Resource | undefined): resource is CarePlan {
   );
 }
 
-/** Which of a patient's plans to open first: the active one, else one on hold, a draft, then the latest final one. */
-const STATUS_ORDER: ReadonlyArray<CarePlan['status']> = ['active', 'on-hold', 'draft', 'completed', 'revoked', 'unknown', 'entered-in-error'];
+/**
+ * Which of a patient's plans to open first: the active one, else one on hold, else a draft, then the final
+ * ones (completed or revoked) newest first, and withdrawn ones (entered in error) last.
+ */
+function rank(status: CarePlan['status']): number {
+  const open = ['active', 'on-hold', 'draft'].indexOf(status);
+  if (open >= 0) return open;
+  return status === 'completed' || status === 'revoked' ? 3 : 4;
+}
 
 export function comparePlans(a: CarePlan, b: CarePlan): number {
-  const byStatus = STATUS_ORDER.indexOf(a.status) - STATUS_ORDER.indexOf(b.status);
-  if (byStatus) return byStatus;
-  return (b.meta?.lastUpdated ?? '').localeCompare(a.meta?.lastUpdated ?? '');
+  return rank(a.status) - rank(b.status) || (b.meta?.lastUpdated ?? '').localeCompare(a.meta?.lastUpdated ?? '');
 }
 
 export const STATUS_LABELS: Record<string, string> = {
