@@ -87,7 +87,7 @@ describe('historyView: versions with who changed them', () => {
     type: 'searchset',
     entry: [
       { resource: provenance, search: { mode: 'match' } },
-      { resource: { resourceType: 'Practitioner', id: 'coordinator', name: [{ given: ['Carmen'], family: 'Okafor' }] }, search: { mode: 'include' } },
+      { resource: { resourceType: 'Practitioner', id: 'coordinator', name: [{ given: ['Carmen'], family: 'Okafor' }] } as FhirResource, search: { mode: 'include' } },
     ],
   };
 
