@@ -54,7 +54,10 @@ describe('diffResources: what changed between two versions', () => {
     expect(valueText(3)).toBe('3');
     expect(valueText({ reference: 'Goal/g3' })).toBe('Goal/g3');
     expect(valueText({ reference: 'Goal/g3', display: 'Walk' })).toBe('Walk (Goal/g3)');
-    expect(valueText([{ text: 'A note' }])).toBe('[{"text":"A note"}]');
+    expect(valueText([{ text: 'A note' }, { text: 'Another' }])).toBe('A note; Another');
+    expect(valueText({ detail: { status: 'scheduled', performer: [{ reference: 'Practitioner/nurse' }], scheduledPeriod: { start: '2026-12-15' } } })).toBe(
+      'detail (status: scheduled, performer (Practitioner/nurse), scheduledPeriod (start: 2026-12-15))',
+    );
     expect(valueText({ text: 'A note' })).toBe('A note');
     expect(valueText(undefined)).toBe('');
   });

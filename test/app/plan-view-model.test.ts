@@ -149,7 +149,7 @@ describe('plansView: a CCP search with its includes, as the plan screen shows it
     expect(view!.careTeams).toHaveLength(1);
     expect(view!.careTeams[0]).toMatchObject({ name: 'Home care team', status: 'Active', unresolved: false });
     expect(view!.careTeams[0].members.map(({ name, roles, organization, contact }) => ({ name, roles, organization, contact }))).toEqual([
-      { name: 'Noah Tremblay', roles: ['community nurse', 'Contributor'], organization: 'Riverside Home Care', contact: ['Phone: 555-0100 (work)', 'Email: noah@example.org'] },
+      { name: 'Noah Tremblay', roles: ['community nurse'], organization: 'Riverside Home Care', contact: ['Phone: 555-0100 (work)', 'Email: noah@example.org'] },
       // Not included: the organization is shown as its reference.
       { name: 'Dr Hana Sato', roles: ['family physician'], organization: 'Organization/primary-care', contact: [] },
       { name: 'Ann (daughter)', roles: [], organization: undefined, contact: [] },

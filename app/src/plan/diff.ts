@@ -90,12 +90,21 @@ export function sectionOf(change: Change): string {
   return SECTIONS[first] ?? first;
 }
 
-/** A changed value in short words: strings as they are, references by display or reference, the rest as JSON. */
+/**
+ * A changed value in short words: strings as they are, references by display or reference, a text-only
+ * element by its text, lists item by item, other elements as `name: value` pairs (never raw JSON).
+ */
 export function valueText(value: unknown): string {
-  if (value === undefined) return '';
+  if (value === undefined || value === null) return '';
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (isObject(value) && typeof value.reference === 'string') return typeof value.display === 'string' ? `${value.display} (${value.reference})` : value.reference;
-  if (isObject(value) && typeof value.text === 'string' && Object.keys(value).length === 1) return value.text;
-  return JSON.stringify(value);
+  if (Array.isArray(value)) return value.map(valueText).join('; ');
+  if (isObject(value)) {
+    if (typeof value.reference === 'string') return typeof value.display === 'string' ? `${value.display} (${value.reference})` : value.reference;
+    if (typeof value.text === 'string' && Object.keys(value).length === 1) return value.text;
+    return Object.entries(value)
+      .map(([key, item]) => (isObject(item) || Array.isArray(item) ? `${key} (${valueText(item)})` : `${key}: ${valueText(item)}`))
+      .join(', ');
+  }
+  return String(value);
 }

@@ -175,7 +175,8 @@ export function planView(plan: CarePlan, index: ResourceIndex, today: string): P
           return {
             key: `${participant.member?.reference ?? 'member'}-${m}`,
             name: referenceLabel(participant.member, index, team) ?? 'A member',
-            roles: [...(participant.role ?? []), ...(role?.code ?? [])].map(conceptText).filter((text): text is string => Boolean(text)).filter(unique),
+            // The team's words for the member's role; the PractitionerRole's codes only when the team gives none.
+            roles: (participant.role?.length ? participant.role : (role?.code ?? [])).map(conceptText).filter((text): text is string => Boolean(text)).filter(unique),
             organization: member?.resourceType === 'Organization' ? undefined : organization ? referenceLabel(organization, index, team) : undefined,
             contact: contactLines([...(telecom ?? []), ...(practitioner && 'telecom' in practitioner ? (practitioner.telecom ?? []) : [])]).filter(unique),
           };
