@@ -1,31 +1,36 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Patient } from 'fhir/r4';
+import type { CarePlan, Condition, Goal, Patient } from 'fhir/r4';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { ensureAppClient } from '../../server/auth/app-client.js';
 import { bootstrap, type BootstrapCredentials } from '../../server/auth/bootstrap.js';
 import { publishTerms } from '../../server/auth/terms.js';
 import { type Backend, BACKENDS, reportBackends } from '../support/backends.js';
-import { axeViolations, launchChromium, watchedContext } from '../support/browser.js';
+import { axeViolations, launchChromium, type PageProblems, watchedContext } from '../support/browser.js';
 import { type EhrSimulator, startEhrSimulator } from '../support/ehr-simulator.js';
 import { openTestServer, type TestServer } from '../support/fhir-app.js';
 import { pkce } from '../support/smart-flow.js';
+import { ccpPlan } from '../support/ccp-plan.js';
+import { PROJECT_ROOT } from '../support/server-process.js';
 
 reportBackends();
 
 /**
- * The app's server in a real browser (Debian's Chromium through playwright-core; one browser for the file, a
- * context per test): the frame-ancestors rule as the browser applies it, with the EHR simulator framing the app
- * and the sign-in pages from another site. The server is the real application on a socket, set up as
- * server/main.ts does (the first start's accounts, the Terms of Use, the app's client).
+ * The app and its server in a real browser (Debian's Chromium through playwright-core; one browser for the file,
+ * a context per test): a standalone launch as the first start's administrator, through the patient picker, to the
+ * plan; an EHR's launch into a CarePlan with the app in the EHR simulator's iframe on another origin; the
+ * frame-ancestors rule refusing that iframe when APP_FRAME_ANCESTORS does not name the EHR. On every screen: no
+ * Content-Security-Policy violation, no console error, no axe-core WCAG 2.2 AA violation. The server is the real
+ * application on a socket, set up as server/main.ts does (the first start's accounts, the Terms of Use, the app's
+ * client), serving the real build of the app.
  */
 
-/** A served app of our own making: what the browser frames is then the server's doing, whatever the app becomes. */
-const FIXTURE_APP = mkdtempSync(path.join(os.tmpdir(), 'ccp-browser-app-'));
-writeFileSync(path.join(FIXTURE_APP, 'index.html'), '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>CCP app</title></head><body><main><h1>CCP app fixture</h1></main></body></html>');
+/** The app as `npm run build` made it (jest's global setup runs the build before any suite). */
+const APP_DIR = path.join(PROJECT_ROOT, 'dist', 'app');
+/** The screens the flows visit, shown in docs/APP.md. */
+const SCREENS = path.join(PROJECT_ROOT, 'docs', 'app-screens');
 
 export interface RunningServer {
   server: TestServer;
@@ -79,31 +84,133 @@ async function framed(page: Page, url: string): Promise<Frame> {
 
 let chromium: Browser;
 beforeAll(async () => {
+  if (!existsSync(path.join(APP_DIR, 'index.html'))) throw new Error(`The app is not built in ${APP_DIR}: npm run build builds it (jest's global setup runs npm run build).`);
+  mkdirSync(SCREENS, { recursive: true });
   chromium = await launchChromium();
 });
 afterAll(async () => {
   await chromium?.close();
-  rmSync(FIXTURE_APP, { recursive: true, force: true });
 });
 
-describe.each(BACKENDS)('frame-ancestors in the browser, on $name', (backend) => {
+
+/** A small Coordinated Care Plan: a concern, a goal addressing it, the plan naming both; for a new patient unless given. */
+async function plantPlan(running: RunningServer, family: string, goal: string, status: CarePlan['status'] = 'active', patient?: string): Promise<{ patient: string; plan: string }> {
+  const store = running.server.context.store;
+  patient ??= (await store.create({ resourceType: 'Patient', name: [{ family, given: ['Ana'] }], birthDate: '1948-03-12', gender: 'female' } as Patient)).id!;
+  const concern = (await store.create({
+    resourceType: 'Condition',
+    subject: { reference: `Patient/${patient}` },
+    clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
+    code: { text: 'Heart failure' },
+  } as Condition)).id!;
+  const goalId = (await store.create({
+    resourceType: 'Goal',
+    lifecycleStatus: 'active',
+    description: { text: goal },
+    subject: { reference: `Patient/${patient}` },
+    addresses: [{ reference: `Condition/${concern}` }],
+  } as Goal)).id!;
+  const { id: _ignored, ...plan } = ccpPlan('-', patient, { status, title: `Care plan of Ana ${family}`, goal: [{ reference: `Goal/${goalId}` }], addresses: [{ reference: `Condition/${concern}` }] });
+  return { patient, plan: (await store.create(plan as CarePlan)).id! };
+}
+
+/** The screen as it is now: no axe violation on the page (its frames included), nothing the page did wrong; saved when named. */
+async function screen(page: Page, name: string | undefined, problems: PageProblems): Promise<void> {
+  expect([name, await axeViolations(page)]).toEqual([name, []]);
+  expect([name, problems.all()]).toEqual([name, []]);
+  if (name) await page.screenshot({ path: path.join(SCREENS, `${name}.png`), fullPage: true });
+}
+
+describe.each(BACKENDS)('the app in Chromium, on $name', (backend) => {
   let ehr: EhrSimulator;
   let target: RunningServer;
   let allowed: RunningServer;
   let refused: RunningServer;
-  const patients = new Map<RunningServer, string>();
+  const screenshots = backend === BACKENDS[0];
 
   beforeAll(async () => {
     // The simulator listens first: the server that lets it frame the app names its origin.
     ehr = await startEhrSimulator(() => ({ server: target.origin, token: ehrToken(target) }));
-    allowed = await runServer(backend, { appDir: FIXTURE_APP, appFrameAncestors: [ehr.origin] });
-    refused = await runServer(backend, { appDir: FIXTURE_APP });
-    for (const running of [allowed, refused]) patients.set(running, (await running.server.context.store.create({ resourceType: 'Patient', name: [{ family: 'Rivera' }] } as Patient)).id!);
+    allowed = await runServer(backend, { appDir: APP_DIR, appFrameAncestors: [ehr.origin] });
+    refused = await runServer(backend, { appDir: APP_DIR });
   });
   afterAll(async () => {
     await ehr?.close();
     await allowed?.close();
     await refused?.close();
+  });
+
+  it('standalone: /app/ sends the administrator to sign in, the Terms of Use, the patient picker, and shows the plan, goals first', async () => {
+    await plantPlan(allowed, 'Rivera', 'Walk 20 minutes a day without shortness of breath');
+    const { context, problems } = await watchedContext(chromium, { viewport: { width: 1280, height: 900 } });
+    try {
+      const page = await context.newPage();
+      await page.goto(`${allowed.origin}/app/`);
+      await page.waitForURL(/\/auth\/interaction\//);
+      await expectHeading(page, 'Sign in');
+      await screen(page, screenshots ? 'sign-in' : undefined, problems);
+      await page.getByLabel('Username').fill('admin');
+      await page.getByLabel('Password').fill(allowed.credentials.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+
+      await expectHeading(page, 'Terms of Use');
+      await screen(page, screenshots ? 'terms-of-use' : undefined, problems);
+      await page.getByRole('button', { name: 'I accept' }).click();
+
+      await expectHeading(page, 'Choose a patient');
+      await screen(page, screenshots ? 'patient-picker' : undefined, problems);
+      await page.getByLabel(/Rivera/).check();
+      await page.getByRole('button', { name: 'Choose this patient' }).click();
+
+      await expectHeading(page, 'Allow access?');
+      await screen(page, screenshots ? 'approve' : undefined, problems);
+      await page.getByRole('button', { name: 'Allow' }).click();
+
+      await page.waitForURL(new RegExp(`^${allowed.origin}/app/`));
+      await expectHeading(page, 'Care plan');
+      await page.getByText('Walk 20 minutes a day without shortness of breath').waitFor();
+      await expect(page.getByRole('heading', { level: 2 }).first().textContent()).resolves.toBe('Goals');
+      expect(page.url()).not.toContain('code=');
+      await screen(page, screenshots ? 'plan' : undefined, problems);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("EHR launch: the simulator's chart opens the app in its iframe on the CarePlan it has open; sign-in and plan in the frame", async () => {
+    target = allowed;
+    // The chart has the patient's earlier, completed plan open: the app must open that one, not the active one.
+    const { patient, plan } = await plantPlan(allowed, 'Okafor', 'Sleep through the night without oxygen', 'completed');
+    await plantPlan(allowed, 'Okafor', 'Not the plan the EHR has open', 'active', patient);
+    const { context, problems } = await watchedContext(chromium, { viewport: { width: 1280, height: 900 } });
+    try {
+      const page = await context.newPage();
+      await page.goto(ehr.chartUrl({ patient, carePlan: plan }));
+      const frame = (await (await page.$('#smart-app'))!.contentFrame())!;
+      await frame.waitForURL(/\/auth\/interaction\//);
+      await expectHeading(frame, 'Sign in');
+      await screen(page, undefined, problems);
+      await frame.getByLabel('Username').fill('admin');
+      await frame.getByLabel('Password').fill(allowed.credentials.password);
+      // By keyboard in the frame (as a keyboard-only user would): playwright-core 1.65's click never finds its hit
+      // target settled in this cross-origin frame under Chromium 156, while the same button takes Enter at once.
+      await frame.getByRole('button', { name: 'Sign in' }).press('Enter');
+      // The Terms of Use once per user: accepted already when the standalone launch ran first.
+      const next = frame.getByRole('heading', { level: 1, name: /^(Terms of Use|Allow access\?)$/ });
+      await next.waitFor({ timeout: 15_000 });
+      if ((await next.textContent()) === 'Terms of Use') await frame.getByRole('button', { name: 'I accept' }).press('Enter');
+      await expectHeading(frame, 'Allow access?');
+      await frame.getByRole('button', { name: 'Allow' }).press('Enter');
+
+      await frame.waitForURL(new RegExp(`^${allowed.origin}/app/`));
+      await expectHeading(frame, 'Care plan');
+      await frame.getByText('Sleep through the night without oxygen').waitFor();
+      expect(await frame.getByText('Not the plan the EHR has open').count()).toBe(0);
+      await screen(page, screenshots ? 'ehr-launch' : undefined, problems);
+      expect(ehr.launches).toHaveLength(1);
+    } finally {
+      await context.close();
+    }
   });
 
   /** The app's authorization as the framed app starts it: its sign-in page comes next. */
@@ -119,32 +226,14 @@ describe.each(BACKENDS)('frame-ancestors in the browser, on $name', (backend) =>
       code_challenge_method: 'S256',
     })}`;
 
-  it("APP_FRAME_ANCESTORS naming the EHR: its chart page launches the app in a frame, then the sign-in page loads there too, clean and accessible", async () => {
-    target = allowed;
-    const { context, problems } = await watchedContext(chromium);
-    try {
-      const page = await context.newPage();
-      const app = await framed(page, ehr.chartUrl({ patient: patients.get(allowed) }));
-      expect(app.url()).toBe(`${allowed.origin}/app/launch?${new URLSearchParams({ iss: `${allowed.origin}/fhir`, launch: ehr.launches.at(-1)! })}`);
-      expect(await app.locator('h1').textContent()).toBe('CCP app fixture');
-
-      const signIn = await framed(page, ehr.frameUrl(authorizePath(allowed)));
-      expect(signIn.url()).toMatch(new RegExp(`^${allowed.origin}/auth/interaction/`));
-      expect(await signIn.locator('h1').textContent()).toBe('Sign in');
-      expect(await axeViolations(page)).toEqual([]);
-      expect(problems.all()).toEqual([]);
-    } finally {
-      await context.close();
-    }
-  });
-
-  it('without it: the browser refuses to frame the app and the sign-in page, naming frame-ancestors', async () => {
+  it('without APP_FRAME_ANCESTORS naming the EHR: the browser refuses to frame the app and the sign-in page, naming frame-ancestors', async () => {
     target = refused;
+    const { patient } = await plantPlan(refused, 'Rivera', 'A goal');
     const { context, problems } = await watchedContext(chromium);
     try {
       const page = await context.newPage();
       const pages: [string, string][] = [
-        [ehr.chartUrl({ patient: patients.get(refused) }), "frame-ancestors 'self'"],
+        [ehr.chartUrl({ patient }), "frame-ancestors 'self'"],
         [ehr.frameUrl(authorizePath(refused)), "frame-ancestors 'none'"],
       ];
       for (const [url, directive] of pages) {
@@ -153,8 +242,8 @@ describe.each(BACKENDS)('frame-ancestors in the browser, on $name', (backend) =>
         expect(frame.url()).toBe('chrome-error://chromewebdata/');
         // Chromium's error page in its place, which has words of its own: none of ours.
         const shown = await frame.locator('h1').allTextContents();
-        expect(shown).not.toContain('CCP app fixture');
         expect(shown).not.toContain('Sign in');
+        expect(shown).not.toContain('CCP Exchange');
         // Chromium 156's words ("Framing '…' violates the following Content Security Policy directive: …"); older ones said "Refused to frame".
         expect(problems.console).toHaveLength(1);
         expect(problems.console[0]).toMatch(/(Framing|Refused to frame) '.*' .*violates the following Content Security Policy directive/);
@@ -165,3 +254,7 @@ describe.each(BACKENDS)('frame-ancestors in the browser, on $name', (backend) =>
     }
   });
 });
+
+async function expectHeading(page: Page | Frame, text: string): Promise<void> {
+  await page.getByRole('heading', { level: 1, name: text }).waitFor({ timeout: 15_000 });
+}
