@@ -22,6 +22,7 @@ const FILES: Record<string, string | Buffer> = {
   'assets/index-Bq3x9.js': 'console.log("app");\n',
   'assets/index-D4kq1.css': 'body { margin: 0 }\n',
   'assets/inter-latin-7Yx.woff2': Buffer.from([0x77, 0x4f, 0x46, 0x32, 0, 1, 2, 3]),
+  'assets/index-Bq3x9.js.map': '{"version":3,"sources":[],"mappings":""}',
   'favicon.svg': '<svg xmlns="http://www.w3.org/2000/svg"/>',
   '.secret': 'not served',
 };
@@ -104,6 +105,7 @@ describe('/app/: the built app, served', () => {
       ['assets/index-Bq3x9.js', 'text/javascript; charset=utf-8'],
       ['assets/index-D4kq1.css', 'text/css; charset=utf-8'],
       ['assets/inter-latin-7Yx.woff2', 'font/woff2'],
+      ['assets/index-Bq3x9.js.map', 'application/json; charset=utf-8'],
     ];
     for (const [name, type] of expected) {
       const res = await raw(port, `/app/${name}`);
@@ -169,6 +171,29 @@ describe('/app/: the built app, served', () => {
   it('GET and HEAD only: a POST is a 405 naming them', async () => {
     const res = await raw(port, '/app/', 'POST');
     expect([res.status, res.headers.allow]).toEqual([405, 'GET, HEAD']);
+  });
+});
+
+describe('/app/: the real build (dist/app, which npm run build makes)', () => {
+  it("serves each file index.html names under /app/assets/, with its type and the year's caching", async () => {
+    const dist = path.resolve('dist', 'app');
+    const server = await openTestServer(BACKENDS[0], { appDir: dist });
+    const { port, close } = await listen(server);
+    try {
+      const page = (await raw(port, '/app/')).body.toString();
+      expect(page).toBe(readFileSync(path.join(dist, 'index.html'), 'utf8'));
+      const named = [...page.matchAll(/(?:src|href)="(\/app\/assets\/[^"]+)"/g)].map((match) => match[1]);
+      const types = named.map((target) => (target.endsWith('.js') ? 'text/javascript; charset=utf-8' : 'text/css; charset=utf-8'));
+      expect(named.length).toBeGreaterThanOrEqual(2);
+      for (const [index, target] of named.entries()) {
+        const res = await raw(port, target);
+        expect([target, res.status, res.headers['content-type'], res.headers['cache-control']]).toEqual([target, 200, types[index], 'public, max-age=31536000, immutable']);
+        expect(res.body.equals(readFileSync(path.join(dist, target.slice('/app/'.length))))).toBe(true);
+      }
+    } finally {
+      await close();
+      await server.close();
+    }
   });
 });
 
