@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ensureAppClient } from '../../server/auth/app-client.js';
 import { publishTerms } from '../../server/auth/terms.js';
-import { BACKENDS, reportBackends } from '../support/backends.js';
+import { BACKENDS, reportBackends, type TestDatabase } from '../support/backends.js';
 import { openTestServer, type TestServer } from '../support/fhir-app.js';
 import { authorizeUrl, Browser, location, pageTitle, pkce } from '../support/smart-flow.js';
 
@@ -58,7 +58,14 @@ async function listen(server: TestServer): Promise<{ port: number; close: () => 
   return { port: (listening.address() as AddressInfo).port, close: () => new Promise((resolve) => listening.close(() => resolve())) };
 }
 
-afterAll(() => rmSync(APP_DIR, { recursive: true, force: true }));
+/** One database under every app of the serving tests: serving reads no storage, and opening one is the slow part. */
+let shared: TestDatabase | undefined;
+const servingApp = async (appDir: string | undefined) => openTestServer(BACKENDS[0], { appDir }, (shared ??= await BACKENDS[0].open()));
+
+afterAll(async () => {
+  rmSync(APP_DIR, { recursive: true, force: true });
+  await shared?.close();
+});
 
 describe('/app/: the built app, served', () => {
   // Serving reads no storage: one database is enough here (the sign-in pages below run on each).
@@ -68,12 +75,11 @@ describe('/app/: the built app, served', () => {
   const index = FILES['index.html'] as string;
 
   beforeAll(async () => {
-    server = await openTestServer(BACKENDS[0], { appDir: APP_DIR });
+    server = await servingApp(APP_DIR);
     ({ port, close } = await listen(server));
   });
   afterAll(async () => {
     await close?.();
-    await server?.close();
   });
 
   it('index.html at /app/, never cached without asking, under the strict policy and the security headers the server sends', async () => {
@@ -177,8 +183,7 @@ describe('/app/: the built app, served', () => {
 describe('/app/: the real build (dist/app, which npm run build makes)', () => {
   it("serves each file index.html names under /app/assets/, with its type and the year's caching", async () => {
     const dist = path.resolve('dist', 'app');
-    const server = await openTestServer(BACKENDS[0], { appDir: dist });
-    const { port, close } = await listen(server);
+    const { port, close } = await listen(await servingApp(dist));
     try {
       const page = (await raw(port, '/app/')).body.toString();
       expect(page).toBe(readFileSync(path.join(dist, 'index.html'), 'utf8'));
@@ -192,7 +197,6 @@ describe('/app/: the real build (dist/app, which npm run build makes)', () => {
       }
     } finally {
       await close();
-      await server.close();
     }
   });
 });
@@ -201,8 +205,7 @@ describe('/app/ before the app is built', () => {
   it('a 503 plain page saying so, for every path under /app/; the rest of the server serves on', async () => {
     const empty = mkdtempSync(path.join(os.tmpdir(), 'ccp-app-unbuilt-'));
     for (const appDir of [empty, undefined]) {
-      const server = await openTestServer(BACKENDS[0], { appDir });
-      const { port, close } = await listen(server);
+      const { port, close } = await listen(await servingApp(appDir));
       try {
         for (const target of ['/app/', '/app/launch?iss=x&launch=y', '/app/assets/index.js']) {
           const res = await raw(port, target);
@@ -212,7 +215,6 @@ describe('/app/ before the app is built', () => {
         expect((await raw(port, '/fhir/metadata')).status).toBe(200);
       } finally {
         await close();
-        await server.close();
       }
     }
     rmSync(empty, { recursive: true, force: true });
