@@ -192,7 +192,7 @@ describe.each(BACKENDS)('the app in Chromium, on $name', (backend) => {
       await screen(page, undefined, problems);
       await frame.getByLabel('Username').fill('admin');
       await frame.getByLabel('Password').fill(allowed.credentials.password);
-      // By keyboard in the frame (as a keyboard-only user would): playwright-core 1.65's click never finds its hit
+      // By keyboard in the frame (as a keyboard-only user would): playwright-core's click (1.64 and 1.65) never finds its hit
       // target settled in this cross-origin frame under Chromium 156, while the same button takes Enter at once.
       await frame.getByRole('button', { name: 'Sign in' }).press('Enter');
       // The Terms of Use once per user: accepted already when the standalone launch ran first.
