@@ -8,6 +8,8 @@ COPY package.json package-lock.json .npmrc ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY server ./server
+# The web app (app/, with its Vite configuration): `npm run build` builds it into dist/app beside the server.
+COPY app ./app
 RUN npm run build
 
 FROM ${NODE_IMAGE} AS runtime

@@ -9,6 +9,8 @@ import { oauthRoutes } from './http/oauth.js';
 import { adminRoutes } from './http/admin.js';
 import { authorizationRoutes } from './http/authorization.js';
 import { corsFor } from './http/cors.js';
+import { appHost } from './http/app-host.js';
+import { framePolicy } from './http/frame-policy.js';
 import type { AuthServer } from './auth/auth-server.js';
 import { requestLog } from './http/request-log.js';
 import { sendFhir } from './http/send.js';
@@ -29,7 +31,15 @@ export interface AppDependencies {
   schema: SchemaValidator;
   /** The search parameters (official R4, plus custom ones); the official ones when not given. */
   registry?: SearchParameterRegistry;
-  options: FhirOptions & { baseUrl?: string; bodyLimitBytes: number; corsOrigins?: string[] };
+  options: FhirOptions & {
+    baseUrl?: string;
+    bodyLimitBytes: number;
+    corsOrigins?: string[];
+    /** APP_FRAME_ANCESTORS: the EHR origins that may frame the app and its sign-in pages (server/http/frame-policy.ts). */
+    appFrameAncestors?: string[];
+    /** The built app (dist/app), served under /app/; absent or not built, /app/ answers 503. */
+    appDir?: string;
+  };
   /** The authorization server; absent only when the API runs without tokens (AUTH_DISABLED). */
   auth?: AuthServer;
   /** The bulk export jobs (server/export/engine), which `npm start` runs; absent, `$export` answers 501. */
@@ -37,7 +47,7 @@ export interface AppDependencies {
 }
 
 /**
- * The HTTP application: FHIR at /fhir, health probes, the authorization server and its pages beside it. No listening
+ * The HTTP application: FHIR at /fhir, health probes, the web app at /app/, the authorization server and its pages beside it. No listening
  * here, so tests can drive it. The FHIR API (server/pipeline/fhir-request.ts, every step of a request in one list) is
  * answered before Express's router, which with `res.send` cost about a tenth of a read; everything else is Express.
  */
@@ -72,11 +82,12 @@ export function createApp({ db, logger, schema, registry = R4_REGISTRY, options,
 
   app.get('/healthz', healthz);
   app.get('/readyz', readyz(db));
+  app.use(appHost(options.appDir, framePolicy(options.appFrameAncestors ?? [])));
 
   app.use(['/fhir/.well-known', '/.well-known', '/auth/token', '/auth/revoke', '/auth/introspect', '/auth/jwks'], cors);
   if (auth) {
     app.use(oauthRoutes(auth, { baseUrl: options.baseUrl }, logger, context.store));
-    app.use(authorizationRoutes(auth, context, { baseUrl: options.baseUrl }, logger));
+    app.use(authorizationRoutes(auth, context, { baseUrl: options.baseUrl, frameAncestors: options.appFrameAncestors }, logger));
     app.use('/auth/admin', bearer(auth));
     app.use(adminRoutes(auth, logger));
   }

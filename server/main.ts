@@ -5,9 +5,11 @@ import { createApp } from './app.js';
 import { createBulkExports } from './export/engine/engine.js';
 import { type AuthServer, createAuthServer } from './auth/auth-server.js';
 import { bootstrap, bootstrapMessage } from './auth/bootstrap.js';
+import { APP_CLIENT_ID, ensureAppClient } from './auth/app-client.js';
 import { applyClientsFile, loadIdentityProviders } from './auth/static-config.js';
 import { publishTerms } from './auth/terms.js';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { extractIndexRows } from './search/index/extract.js';
 import { SqlResourceStore } from './store/sql-resource-store.js';
 import { ConfigError, listeningOrigin, loadConfig } from './config/config.js';
@@ -87,8 +89,13 @@ async function main(): Promise<void> {
     const terms = await publishTerms(db, readFileSync(config.termsFile, 'utf8'));
     logger.info({ version: terms.version }, 'Terms of Use in force');
     if (config.clientsFile) logger.info({ clients: await applyClientsFile(auth, config.clientsFile) }, 'clients from CLIENTS_FILE registered');
+    const root = config.baseUrl?.replace(/\/fhir$/, '') ?? listeningOrigin(config.host, config.port);
     const credentials = await bootstrap(auth, store);
-    if (credentials) console.log(bootstrapMessage(credentials, config.baseUrl?.replace(/\/fhir$/, '') ?? listeningOrigin(config.host, config.port)));
+    // After the first start's accounts: bootstrap makes them only on a database without any client.
+    const appClient = await ensureAppClient(auth, root);
+    if (appClient.outcome === 'refused') logger.warn({ client: APP_CLIENT_ID, problems: appClient.problems }, 'the app is not registered as a SMART client: set BASE_URL to its https address');
+    else if (appClient.outcome !== 'unchanged') logger.info({ client: APP_CLIENT_ID, outcome: appClient.outcome }, 'the app registered as a SMART client');
+    if (credentials) console.log(bootstrapMessage(credentials, root));
   }
 
   const upkeep = createStatisticsUpkeep(db, { enabled: config.statisticsUpkeep, intervalMs: config.statisticsUpkeepIntervalSeconds * 1000, logger });
@@ -117,7 +124,9 @@ async function main(): Promise<void> {
   // Bulk export jobs run in every process, each job by the holder of its lease (docs/BULK.md).
   const bulkExports = createBulkExports(db, { registry, options: { hostingOrganization: config.hostingOrganization } }, { ...config.bulkExport, logger });
   bulkExports.run();
-  const options = { ...config, subscriptions, bulkExportPollSeconds: config.bulkExport.minPollSeconds };
+  // The built app beside the built server (dist/app: `npm run build` makes both).
+  const appDir = fileURLToPath(new URL('../app/', import.meta.url));
+  const options = { ...config, subscriptions, bulkExportPollSeconds: config.bulkExport.minPollSeconds, appDir };
   const app = createApp({ db, logger, schema, registry, options, auth, bulkExports });
   let notifier: Notifier | undefined;
   const server: Server = app.listen(config.port, config.host, () => {

@@ -202,6 +202,10 @@ describe('the Dockerfile', () => {
     expect(capability.fhirVersion).toBe('4.0.1');
     expect(listeningAddresses(port)).toEqual(['0.0.0.0']);
     expect(output).toContain(`FHIR server listening on every interface (HOST=0.0.0.0), http://localhost:${port}/fhir`);
+    // The web app came with dist/ (the build stage builds it with the server).
+    const app = await fetch(`http://127.0.0.1:${port}/app/`);
+    expect([app.status, app.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
+    expect(await app.text()).toContain('<script type="module" crossorigin src="/app/assets/');
 
     server.kill('SIGTERM');
     const code = await new Promise((resolve) => (server!.exitCode !== null ? resolve(server!.exitCode) : server!.once('exit', (exit, signal) => resolve(exit ?? signal))));

@@ -5,6 +5,7 @@ import type { ResourceStore } from '../store/resource-store.js';
 import type { AuthServer } from './auth-server.js';
 import { hashPassword, randomSecret } from './secrets.js';
 import { ACCESS_TOKEN_SECONDS } from './tokens.js';
+import { appUrl } from './app-client.js';
 
 export interface BootstrapCredentials {
   username: string;
@@ -81,6 +82,7 @@ export function bootstrapMessage(credentials: BootstrapCredentials, root: string
     'These secrets are shown once and stored only as hashes: keep them now (lost: npm run reset-admin).',
     `  administrator:  username ${credentials.username}   password ${credentials.password}`,
     `  backend client: client_id ${credentials.clientId}   client_secret ${credentials.clientSecret}`,
+    `The app: open ${appUrl(root)} and sign in as ${credentials.username}.`,
     `Get an access token (it lasts ${minutes} minutes: get a new one then; \`admin\` in the scope opens the admin API) and use it,`,
     'from this repository (the helper prints only the token, or says on stderr why there is none):',
     `  export LOCAL_ADMIN_SECRET='${credentials.clientSecret}'`,

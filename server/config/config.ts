@@ -37,6 +37,11 @@ export interface Config {
   authDisabled: boolean;
   /** Browser origins allowed to call the FHIR API and the token endpoints (CORS); `['*']` for any. */
   corsOrigins: string[];
+  /**
+   * APP_FRAME_ANCESTORS: the EHR origins that may show the app (/app/) in a frame, and with it the sign-in pages
+   * the app's authorization goes through; empty = the app only on its own origin, the pages in no frame at all.
+   */
+  appFrameAncestors: string[];
   /** JSON file of external OpenID Connect identity providers; absent = local accounts only. */
   identityProvidersFile?: string;
   /** JSON file of OAuth clients registered by configuration; absent = admin API only. */
@@ -159,6 +164,7 @@ export function loadConfig(env: Env = process.env): Config {
     searchParametersDir: path.resolve(env.SEARCH_PARAMETERS_DIR?.trim() || 'conformance/search-parameters'),
     authDisabled: read('AUTH_DISABLED', false, boolean),
     corsOrigins: read('CORS_ORIGINS', ['*'], parseOrigins),
+    appFrameAncestors: read('APP_FRAME_ANCESTORS', [], parseFrameAncestors),
     identityProvidersFile: env.IDENTITY_PROVIDERS_FILE?.trim() ? path.resolve(env.IDENTITY_PROVIDERS_FILE.trim()) : undefined,
     clientsFile: env.CLIENTS_FILE?.trim() ? path.resolve(env.CLIENTS_FILE.trim()) : undefined,
     termsFile: path.resolve(env.TERMS_FILE?.trim() || 'config/terms-of-use.txt'),
@@ -265,6 +271,25 @@ function parseOrigins(raw: string): string[] | string {
     } catch {
       return `${origin} is not an origin (scheme://host[:port], no path)`;
     }
+  }
+  return origins;
+}
+
+/**
+ * Space-separated http(s) origins, as a CSP source list has them (`https://ehr.example.org http://localhost:3000`).
+ * Only origins: a path, a wildcard or a keyword would widen or change what the policy allows.
+ */
+function parseFrameAncestors(raw: string): string[] | string {
+  const origins = raw.split(/\s+/).filter(Boolean);
+  for (const origin of origins) {
+    let url: URL | undefined;
+    try {
+      url = new URL(origin);
+    } catch {
+      url = undefined;
+    }
+    // WHATWG URLs take `*` in a host name, where CSP would read a wildcard.
+    if (!url || !/^https?:$/.test(url.protocol) || url.origin !== origin || url.hostname.includes('*')) return `${origin} is not an http or https origin (scheme://host[:port], no path), separated by spaces`;
   }
   return origins;
 }

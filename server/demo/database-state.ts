@@ -5,6 +5,7 @@ import { idOfReference } from '../fhir/reference.js';
 import { AUDIT_EVENT } from '../store/audit-chain.js';
 import type { Database } from '../store/database.js';
 import { ADMIN, LOCAL_ADMIN } from './world.js';
+import { APP_CLIENT_ID } from '../auth/app-client.js';
 
 /** The first-start administrator (server/auth/bootstrap.ts) as found in the database. */
 export interface FirstStartAdmin {
@@ -23,7 +24,7 @@ export interface DatabaseState {
 }
 
 /**
- * The first-start accounts are not data: neither are the trail (AuditEvents), the implementation guide the server
+ * The first-start accounts are not data, nor is the app's client, which every start registers: neither are the trail (AuditEvents), the implementation guide the server
  * seeds at each start, the Terms of Use, signing keys, sessions and tokens. Anything else is someone's data.
  */
 export async function inspectDatabase(db: Database): Promise<DatabaseState> {
@@ -38,7 +39,7 @@ export async function inspectDatabase(db: Database): Promise<DatabaseState> {
   if (others.length) otherData.push(`${others.length} account${others.length > 1 ? 's' : ''}: ${abridged(others)}`);
 
   const clients = (await db.query<{ client_id: string }>('SELECT client_id FROM auth_client ORDER BY client_id')).map((row) => row.client_id);
-  const otherClients = clients.filter((id) => id !== LOCAL_ADMIN);
+  const otherClients = clients.filter((id) => id !== LOCAL_ADMIN && id !== APP_CLIENT_ID);
   if (otherClients.length) otherData.push(`${otherClients.length} client${otherClients.length > 1 ? 's' : ''}: ${abridged(otherClients)}`);
 
   // Counted in SQL: a database in use may hold millions of resources.

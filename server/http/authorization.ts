@@ -21,6 +21,7 @@ import { clearCookie, FEDERATION_COOKIE, readCookie, SESSION_COOKIE, setCookie }
 import { approvePage, messagePage, patientPage, signInPage, termsPage } from './pages/authorization-pages.js';
 import { STYLESHEET } from './pages/html.js';
 import { rootOf } from './root.js';
+import { type FramePolicy, framePolicy, setFrameOptions } from './frame-policy.js';
 
 const SIGN_IN_FAILED = 'The username or password is wrong, or the account is locked after repeated failures or not active.';
 
@@ -30,8 +31,10 @@ const SIGN_IN_FAILED = 'The username or password is wrong, or the account is loc
  * Use, patient picker, approval) until the code goes back to the app. The rules live in server/auth/authorize;
  * this file turns forms and cookies into calls to them.
  */
-export function authorizationRoutes(auth: AuthServer, fhir: FhirContext, options: { baseUrl?: string }, logger: Logger): Router {
+export function authorizationRoutes(auth: AuthServer, fhir: FhirContext, options: { baseUrl?: string; frameAncestors?: readonly string[] }, logger: Logger): Router {
   const router = Router();
+  const frames = framePolicy(options.frameAncestors ?? []);
+  const showPage = (res: Response, status: number, body: string, redirectOrigin?: string) => sendPage(res, frames, status, body, redirectOrigin);
   const form = express.urlencoded({ extended: false, limit: '16kb' });
   const at = (id: string) => `/auth/interaction/${encodeURIComponent(id)}`;
   /** The message of the day: the current service notices for the sign-in page (none when they cannot be read). */
@@ -220,14 +223,16 @@ function field(req: Request, name: string): string {
 }
 
 /**
- * A page with its own strict policy: nothing but our stylesheet loads, no framing, and forms may go only here or
- * (through our redirect) to the app's registered redirect URI.
+ * A page with its own strict policy: nothing but our stylesheet loads, framed only by the EHRs that embed the app
+ * (APP_FRAME_ANCESTORS, else by no one), and forms may go only here or (through our redirect) to the app's
+ * registered redirect URI.
  */
-function showPage(res: Response, status: number, body: string, redirectOrigin?: string): void {
+function sendPage(res: Response, frames: FramePolicy, status: number, body: string, redirectOrigin?: string): void {
+  setFrameOptions(res, frames.pagesFrameOptions);
   res
     .status(status)
     .set({
-      'Content-Security-Policy': `default-src 'none'; style-src 'self'; form-action 'self'${redirectOrigin ? ` ${redirectOrigin}` : ''}; frame-ancestors 'none'; base-uri 'none'`,
+      'Content-Security-Policy': `default-src 'none'; style-src 'self'; form-action 'self'${redirectOrigin ? ` ${redirectOrigin}` : ''}; frame-ancestors ${frames.pages}; base-uri 'none'`,
       'Cache-Control': 'no-store',
     })
     .type('html')

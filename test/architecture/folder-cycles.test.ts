@@ -12,34 +12,35 @@ import ts from 'typescript';
  * removed the last ones; docs/ARCHITECTURE.md has the resulting layers).
  */
 const SERVER = resolve('server');
+/** The web app's folders (app/src: launch, plan, fhir, ui) follow the same rule. */
+const APP = resolve('app', 'src');
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) return sourceFiles(path);
-    return entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts') ? [path] : [];
+    return /\.tsx?$/.test(entry.name) && !entry.name.endsWith('.d.ts') ? [path] : [];
   });
 }
 
-function folderOf(file: string): string {
-  const parts = relative(SERVER, file).split(sep);
-  return parts.length === 1 ? parts[0] : parts[0];
+function folderOf(file: string, root: string): string {
+  return relative(root, file).split(sep)[0];
 }
 
 /** Folder → the folders it imports from, with one file that does, for the message. */
-export function folderGraph(): Map<string, Map<string, string>> {
+export function folderGraph(root = SERVER): Map<string, Map<string, string>> {
   const graph = new Map<string, Map<string, string>>();
-  for (const file of sourceFiles(SERVER)) {
-    const from = folderOf(file);
+  for (const file of sourceFiles(root)) {
+    const from = folderOf(file, root);
     const edges = graph.get(from) ?? new Map<string, string>();
     graph.set(from, edges);
     const { importedFiles } = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
     for (const { fileName } of importedFiles) {
       if (!fileName.startsWith('.')) continue;
       const target = resolve(dirname(file), fileName);
-      if (!target.startsWith(SERVER + sep)) continue;
-      const to = folderOf(target);
-      if (to !== from && !edges.has(to)) edges.set(to, `${relative(SERVER, file)} → ${fileName}`);
+      if (!target.startsWith(root + sep)) continue;
+      const to = folderOf(target, root);
+      if (to !== from && !edges.has(to)) edges.set(to, `${relative(root, file)} → ${fileName}`);
     }
   }
   return graph;
@@ -104,14 +105,26 @@ function cycleThrough(start: string, members: Set<string>, graph: Map<string, Ma
   return [];
 }
 
+function cyclesOf(graph: Map<string, Map<string, string>>): string[] {
+  return stronglyConnected(graph).map((component) => {
+    const steps = cycleThrough(component[0], new Set(component), graph);
+    return `folders ${component.join(', ')} form a cycle, e.g.\n  ${steps.join('\n  ')}`;
+  });
+}
+
+describe('folders under app/src/', () => {
+  test('import each other without cycles', () => {
+    expect(cyclesOf(folderGraph(APP))).toEqual([]);
+  });
+
+  test('the graph is read from the sources (a known edge is found)', () => {
+    expect(folderGraph(APP).get('ui')?.has('plan')).toBe(true);
+  });
+});
+
 describe('folders under server/', () => {
   test('import each other without cycles', () => {
-    const graph = folderGraph();
-    const cycles = stronglyConnected(graph).map((component) => {
-      const steps = cycleThrough(component[0], new Set(component), graph);
-      return `folders ${component.join(', ')} form a cycle, e.g.\n  ${steps.join('\n  ')}`;
-    });
-    expect(cycles).toEqual([]);
+    expect(cyclesOf(folderGraph())).toEqual([]);
   });
 
   test('the graph is read from the sources (a known edge is found)', () => {

@@ -121,6 +121,17 @@ describe('first start: the banner and its commands', () => {
     expect(wrong).toEqual({ error: 'invalid_client', error_description: 'unknown client or wrong secret' });
   });
 
+  it("names the app and the account to sign in with, and has registered the app as a public client of this origin", async () => {
+    expect(banner).toContain(`The app: open http://localhost:${port}/app/ and sign in as admin.`);
+    const token = (await clientToken(secretsOf(banner).secret!, 'admin')).body.access_token;
+    const clients = (await (await fetch(`${server.origin}/auth/admin/clients`, { headers: { Authorization: `Bearer ${token}` } })).json()) as { client_id: string; kind: string; redirect_uris: string[] }[];
+    expect(clients.map((client) => [client.client_id, client.kind])).toEqual([
+      ['ccp-app', 'public'],
+      ['local-admin', 'backend'],
+    ]);
+    expect(clients[0].redirect_uris).toEqual([`http://localhost:${port}/app/`, `http://127.0.0.1:${port}/app/`, `http://[::1]:${port}/app/`]);
+  });
+
   describe('npm run reset-admin', () => {
     let first: { password: string; secret: string };
     let reset: { password: string; secret: string };

@@ -163,6 +163,7 @@ function demoWorld(open: () => Promise<{ env: Record<string, string>; close(): P
     const clients = await fetch(`${server.origin}/auth/admin/clients`, { headers: { Authorization: `Bearer ${result.stdout.trim()}` } });
     const registered = (await clients.json()) as { client_id: string; organization?: string; kind: string }[];
     expect(registered.map((client) => [client.client_id, client.kind, client.organization])).toEqual([
+      ['ccp-app', 'public', undefined],
       ['demo-app', 'public', undefined],
       ['home-care-emr', 'backend', 'Organization/home-care'],
       ['local-admin', 'backend', undefined],

@@ -63,6 +63,10 @@ export async function openTestServer(
     /** An authorization server in front of the API; with identity providers to sign in with, if given. */
     auth?: boolean | { identityProviders?: IdentityProviderConfig[] };
     corsOrigins?: string[];
+    /** The built app served under /app/ (a folder such as dist/app); absent, /app/ answers 503. */
+    appDir?: string;
+    /** APP_FRAME_ANCESTORS: the EHR origins that may frame the app and the sign-in pages. */
+    appFrameAncestors?: string[];
     /** A bulk export engine behind `$export`, with these options; it runs no job unless the suite says so. */
     bulkExport?: BulkExportOptions;
   } = {},

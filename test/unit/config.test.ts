@@ -223,6 +223,23 @@ describe('configuration from the environment', () => {
     expect((error as ConfigError).problems).toHaveLength(6);
   });
 
+  it('APP_FRAME_ANCESTORS: none by default; space-separated http(s) origins; a path, a wildcard, a keyword or another scheme is named', () => {
+    expect(loadConfig({}).appFrameAncestors).toEqual([]);
+    expect(loadConfig({ APP_FRAME_ANCESTORS: ' https://ehr.example.org   http://localhost:3000 ' }).appFrameAncestors).toEqual(['https://ehr.example.org', 'http://localhost:3000']);
+    for (const bad of ['https://ehr.example.org/chart', '*', "'self'", 'https://*.example.org', 'ftp://ehr.example.org', 'ehr.example.org', 'https://ehr.example.org/']) {
+      let error: unknown;
+      try {
+        loadConfig({ APP_FRAME_ANCESTORS: `https://ok.example.org ${bad}` });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).problems).toEqual([
+        `APP_FRAME_ANCESTORS: ${bad} is not an http or https origin (scheme://host[:port], no path), separated by spaces (got "https://ok.example.org ${bad}")`,
+      ]);
+    }
+  });
+
   it('BASE_URL must be absolute http(s) without query', () => {
     expect(() => loadConfig({ BASE_URL: 'ftp://x/fhir' })).toThrow(ConfigError);
     expect(() => loadConfig({ BASE_URL: 'https://x/fhir?a=b' })).toThrow(ConfigError);

@@ -1,0 +1,5 @@
+import { render } from 'preact';
+import './styles.css';
+import { App } from './ui/App.js';
+
+render(<App />, document.getElementById('root')!);

@@ -1,0 +1,25 @@
+import preact from '@preact/preset-vite';
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+
+const app = fileURLToPath(new URL('.', import.meta.url));
+const repository = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * The CCP app (docs/APP.md), built to static files the server serves under /app/ with a strict CSP
+ * (`script-src 'self'; style-src 'self'`): so nothing may end up inline. Assets are never inlined as data: URLs
+ * (the CSP would need `data:`), and no module-preload polyfill is injected (the browsers we serve have it).
+ */
+export default defineConfig({
+  root: app,
+  base: '/app/',
+  plugins: [preact({ prerender: { enabled: false } })],
+  build: {
+    outDir: `${repository}dist/app`,
+    emptyOutDir: true,
+    assetsInlineLimit: 0,
+    modulePreload: { polyfill: false },
+    sourcemap: true,
+    target: 'es2022',
+  },
+});
