@@ -29,8 +29,12 @@ reportBackends();
 
 /** The app as `npm run build` made it (jest's global setup runs the build before any suite). */
 const APP_DIR = path.join(PROJECT_ROOT, 'dist', 'app');
-/** The screens the flows visit, shown in docs/APP.md. */
-const SCREENS = path.join(PROJECT_ROOT, 'docs', 'app-screens');
+/**
+ * The screens the flows visit: into docs/app-screens (shown in docs/APP.md) when UPDATE_SCREENSHOTS=true, else into
+ * a folder of their own under the build, so an ordinary test run leaves the tracked screenshots as they are (they show
+ * times that change on every run).
+ */
+const SCREENS = process.env.UPDATE_SCREENSHOTS === 'true' ? path.join(PROJECT_ROOT, 'docs', 'app-screens') : path.join(PROJECT_ROOT, 'dist', 'app-screens');
 
 export interface RunningServer {
   server: TestServer;
