@@ -123,6 +123,7 @@ export function startNotifier(options: NotifierOptions): Notifier {
     boundWebsockets: () => websocket.subscriptions(),
     retry: { windowMs: config.retryHours * 3600_000, ...options.engine?.retry },
     retentionSeconds: config.eventsRetentionDays * 86400,
+    leaseSeconds: config.deliveryLeaseSeconds,
     ...(options.engine?.pollSeconds !== undefined ? { pollSeconds: options.engine.pollSeconds } : {}),
     ...(logger ? { logger } : {}),
   });

@@ -106,6 +106,11 @@ export interface NotificationConfig {
   bindingTokenSeconds: number;
   /** SUBSCRIPTION_RETRY_HOURS: how long a failing endpoint is retried before its subscription goes to error. */
   retryHours: number;
+  /**
+   * SUBSCRIPTION_DELIVERY_LEASE_SECONDS: how long a notification claimed for sending is the claiming process's
+   * alone; after a crash another process (or the restarted one) sends it once this has run out.
+   */
+  deliveryLeaseSeconds: number;
   /** SUBSCRIPTION_EVENTS_RETENTION_DAYS: how long sent notifications stay for `$events`. */
   eventsRetentionDays: number;
   /** NOTICE_REMINDER_HOURS: how long before a planned downtime its reminder goes out. */
@@ -185,6 +190,7 @@ export function loadConfig(env: Env = process.env): Config {
       allowLoopback: read('SUBSCRIPTION_ALLOW_LOOPBACK', false, boolean),
       bindingTokenSeconds: read('SUBSCRIPTION_BINDING_TOKEN_SECONDS', 300, integer(10, 86400)),
       retryHours: read('SUBSCRIPTION_RETRY_HOURS', 24, integer(1, 720)),
+      deliveryLeaseSeconds: read('SUBSCRIPTION_DELIVERY_LEASE_SECONDS', 120, integer(1, 3600)),
       eventsRetentionDays: read('SUBSCRIPTION_EVENTS_RETENTION_DAYS', 7, integer(1, 3650)),
       noticeReminderHours: read('NOTICE_REMINDER_HOURS', 24, integer(1, 720)),
       noticeRoundSeconds: read('NOTICE_ROUND_INTERVAL', 60, integer(1, 3600)),

@@ -35,7 +35,7 @@ export async function openNotifyingServer(
   database?: TestDatabase,
 ): Promise<NotifyingServer> {
   const { notifications: overrides, engine, ownerSweepSeconds, ...rest } = options;
-  const config: NotificationConfig = { mailFrom: 'CCP Exchange <no-reply@ccp.test>', allowLoopback: true, bindingTokenSeconds: 300, retryHours: 24, eventsRetentionDays: 7, noticeReminderHours: 24, noticeRoundSeconds: 60, ...overrides };
+  const config: NotificationConfig = { mailFrom: 'CCP Exchange <no-reply@ccp.test>', allowLoopback: true, bindingTokenSeconds: 300, retryHours: 24, deliveryLeaseSeconds: 120, eventsRetentionDays: 7, noticeReminderHours: 24, noticeRoundSeconds: 60, ...overrides };
   const subscriptions: SubscriptionOptions = { allowHttpLoopback: config.allowLoopback, bindingSecret: TEST_BINDING_SECRET, bindingTokenSeconds: config.bindingTokenSeconds, email: config.smtpUrl !== undefined };
   const opened = await openTestServer(backend, { ...rest, subscriptions }, database);
   const server = http.createServer(opened.app);

@@ -109,12 +109,13 @@ describe('configuration from the environment', () => {
     ]);
   });
 
-  it('notifications: no email without SMTP_URL, loopback refused, 24 h of retries, a week of events; each checked', () => {
+  it('notifications: no email without SMTP_URL, loopback refused, 24 h of retries, 120 s delivery leases, a week of events; each checked', () => {
     expect(loadConfig({}).notifications).toEqual({
       mailFrom: 'CCP Exchange <no-reply@localhost>',
       allowLoopback: false,
       bindingTokenSeconds: 300,
       retryHours: 24,
+      deliveryLeaseSeconds: 120,
       eventsRetentionDays: 7,
       noticeReminderHours: 24,
       noticeRoundSeconds: 60,
@@ -129,6 +130,7 @@ describe('configuration from the environment', () => {
         SUBSCRIPTION_WS_SECRET: secret,
         SUBSCRIPTION_BINDING_TOKEN_SECONDS: '60',
         SUBSCRIPTION_RETRY_HOURS: '2',
+        SUBSCRIPTION_DELIVERY_LEASE_SECONDS: '5',
         SUBSCRIPTION_EVENTS_RETENTION_DAYS: '30',
         NOTICE_REMINDER_HOURS: '48',
         NOTICE_ROUND_INTERVAL: '30',
@@ -141,6 +143,7 @@ describe('configuration from the environment', () => {
       bindingSecret: secret,
       bindingTokenSeconds: 60,
       retryHours: 2,
+      deliveryLeaseSeconds: 5,
       eventsRetentionDays: 30,
       noticeReminderHours: 48,
       noticeRoundSeconds: 30,
@@ -154,6 +157,7 @@ describe('configuration from the environment', () => {
         SUBSCRIPTION_ALLOW_LOOPBACK: 'true',
         SUBSCRIPTION_WS_SECRET: 'short',
         SUBSCRIPTION_RETRY_HOURS: '0',
+        SUBSCRIPTION_DELIVERY_LEASE_SECONDS: '0',
       });
     } catch (error) {
       problems = (error as ConfigError).problems;
@@ -162,6 +166,7 @@ describe('configuration from the environment', () => {
       'APP_URL',
       'SMTP_URL',
       'SUBSCRIPTION_ALLOW_LOOPBACK',
+      'SUBSCRIPTION_DELIVERY_LEASE_SECONDS',
       'SUBSCRIPTION_RETRY_HOURS',
       'SUBSCRIPTION_WS_SECRET',
     ]);

@@ -19,17 +19,20 @@ reportBackends();
  * before the kill, so its event may still be waiting in the outbox, not yet numbered.
  *
  * Duplicates: delivery is at least once. One is possible when a process dies after the receiver took a POST and
- * before the delivery was recorded; the next process sends it again once its lease (120 s) has run out. In this
+ * before the delivery was recorded; the next process sends it again once its lease has run out. In this
  * test the receiver is down until the restart, so no POST can be taken before the kill: a number seen twice here
  * would be a fault, but the test only requires every number, as the IG's receivers de-duplicate by number.
- * A send in flight at the moment of the kill is leased for 120 s (server/delivery/engine.ts), and no process sends
- * it before that lease has run out: so the last writes are made while the first event waits for its retry, and the
- * wait for arrival allows for a lease all the same (a retry may happen to run at the moment of the kill).
+ * A send in flight at the moment of the kill is leased (SUBSCRIPTION_DELIVERY_LEASE_SECONDS, 120 s by default), and
+ * no process sends it before that lease has run out: so the last writes are made while the first event waits for
+ * its retry, and the wait for arrival allows for a lease all the same (a retry may happen to run at the moment of
+ * the kill). The processes here lease for LEASE_SECONDS: longer than a send to the receiver may take (its refusal
+ * while down is at once; the subscription's timeout, 10 s, bounds the rest), so what a lease proves is the same.
  */
 
 const EVENTS = 3;
-/** A lease of a send the kill cut short must run out (120 s) before another process may send it. */
-const ARRIVAL_MS = 150_000;
+const LEASE_SECONDS = 12;
+/** A lease of a send the kill cut short must run out before another process may send it; then the retry's wait. */
+const ARRIVAL_MS = LEASE_SECONDS * 1000 + 30_000;
 
 interface Storage {
   name: string;
@@ -85,7 +88,7 @@ describe.each(storages.map((open, i) => ({ open, label: i === 0 ? 'PGlite DATA_D
   it(
     'delivers every notification after the restart, each event number present and none missing',
     async () => {
-      const env = { ...storage.env, SUBSCRIPTION_ALLOW_LOOPBACK: 'true' };
+      const env = { ...storage.env, SUBSCRIPTION_ALLOW_LOOPBACK: 'true', SUBSCRIPTION_DELIVERY_LEASE_SECONDS: String(LEASE_SECONDS) };
       first = startServerProcess('first', await freePort(), env);
       await first.ready(60_000);
       const { id } = await created(first.fhir, subscription({ endpoint: receiver.url('hook') }));
