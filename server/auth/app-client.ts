@@ -36,11 +36,12 @@ export function appLaunchUrl(root: string): string {
   return new URL(`${root}/app/launch`).href;
 }
 
-/** The app's address as a person on this machine opens it: a loopback address as `localhost`. */
+/**
+ * The app's address, on the root the first start prints everywhere else (the address the server listens on: on
+ * loopback `127.0.0.1`, which `localhost` may not resolve to first). Its client is registered for `localhost` too.
+ */
 export function appUrl(root: string): string {
-  const url = new URL(`${root}/app/`);
-  if (isLoopback(url)) url.hostname = 'localhost';
-  return url.href;
+  return new URL(`${root}/app/`).href;
 }
 
 export type AppClientResult = { outcome: 'created' | 'updated' | 'unchanged' } | { outcome: 'refused'; problems: string[] };

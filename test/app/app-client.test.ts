@@ -27,7 +27,7 @@ describe('the app client: redirect URIs from the public root', () => {
 
   it("the first start's message names the app's address and the account to sign in with", () => {
     const message = bootstrapMessage({ username: 'admin', password: 'p', clientId: 'local-admin', clientSecret: 's' }, 'http://127.0.0.1:8080');
-    expect(message).toContain('The app: open http://localhost:8080/app/ and sign in as admin.');
+    expect(message).toContain('The app: open http://127.0.0.1:8080/app/ and sign in as admin.');
     expect(bootstrapMessage({ username: 'admin', password: 'p', clientId: 'local-admin', clientSecret: 's' }, 'https://ccp.example.org')).toContain(
       'The app: open https://ccp.example.org/app/ and sign in as admin.',
     );

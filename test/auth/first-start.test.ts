@@ -122,7 +122,7 @@ describe('first start: the banner and its commands', () => {
   });
 
   it("names the app and the account to sign in with, and has registered the app as a public client of this origin", async () => {
-    expect(banner).toContain(`The app: open http://localhost:${port}/app/ and sign in as admin.`);
+    expect(banner).toContain(`The app: open http://127.0.0.1:${port}/app/ and sign in as admin.`);
     const token = (await clientToken(secretsOf(banner).secret!, 'admin')).body.access_token;
     const clients = (await (await fetch(`${server.origin}/auth/admin/clients`, { headers: { Authorization: `Bearer ${token}` } })).json()) as { client_id: string; kind: string; redirect_uris: string[] }[];
     expect(clients.map((client) => [client.client_id, client.kind])).toEqual([
