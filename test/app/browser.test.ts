@@ -148,6 +148,8 @@ describe.each(BACKENDS)('the app in Chromium, on $name', (backend) => {
     await plantPlan(allowed, 'Rivera', 'Walk 20 minutes a day without shortness of breath');
     const { context, problems } = await watchedContext(chromium, { viewport: { width: 1280, height: 900 } });
     try {
+      // The page's clock runs as usual until the test moves it on (the session's hours, below).
+      await context.clock.install();
       const page = await context.newPage();
       await page.goto(`${allowed.origin}/app/`);
       await page.waitForURL(/\/auth\/interaction\//);
@@ -176,6 +178,23 @@ describe.each(BACKENDS)('the app in Chromium, on $name', (backend) => {
       await expect(page.getByRole('heading', { level: 2 }).first().textContent()).resolves.toBe('Goals');
       expect(page.url()).not.toContain('code=');
       await screen(page, screenshots ? 'plan' : undefined, problems);
+
+      // An hour on, the access token has expired: the next request renews it with the online_access refresh token
+      // (naming the public client, or the server would refuse it), and the history shows.
+      const refreshes: number[] = [];
+      page.on('requestfinished', async (request) => {
+        if (request.url() === `${allowed.origin}/auth/token` && request.postData()?.includes('grant_type=refresh_token')) refreshes.push((await request.response())!.status());
+      });
+      await page.clock.fastForward('01:00:30');
+      await page.getByRole('link', { name: 'History of changes' }).click();
+      await expectHeading(page, 'Plan history');
+      await page.getByRole('table').first().waitFor();
+      expect(refreshes).toEqual([200]);
+
+      // 7 h 56 min after the sign-in, the session has 4 minutes left (less the test's own seconds): the warning shows.
+      await page.clock.fastForward('06:55:30');
+      await expect(page.getByRole('alert').filter({ hasText: 'Your sign-in ends in' }).textContent()).resolves.toMatch(/^Your sign-in ends in [34] minutes \(at \d{4}-\d\d-\d\d \d\d:\d\d\)\. Sign in again to keep working, or sign out\./);
+      await screen(page, screenshots ? 'session-warning' : undefined, problems);
     } finally {
       await context.close();
     }

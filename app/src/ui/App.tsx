@@ -3,12 +3,14 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import { carePlanInContext, showPatientBanner } from '../launch/context.js';
 import { authorizationProblem, CALLBACK_PROBLEMS, launchProblem, REFUSED_LAUNCH, type Problem } from '../launch/errors.js';
 import { completeSignIn, forgetSession, handBackSignIn, hasSession, isSignInFrame, restoreSession, SIGN_IN_ANSWER, signOut, startEhrLaunch, startStandalone, type Client } from '../launch/smart.js';
+import { sessionEndsAt } from '../launch/session-clock.js';
 import { APP_PATH, decideStart } from '../launch/start.js';
 import { loadPatient } from '../plan/load.js';
 import { HistoryScreen } from './HistoryScreen.js';
 import { navigate, useRoute } from './navigation.js';
 import { PatientBanner } from './PatientBanner.js';
 import { PlanScreen } from './PlanScreen.js';
+import { SessionWarning } from './SessionWarning.js';
 import { ProblemScreen, SignedOutScreen, WaitingScreen } from './ProblemScreen.js';
 import { SignInFrame } from './SignInFrame.js';
 import type { Session } from './session.js';
@@ -23,7 +25,13 @@ type Phase =
 
 function sessionOf(client: Client): Session {
   const tokens = client.state.tokenResponse ?? {};
-  return { client, patientId: client.patient.id ?? undefined, carePlanId: carePlanInContext(tokens.fhirContext), banner: showPatientBanner(tokens) };
+  return {
+    client,
+    patientId: client.patient.id ?? undefined,
+    carePlanId: carePlanInContext(tokens.fhirContext),
+    banner: showPatientBanner(tokens),
+    endsAt: sessionEndsAt(tokens.scope, client.getIdToken()),
+  };
 }
 
 export function App() {
@@ -108,12 +116,19 @@ export function App() {
         history.replaceState(null, '', '/app/signed-out');
         setPhase({ phase: 'signed-out', revoked });
       }}
+      onRenew={async () => {
+        // A new sign-in, not the same session again: ending this one makes the server ask for the password, and
+        // the new session has its own 8 hours. The launch's context does not carry over: the user picks the patient.
+        setPhase({ phase: 'waiting', message: 'Taking you to sign in…' });
+        await signOut(phase.session.client);
+        signIn();
+      }}
       onSessionEnded={() => forgetSession()}
     />
   );
 }
 
-function SignedIn({ session, onSignOut, onSessionEnded }: { session: Session; onSignOut: () => void; onSessionEnded: () => void }) {
+function SignedIn({ session, onSignOut, onRenew, onSessionEnded }: { session: Session; onSignOut: () => void; onRenew: () => void; onSessionEnded: () => void }) {
   const route = useRoute();
   const [patientId, setPatientId] = useState(session.patientId);
   const [patient, setPatient] = useState<Patient | undefined>();
@@ -166,6 +181,7 @@ function SignedIn({ session, onSignOut, onSessionEnded }: { session: Session; on
           </button>
         </div>
       </header>
+      {session.endsAt !== undefined && <SessionWarning endsAt={session.endsAt} onRenew={onRenew} onSignOut={onSignOut} />}
       {session.banner && patientId && <PatientBanner patient={patient} reference={`Patient/${patientId}`} />}
       {route.screen === 'history' ? (
         <HistoryScreen session={session} id={route.id} onSessionEnded={onSessionEnded} />
