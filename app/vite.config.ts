@@ -14,6 +14,9 @@ export default defineConfig({
   root: app,
   base: '/app/',
   plugins: [preact({ prerender: { enabled: false } })],
+  // fhirclient's sources (app/src/launch/smart.ts uses its BrowserAdapter) pick `window.fetch` over the cross-fetch
+  // polyfill when FHIRCLIENT_PURE is defined, as in its own "pure" browser build: the browsers we serve have fetch.
+  define: { FHIRCLIENT_PURE: 'true' },
   build: {
     outDir: `${repository}dist/app`,
     emptyOutDir: true,

@@ -9,7 +9,8 @@ export const APP_PATH = '/app/';
 
 /**
  * The app's policy: its own scripts, styles, images and fonts only, nothing inline, requests only to this origin
- * (the FHIR API and the token endpoint), framed only by the EHRs that embed it.
+ * (the FHIR API and the token endpoint), framed only by the EHRs that embed it. It may frame its own origin: the
+ * sign-in pages, when an EHR on another site frames the app and the browser denies it storage (docs/APP.md).
  */
 export function appContentSecurityPolicy(frameAncestors: string): string {
   return [
@@ -19,6 +20,7 @@ export function appContentSecurityPolicy(frameAncestors: string): string {
     "img-src 'self' data:",
     "font-src 'self'",
     "connect-src 'self'",
+    "frame-src 'self'",
     "base-uri 'none'",
     "form-action 'self'",
     `frame-ancestors ${frameAncestors}`,

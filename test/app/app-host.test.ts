@@ -31,7 +31,7 @@ for (const [name, body] of Object.entries(FILES)) {
   writeFileSync(path.join(APP_DIR, name), body);
 }
 
-const APP_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'";
+const APP_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; frame-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'";
 
 interface RawResponse {
   status: number;
@@ -252,13 +252,13 @@ describe.each(BACKENDS)('frame-ancestors: the app and the sign-in pages on $name
   };
   const frameAncestors = (csp: unknown) => String(csp).split(';').map((directive) => directive.trim()).filter((directive) => directive.startsWith('frame-ancestors'));
 
-  it('with APP_FRAME_ANCESTORS: the app and the sign-in pages allow exactly those origins, and no X-Frame-Options contradicts them', async () => {
+  it('with APP_FRAME_ANCESTORS: the app and the sign-in pages allow exactly those origins and their own, and no X-Frame-Options contradicts them', async () => {
     const browser = new Browser(framed);
     const app = await browser.get('/app/launch?iss=x&launch=y');
-    expect(app.headers['content-security-policy']).toBe(APP_CSP.replace("frame-ancestors 'self'", 'frame-ancestors https://ehr.example.org http://localhost:3000'));
+    expect(app.headers['content-security-policy']).toBe(APP_CSP.replace("frame-ancestors 'self'", "frame-ancestors 'self' https://ehr.example.org http://localhost:3000"));
     expect(app.headers['x-frame-options']).toBeUndefined();
     for (const page of await pages(framed)) {
-      expect(frameAncestors(page.headers['content-security-policy'])).toEqual(['frame-ancestors https://ehr.example.org http://localhost:3000']);
+      expect(frameAncestors(page.headers['content-security-policy'])).toEqual(["frame-ancestors 'self' https://ehr.example.org http://localhost:3000"]);
       expect(page.headers['x-frame-options']).toBeUndefined();
     }
   });

@@ -20,7 +20,7 @@ reportBackends();
 /**
  * The app and its server in a real browser (Debian's Chromium through playwright-core; one browser for the file,
  * a context per test): a standalone launch as the first start's administrator, through the patient picker, to the
- * plan; an EHR's launch into a CarePlan with the app in the EHR simulator's iframe on another origin; the
+ * plan; an EHR's launch into a CarePlan with the app in the EHR simulator's iframe on another site; the
  * frame-ancestors rule refusing that iframe when APP_FRAME_ANCESTORS does not name the EHR. On every screen: no
  * Content-Security-Policy violation, no console error, no axe-core WCAG 2.2 AA violation. The server is the real
  * application on a socket, set up as server/main.ts does (the first start's accounts, the Terms of Use, the app's
@@ -148,6 +148,8 @@ describe.each(BACKENDS)('the app in Chromium, on $name', (backend) => {
     await plantPlan(allowed, 'Rivera', 'Walk 20 minutes a day without shortness of breath');
     const { context, problems } = await watchedContext(chromium, { viewport: { width: 1280, height: 900 } });
     try {
+      // The page's clock runs as usual until the test moves it on (the session's hours, below).
+      await context.clock.install();
       const page = await context.newPage();
       await page.goto(`${allowed.origin}/app/`);
       await page.waitForURL(/\/auth\/interaction\//);
@@ -176,6 +178,23 @@ describe.each(BACKENDS)('the app in Chromium, on $name', (backend) => {
       await expect(page.getByRole('heading', { level: 2 }).first().textContent()).resolves.toBe('Goals');
       expect(page.url()).not.toContain('code=');
       await screen(page, screenshots ? 'plan' : undefined, problems);
+
+      // An hour on, the access token has expired: the next request renews it with the online_access refresh token
+      // (naming the public client, or the server would refuse it), and the history shows.
+      const refreshes: number[] = [];
+      page.on('requestfinished', async (request) => {
+        if (request.url() === `${allowed.origin}/auth/token` && request.postData()?.includes('grant_type=refresh_token')) refreshes.push((await request.response())!.status());
+      });
+      await page.clock.fastForward('01:00:30');
+      await page.getByRole('link', { name: 'History of changes' }).click();
+      await expectHeading(page, 'Plan history');
+      await page.getByRole('table').first().waitFor();
+      expect(refreshes).toEqual([200]);
+
+      // 7 h 56 min after the sign-in, the session has 4 minutes left (less the test's own seconds): the warning shows.
+      await page.clock.fastForward('06:55:30');
+      await expect(page.getByRole('alert').filter({ hasText: 'Your sign-in ends in' }).textContent()).resolves.toMatch(/^Your sign-in ends in [34] minutes \(at \d{4}-\d\d-\d\d \d\d:\d\d\)\. Sign in again to keep working, or sign out\./);
+      await screen(page, screenshots ? 'session-warning' : undefined, problems);
     } finally {
       await context.close();
     }
@@ -191,23 +210,28 @@ describe.each(BACKENDS)('the app in Chromium, on $name', (backend) => {
       const page = await context.newPage();
       await page.goto(ehr.chartUrl({ patient, carePlan: plan }));
       const frame = (await (await page.$('#smart-app'))!.contentFrame())!;
-      await frame.waitForURL(/\/auth\/interaction\//);
-      await expectHeading(frame, 'Sign in');
-      await screen(page, undefined, problems);
-      await frame.getByLabel('Username').fill('admin');
-      await frame.getByLabel('Password').fill(allowed.credentials.password);
+      // The EHR is on another site: the framed app may not use sessionStorage, so it stays on its page (its state in
+      // memory) and shows the sign-in pages in a frame of its own.
+      const signIn = await childFrame(frame, /\/auth\/interaction\//);
+      await expectHeading(signIn, 'Sign in');
+      await expect(frame.evaluate(() => { try { return typeof window.sessionStorage; } catch (error) { return (error as Error).message; } })).resolves.toMatch(/Access is denied/);
+      await screen(page, screenshots ? 'ehr-sign-in' : undefined, problems);
+      await signIn.getByLabel('Username').fill('admin');
+      await signIn.getByLabel('Password').fill(allowed.credentials.password);
       // By keyboard in the frame (as a keyboard-only user would): playwright-core's click (1.64 and 1.65) never finds its hit
       // target settled in this cross-origin frame under Chromium 156, while the same button takes Enter at once.
-      await frame.getByRole('button', { name: 'Sign in' }).press('Enter');
+      await signIn.getByRole('button', { name: 'Sign in' }).press('Enter');
       // The Terms of Use once per user: accepted already when the standalone launch ran first.
-      const next = frame.getByRole('heading', { level: 1, name: /^(Terms of Use|Allow access\?)$/ });
+      const next = signIn.getByRole('heading', { level: 1, name: /^(Terms of Use|Allow access\?)$/ });
       await next.waitFor({ timeout: 15_000 });
-      if ((await next.textContent()) === 'Terms of Use') await frame.getByRole('button', { name: 'I accept' }).press('Enter');
-      await expectHeading(frame, 'Allow access?');
-      await frame.getByRole('button', { name: 'Allow' }).press('Enter');
+      if ((await next.textContent()) === 'Terms of Use') await signIn.getByRole('button', { name: 'I accept' }).press('Enter');
+      await expectHeading(signIn, 'Allow access?');
+      await signIn.getByRole('button', { name: 'Allow' }).press('Enter');
 
-      await frame.waitForURL(new RegExp(`^${allowed.origin}/app/`));
       await expectHeading(frame, 'Care plan');
+      // The answer went from the sign-in frame to the app's page, which exchanged the code: no frame is left.
+      expect(frame.url()).toBe(`${allowed.origin}/app/`);
+      expect(frame.childFrames()).toEqual([]);
       await frame.getByText('Sleep through the night without oxygen').waitFor();
       expect(await frame.getByText('Not the plan the EHR has open').count()).toBe(0);
       await screen(page, screenshots ? 'ehr-launch' : undefined, problems);
@@ -258,6 +282,16 @@ describe.each(BACKENDS)('the app in Chromium, on $name', (backend) => {
     }
   });
 });
+
+/** The frame `parent` shows whose address matches `url`, once it is there. */
+async function childFrame(parent: Frame, url: RegExp): Promise<Frame> {
+  for (let tries = 0; tries < 150; tries++) {
+    const found = parent.childFrames().find((child) => url.test(child.url()));
+    if (found) return found;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no frame at ${url} in ${parent.url()}: ${parent.childFrames().map((child) => child.url()).join(', ') || 'no frames'}`);
+}
 
 async function expectHeading(page: Page | Frame, text: string): Promise<void> {
   await page.getByRole('heading', { level: 1, name: text }).waitFor({ timeout: 15_000 });

@@ -115,3 +115,16 @@ describe('routes', () => {
     expect(pathOf({ screen: 'plan' })).toBe('/app/');
   });
 });
+
+describe('decideStart in the sign-in frame the app opened (an EHR on another site, storage denied)', () => {
+  test('any answer of the authorization server is handed back to the parent page, which holds the state', () => {
+    for (const query of ['?code=c&state=s', '?error=access_denied&state=s', '?code=c', '?state=s']) {
+      expect(decideStart(at(`/app/${query}`), false, true)).toEqual({ kind: 'hand-back' });
+    }
+  });
+
+  test('a page of that frame without an answer starts as any other, and an EHR launch is still checked first', () => {
+    expect(decideStart(at('/app/'), false, true)).toEqual({ kind: 'standalone' });
+    expect(decideStart(at('/app/launch?iss=https://evil.example/fhir&launch=abc&code=c&state=s'), false, true).kind).toBe('refused');
+  });
+});

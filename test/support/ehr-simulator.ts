@@ -17,10 +17,9 @@ export interface EhrTarget {
 
 export interface EhrSimulator {
   /**
-   * `http://127.0.0.1:port`: another origin than the server's (frame-ancestors compares origins), on the same site.
-   * A cross-site EHR (`localhost` against 127.0.0.1) is what production looks like, but Chromium's contexts, like
-   * its incognito windows, block third-party storage there, and the app (fhirclient) keeps its session in
-   * sessionStorage: reading it throws in such a frame. Until the app copes with that, the tests frame it same-site.
+   * `http://localhost:port`: another *site* than a server on 127.0.0.1 (an IP address is a site of its own), as an
+   * EHR usually is. Chromium's contexts, like its incognito windows, block third-party storage there: the framed app
+   * may not use sessionStorage, which is the case the app must cope with (docs/APP.md).
    */
   origin: string;
   /** The chart page that launches the app into `chart`. */
@@ -95,7 +94,8 @@ export async function startEhrSimulator(target: () => EhrTarget): Promise<EhrSim
     );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // Chromium resolves localhost to the loopback addresses itself, 127.0.0.1 among them.
+  const origin = `http://localhost:${(server.address() as AddressInfo).port}`;
   return {
     origin,
     chartUrl: (chart) => {

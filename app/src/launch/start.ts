@@ -15,6 +15,8 @@ export type Start =
   | { kind: 'broken-callback' }
   /** A session in this tab: carry on (a reload, a link inside the app). */
   | { kind: 'session' }
+  /** The answer of a sign-in the app showed in a frame of its own: it belongs to the parent page (launch/smart.ts). */
+  | { kind: 'hand-back' }
   /** The page after sign-out: offer to sign in again rather than doing so at once. */
   | { kind: 'signed-out' }
   /** No session: a standalone launch against this server. */
@@ -27,7 +29,11 @@ export function fhirBaseOf(origin: string): string {
   return `${origin}/fhir`;
 }
 
-export function decideStart(url: URL, hasSession: boolean): Start {
+/**
+ * `inSignInFrame`: this page is the sign-in frame the app opened (its parent is the app, on this origin). An answer
+ * of the authorization server there, whatever it says, goes to the parent, which holds the state to check it with.
+ */
+export function decideStart(url: URL, hasSession: boolean, inSignInFrame = false): Start {
   const params = url.searchParams;
   const path = url.pathname.replace(/\/+$/, '');
   if (path === '/app/launch') {
@@ -40,6 +46,7 @@ export function decideStart(url: URL, hasSession: boolean): Start {
     if (!launch) return { kind: 'refused', reason: 'missing-launch' };
     return { kind: 'ehr-launch', iss: fhirBaseOf(url.origin), launch };
   }
+  if (inSignInFrame && (params.has('code') || params.has('state') || params.has('error'))) return { kind: 'hand-back' };
   const error = params.get('error');
   if (error) return { kind: 'authorization-error', error, description: params.get('error_description') ?? undefined };
   const code = params.get('code');

@@ -2,25 +2,36 @@ import type { Patient } from 'fhir/r4';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { carePlanInContext, showPatientBanner } from '../launch/context.js';
 import { authorizationProblem, CALLBACK_PROBLEMS, launchProblem, REFUSED_LAUNCH, type Problem } from '../launch/errors.js';
-import { completeSignIn, forgetSession, hasSession, restoreSession, signOut, startEhrLaunch, startStandalone, type Client } from '../launch/smart.js';
-import { decideStart } from '../launch/start.js';
+import { completeSignIn, forgetSession, handBackSignIn, hasSession, isSignInFrame, restoreSession, SIGN_IN_ANSWER, signOut, startEhrLaunch, startStandalone, type Client } from '../launch/smart.js';
+import { sessionEndsAt } from '../launch/session-clock.js';
+import { APP_PATH, decideStart } from '../launch/start.js';
 import { loadPatient } from '../plan/load.js';
 import { HistoryScreen } from './HistoryScreen.js';
 import { navigate, useRoute } from './navigation.js';
 import { PatientBanner } from './PatientBanner.js';
 import { PlanScreen } from './PlanScreen.js';
+import { SessionWarning } from './SessionWarning.js';
 import { ProblemScreen, SignedOutScreen, WaitingScreen } from './ProblemScreen.js';
+import { SignInFrame } from './SignInFrame.js';
 import type { Session } from './session.js';
 
 type Phase =
   | { phase: 'waiting'; message: string }
   | { phase: 'problem'; problem: Problem }
+  /** The server's sign-in pages in a frame of the app's own (launch/smart.ts, signInFramed). */
+  | { phase: 'signing-in'; url: string; ehr: boolean }
   | { phase: 'signed-out'; revoked?: boolean }
   | { phase: 'ready'; session: Session };
 
 function sessionOf(client: Client): Session {
   const tokens = client.state.tokenResponse ?? {};
-  return { client, patientId: client.patient.id ?? undefined, carePlanId: carePlanInContext(tokens.fhirContext), banner: showPatientBanner(tokens) };
+  return {
+    client,
+    patientId: client.patient.id ?? undefined,
+    carePlanId: carePlanInContext(tokens.fhirContext),
+    banner: showPatientBanner(tokens),
+    endsAt: sessionEndsAt(tokens.scope, client.getIdToken()),
+  };
 }
 
 export function App() {
@@ -31,21 +42,43 @@ export function App() {
     setPhase({ phase: 'problem', problem });
   }, []);
 
+  const ready = useCallback((client: Client) => setPhase({ phase: 'ready', session: sessionOf(client) }), []);
+
   const signIn = useCallback(() => {
     setPhase({ phase: 'waiting', message: 'Taking you to sign in…' });
-    history.replaceState(null, '', '/app/');
-    startStandalone().catch((error: unknown) => fail(launchProblem(error)));
+    history.replaceState(null, '', APP_PATH);
+    startStandalone()
+      .then((url) => url && setPhase({ phase: 'signing-in', url, ehr: false }))
+      .catch((error: unknown) => fail(launchProblem(error)));
   }, [fail]);
 
+  /** The framed sign-in's answer: the same checks as a redirect back, on the state this page holds. */
+  const answered = useCallback(
+    (url: URL, ehr: boolean) => {
+      const start = decideStart(url, false);
+      if (start.kind === 'authorization-error') return fail(authorizationProblem(start.error, start.description));
+      if (start.kind !== 'callback') return fail(CALLBACK_PROBLEMS.broken);
+      setPhase({ phase: 'waiting', message: 'Completing the sign-in…' });
+      completeSignIn(start, true)
+        .then((result) => ('title' in result ? setPhase({ phase: 'problem', problem: result }) : ready(result)))
+        .catch((error: unknown) => fail(launchProblem(error, ehr ? 'ehr' : undefined)));
+    },
+    [fail, ready],
+  );
+
   useEffect(() => {
-    const start = decideStart(new URL(location.href), hasSession());
-    const ready = (client: Client) => setPhase({ phase: 'ready', session: sessionOf(client) });
+    const start = decideStart(new URL(location.href), hasSession(), isSignInFrame());
     switch (start.kind) {
       case 'ehr-launch':
         setPhase({ phase: 'waiting', message: 'Connecting to the EHR’s launch…' });
         forgetSession();
-        startEhrLaunch(start.launch).catch((error: unknown) => fail(launchProblem(error, 'ehr')));
+        startEhrLaunch(start.launch)
+          .then((url) => url && setPhase({ phase: 'signing-in', url, ehr: true }))
+          .catch((error: unknown) => fail(launchProblem(error, 'ehr')));
         return;
+      case 'hand-back':
+        setPhase({ phase: 'waiting', message: 'Completing the sign-in…' });
+        return handBackSignIn();
       case 'refused':
         return fail(REFUSED_LAUNCH[start.reason]);
       case 'authorization-error':
@@ -54,7 +87,7 @@ export function App() {
         return fail(CALLBACK_PROBLEMS.broken);
       case 'callback':
         setPhase({ phase: 'waiting', message: 'Completing the sign-in…' });
-        completeSignIn(start.state)
+        completeSignIn(start)
           .then((result) => ('title' in result ? setPhase({ phase: 'problem', problem: result }) : ready(result)))
           .catch((error: unknown) => fail(launchProblem(error)));
         return;
@@ -71,6 +104,7 @@ export function App() {
   }, []);
 
   if (phase.phase === 'waiting') return <WaitingScreen message={phase.message} />;
+  if (phase.phase === 'signing-in') return <SignInFrame url={phase.url} answerType={SIGN_IN_ANSWER} onAnswer={(url) => answered(url, phase.ehr)} />;
   if (phase.phase === 'problem') return <ProblemScreen problem={phase.problem} onSignIn={signIn} />;
   if (phase.phase === 'signed-out') return <SignedOutScreen revoked={phase.revoked} onSignIn={signIn} />;
   return (
@@ -82,12 +116,19 @@ export function App() {
         history.replaceState(null, '', '/app/signed-out');
         setPhase({ phase: 'signed-out', revoked });
       }}
+      onRenew={async () => {
+        // A new sign-in, not the same session again: ending this one makes the server ask for the password, and
+        // the new session has its own 8 hours. The launch's context does not carry over: the user picks the patient.
+        setPhase({ phase: 'waiting', message: 'Taking you to sign in…' });
+        await signOut(phase.session.client);
+        signIn();
+      }}
       onSessionEnded={() => forgetSession()}
     />
   );
 }
 
-function SignedIn({ session, onSignOut, onSessionEnded }: { session: Session; onSignOut: () => void; onSessionEnded: () => void }) {
+function SignedIn({ session, onSignOut, onRenew, onSessionEnded }: { session: Session; onSignOut: () => void; onRenew: () => void; onSessionEnded: () => void }) {
   const route = useRoute();
   const [patientId, setPatientId] = useState(session.patientId);
   const [patient, setPatient] = useState<Patient | undefined>();
@@ -140,6 +181,7 @@ function SignedIn({ session, onSignOut, onSessionEnded }: { session: Session; on
           </button>
         </div>
       </header>
+      {session.endsAt !== undefined && <SessionWarning endsAt={session.endsAt} onRenew={onRenew} onSignOut={onSignOut} />}
       {session.banner && patientId && <PatientBanner patient={patient} reference={`Patient/${patientId}`} />}
       {route.screen === 'history' ? (
         <HistoryScreen session={session} id={route.id} onSessionEnded={onSessionEnded} />

@@ -8,4 +8,6 @@ export interface Session {
   /** The CarePlan the launch's fhirContext named. */
   carePlanId?: string;
   banner: boolean;
+  /** When the sign-in session ends (epoch seconds), when the app can know (launch/session-clock.ts). */
+  endsAt?: number;
 }
