@@ -47,9 +47,10 @@ export interface AppDependencies {
 }
 
 /**
- * The HTTP application: FHIR at /fhir, health probes, the web app at /app/, the authorization server and its pages beside it. No listening
- * here, so tests can drive it. The FHIR API (server/pipeline/fhir-request.ts, every step of a request in one list) is
- * answered before Express's router, which with `res.send` cost about a tenth of a read; everything else is Express.
+ * The HTTP application: FHIR at /fhir, health probes, the web app at /app/, the authorization server and its pages
+ * beside it. No listening here, so tests can drive it. The FHIR API (server/pipeline/fhir-request.ts, every step of
+ * a request in one list) is answered before Express's router, which with `res.send` cost about a tenth of a read;
+ * everything else is Express.
  */
 export function createApp({ db, logger, schema, registry = R4_REGISTRY, options, auth, bulkExports }: AppDependencies): Express {
   const app = express();
