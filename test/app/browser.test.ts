@@ -309,20 +309,34 @@ describe.each(BACKENDS)('the app in Chromium, on $name', (backend) => {
       expect(await page.getByText(goal).count()).toBe(0);
       expect(await page.getByText('Heart failure').count()).toBe(0);
       // The form opens with the signed-in practitioner as the one who obtained the consent, and verbally.
-      await expect(page.getByLabel('Obtained by').inputValue()).resolves.toBe(`Practitioner/${partner.practitionerId}`);
+      await expect(page.getByLabel('Me, the signed-in practitioner').isChecked()).resolves.toBe(true);
       await expect(page.getByLabel('How').inputValue()).resolves.toBe('verbal');
       await screen(page, screenshots ? 'request-access' : undefined, problems);
 
       // A mistake is said at its field, tied to it, before anything is sent.
-      await page.getByLabel('Obtained by').fill('Dr Jones');
+      await page.getByLabel('Another practitioner').check();
+      const by = page.getByLabel('Their practitioner reference');
+      await by.fill('Dr Jones');
       await page.getByRole('button', { name: 'Request access' }).click();
-      const by = page.getByLabel('Obtained by');
       await expect(by.getAttribute('aria-invalid')).resolves.toBe('true');
       await expect(by.getAttribute('aria-describedby')).resolves.toBe('consentObtainedBy-hint consentObtainedBy-error');
       await expect(page.locator('#consentObtainedBy-error').textContent()).resolves.toMatch(/^This is not a practitioner/);
       await screen(page, undefined, problems);
 
-      await by.fill(`Practitioner/${partner.practitionerId}`);
+      // The server's refusal, in its words at the field it names (the OperationOutcome's expression), never as JSON.
+      await by.fill('Practitioner/nobody-here');
+      await page.getByRole('button', { name: 'Request access' }).click();
+      await expect(page.getByRole('alert').filter({ hasText: 'not accepted' }).textContent()).resolves.toBe('The request was not accepted. See the fields marked below.');
+      await expect(page.locator('#consentObtainedBy-error').textContent()).resolves.toBe('Practitioner/nobody-here is not known');
+      await expect(by.getAttribute('aria-invalid')).resolves.toBe('true');
+      // Chromium logs every refused load as a console error: this one, provoked on purpose, and nothing else.
+      expect([problems.csp, problems.errors, problems.console]).toEqual([[], [], [expect.stringMatching(/status of 400 .*\/fhir\/Patient\/[^/]+\/\$ccp-register/)]]);
+      problems.clear();
+      await screen(page, undefined, problems);
+
+      // Back to the default: the consent is the signed-in practitioner's (their fhirUser).
+      await page.getByLabel('Me, the signed-in practitioner').check();
+      await expect(page.locator('#consentObtainedBy-error').count()).resolves.toBe(0);
       await page.getByLabel('View and change the plan').check();
       await page.getByRole('button', { name: 'Request access' }).click();
       await expect(page.getByRole('status').filter({ hasText: 'Request sent' }).textContent()).resolves.toBe('Request sent: the hosting organization’s coordinators will review it.');

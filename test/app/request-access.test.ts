@@ -114,6 +114,9 @@ describe('refusalOf: a refused request in words, never JSON', () => {
   test('a 400 naming a parameter puts its message at that field', () => {
     const body = outcome({ severity: 'error', code: 'invalid', diagnostics: '2027-01-01T00:00:00Z is in the future', expression: ["Parameters.parameter.where(name='consentObtainedAt')"] });
     expect(refusalOf(400, body)).toEqual({ message: 'The request was not accepted. See the fields marked below.', fields: { consentObtainedAt: '2027-01-01T00:00:00Z is in the future' } });
+    // The server's words name the parameter first; at the field they need not.
+    const unknown = outcome({ severity: 'error', code: 'invalid', diagnostics: 'consentObtainedBy: Practitioner/x is not known', expression: ["Parameters.parameter.where(name='consentObtainedBy')"] });
+    expect(refusalOf(400, unknown).fields).toEqual({ consentObtainedBy: 'Practitioner/x is not known' });
   });
 
   test('a 409 says a request is waiting, with the server’s words (diagnostics, else details.text)', () => {

@@ -112,7 +112,8 @@ export function refusalOf(status: number, body: unknown): Refusal {
     const text = issue.diagnostics ?? issue.details?.text;
     if (!text) continue;
     const field = FIELDS.find((name) => issue.expression?.some((path) => path.includes(`name='${name}'`)));
-    if (field && !fields[field]) fields[field] = text;
+    // At its field, the server's "consentObtainedBy: …" need not name the field again.
+    if (field && !fields[field]) fields[field] = text.startsWith(`${field}: `) ? text.slice(field.length + 2) : text;
     else general.push(text);
   }
   const said = general.length ? ` ${general.join(' ')}` : '';

@@ -1,5 +1,5 @@
 import { useRef, useState } from 'preact/hooks';
-import { defaultForm, type FieldErrors, registrationRequest, type RequestField, type RequestForm } from '../access/request.js';
+import { defaultForm, type FieldErrors, practitionerOf, registrationRequest, type RequestField, type RequestForm } from '../access/request.js';
 import { sendRegistration } from '../access/send.js';
 import type { Session } from './session.js';
 import './request-access.css';
@@ -13,9 +13,20 @@ type Sending = { state: 'editing' } | { state: 'sending' } | { state: 'sent' } |
  */
 export function RequestAccess({ session, patientId }: { session: Session; patientId: string }) {
   const [form, setForm] = useState<RequestForm>(() => defaultForm(session.client.getFhirUser() ?? undefined, new Date()));
+  /** The signed-in user's Practitioner, when they are one: who obtained the consent unless they say otherwise. */
+  const [me] = useState(() => practitionerOf(session.client.getFhirUser() ?? undefined));
+  const [who, setWho] = useState<'me' | 'other'>(me ? 'me' : 'other');
   const [errors, setErrors] = useState<FieldErrors>({});
   const [sending, setSending] = useState<Sending>({ state: 'editing' });
   const formRef = useRef<HTMLFormElement>(null);
+
+  const choose = (choice: 'me' | 'other') => {
+    setWho(choice);
+    setForm({ ...form, consentObtainedBy: choice === 'me' ? me ?? '' : '' });
+    // A mistake in the field just left is no longer there to fix.
+    const { consentObtainedBy: _left, ...rest } = errors;
+    setErrors(rest);
+  };
 
   const set = (field: RequestField) => (event: { currentTarget: { value: string } }) => setForm({ ...form, [field]: event.currentTarget.value });
 
@@ -81,14 +92,29 @@ export function RequestAccess({ session, patientId }: { session: Session; patien
           </fieldset>
           <fieldset>
             <legend>The patient’s express consent</legend>
-            <div class="field">
-              <label for="consentObtainedBy">Obtained by</label>
-              <p id="consentObtainedBy-hint" class="hint">
-                The practitioner who obtained it, such as Practitioner/123. You, unless someone else did.
-              </p>
-              <input type="text" id="consentObtainedBy" value={form.consentObtainedBy} onInput={set('consentObtainedBy')} aria-invalid={invalid('consentObtainedBy')} aria-describedby={describedBy('consentObtainedBy', true)} autoComplete="off" />
+            <fieldset class="inner">
+              <legend>Obtained by</legend>
+              {me && (
+                <div class="choice">
+                  <input type="radio" id="obtainedBy-me" name="obtainedBy" checked={who === 'me'} onChange={() => choose('me')} aria-invalid={who === 'me' ? invalid('consentObtainedBy') : undefined} aria-describedby={describedBy('consentObtainedBy')} />
+                  <label for="obtainedBy-me">Me, the signed-in practitioner</label>
+                </div>
+              )}
+              <div class="choice">
+                <input type="radio" id="obtainedBy-other" name="obtainedBy" checked={who === 'other'} onChange={() => choose('other')} aria-describedby={who === 'me' ? describedBy('consentObtainedBy') : undefined} />
+                <label for="obtainedBy-other">Another practitioner</label>
+              </div>
+              {who === 'other' && (
+                <div class="field">
+                  <label for="consentObtainedBy">Their practitioner reference</label>
+                  <p id="consentObtainedBy-hint" class="hint">
+                    As Practitioner/ followed by the id, such as Practitioner/123.
+                  </p>
+                  <input type="text" id="consentObtainedBy" value={form.consentObtainedBy} onInput={set('consentObtainedBy')} aria-invalid={invalid('consentObtainedBy')} aria-describedby={describedBy('consentObtainedBy', true)} autoComplete="off" />
+                </div>
+              )}
               {error('consentObtainedBy')}
-            </div>
+            </fieldset>
             <div class="field">
               <label for="consentObtainedAt">Obtained on</label>
               <p id="consentObtainedAt-hint" class="hint">
