@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { CarePlan, Condition, Goal, Patient } from 'fhir/r4';
+import type { Bundle, CarePlan, Condition, Consent, Goal, Patient, Task } from 'fhir/r4';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { ensureAppClient } from '../../server/auth/app-client.js';
 import { bootstrap, type BootstrapCredentials } from '../../server/auth/bootstrap.js';
@@ -11,7 +11,7 @@ import { type Backend, BACKENDS, reportBackends } from '../support/backends.js';
 import { axeViolations, launchChromium, type PageProblems, watchedContext } from '../support/browser.js';
 import { type EhrSimulator, startEhrSimulator } from '../support/ehr-simulator.js';
 import { openTestServer, type TestServer } from '../support/fhir-app.js';
-import { pkce } from '../support/smart-flow.js';
+import { person, pkce } from '../support/smart-flow.js';
 import { ccpPlan } from '../support/ccp-plan.js';
 import { PROJECT_ROOT } from '../support/server-process.js';
 
@@ -280,6 +280,94 @@ describe.each(BACKENDS)('the app in Chromium, on $name', (backend) => {
     } finally {
       await context.close();
     }
+  });
+
+  it("a partner without access: the explanation and no plan data, then a request for access that the host's side finds", async () => {
+    const goal = 'Climb the stairs at home without stopping';
+    const { patient } = await plantPlan(allowed, 'Lindqvist', goal);
+    // Partner staff as an administrator sets them up: their organization, a Practitioner, a contributor's PractitionerRole there, an account.
+    const partner = await person(allowed.server, 'partner-nurse', ['contributor']);
+    const { context, problems } = await watchedContext(chromium, { viewport: { width: 1280, height: 900 } });
+    try {
+      const page = await context.newPage();
+      await page.goto(`${allowed.origin}/app/`);
+      await expectHeading(page, 'Sign in');
+      await page.getByLabel('Username').fill(partner.username);
+      await page.getByLabel('Password').fill(partner.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await expectHeading(page, 'Terms of Use');
+      await page.getByRole('button', { name: 'I accept' }).click();
+      await expectHeading(page, 'Choose a patient');
+      await page.getByLabel(/Lindqvist/).check();
+      await page.getByRole('button', { name: 'Choose this patient' }).click();
+      await expectHeading(page, 'Allow access?');
+      await page.getByRole('button', { name: 'Allow' }).click();
+
+      await expectHeading(page, 'Care plan');
+      await page.getByText('You have no access to a plan for this patient.').waitFor();
+      await page.getByRole('heading', { level: 2, name: 'Request access' }).waitFor();
+      expect(await page.getByText(goal).count()).toBe(0);
+      expect(await page.getByText('Heart failure').count()).toBe(0);
+      // The form opens with the signed-in practitioner as the one who obtained the consent, and verbally.
+      await expect(page.getByLabel('Me, the signed-in practitioner').isChecked()).resolves.toBe(true);
+      await expect(page.getByLabel('How').inputValue()).resolves.toBe('verbal');
+      await screen(page, screenshots ? 'request-access' : undefined, problems);
+
+      // A mistake is said at its field, tied to it, before anything is sent.
+      await page.getByLabel('Another practitioner').check();
+      const by = page.getByLabel('Their practitioner reference');
+      await by.fill('Dr Jones');
+      await page.getByRole('button', { name: 'Request access' }).click();
+      await expect(by.getAttribute('aria-invalid')).resolves.toBe('true');
+      await expect(by.getAttribute('aria-describedby')).resolves.toBe('consentObtainedBy-hint consentObtainedBy-error');
+      await expect(page.locator('#consentObtainedBy-error').textContent()).resolves.toMatch(/^This is not a practitioner/);
+      await screen(page, undefined, problems);
+
+      // The server's refusal, in its words at the field it names (the OperationOutcome's expression), never as JSON.
+      await by.fill('Practitioner/nobody-here');
+      await page.getByRole('button', { name: 'Request access' }).click();
+      await expect(page.getByRole('alert').filter({ hasText: 'not accepted' }).textContent()).resolves.toBe('The request was not accepted. See the fields marked below.');
+      await expect(page.locator('#consentObtainedBy-error').textContent()).resolves.toBe('Practitioner/nobody-here is not known');
+      await expect(by.getAttribute('aria-invalid')).resolves.toBe('true');
+      // Chromium logs every refused load as a console error: this one, provoked on purpose, and nothing else.
+      expect([problems.csp, problems.errors, problems.console]).toEqual([[], [], [expect.stringMatching(/status of 400 .*\/fhir\/Patient\/[^/]+\/\$ccp-register/)]]);
+      problems.clear();
+      await screen(page, undefined, problems);
+
+      // Back to the default: the consent is the signed-in practitioner's (their fhirUser).
+      await page.getByLabel('Me, the signed-in practitioner').check();
+      await expect(page.locator('#consentObtainedBy-error').count()).resolves.toBe(0);
+      await page.getByLabel('View and change the plan').check();
+      await page.getByRole('button', { name: 'Request access' }).click();
+      await expect(page.getByRole('status').filter({ hasText: 'Request sent' }).textContent()).resolves.toBe('Request sent: the hosting organization’s coordinators will review it.');
+      expect(await page.getByText(goal).count()).toBe(0);
+      await screen(page, undefined, problems);
+    } finally {
+      await context.close();
+    }
+
+    // The hosting side (the first start's backend client, as an administrator's tool) finds the request waiting for
+    // review: a Task from the partner's organization, its Consent proposed with the consent the form stated.
+    const res = await fetch(`${allowed.origin}/auth/token`, {
+      method: 'POST',
+      headers: { Authorization: `Basic ${Buffer.from(`${allowed.credentials.clientId}:${allowed.credentials.clientSecret}`).toString('base64')}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'system/*.rs' }).toString(),
+    });
+    const token = ((await res.json()) as { access_token: string }).access_token;
+    const read = async <T,>(query: string): Promise<T> => {
+      const answer = await fetch(`${allowed.origin}/fhir/${query}`, { headers: { Authorization: `Bearer ${token}`, Accept: 'application/fhir+json' } });
+      expect([query, answer.status]).toEqual([query, 200]);
+      return (await answer.json()) as T;
+    };
+    const tasks = await read<Bundle<Task>>(`Task?patient=Patient/${patient}&status=requested`);
+    expect(tasks.entry?.map((entry) => entry.resource?.requester?.reference)).toEqual([`Organization/${partner.organizationId}`]);
+    const task = tasks.entry![0].resource!;
+    expect(task.input?.find((input) => input.type.text === 'access level')?.valueCode).toBe('modify');
+    const consent = await read<Consent>(task.focus!.reference!);
+    expect(consent.status).toBe('proposed');
+    const stated = consent.extension?.find((extension) => extension.url.endsWith('/express-consent'))?.extension;
+    expect(stated?.find((part) => part.url === 'obtainedBy')?.valueReference?.reference).toBe(`Practitioner/${partner.practitionerId}`);
+    expect(stated?.find((part) => part.url === 'method')?.valueCode).toBe('verbal');
   });
 });
 

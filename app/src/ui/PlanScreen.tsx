@@ -7,6 +7,7 @@ import { formatDate, formatDateTime, formatPeriod } from './format.js';
 import { Link } from './navigation.js';
 import { Activities, CareTeams, Concerns, Goals, PlanSection } from './PlanSections.js';
 import { pathOf } from './routes.js';
+import { RequestAccess } from './RequestAccess.js';
 import type { Session } from './session.js';
 import { useTitleFocus } from './useTitleFocus.js';
 
@@ -45,6 +46,7 @@ export function PlanScreen({ session, id, onPatient, onSessionEnded }: { session
       </h1>
       {loaded.state === 'loading' && <p role="status">Loading the plan…</p>}
       {loaded.state === 'failed' && <Failure failure={loaded.failure} />}
+      {loaded.state === 'failed' && loaded.failure.kind === 'no-access' && session.patientId && <RequestAccess session={session} patientId={session.patientId} />}
       {loaded.state === 'done' && loaded.view.plan && <Plan plan={loaded.view.plan} others={loaded.view.plans.filter((plan) => plan.id !== loaded.view.plan!.id)} />}
     </main>
   );
