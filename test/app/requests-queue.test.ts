@@ -111,7 +111,8 @@ describe('the queue: rows from the search of registration requests', () => {
 
 describe('the actions as the server takes them', () => {
   test('approve without a reason, reject with the reason trimmed (Task.statusReason)', () => {
-    expect(reviewRequest('t1', 'approve')).toEqual({ url: 'Task/t1/$approve', body: { resourceType: 'Parameters', parameter: [] } });
+    expect(reviewRequest('t1', 'approve')).toEqual({ url: 'Task/t1/$approve', body: { resourceType: 'Parameters' } });
+    expect(reviewRequest('t1', 'approve', '   ').body).toEqual({ resourceType: 'Parameters' });
     expect(reviewRequest('t1', 'reject', '  not in the circle of care ')).toEqual({
       url: 'Task/t1/$reject',
       body: { resourceType: 'Parameters', parameter: [{ name: 'reason', valueString: 'not in the circle of care' }] },

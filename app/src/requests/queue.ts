@@ -92,7 +92,8 @@ export function reviewRequest(taskId: string, decision: 'approve' | 'reject', re
   const text = reason?.trim();
   return {
     url: `Task/${encodeURIComponent(taskId)}/$${decision}`,
-    body: { resourceType: 'Parameters', parameter: text ? [{ name: 'reason', valueString: text }] : [] },
+    // FHIR allows no empty array: without a reason, the Parameters has no parameter at all.
+    body: text ? { resourceType: 'Parameters', parameter: [{ name: 'reason', valueString: text }] } : { resourceType: 'Parameters' },
   };
 }
 
