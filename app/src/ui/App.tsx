@@ -185,7 +185,7 @@ function SignedIn({ session, onSignOut, onRenew, onSessionEnded }: { session: Se
         </div>
       </header>
       {session.endsAt !== undefined && <SessionWarning endsAt={session.endsAt} onRenew={onRenew} onSignOut={onSignOut} />}
-      {session.banner && patientId && <PatientBanner patient={patient} reference={`Patient/${patientId}`} />}
+      {session.banner && patientId && route.screen !== 'requests' && <PatientBanner patient={patient} reference={`Patient/${patientId}`} />}
       {route.screen === 'requests' ? (
         <RequestsScreen session={session} onSessionEnded={onSessionEnded} />
       ) : route.screen === 'history' ? (

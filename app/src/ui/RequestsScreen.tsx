@@ -64,7 +64,7 @@ export function RequestsScreen({ session, onSessionEnded }: { session: Session; 
       )}
       {loaded.state === 'done' && (
         <>
-          <section aria-labelledby="pending-title">
+          <section class="plan-section" aria-labelledby="pending-title">
             <h2 id="pending-title">Waiting for review</h2>
             {loaded.pending.length === 0 ? (
               <p class="muted">No request is waiting for review.</p>
@@ -76,7 +76,7 @@ export function RequestsScreen({ session, onSessionEnded }: { session: Session; 
               </ul>
             )}
           </section>
-          <section aria-labelledby="approved-title">
+          <section class="plan-section" aria-labelledby="approved-title">
             <h2 id="approved-title">Approved registrations</h2>
             {loaded.approved.length === 0 ? (
               <p class="muted">No organization has an approved registration.</p>
