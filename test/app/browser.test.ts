@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { CarePlan, Condition, Consent, Goal, Organization, Parameters, Patient, Practitioner, Task } from 'fhir/r4';
+import type { CarePlan, Condition, Consent, Goal, Organization, Parameters, Patient, Practitioner, PractitionerRole, Task } from 'fhir/r4';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { ensureAppClient } from '../../server/auth/app-client.js';
 import { bootstrap, type BootstrapCredentials } from '../../server/auth/bootstrap.js';
@@ -282,7 +282,7 @@ describe.each(BACKENDS)('the app in Chromium, on $name', (backend) => {
     }
   });
 
-  it("coordinators: the queue of registration requests; one approved, one rejected with a reason, then the organization disengaged", async () => {
+  it("coordinators: the queue of registration requests; one approved, one rejected with a reason, the organization disengaged; a partner's nurse refused in words", async () => {
     const store = allowed.server.context.store;
     const { patient: first } = await plantPlan(allowed, 'Nakamura', 'Manage breathlessness at home');
     const { patient: second } = await plantPlan(allowed, 'Haddad', 'Climb the stairs at home again');
@@ -380,6 +380,51 @@ describe.each(BACKENDS)('the app in Chromium, on $name', (backend) => {
       expect((await consentOf(one)).status).toBe('inactive');
     } finally {
       await context.close();
+    }
+
+    // The partner's own nurse: her granted scope (user/*.cruds) shows her the link, and she may read her organization's
+    // request, but the server refuses her decision (403), and the screen says so in words.
+    const role = (await store.create({
+      resourceType: 'PractitionerRole',
+      active: true,
+      practitioner: { reference: `Practitioner/${nurse}` },
+      organization: { reference: `Organization/${organization}` },
+      code: [{ coding: [{ system: 'http://ccp-exchange.org/fhir/CodeSystem/user-role', code: 'contributor' }] }],
+    } as PractitionerRole)).id!;
+    const account = await fetch(`${allowed.origin}/auth/admin/users`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${admin}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: 'nora', password: 'home care nurse password', practitioner_role: `PractitionerRole/${role}` }),
+    });
+    expect(account.status).toBe(201);
+    const own = await register(first, 'view');
+    const partnerBrowser = await watchedContext(chromium, { viewport: { width: 1280, height: 900 } });
+    try {
+      const page = await partnerBrowser.context.newPage();
+      await page.goto(`${allowed.origin}/app/`);
+      await expectHeading(page, 'Sign in');
+      await page.getByLabel('Username').fill('nora');
+      await page.getByLabel('Password').fill('home care nurse password');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await expectHeading(page, 'Terms of Use');
+      await page.getByRole('button', { name: 'I accept' }).click();
+      await expectHeading(page, 'Choose a patient');
+      await page.getByLabel(/Nakamura/).check();
+      await page.getByRole('button', { name: 'Choose this patient' }).click();
+      await expectHeading(page, 'Allow access?');
+      await page.getByRole('button', { name: 'Allow' }).click();
+      await expectHeading(page, 'Care plan');
+      await page.getByRole('banner').getByRole('link', { name: 'Registration requests' }).click();
+      await expectHeading(page, 'Registration requests');
+      await page.getByRole('region', { name: 'Waiting for review' }).getByRole('button', { name: 'Approve' }).click();
+      await expect(page.getByRole('alert').textContent()).resolves.toMatch(/^You may not approve registration requests: only the hosting organization’s coordinators may\. The server said: .+/);
+      // The refused request is the page's only problem (Chromium logs each failed load as a console error).
+      expect(partnerBrowser.problems.all()).toEqual([expect.stringMatching(new RegExp(`status of 403 .*/fhir/Task/${own}/\\$approve`))]);
+      partnerBrowser.problems.clear();
+      await screen(page, undefined, partnerBrowser.problems);
+      expect(((await fhir(allowed, admin, 'GET', `Task/${own}`)).body as Task).status).toBe('requested');
+    } finally {
+      await partnerBrowser.context.close();
     }
   });
 });
