@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Bundle, CarePlan, Condition, Consent, Goal, Patient, Task } from 'fhir/r4';
+import type { Bundle, CarePlan, Condition, Consent, Goal, Organization, Parameters, Patient, Practitioner, PractitionerRole, Task } from 'fhir/r4';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { ensureAppClient } from '../../server/auth/app-client.js';
 import { bootstrap, type BootstrapCredentials } from '../../server/auth/bootstrap.js';
@@ -369,6 +369,152 @@ describe.each(BACKENDS)('the app in Chromium, on $name', (backend) => {
     expect(stated?.find((part) => part.url === 'obtainedBy')?.valueReference?.reference).toBe(`Practitioner/${partner.practitionerId}`);
     expect(stated?.find((part) => part.url === 'method')?.valueCode).toBe('verbal');
   });
+
+  it("coordinators: the queue of registration requests; one approved, one rejected with a reason, the organization disengaged; a partner's nurse refused in words", async () => {
+    const store = allowed.server.context.store;
+    const { patient: first } = await plantPlan(allowed, 'Nakamura', 'Manage breathlessness at home');
+    const { patient: second } = await plantPlan(allowed, 'Haddad', 'Climb the stairs at home again');
+    const organization = (await store.create({ resourceType: 'Organization', active: true, name: 'Riverside Home Care' } as Organization)).id!;
+    const nurse = (await store.create({ resourceType: 'Practitioner', active: true, name: [{ given: ['Nora'], family: 'Lee' }] } as Practitioner)).id!;
+    // The partner's back end, bound to its organization through the admin API (as bench/partner.mjs sets one up).
+    const admin = await clientToken(allowed, allowed.credentials.clientId, allowed.credentials.clientSecret, 'system/*.cruds admin');
+    const partnerScope = 'system/Patient.rs system/Task.c';
+    const registered = await fetch(`${allowed.origin}/auth/admin/clients`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${admin}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ client_id: 'home-care-system', client_name: 'Riverside Home Care', kind: 'backend', token_endpoint_auth_method: 'client_secret_basic', scope: partnerScope, organization: `Organization/${organization}` }),
+    });
+    expect(registered.status).toBe(201);
+    const partner = await clientToken(allowed, 'home-care-system', ((await registered.json()) as { client_secret: string }).client_secret, partnerScope);
+    const consentObtainedAt = '2026-12-01T09:30:00Z';
+    const register = async (patient: string, level: 'view' | 'modify'): Promise<string> => {
+      const res = await fhir(allowed, partner, 'POST', `Patient/${patient}/$ccp-register`, {
+        resourceType: 'Parameters',
+        parameter: [
+          { name: 'level', valueCode: level },
+          { name: 'consentObtainedBy', valueReference: { reference: `Practitioner/${nurse}` } },
+          { name: 'consentObtainedAt', valueDateTime: consentObtainedAt },
+          { name: 'consentMethod', valueCode: 'verbal' },
+        ],
+      });
+      expect(res.status).toBe(201);
+      return (res.body as Parameters).parameter!.find((p) => p.name === 'task')!.resource!.id!;
+    };
+    const approved = await register(first, 'view');
+
+    const { context, problems } = await watchedContext(chromium, { viewport: { width: 1280, height: 900 } });
+    try {
+      const page = await context.newPage();
+      await page.goto(`${allowed.origin}/app/`);
+      await expectHeading(page, 'Sign in');
+      await page.getByLabel('Username').fill('admin');
+      await page.getByLabel('Password').fill(allowed.credentials.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      // The Terms of Use once per user: accepted already when the other flows ran first.
+      const next = page.getByRole('heading', { level: 1, name: /^(Terms of Use|Choose a patient)$/ });
+      await next.waitFor({ timeout: 15_000 });
+      if ((await next.textContent()) === 'Terms of Use') await page.getByRole('button', { name: 'I accept' }).click();
+      await expectHeading(page, 'Choose a patient');
+      await page.getByLabel(/Nakamura/).check();
+      await page.getByRole('button', { name: 'Choose this patient' }).click();
+      await expectHeading(page, 'Allow access?');
+      await page.getByRole('button', { name: 'Allow' }).click();
+      await expectHeading(page, 'Care plan');
+
+      // The administrator's granted scope lets them update Tasks: the header offers the queue.
+      await page.getByRole('banner').getByRole('link', { name: 'Registration requests' }).click();
+      await expectHeading(page, 'Registration requests');
+      const waiting = page.getByRole('region', { name: 'Waiting for review' });
+      const request = (name: string) => waiting.getByRole('listitem').filter({ has: page.getByRole('heading', { level: 3, name }) });
+      await request('Ana Nakamura').waitFor();
+      await expect(request('Ana Nakamura').locator('dl').innerText()).resolves.toMatch(/Organization\s+Riverside Home Care\s+Access\s+View\s+Consent obtained by\s+Nora Lee\s+Consent obtained\s+2026-12-0[12] \d\d:30, verbally\s+Requested\s+\d{4}-/);
+      await screen(page, screenshots ? 'requests' : undefined, problems);
+
+      await request('Ana Nakamura').getByRole('button', { name: 'Approve' }).click();
+      await page.getByRole('status').filter({ hasText: 'Approved' }).waitFor();
+      await waiting.getByText('No request is waiting for review.').waitFor();
+      await page.getByRole('region', { name: 'Approved registrations' }).getByRole('heading', { level: 3, name: 'Ana Nakamura: Riverside Home Care' }).waitFor();
+
+      // A second request, made while the queue is open: it shows after a reload (the session stays in the tab).
+      const rejected = await register(second, 'modify');
+      await page.reload();
+      await expectHeading(page, 'Registration requests');
+      await request('Ana Haddad').getByRole('button', { name: 'Reject' }).click();
+      const reason = page.getByLabel('Reason for rejecting (required)');
+      await expect(reason.evaluate((field) => field === document.activeElement)).resolves.toBe(true);
+      // No reason: the error is tied to the field, and nothing is sent.
+      await page.getByRole('button', { name: 'Reject request' }).click();
+      await expect(reason.getAttribute('aria-invalid')).resolves.toBe('true');
+      await expect(page.locator(`#${await reason.getAttribute('aria-describedby')}`).textContent()).resolves.toBe('Enter the reason for rejecting this request.');
+      await screen(page, undefined, problems);
+      await reason.fill('The patient is not in home care');
+      await page.getByRole('button', { name: 'Reject request' }).click();
+      await page.getByRole('status').filter({ hasText: 'Rejected' }).waitFor();
+      await waiting.getByText('No request is waiting for review.').waitFor();
+      await screen(page, undefined, problems);
+
+      // What the server recorded (docs/CONSENT.md, Review): the first approved, the second rejected with the reason.
+      const task = async (id: string) => (await fhir(allowed, admin, 'GET', `Task/${id}`)).body as Task;
+      const consentOf = async (t: Task) => (await fhir(allowed, admin, 'GET', t.focus!.reference!)).body as Consent;
+      const [one, two] = [await task(approved), await task(rejected)];
+      expect([one.status, one.businessStatus?.text, (await consentOf(one)).status]).toEqual(['completed', 'approved', 'active']);
+      expect([two.status, two.businessStatus?.text, two.statusReason?.text, (await consentOf(two)).status]).toEqual(['rejected', 'rejected', 'The patient is not in home care', 'rejected']);
+
+      // Disengagement: the approved registration ends now.
+      await page.getByRole('region', { name: 'Approved registrations' }).getByRole('button', { name: 'Disengage the organization' }).click();
+      await page.getByRole('status').filter({ hasText: 'Disengaged' }).waitFor();
+      await page.getByText('No organization has an approved registration.').waitFor();
+      await screen(page, undefined, problems);
+      expect((await consentOf(one)).status).toBe('inactive');
+    } finally {
+      await context.close();
+    }
+
+    // The partner's own nurse: her granted scope (user/*.cruds) shows her the link, and she may read her organization's
+    // request, but the server refuses her decision (403), and the screen says so in words.
+    const role = (await store.create({
+      resourceType: 'PractitionerRole',
+      active: true,
+      practitioner: { reference: `Practitioner/${nurse}` },
+      organization: { reference: `Organization/${organization}` },
+      code: [{ coding: [{ system: 'http://ccp-exchange.org/fhir/CodeSystem/user-role', code: 'contributor' }] }],
+    } as PractitionerRole)).id!;
+    const account = await fetch(`${allowed.origin}/auth/admin/users`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${admin}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: 'nora', password: 'home care nurse password', practitioner_role: `PractitionerRole/${role}` }),
+    });
+    expect(account.status).toBe(201);
+    const own = await register(first, 'view');
+    const partnerBrowser = await watchedContext(chromium, { viewport: { width: 1280, height: 900 } });
+    try {
+      const page = await partnerBrowser.context.newPage();
+      await page.goto(`${allowed.origin}/app/`);
+      await expectHeading(page, 'Sign in');
+      await page.getByLabel('Username').fill('nora');
+      await page.getByLabel('Password').fill('home care nurse password');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await expectHeading(page, 'Terms of Use');
+      await page.getByRole('button', { name: 'I accept' }).click();
+      await expectHeading(page, 'Choose a patient');
+      await page.getByLabel(/Nakamura/).check();
+      await page.getByRole('button', { name: 'Choose this patient' }).click();
+      await expectHeading(page, 'Allow access?');
+      await page.getByRole('button', { name: 'Allow' }).click();
+      await expectHeading(page, 'Care plan');
+      await page.getByRole('banner').getByRole('link', { name: 'Registration requests' }).click();
+      await expectHeading(page, 'Registration requests');
+      await page.getByRole('region', { name: 'Waiting for review' }).getByRole('button', { name: 'Approve' }).click();
+      await expect(page.getByRole('alert').textContent()).resolves.toMatch(/^You may not approve registration requests: only the hosting organization’s coordinators may\. The server said: .+/);
+      // The refused request is the page's only problem (Chromium logs each failed load as a console error).
+      expect(partnerBrowser.problems.all()).toEqual([expect.stringMatching(new RegExp(`status of 403 .*/fhir/Task/${own}/\\$approve`))]);
+      partnerBrowser.problems.clear();
+      await screen(page, undefined, partnerBrowser.problems);
+      expect(((await fhir(allowed, admin, 'GET', `Task/${own}`)).body as Task).status).toBe('requested');
+    } finally {
+      await partnerBrowser.context.close();
+    }
+  });
 });
 
 /** The frame `parent` shows whose address matches `url`, once it is there. */
@@ -383,4 +529,25 @@ async function childFrame(parent: Frame, url: RegExp): Promise<Frame> {
 
 async function expectHeading(page: Page | Frame, text: string): Promise<void> {
   await page.getByRole('heading', { level: 1, name: text }).waitFor({ timeout: 15_000 });
+}
+
+/** A client-credentials token of a backend client (`client_secret_basic`). */
+async function clientToken(running: RunningServer, clientId: string, secret: string, scope: string): Promise<string> {
+  const res = await fetch(`${running.origin}/auth/token`, {
+    method: 'POST',
+    headers: { Authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', scope }).toString(),
+  });
+  const body = (await res.json()) as { access_token?: string };
+  if (!body.access_token) throw new Error(`no token for ${clientId}: ${res.status} ${JSON.stringify(body)}`);
+  return body.access_token;
+}
+
+async function fhir(running: RunningServer, token: string, method: 'GET' | 'POST', route: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(`${running.origin}/fhir/${route}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, Accept: 'application/fhir+json', ...(body ? { 'Content-Type': 'application/fhir+json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: res.status, body: await res.json() };
 }

@@ -7,9 +7,11 @@ import { sessionEndsAt } from '../launch/session-clock.js';
 import { APP_PATH, decideStart } from '../launch/start.js';
 import { loadPatient } from '../plan/load.js';
 import { HistoryScreen } from './HistoryScreen.js';
-import { navigate, useRoute } from './navigation.js';
+import { Link, navigate, useRoute } from './navigation.js';
 import { PatientBanner } from './PatientBanner.js';
 import { PlanScreen } from './PlanScreen.js';
+import { RequestsScreen } from './RequestsScreen.js';
+import { mayReview } from '../requests/queue.js';
 import { SessionWarning } from './SessionWarning.js';
 import { ProblemScreen, SignedOutScreen, WaitingScreen } from './ProblemScreen.js';
 import { SignInFrame } from './SignInFrame.js';
@@ -175,6 +177,7 @@ function SignedIn({ session, onSignOut, onRenew, onSessionEnded }: { session: Se
           </a>
         </p>
         <div class="who">
+          {mayReview(session.client.state.tokenResponse?.scope) && <Link href="/app/requests">Registration requests</Link>}
           {user && <span>Signed in as {user}</span>}
           <button type="button" onClick={onSignOut}>
             Sign out
@@ -182,8 +185,10 @@ function SignedIn({ session, onSignOut, onRenew, onSessionEnded }: { session: Se
         </div>
       </header>
       {session.endsAt !== undefined && <SessionWarning endsAt={session.endsAt} onRenew={onRenew} onSignOut={onSignOut} />}
-      {session.banner && patientId && <PatientBanner patient={patient} reference={`Patient/${patientId}`} />}
-      {route.screen === 'history' ? (
+      {session.banner && patientId && route.screen !== 'requests' && <PatientBanner patient={patient} reference={`Patient/${patientId}`} />}
+      {route.screen === 'requests' ? (
+        <RequestsScreen session={session} onSessionEnded={onSessionEnded} />
+      ) : route.screen === 'history' ? (
         <HistoryScreen session={session} id={route.id} onSessionEnded={onSessionEnded} />
       ) : (
         <PlanScreen session={session} id={route.id} onPatient={(id) => id && setPatientId(id)} onSessionEnded={onSessionEnded} />
