@@ -290,20 +290,7 @@ describe.each(BACKENDS)('the app in Chromium, on $name', (backend) => {
     const { context, problems } = await watchedContext(chromium, { viewport: { width: 1280, height: 900 } });
     try {
       const page = await context.newPage();
-      await page.goto(`${allowed.origin}/app/`);
-      await expectHeading(page, 'Sign in');
-      await page.getByLabel('Username').fill(partner.username);
-      await page.getByLabel('Password').fill(partner.password);
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await expectHeading(page, 'Terms of Use');
-      await page.getByRole('button', { name: 'I accept' }).click();
-      await expectHeading(page, 'Choose a patient');
-      await page.getByLabel(/Lindqvist/).check();
-      await page.getByRole('button', { name: 'Choose this patient' }).click();
-      await expectHeading(page, 'Allow access?');
-      await page.getByRole('button', { name: 'Allow' }).click();
-
-      await expectHeading(page, 'Care plan');
+      await launchStandalone(page, allowed.origin, partner, /Lindqvist/, 'first');
       await page.getByText('You have no access to a plan for this patient.').waitFor();
       await page.getByRole('heading', { level: 2, name: 'Request access' }).waitFor();
       expect(await page.getByText(goal).count()).toBe(0);
@@ -405,21 +392,8 @@ describe.each(BACKENDS)('the app in Chromium, on $name', (backend) => {
     const { context, problems } = await watchedContext(chromium, { viewport: { width: 1280, height: 900 } });
     try {
       const page = await context.newPage();
-      await page.goto(`${allowed.origin}/app/`);
-      await expectHeading(page, 'Sign in');
-      await page.getByLabel('Username').fill('admin');
-      await page.getByLabel('Password').fill(allowed.credentials.password);
-      await page.getByRole('button', { name: 'Sign in' }).click();
       // The Terms of Use once per user: accepted already when the other flows ran first.
-      const next = page.getByRole('heading', { level: 1, name: /^(Terms of Use|Choose a patient)$/ });
-      await next.waitFor({ timeout: 15_000 });
-      if ((await next.textContent()) === 'Terms of Use') await page.getByRole('button', { name: 'I accept' }).click();
-      await expectHeading(page, 'Choose a patient');
-      await page.getByLabel(/Nakamura/).check();
-      await page.getByRole('button', { name: 'Choose this patient' }).click();
-      await expectHeading(page, 'Allow access?');
-      await page.getByRole('button', { name: 'Allow' }).click();
-      await expectHeading(page, 'Care plan');
+      await launchStandalone(page, allowed.origin, { username: 'admin', password: allowed.credentials.password }, /Nakamura/, 'if-new');
 
       // The administrator's granted scope lets them update Tasks: the header offers the queue.
       await page.getByRole('banner').getByRole('link', { name: 'Registration requests' }).click();
@@ -490,19 +464,7 @@ describe.each(BACKENDS)('the app in Chromium, on $name', (backend) => {
     const partnerBrowser = await watchedContext(chromium, { viewport: { width: 1280, height: 900 } });
     try {
       const page = await partnerBrowser.context.newPage();
-      await page.goto(`${allowed.origin}/app/`);
-      await expectHeading(page, 'Sign in');
-      await page.getByLabel('Username').fill('nora');
-      await page.getByLabel('Password').fill('home care nurse password');
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await expectHeading(page, 'Terms of Use');
-      await page.getByRole('button', { name: 'I accept' }).click();
-      await expectHeading(page, 'Choose a patient');
-      await page.getByLabel(/Nakamura/).check();
-      await page.getByRole('button', { name: 'Choose this patient' }).click();
-      await expectHeading(page, 'Allow access?');
-      await page.getByRole('button', { name: 'Allow' }).click();
-      await expectHeading(page, 'Care plan');
+      await launchStandalone(page, allowed.origin, { username: 'nora', password: 'home care nurse password' }, /Nakamura/, 'first');
       await page.getByRole('banner').getByRole('link', { name: 'Registration requests' }).click();
       await expectHeading(page, 'Registration requests');
       await page.getByRole('region', { name: 'Waiting for review' }).getByRole('button', { name: 'Approve' }).click();
@@ -530,6 +492,33 @@ async function childFrame(parent: Frame, url: RegExp): Promise<Frame> {
 
 async function expectHeading(page: Page | Frame, text: string): Promise<void> {
   await page.getByRole('heading', { level: 1, name: text }).waitFor({ timeout: 15_000 });
+}
+
+/**
+ * A standalone launch of the app up to its plan screen: sign in, the Terms of Use (`first`: a user's first sign-in,
+ * so they must show; `if-new`: accepted already when an earlier flow of the file signed this user in), the patient,
+ * the approval.
+ */
+async function launchStandalone(page: Page, origin: string, user: { username: string; password: string }, patient: RegExp, terms: 'first' | 'if-new'): Promise<void> {
+  await page.goto(`${origin}/app/`);
+  await expectHeading(page, 'Sign in');
+  await page.getByLabel('Username').fill(user.username);
+  await page.getByLabel('Password').fill(user.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  if (terms === 'first') {
+    await expectHeading(page, 'Terms of Use');
+    await page.getByRole('button', { name: 'I accept' }).click();
+  } else {
+    const next = page.getByRole('heading', { level: 1, name: /^(Terms of Use|Choose a patient)$/ });
+    await next.waitFor({ timeout: 15_000 });
+    if ((await next.textContent()) === 'Terms of Use') await page.getByRole('button', { name: 'I accept' }).click();
+  }
+  await expectHeading(page, 'Choose a patient');
+  await page.getByLabel(patient).check();
+  await page.getByRole('button', { name: 'Choose this patient' }).click();
+  await expectHeading(page, 'Allow access?');
+  await page.getByRole('button', { name: 'Allow' }).click();
+  await expectHeading(page, 'Care plan');
 }
 
 /** A client-credentials token of a backend client (`client_secret_basic`). */
