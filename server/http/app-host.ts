@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { NextFunction, Request, Response } from 'express';
 import { type FramePolicy, setFrameOptions } from './frame-policy.js';
+import { notModified } from './not-modified.js';
 
 /** Where the app is served: its redirect URI is this path on the server's origin (server/auth/app-client.ts). */
 export const APP_PATH = '/app/';
@@ -145,7 +146,8 @@ export function appHost(dir: string | undefined, frames: FramePolicy) {
 
 function send(req: Request, res: Response, file: AppFile, cacheControl: string): void {
   res.set({ 'Content-Type': file.type, 'Cache-Control': cacheControl, ETag: file.etag });
-  if (req.headers['if-none-match']?.split(/\s*,\s*/).includes(file.etag)) return void res.status(304).end();
+  // The transport's one rule for conditional GETs, as every FHIR response has it.
+  if (notModified(req.method, 200, req.headers, { etag: file.etag })) return void res.status(304).end();
   res.status(200).set('Content-Length', String(file.body.length)).end(file.body);
 }
 
